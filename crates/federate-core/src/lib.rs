@@ -1,0 +1,16 @@
+//! Federate's engine: pure functions over Azure DevOps service connections.
+//!
+//! No clock, no network, no file system: time comes in as arguments and I/O through
+//! [`api::Transport`], so everything here is tested natively.
+
+pub mod api;
+pub mod diagnose;
+pub mod error;
+pub mod federation;
+pub mod jobs;
+pub mod model;
+pub mod remedy;
+pub mod report;
+pub mod verdict;
+
+pub use error::Error;

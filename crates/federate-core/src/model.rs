@@ -1,0 +1,265 @@
+//! Lossless service endpoint model.
+//!
+//! An [`Endpoint`] keeps the JSON object exactly as read (key order included) and offers
+//! typed views over it. A conversion sends back exactly what was read with one field
+//! changed, and the service rejects any other difference, so nothing is normalised here.
+//! Keys of `data` and `authorization.parameters` compare case-insensitively, as on the server.
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use crate::Error;
+
+/// One service endpoint ("service connection"), as JSON, with typed accessors.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Endpoint {
+    raw: Map<String, Value>,
+}
+
+/// A project reference of an endpoint (`serviceEndpointProjectReferences[i]`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ProjectRef {
+    pub project_id: Option<String>,
+    pub project_name: Option<String>,
+    /// The connection's name inside that project.
+    pub name: Option<String>,
+}
+
+/// Looks a key up case-insensitively in a JSON object (exact match first).
+pub fn get_ci<'a>(map: &'a Map<String, Value>, key: &str) -> Option<&'a Value> {
+    map.get(key).or_else(|| {
+        map.iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(key))
+            .map(|(_, v)| v)
+    })
+}
+
+/// The string form of a JSON scalar: strings as they are, booleans and numbers printed.
+fn scalar_str(v: &Value) -> Option<String> {
+    match v {
+        Value::String(s) => Some(s.clone()),
+        Value::Bool(b) => Some(b.to_string()),
+        Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    }
+}
+
+impl Endpoint {
+    /// Wraps a JSON value that must be an object.
+    pub fn from_value(value: Value) -> Result<Self, Error> {
+        match value {
+            Value::Object(raw) => Ok(Self { raw }),
+            other => Err(Error::Shape(format!(
+                "a service connection must be a JSON object, found {}",
+                kind_of(&other)
+            ))),
+        }
+    }
+
+    /// The JSON object as read.
+    pub fn raw(&self) -> &Map<String, Value> {
+        &self.raw
+    }
+
+    /// The JSON object as read, mutable (used to build conversion bodies).
+    pub fn raw_mut(&mut self) -> &mut Map<String, Value> {
+        &mut self.raw
+    }
+
+    /// The endpoint as a JSON value (a clone).
+    pub fn to_value(&self) -> Value {
+        Value::Object(self.raw.clone())
+    }
+
+    fn str_field(&self, key: &str) -> Option<&str> {
+        self.raw.get(key).and_then(Value::as_str)
+    }
+
+    pub fn id(&self) -> Option<&str> {
+        self.str_field("id")
+    }
+
+    pub fn name(&self) -> Option<&str> {
+        self.str_field("name")
+    }
+
+    /// The endpoint type as sent (`azurerm`, `AzureRM`, ...); compare case-insensitively.
+    pub fn endpoint_type(&self) -> Option<&str> {
+        self.str_field("type")
+    }
+
+    pub fn url(&self) -> Option<&str> {
+        self.str_field("url")
+    }
+
+    pub fn is_shared(&self) -> bool {
+        self.raw.get("isShared").and_then(Value::as_bool).unwrap_or(false)
+    }
+
+    /// `isReady` defaults to `true` when absent, as the server emits it.
+    pub fn is_ready(&self) -> bool {
+        self.raw.get("isReady").and_then(Value::as_bool).unwrap_or(true)
+    }
+
+    pub fn is_disabled(&self) -> bool {
+        self.raw.get("isDisabled").and_then(Value::as_bool).unwrap_or(false)
+    }
+
+    /// `operationStatus.state` and `.statusMessage`, when present.
+    pub fn operation_status(&self) -> (Option<&str>, Option<&str>) {
+        match self.raw.get("operationStatus") {
+            Some(Value::Object(o)) => (
+                o.get("state").and_then(Value::as_str),
+                o.get("statusMessage").and_then(Value::as_str),
+            ),
+            _ => (None, None),
+        }
+    }
+
+    fn authorization(&self) -> Option<&Map<String, Value>> {
+        self.raw.get("authorization").and_then(Value::as_object)
+    }
+
+    /// `authorization.scheme`.
+    pub fn scheme(&self) -> Option<&str> {
+        self.authorization()
+            .and_then(|a| a.get("scheme"))
+            .and_then(Value::as_str)
+    }
+
+    /// `authorization.parameters[key]`, case-insensitive; `null` values read as `None`.
+    pub fn param(&self, key: &str) -> Option<String> {
+        self.authorization()
+            .and_then(|a| a.get("parameters"))
+            .and_then(Value::as_object)
+            .and_then(|p| get_ci(p, key))
+            .and_then(scalar_str)
+    }
+
+    /// `data[key]`, case-insensitive; `null` values read as `None`.
+    pub fn data(&self, key: &str) -> Option<String> {
+        self.raw
+            .get("data")
+            .and_then(Value::as_object)
+            .and_then(|d| get_ci(d, key))
+            .and_then(scalar_str)
+    }
+
+    /// `serviceEndpointProjectReferences`; index 0 is the home (owning) project.
+    pub fn project_refs(&self) -> Vec<ProjectRef> {
+        let Some(Value::Array(refs)) = self.raw.get("serviceEndpointProjectReferences") else {
+            return Vec::new();
+        };
+        refs.iter()
+            .filter_map(Value::as_object)
+            .map(|r| {
+                let pr = r.get("projectReference").and_then(Value::as_object);
+                ProjectRef {
+                    project_id: pr
+                        .and_then(|p| p.get("id"))
+                        .and_then(Value::as_str)
+                        .map(str::to_owned),
+                    project_name: pr
+                        .and_then(|p| p.get("name"))
+                        .and_then(Value::as_str)
+                        .map(str::to_owned),
+                    name: r.get("name").and_then(Value::as_str).map(str::to_owned),
+                }
+            })
+            .collect()
+    }
+
+    /// The owning project: the first project reference.
+    pub fn home_project(&self) -> Option<ProjectRef> {
+        self.project_refs().into_iter().next()
+    }
+}
+
+/// Names a JSON value's kind for error messages.
+pub fn kind_of(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+/// Reads a list of endpoints from any of the shapes users have: the REST envelope
+/// `{count, value}`, a bare array (also `az devops service-endpoint list -o json`),
+/// or a single endpoint object.
+///
+/// ```
+/// let list = federate_core::model::parse_endpoint_list(r#"{"count":1,"value":[{"id":"a"}]}"#).unwrap();
+/// assert_eq!(list[0].id(), Some("a"));
+/// ```
+pub fn parse_endpoint_list(text: &str) -> Result<Vec<Endpoint>, Error> {
+    let text = text.trim_start_matches('\u{feff}');
+    let value: Value = serde_json::from_str(text).map_err(|e| Error::from_json(&e))?;
+    endpoints_from_value(value)
+}
+
+/// As [`parse_endpoint_list`], from a parsed JSON value.
+pub fn endpoints_from_value(value: Value) -> Result<Vec<Endpoint>, Error> {
+    let items = match value {
+        Value::Array(items) => items,
+        Value::Object(mut obj) => match obj.remove("value") {
+            Some(Value::Array(items)) => items,
+            Some(other) => {
+                return Err(Error::Shape(format!(
+                    "not a service connection list: \"value\" is {}, expected an array",
+                    kind_of(&other)
+                )));
+            }
+            None if obj.contains_key("authorization") || obj.contains_key("type") => {
+                vec![Value::Object(obj)]
+            }
+            None => {
+                return Err(Error::Shape(
+                    "not a service connection list: expected {\"count\", \"value\": [...]}, an array, or one service connection".into(),
+                ));
+            }
+        },
+        other => {
+            return Err(Error::Shape(format!(
+                "not a service connection list: found {}",
+                kind_of(&other)
+            )));
+        }
+    };
+    items
+        .into_iter()
+        .enumerate()
+        .map(|(i, v)| {
+            Endpoint::from_value(v).map_err(|e| Error::Shape(format!("item {i}: {e}")))
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trip_keeps_unknown_fields_and_order() {
+        let text = r#"{"zeta":1,"id":"x","authorization":{"scheme":"ServicePrincipal","parameters":{"TenantId":"t","serviceprincipalkey":null}},"data":{"CreationMode":"Automatic"},"alpha":{"nested":[1,2]}}"#;
+        let list = parse_endpoint_list(text).unwrap();
+        assert_eq!(serde_json::to_string(&list[0]).unwrap(), text);
+        assert_eq!(list[0].param("tenantid").as_deref(), Some("t"));
+        assert_eq!(list[0].param("serviceprincipalkey"), None);
+        assert_eq!(list[0].data("creationmode").as_deref(), Some("Automatic"));
+    }
+
+    #[test]
+    fn shapes() {
+        assert_eq!(parse_endpoint_list("[]").unwrap().len(), 0);
+        assert!(matches!(parse_endpoint_list("{\"value\":3}"), Err(Error::Shape(_))));
+        assert!(matches!(parse_endpoint_list("{\"a\""), Err(Error::Json { .. })));
+        assert!(matches!(parse_endpoint_list("[1]"), Err(Error::Shape(_))));
+        assert!(matches!(parse_endpoint_list("\"x\""), Err(Error::Shape(_))));
+    }
+}

@@ -1,0 +1,1 @@
+//! TODO(issue): filled in by its issue.

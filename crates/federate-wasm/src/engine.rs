@@ -1,0 +1,1 @@
+//! Exports of the engine (verdicts, federation, remedies, diagnosis, reports).

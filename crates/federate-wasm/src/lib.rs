@@ -1,0 +1,58 @@
+//! The wasm-bindgen boundary: every export decodes its input, calls `federate-core`, and
+//! encodes the result. No logic lives here.
+
+mod client;
+mod engine;
+
+use serde::Serialize;
+use wasm_bindgen::prelude::*;
+
+/// Installs the panic hook once; called by every export's entry (cheap after the first).
+fn init() {
+    console_error_panic_hook::set_once();
+}
+
+/// Encodes a result as plain JS objects: `null` for `None`, no `Map`, no `BigInt`.
+pub(crate) fn to_js<T: Serialize>(value: &T) -> Result<JsValue, JsError> {
+    let serializer = serde_wasm_bindgen::Serializer::json_compatible();
+    value.serialize(&serializer).map_err(|e| JsError::new(&e.to_string()))
+}
+
+/// Decodes a JS value (an object or a JSON string) into JSON.
+pub(crate) fn from_js(value: JsValue) -> Result<serde_json::Value, JsError> {
+    if let Some(text) = value.as_string() {
+        let text = text.trim_start_matches('\u{feff}');
+        return serde_json::from_str(text)
+            .map_err(|e| JsError::new(&federate_core::Error::from_json(&e).to_string()));
+    }
+    serde_wasm_bindgen::from_value(value).map_err(|e| JsError::new(&e.to_string()))
+}
+
+/// Turns an engine error into a real JS `Error`.
+pub(crate) fn js_err(err: &federate_core::Error) -> JsError {
+    JsError::new(&err.to_string())
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct SimpleVerdict {
+    id: Option<String>,
+    name: Option<String>,
+    credential: federate_core::verdict::Credential,
+}
+
+/// Classifies a list of service connections (`{count, value}`, an array, or a JSON string).
+#[wasm_bindgen(js_name = classifyEndpoints)]
+pub fn classify_endpoints(input: JsValue) -> Result<JsValue, JsError> {
+    init();
+    let list = federate_core::model::endpoints_from_value(from_js(input)?).map_err(|e| js_err(&e))?;
+    let out: Vec<SimpleVerdict> = list
+        .iter()
+        .map(|ep| SimpleVerdict {
+            id: ep.id().map(str::to_owned),
+            name: ep.name().map(str::to_owned),
+            credential: federate_core::verdict::credential(ep),
+        })
+        .collect();
+    to_js(&out)
+}
