@@ -1,0 +1,332 @@
+#!/usr/bin/env node
+// `federate`: the command-line tool of federate-ado. Audits service connection lists (a file, stdin,
+// or live from an organization), decodes federation subjects, explains error texts and prints the
+// commands that create a connection's federated credential. Node built-ins only.
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import * as federate from '../lib/node.js';
+
+const version = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version;
+
+/** Exit codes, documented in `--help`. */
+const EXIT = { ok: 0, findings: 1, usage: 2, input: 3, service: 4, internal: 5 };
+
+const REPORT_FORMATS = ['table', 'json', 'csv', 'markdown', 'sarif'];
+const REMEDY_FORMATS = ['az', 'azIdentity', 'powershell', 'bicep', 'terraform', 'graph', 'portal'];
+const GATES = ['secret', 'draft', 'azure-devops-issuer'];
+
+const HELP = `federate ${version}: get Azure DevOps service connections off secrets
+
+Usage:
+  federate audit [FILE|-] [--format F] [--fail-on G[,G]] [context options]
+      Classify a service connection list: a REST list response ({count, value}), a bare
+      array, or the output of \`az devops service-endpoint list -o json\`. Reads stdin when
+      FILE is "-" or missing and stdin is not a terminal.
+  federate audit --org URL [--project NAME] [--concurrency N] [--format F] [--fail-on G]
+      The same, live: every project of the organization (or one), with a token from
+      AZURE_DEVOPS_EXT_PAT (a PAT) or SYSTEM_ACCESSTOKEN (a pipeline's bearer token).
+      Progress goes to stderr.
+  federate decode SUBJECT [--json]
+      Decode a federation subject: sc://org/project/connection, or
+      /eid1/c/pub/t/{tenant}/a/{app}/sc/{orgId}/{connectionId}.
+  federate explain-error TEXT...|- [--json]
+      Find a known error (AADSTS..., TF..., VS..., conversion errors) in a text or a log
+      read from stdin, and say what it means and how to fix it.
+  federate remedy FILE|- --id ID --format ${REMEDY_FORMATS.join('|')} [context options]
+      Print the commands (or portal steps) that create the federated credential of the
+      connection with that id (or name).
+
+Options:
+  --format F        audit: ${REPORT_FORMATS.join(', ')} (default table)
+  --fail-on G       audit: exit 1 when a connection matches: secret (holds a secret),
+                    draft (a draft), azure-devops-issuer (uses the Azure DevOps issuer,
+                    retired on 2027-07-01). Repeat it or separate with commas.
+  --org-name NAME   context: the organization's name (checks sc:// subjects)
+  --org-id GUID     context: the organization's id (builds expected issuers and subjects)
+  --now ISO         context: the time used for deadlines (default: now)
+  --json            decode, explain-error: print JSON
+  -h, --help        this help
+  -v, --version     the version
+
+Exit codes:
+  0  done; for audit --fail-on, no connection matched
+  1  audit --fail-on matched at least one connection; explain-error found no known error
+  2  usage: unknown command or option, missing argument, no token for --org
+  3  bad input: file not found, invalid JSON (with its line and column), not a service
+     connection list, malformed subject, unknown connection id
+  4  Azure DevOps or the network failed (signed out, no permission, throttled, unreachable)
+  5  an internal error (please report it)
+`;
+
+/** An error with an exit code, shown as one line. */
+class CliError extends Error {
+  constructor(message, code) {
+    super(message);
+    this.code = code;
+  }
+}
+
+const usage = (message) => new CliError(`${message}\nRun \`federate --help\` for usage.`, EXIT.usage);
+
+function readInput(file) {
+  if (file === undefined || file === '-') {
+    if (file === undefined && process.stdin.isTTY) throw usage('no input: give a FILE, or "-" to read stdin');
+    try {
+      return { name: 'stdin', text: readFileSync(0, 'utf8') };
+    } catch (err) {
+      throw new CliError(`cannot read stdin: ${err.message}`, EXIT.input);
+    }
+  }
+  try {
+    return { name: file, text: readFileSync(file, 'utf8') };
+  } catch (err) {
+    if (err.code === 'ENOENT') throw new CliError(`${file}: file not found`, EXIT.input);
+    if (err.code === 'EISDIR') throw new CliError(`${file}: is a folder, not a file`, EXIT.input);
+    throw new CliError(`${file}: cannot read: ${err.message}`, EXIT.input);
+  }
+}
+
+/** Calls the engine; its errors on outside input become input errors naming the source. */
+function engineCall(source, fn) {
+  try {
+    return fn();
+  } catch (err) {
+    throw new CliError(`${source}: ${err instanceof Error ? err.message : String(err)}`, EXIT.input);
+  }
+}
+
+function contextFrom(values) {
+  const context = { now: values.now ?? new Date().toISOString() };
+  if (values['org-name']) context.organizationName = values['org-name'];
+  if (values['org-id']) context.organizationId = values['org-id'];
+  if (values.now !== undefined && Number.isNaN(Date.parse(values.now))) throw usage(`--now "${values.now}" is not an ISO time`);
+  return context;
+}
+
+function listOf(values, name, allowed) {
+  const items = (values[name] ?? []).flatMap((v) => v.split(',')).map((v) => v.trim()).filter(Boolean);
+  for (const item of items) {
+    if (!allowed.includes(item)) throw usage(`--${name} "${item}" is not one of ${allowed.join(', ')}`);
+  }
+  return items;
+}
+
+/** Whether a verdict matches a `--fail-on` gate. */
+function matchesGate(verdict, gate) {
+  if (gate === 'secret') return verdict.usesSecret === true;
+  if (gate === 'draft') return verdict.state === 'draft';
+  return verdict.federation?.format === 'azureDevOps';
+}
+
+function cell(value) {
+  return value === null || value === undefined || value === '' ? '-' : String(value).replace(/[\r\n\t]+/g, ' ');
+}
+
+/** A plain-text table of verdicts, one connection a row. */
+function table(verdicts) {
+  const head = ['Name', 'Type', 'Credential', 'State', 'Convertible', 'Issuer', 'Project'];
+  const rows = verdicts.map((v) => [
+    v.name, v.type, v.credential, v.state, v.convertible?.status, v.federation?.format, v.owner ?? v.project,
+  ].map(cell));
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => [...r[i]].length)));
+  const line = (r) => r.map((c, i) => c + ' '.repeat(widths[i] - [...c].length)).join('  ').trimEnd();
+  return [line(head), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
+}
+
+function summary(verdicts) {
+  const count = (p) => verdicts.filter(p).length;
+  return `${verdicts.length} connection${verdicts.length === 1 ? '' : 's'}: ${count((v) => v.usesSecret === true)} hold a secret, `
+    + `${count((v) => v.state === 'draft')} draft, ${count((v) => v.convertible?.status === 'yes')} convertible now, `
+    + `${count((v) => v.federation?.format === 'azureDevOps')} on the Azure DevOps issuer`;
+}
+
+/** The verdicts of a live scan's result, whatever envelope the engine returns. */
+function verdictsOfScan(result, context) {
+  if (Array.isArray(result)) return result;
+  if (Array.isArray(result?.verdicts)) return result.verdicts;
+  if (Array.isArray(result?.endpoints)) return federate.classifyEndpoints(result.endpoints, context);
+  throw new CliError('the engine returned a scan result without verdicts', EXIT.internal);
+}
+
+function describeProgress(event) {
+  if (event && typeof event === 'object') {
+    const done = event.projectsDone ?? event.done;
+    const total = event.projectsTotal ?? event.total;
+    const found = event.connectionsFound ?? event.connections;
+    if (done !== undefined) return `scanned ${done}${total === undefined || total === null ? '' : `/${total}`} projects${found === undefined ? '' : `, ${found} connections`}`;
+  }
+  return typeof event === 'string' ? event : JSON.stringify(event);
+}
+
+async function liveVerdicts(values, context) {
+  const found = federate.tokenFromEnv();
+  if (!found) throw usage('--org needs a token: set AZURE_DEVOPS_EXT_PAT (a personal access token) or SYSTEM_ACCESSTOKEN');
+  const concurrency = values.concurrency === undefined ? undefined : Number(values.concurrency);
+  if (concurrency !== undefined && !(Number.isInteger(concurrency) && concurrency > 0)) throw usage('--concurrency must be a positive whole number');
+  const controller = new AbortController();
+  process.once('SIGINT', () => controller.abort());
+  const target = values.project ? `project "${values.project}" of ${values.org}` : values.org;
+  process.stderr.write(`federate: scanning ${target} (token from ${found.source})\n`);
+  let result;
+  try {
+    result = await federate.scanLive({
+      orgUrl: values.org,
+      project: values.project,
+      token: found.token,
+      tokenKind: found.tokenKind,
+      ...(concurrency === undefined ? {} : { concurrency }),
+      onProgress: (event) => process.stderr.write(`federate: ${describeProgress(event)}\n`),
+      signal: controller.signal,
+    });
+  } catch (err) {
+    const kind = err && typeof err === 'object' && 'kind' in err ? ` (${err.kind})` : '';
+    throw new CliError(`${values.org}${kind}: ${err instanceof Error ? err.message : String(err)}`, EXIT.service);
+  }
+  const verdicts = verdictsOfScan(result, context);
+  process.stderr.write(`federate: done, ${verdicts.length} connections\n`);
+  return verdicts;
+}
+
+async function audit(positionals, values) {
+  const format = values.format ?? 'table';
+  if (!REPORT_FORMATS.includes(format)) throw usage(`--format "${format}" is not one of ${REPORT_FORMATS.join(', ')}`);
+  const gates = listOf(values, 'fail-on', GATES);
+  const context = contextFrom(values);
+  if (positionals.length > 1) throw usage('audit takes one FILE');
+  let verdicts;
+  if (values.org) {
+    if (positionals.length) throw usage('give either a FILE or --org, not both');
+    if (!context.organizationName) {
+      try {
+        const parsed = federate.parseAdoUrl?.(values.org);
+        if (parsed?.organization ?? parsed?.organizationName) context.organizationName = parsed.organization ?? parsed.organizationName;
+      } catch (err) {
+        throw usage(`--org: ${err instanceof Error ? err.message : String(err)}`);
+      }
+    }
+    verdicts = await liveVerdicts(values, context);
+  } else {
+    if (values.project) throw usage('--project needs --org');
+    const input = readInput(positionals[0]);
+    verdicts = engineCall(input.name, () => federate.classifyEndpoints(input.text, context));
+  }
+  if (format === 'table') {
+    process.stdout.write(`${table(verdicts)}\n\n${summary(verdicts)}\n`);
+  } else {
+    const out = engineCall('report', () => federate.renderReport(verdicts, format));
+    process.stdout.write(out.endsWith('\n') ? out : `${out}\n`);
+  }
+  const failing = verdicts.filter((v) => gates.some((g) => matchesGate(v, g)));
+  if (failing.length) {
+    process.stderr.write(`federate: --fail-on ${gates.join(',')}: ${failing.length} connection${failing.length === 1 ? '' : 's'} matched: ${failing.map((v) => v.name ?? v.id).join(', ')}\n`);
+    return EXIT.findings;
+  }
+  return EXIT.ok;
+}
+
+function decode(positionals, values) {
+  if (positionals.length !== 1) throw usage('decode takes one SUBJECT');
+  const decoded = engineCall('subject', () => federate.decodeFederationSubject(positionals[0]));
+  if (values.json) {
+    process.stdout.write(`${JSON.stringify(decoded, null, 2)}\n`);
+  } else {
+    const entries = Object.entries(decoded).filter(([, v]) => v !== null && v !== undefined && typeof v !== 'object');
+    const width = Math.max(...entries.map(([k]) => k.length));
+    process.stdout.write(entries.map(([k, v]) => `${k.padEnd(width)}  ${v}`).join('\n') + '\n');
+  }
+  return EXIT.ok;
+}
+
+function explain(positionals, values) {
+  if (!positionals.length) throw usage('explain-error takes the error TEXT, or "-" to read stdin');
+  const text = positionals.length === 1 && positionals[0] === '-' ? readInput('-').text : positionals.join(' ');
+  const found = federate.explainError(text);
+  if (values.json) {
+    process.stdout.write(`${JSON.stringify(found, null, 2)}\n`);
+  } else if (found) {
+    process.stdout.write(`${found.code}: ${found.title}\n\nWhat it means: ${found.meaning}\nHow to fix it: ${found.fix}\n${found.docs ? `More: ${found.docs}\n` : ''}`);
+  } else {
+    process.stdout.write('No known Azure DevOps or Microsoft Entra error found in this text.\n');
+  }
+  return found ? EXIT.ok : EXIT.findings;
+}
+
+/** The endpoints of a list, as raw objects (the engine has already checked the shape). */
+function rawEndpoints(text) {
+  const json = JSON.parse(text.replace(/^\uFEFF/, ''));
+  if (Array.isArray(json)) return json;
+  if (Array.isArray(json?.value)) return json.value;
+  return [json];
+}
+
+function remedy(positionals, values) {
+  if (positionals.length > 1) throw usage('remedy takes one FILE');
+  if (!values.id) throw usage('remedy needs --id ID (a connection id or name)');
+  const format = values.format ?? 'az';
+  if (!REMEDY_FORMATS.includes(format)) throw usage(`--format "${format}" is not one of ${REMEDY_FORMATS.join(', ')}`);
+  const context = contextFrom(values);
+  const input = readInput(positionals[0]);
+  engineCall(input.name, () => federate.classifyEndpoints(input.text, context));
+  const endpoints = rawEndpoints(input.text);
+  const wanted = values.id.toLowerCase();
+  const endpoint = endpoints.find((e) => String(e?.id ?? '').toLowerCase() === wanted)
+    ?? endpoints.find((e) => String(e?.name ?? '').toLowerCase() === wanted);
+  if (!endpoint) throw new CliError(`${input.name}: no connection with id or name "${values.id}"`, EXIT.input);
+  const out = engineCall(endpoint.name ?? values.id, () => federate.federatedCredentialCommands(endpoint, context, format));
+  process.stdout.write(out.endsWith('\n') ? out : `${out}\n`);
+  return EXIT.ok;
+}
+
+const COMMANDS = { audit, decode, 'explain-error': explain, remedy };
+
+async function run(argv) {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      strict: true,
+      options: {
+        format: { type: 'string', short: 'f' },
+        'fail-on': { type: 'string', multiple: true },
+        org: { type: 'string' },
+        project: { type: 'string' },
+        concurrency: { type: 'string' },
+        'org-name': { type: 'string' },
+        'org-id': { type: 'string' },
+        now: { type: 'string' },
+        id: { type: 'string' },
+        json: { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+        version: { type: 'boolean', short: 'v' },
+      },
+    });
+  } catch (err) {
+    throw usage(err.message);
+  }
+  const { values, positionals } = parsed;
+  if (values.version) {
+    process.stdout.write(`${version}\n`);
+    return EXIT.ok;
+  }
+  const [command, ...rest] = positionals;
+  if (values.help || command === 'help' || command === undefined) {
+    process.stdout.write(HELP);
+    return command === undefined && !values.help ? EXIT.usage : EXIT.ok;
+  }
+  const handler = COMMANDS[command];
+  if (!handler) throw usage(`unknown command "${command}"`);
+  return handler(rest, values);
+}
+
+try {
+  process.exitCode = await run(process.argv.slice(2));
+} catch (err) {
+  if (err instanceof CliError) {
+    process.stderr.write(`federate: error: ${err.message}\n`);
+    process.exitCode = err.code;
+  } else {
+    process.stderr.write(`federate: internal error: ${err instanceof Error ? err.stack : String(err)}\n`);
+    process.exitCode = EXIT.internal;
+  }
+}
