@@ -1,1 +1,883 @@
-//! TODO(issue): filled in by its issue.
+//! The Azure DevOps REST API as data: where an organization lives, the requests the web UI
+//! would send, and what the answers mean.
+//!
+//! Nothing here does I/O. A [`Request`] is built by [`Api`], handed to a
+//! [`Transport`](crate::jobs::Transport) by the jobs, and the [`Response`] comes back to the
+//! parsers here, which turn every answer into a typed result or an [`ApiError`] whose kind
+//! the user interface can show (signed out, throttled, forbidden, ...).
+//!
+//! ```
+//! use federate_core::api::{Api, OrgLocation};
+//! let loc = OrgLocation::parse("https://dev.azure.com/fabrikam/My%20Project/_settings/adminservices").unwrap();
+//! assert_eq!(loc.api_base(), "https://dev.azure.com/fabrikam");
+//! let req = Api::new(&loc).list_endpoints("My Project");
+//! assert_eq!(req.url, "https://dev.azure.com/fabrikam/My%20Project/_apis/serviceendpoint/endpoints?includeFailed=true&api-version=7.1");
+//! ```
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use crate::Error;
+use crate::model::{Endpoint, get_ci};
+
+pub use crate::jobs::Transport;
+
+/// The api-version every call uses unless configured otherwise (ado-facts §4.1: the
+/// official conversion script uses `7.1`).
+pub const DEFAULT_API_VERSION: &str = "7.1";
+
+/// Page size for the projects list. The service's own default page is 100 projects
+/// [inferred from the service's behaviour without `$top`]; asking for the same keeps each
+/// answer small and every page a cheap request.
+pub const PROJECTS_PAGE_SIZE: u32 = 100;
+
+/// The scheme a conversion moves to.
+pub const SCHEME_FEDERATED: &str = "WorkloadIdentityFederation";
+/// The scheme a revert moves back to.
+pub const SCHEME_SERVICE_PRINCIPAL: &str = "ServicePrincipal";
+
+// ---------------------------------------------------------------------------------------
+// Where the organization lives
+
+/// How the organization appears in its URLs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum HostForm {
+    /// `https://dev.azure.com/{org}/...` (also any other host, e.g. a local mock: the
+    /// organization is the first path segment).
+    Path,
+    /// `https://{org}.visualstudio.com/...`: the organization is the host's first label.
+    Subdomain,
+}
+
+/// An organization (and maybe a project and a connection) read from a page or org URL.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OrgLocation {
+    /// `https://host[:port]`, lowercase scheme and host.
+    pub origin: String,
+    /// The organization name, as in the URL.
+    pub organization: String,
+    /// The URL form.
+    pub host_form: HostForm,
+    /// The project (decoded: a name with spaces, or a GUID), when the URL names one.
+    pub project: Option<String>,
+    /// The `resourceId` query parameter (a connection id on `_settings/adminservices`).
+    pub resource_id: Option<String>,
+}
+
+impl OrgLocation {
+    /// Reads a page or organization URL in either form. Path segments starting with `_`
+    /// (`_settings`, `_apis`, ...) are not projects.
+    ///
+    /// ```
+    /// use federate_core::api::OrgLocation;
+    /// let loc = OrgLocation::parse("https://fabrikam.visualstudio.com/Web%20Site/_settings/adminservices?resourceId=5e47").unwrap();
+    /// assert_eq!(loc.organization, "fabrikam");
+    /// assert_eq!(loc.project.as_deref(), Some("Web Site"));
+    /// assert_eq!(loc.resource_id.as_deref(), Some("5e47"));
+    /// assert_eq!(loc.api_base(), "https://fabrikam.visualstudio.com");
+    /// ```
+    pub fn parse(url: &str) -> Result<Self, Error> {
+        let url = url.trim();
+        let bad = |why: &str| Error::Argument(format!("not an Azure DevOps URL ({why}): {url}"));
+        let (scheme, rest) = match url.split_once("://") {
+            Some((s, r)) => (s.to_ascii_lowercase(), r),
+            None => ("https".to_owned(), url),
+        };
+        if scheme != "https" && scheme != "http" {
+            return Err(bad("scheme must be https"));
+        }
+        let (before_fragment, _) = rest.split_once('#').unwrap_or((rest, ""));
+        let (hier, query) = before_fragment
+            .split_once('?')
+            .unwrap_or((before_fragment, ""));
+        let (authority, path) = hier.split_once('/').unwrap_or((hier, ""));
+        if authority.is_empty() || authority.contains('@') {
+            return Err(bad("no host"));
+        }
+        let authority = authority.to_ascii_lowercase();
+        let host = authority.split(':').next().unwrap_or_default();
+        let segments: Vec<String> = path
+            .split('/')
+            .filter(|s| !s.is_empty())
+            .map(percent_decode)
+            .collect();
+        let (organization, host_form, rest_segments) =
+            if let Some(org) = host.strip_suffix(".visualstudio.com") {
+                if org.is_empty() || org.contains('.') {
+                    return Err(bad("unexpected visualstudio.com host"));
+                }
+                (org.to_owned(), HostForm::Subdomain, &segments[..])
+            } else {
+                let Some(first) = segments.first() else {
+                    return Err(bad("no organization in the path"));
+                };
+                if first.starts_with('_') {
+                    return Err(bad("no organization in the path"));
+                }
+                (first.clone(), HostForm::Path, &segments[1..])
+            };
+        let project = rest_segments
+            .first()
+            .filter(|s| !s.starts_with('_'))
+            .cloned();
+        let resource_id = query.split('&').find_map(|pair| {
+            let (k, v) = pair.split_once('=')?;
+            k.eq_ignore_ascii_case("resourceId")
+                .then(|| percent_decode(v))
+                .filter(|v| !v.is_empty())
+        });
+        Ok(Self {
+            origin: format!("{scheme}://{authority}"),
+            organization,
+            host_form,
+            project,
+            resource_id,
+        })
+    }
+
+    /// The base every API path hangs from: `https://dev.azure.com/{org}` or
+    /// `https://{org}.visualstudio.com`.
+    pub fn api_base(&self) -> String {
+        match self.host_form {
+            HostForm::Path => format!("{}/{}", self.origin, encode_component(&self.organization)),
+            HostForm::Subdomain => self.origin.clone(),
+        }
+    }
+}
+
+/// Percent-encodes a path segment or query value: everything but RFC 3986 unreserved
+/// characters, as UTF-8 bytes.
+pub fn encode_component(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for b in text.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
+            out.push(char::from(b));
+        } else {
+            const HEX: &[u8; 16] = b"0123456789ABCDEF";
+            out.push('%');
+            out.push(char::from(HEX[usize::from(b >> 4)]));
+            out.push(char::from(HEX[usize::from(b & 0x0f)]));
+        }
+    }
+    out
+}
+
+/// Decodes `%XX` escapes (and `+` is kept: it is a literal in paths). Invalid escapes and
+/// invalid UTF-8 are kept as they were, never a panic.
+pub fn percent_decode(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' && i + 2 < bytes.len() {
+            let hex = std::str::from_utf8(&bytes[i + 1..i + 3]).ok();
+            if let Some(v) = hex.and_then(|h| u8::from_str_radix(h, 16).ok()) {
+                out.push(v);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8(out).unwrap_or_else(|_| text.to_owned())
+}
+
+// ---------------------------------------------------------------------------------------
+// Requests and responses as data
+
+/// One HTTP request, as data. It never carries credentials: the transport adds them (the
+/// page's cookies, or an `Authorization` header it keeps to itself).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Request {
+    /// `GET` or `PUT`.
+    pub method: String,
+    /// The absolute URL, query included.
+    pub url: String,
+    /// Header names and values, in order.
+    pub headers: Vec<(String, String)>,
+    /// The JSON body, when there is one.
+    pub body: Option<String>,
+}
+
+/// One HTTP answer, as data.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Response {
+    /// The HTTP status (0 when the transport got none, e.g. an opaque redirect).
+    pub status: u16,
+    /// Header names (any case) and values.
+    pub headers: Vec<(String, String)>,
+    /// The body as text.
+    pub body: String,
+    /// The final URL after redirects, when the transport knows it (a redirect to the
+    /// sign-in page shows up here).
+    #[serde(default)]
+    pub url: Option<String>,
+}
+
+impl Response {
+    /// A response with a status and a body and no headers (handy in tests and relays).
+    pub fn new(status: u16, body: impl Into<String>) -> Self {
+        Self {
+            status,
+            body: body.into(),
+            ..Self::default()
+        }
+    }
+
+    /// Adds a header (builder style).
+    #[must_use]
+    pub fn with_header(mut self, name: &str, value: &str) -> Self {
+        self.headers.push((name.to_owned(), value.to_owned()));
+        self
+    }
+
+    /// A header's value; names compare case-insensitively.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// The rate-limit headers of an answer (ado-facts §12).
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RateLimit {
+    /// `Retry-After`, in milliseconds (seconds on the wire; the HTTP-date form is ignored).
+    pub retry_after_ms: Option<u64>,
+    /// `X-RateLimit-Delay`: how long the service delayed this request, in milliseconds.
+    pub delay_ms: Option<u64>,
+    /// `X-RateLimit-Remaining`: TSTUs left before delays; 0 when delayed or blocked.
+    pub remaining: Option<f64>,
+    /// `X-RateLimit-Limit`: TSTUs allowed before delays.
+    pub limit: Option<f64>,
+    /// `X-RateLimit-Reset`: Unix epoch seconds when usage is back to 0.
+    pub reset_epoch_s: Option<u64>,
+    /// `X-RateLimit-Resource`: which limit was hit (display only).
+    pub resource: Option<String>,
+}
+
+/// Seconds (possibly fractional) to milliseconds, rejecting negative and absurd values.
+fn seconds_to_ms(text: &str) -> Option<u64> {
+    let secs: f64 = text.trim().parse().ok()?;
+    if !secs.is_finite() || !(0.0..=86_400.0).contains(&secs) {
+        return None;
+    }
+    // Bounded above, so the cast cannot truncate meaningfully.
+    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+    Some((secs * 1000.0).ceil() as u64)
+}
+
+impl RateLimit {
+    /// Reads the rate-limit headers of a response.
+    pub fn from_response(resp: &Response) -> Self {
+        Self {
+            retry_after_ms: resp.header("Retry-After").and_then(seconds_to_ms),
+            delay_ms: resp.header("X-RateLimit-Delay").and_then(seconds_to_ms),
+            remaining: resp
+                .header("X-RateLimit-Remaining")
+                .and_then(|v| v.trim().parse().ok()),
+            limit: resp
+                .header("X-RateLimit-Limit")
+                .and_then(|v| v.trim().parse().ok()),
+            reset_epoch_s: resp
+                .header("X-RateLimit-Reset")
+                .and_then(|v| v.trim().parse().ok()),
+            resource: resp.header("X-RateLimit-Resource").map(str::to_owned),
+        }
+    }
+
+    /// How long every further request should wait after this answer, if at all: the
+    /// `Retry-After` when given; otherwise, when the service says no budget is left
+    /// (`Remaining` 0) and it delayed us, as long as it delayed us (ado-facts §12: "watch
+    /// Remaining/Limit; pace org-wide scans").
+    pub fn pause_ms(&self) -> Option<u64> {
+        if let Some(ms) = self.retry_after_ms {
+            return Some(ms);
+        }
+        match (self.remaining, self.delay_ms) {
+            (Some(r), Some(d)) if r <= 0.0 && d > 0 => Some(d),
+            _ => None,
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Errors
+
+/// Why a call failed, in the kinds the user interface shows. `message` is the service's
+/// own text where it sent one.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(
+    tag = "kind",
+    rename_all = "camelCase",
+    rename_all_fields = "camelCase"
+)]
+pub enum ApiError {
+    /// The session is gone (401, 203, an HTML answer to `_apis`, a redirect to sign-in).
+    SignedOut {
+        /// What to tell the user.
+        message: String,
+    },
+    /// Rate limited (429, `TF400733`), after the retries allowed.
+    Throttled {
+        /// The last `Retry-After`, in milliseconds.
+        retry_after_ms: Option<u64>,
+        /// The service's text, or ours when we gave up.
+        message: String,
+    },
+    /// 403: the user lacks a permission.
+    Forbidden {
+        /// The service's text.
+        message: String,
+    },
+    /// 404, or a `200` with a `null` body for an unknown id.
+    NotFound {
+        /// The service's text.
+        message: String,
+    },
+    /// "another operation is already in progress": try again later.
+    InProgress {
+        /// The service's text.
+        message: String,
+    },
+    /// Any other 4xx, with the service's message.
+    BadRequest {
+        /// The HTTP status.
+        status: u16,
+        /// The service's text.
+        message: String,
+    },
+    /// 5xx, after the retries allowed.
+    Server {
+        /// The HTTP status.
+        status: u16,
+        /// The service's text.
+        message: String,
+    },
+    /// No answer at all (DNS, TLS, connection reset, CORS, offline).
+    Network {
+        /// The transport's text.
+        message: String,
+    },
+    /// The user cancelled the job.
+    Cancelled,
+    /// An answer that is not what this call returns (garbage, wrong JSON shape).
+    Malformed {
+        /// What was wrong.
+        message: String,
+    },
+}
+
+impl ApiError {
+    /// The kind as the camelCase name the UI keys on (`signedOut`, `throttled`, ...).
+    pub fn kind(&self) -> &'static str {
+        match self {
+            ApiError::SignedOut { .. } => "signedOut",
+            ApiError::Throttled { .. } => "throttled",
+            ApiError::Forbidden { .. } => "forbidden",
+            ApiError::NotFound { .. } => "notFound",
+            ApiError::InProgress { .. } => "inProgress",
+            ApiError::BadRequest { .. } => "badRequest",
+            ApiError::Server { .. } => "server",
+            ApiError::Network { .. } => "network",
+            ApiError::Cancelled => "cancelled",
+            ApiError::Malformed { .. } => "malformed",
+        }
+    }
+
+    /// The message, without the kind.
+    pub fn message(&self) -> &str {
+        match self {
+            ApiError::SignedOut { message }
+            | ApiError::Throttled { message, .. }
+            | ApiError::Forbidden { message }
+            | ApiError::NotFound { message }
+            | ApiError::InProgress { message }
+            | ApiError::BadRequest { message, .. }
+            | ApiError::Server { message, .. }
+            | ApiError::Network { message }
+            | ApiError::Malformed { message } => message,
+            ApiError::Cancelled => "cancelled",
+        }
+    }
+
+    /// Whether a job should pause (not fail) on this error and resume later: the session,
+    /// the rate limit, the server or the network, none of them about this connection.
+    pub fn is_pause_worthy(&self) -> bool {
+        matches!(
+            self,
+            ApiError::SignedOut { .. }
+                | ApiError::Throttled { .. }
+                | ApiError::Server { .. }
+                | ApiError::Network { .. }
+        )
+    }
+}
+
+impl fmt::Display for ApiError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ApiError::SignedOut { message } => write!(f, "signed out: {message}"),
+            ApiError::Throttled { message, .. } => write!(f, "throttled: {message}"),
+            ApiError::Forbidden { message } => write!(f, "forbidden: {message}"),
+            ApiError::NotFound { message } => write!(f, "not found: {message}"),
+            ApiError::InProgress { message } => write!(f, "operation in progress: {message}"),
+            ApiError::BadRequest { status, message } => write!(f, "HTTP {status}: {message}"),
+            ApiError::Server { status, message } => {
+                write!(f, "Azure DevOps server error (HTTP {status}): {message}")
+            }
+            ApiError::Network { message } => write!(f, "network error: {message}"),
+            ApiError::Cancelled => write!(f, "cancelled"),
+            ApiError::Malformed { message } => write!(f, "unexpected answer: {message}"),
+        }
+    }
+}
+
+impl std::error::Error for ApiError {}
+
+/// What the user is told when the session is gone.
+pub const SIGNED_OUT_MESSAGE: &str = "Your Azure DevOps session has expired or you are signed out. Sign in again in this tab, then retry.";
+
+/// The `message` of an Azure DevOps error body
+/// (`{"$id","innerException","message","typeName","typeKey","errorCode","eventId"}`), or
+/// `None` when the body is not one.
+pub fn service_message(body: &str) -> Option<String> {
+    let value: Value = serde_json::from_str(body.trim_start_matches('\u{feff}')).ok()?;
+    value
+        .as_object()
+        .and_then(|o| get_ci(o, "message"))
+        .and_then(Value::as_str)
+        .map(str::to_owned)
+}
+
+fn looks_like_html(resp: &Response) -> bool {
+    let ct = resp.header("content-type").unwrap_or_default();
+    if ct.to_ascii_lowercase().contains("text/html") {
+        return true;
+    }
+    let start = resp.body.trim_start_matches('\u{feff}').trim_start();
+    start.starts_with('<')
+}
+
+fn is_signin_url(url: &str) -> bool {
+    let lower = url.to_ascii_lowercase();
+    lower.contains("/_signin") || lower.contains("_signin?")
+}
+
+/// Classifies an answer: `Ok` for a usable 2xx JSON answer, otherwise the error kind.
+///
+/// Signed out: 401, 203, a 3xx to `_signin`, a final URL on `_signin`, or HTML where JSON
+/// was expected (every call here is to `_apis`, where HTML only ever means the sign-in
+/// page; ado-facts §11). 429 or a `TF400733` text is throttling. The service's `message`
+/// is surfaced for every other error.
+pub fn check(resp: &Response) -> Result<(), ApiError> {
+    let signed_out = || ApiError::SignedOut {
+        message: SIGNED_OUT_MESSAGE.to_owned(),
+    };
+    if resp.url.as_deref().is_some_and(is_signin_url) {
+        return Err(signed_out());
+    }
+    let status = resp.status;
+    let message = || {
+        service_message(&resp.body).unwrap_or_else(|| {
+            let text = resp.body.trim();
+            if text.is_empty() || looks_like_html(resp) {
+                format!("HTTP {status} without a message")
+            } else {
+                text.chars().take(300).collect()
+            }
+        })
+    };
+    match status {
+        401 | 203 => Err(signed_out()),
+        0 => Err(ApiError::Network {
+            message: "no response (the request was blocked or redirected)".to_owned(),
+        }),
+        200..=299 if looks_like_html(resp) => Err(signed_out()),
+        200..=299 => Ok(()),
+        300..=399 => {
+            let location = resp.header("location").unwrap_or_default();
+            if is_signin_url(location) || location.to_ascii_lowercase().contains("signin") {
+                Err(signed_out())
+            } else {
+                Err(ApiError::Malformed {
+                    message: format!("unexpected redirect (HTTP {status}) to {location}"),
+                })
+            }
+        }
+        429 => Err(ApiError::Throttled {
+            retry_after_ms: RateLimit::from_response(resp).retry_after_ms,
+            message: message(),
+        }),
+        400..=499 => {
+            let text = message();
+            let lower = text.to_ascii_lowercase();
+            Err(if lower.contains("tf400733") {
+                ApiError::Throttled {
+                    retry_after_ms: RateLimit::from_response(resp).retry_after_ms,
+                    message: text,
+                }
+            } else if lower.contains("already in progress") {
+                ApiError::InProgress { message: text }
+            } else if status == 403 {
+                ApiError::Forbidden { message: text }
+            } else if status == 404 {
+                ApiError::NotFound { message: text }
+            } else if looks_like_html(resp) {
+                signed_out()
+            } else {
+                ApiError::BadRequest {
+                    status,
+                    message: text,
+                }
+            })
+        }
+        500..=599 => Err(ApiError::Server {
+            status,
+            message: message(),
+        }),
+        _ => Err(ApiError::Malformed {
+            message: format!("unexpected HTTP status {status}"),
+        }),
+    }
+}
+
+/// Checks the answer and parses its JSON body.
+pub fn json_body(resp: &Response) -> Result<Value, ApiError> {
+    check(resp)?;
+    serde_json::from_str(resp.body.trim_start_matches('\u{feff}')).map_err(|e| {
+        ApiError::Malformed {
+            message: format!("expected JSON: {}", Error::from_json(&e)),
+        }
+    })
+}
+
+// ---------------------------------------------------------------------------------------
+// Typed results
+
+/// A project of the organization (`TeamProjectReference`, the fields Federate uses).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Project {
+    /// The project GUID.
+    pub id: String,
+    /// The project name.
+    pub name: String,
+    /// `wellFormed`, ... when given.
+    #[serde(default)]
+    pub state: Option<String>,
+}
+
+/// One page of the projects list.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ProjectsPage {
+    /// The projects of this page.
+    pub projects: Vec<Project>,
+    /// `x-ms-continuationtoken`: present when more pages follow.
+    pub continuation: Option<String>,
+}
+
+fn list_items(value: Value, what: &str) -> Result<Vec<Value>, ApiError> {
+    match value {
+        Value::Array(items) => Ok(items),
+        Value::Object(mut o) => match o.remove("value") {
+            Some(Value::Array(items)) => Ok(items),
+            _ => Err(ApiError::Malformed {
+                message: format!("expected a {what} list {{count, value}}"),
+            }),
+        },
+        _ => Err(ApiError::Malformed {
+            message: format!("expected a {what} list {{count, value}}"),
+        }),
+    }
+}
+
+/// Parses a page of `GET _apis/projects`.
+pub fn parse_projects_page(resp: &Response) -> Result<ProjectsPage, ApiError> {
+    let items = list_items(json_body(resp)?, "projects")?;
+    let projects = items
+        .into_iter()
+        .enumerate()
+        .map(|(i, v)| {
+            serde_json::from_value::<Project>(v).map_err(|e| ApiError::Malformed {
+                message: format!("project {i}: {e}"),
+            })
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let continuation = resp
+        .header("x-ms-continuationtoken")
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .map(str::to_owned);
+    Ok(ProjectsPage {
+        projects,
+        continuation,
+    })
+}
+
+/// Parses `GET _apis/connectionData`: the organization id (`instanceId`).
+pub fn parse_organization_id(resp: &Response) -> Result<String, ApiError> {
+    let value = json_body(resp)?;
+    value
+        .as_object()
+        .and_then(|o| get_ci(o, "instanceId"))
+        .and_then(Value::as_str)
+        .map(str::to_ascii_lowercase)
+        .ok_or_else(|| ApiError::Malformed {
+            message: "connectionData has no instanceId".to_owned(),
+        })
+}
+
+/// Parses a list of service endpoints (`{count, value}`).
+pub fn parse_endpoints(resp: &Response) -> Result<Vec<Endpoint>, ApiError> {
+    let items = list_items(json_body(resp)?, "service connection")?;
+    items
+        .into_iter()
+        .enumerate()
+        .map(|(i, v)| {
+            Endpoint::from_value(v).map_err(|e| ApiError::Malformed {
+                message: format!("service connection {i}: {e}"),
+            })
+        })
+        .collect()
+}
+
+/// Parses one service endpoint. A `200` with a `null` (or empty) body is how the service
+/// answered an unknown id (ado-facts §3), so it reads as not found.
+pub fn parse_endpoint(resp: &Response) -> Result<Endpoint, ApiError> {
+    check(resp)?;
+    if resp.body.trim().is_empty() {
+        return Err(not_found_null());
+    }
+    match json_body(resp)? {
+        Value::Null => Err(not_found_null()),
+        other => Endpoint::from_value(other).map_err(|e| ApiError::Malformed {
+            message: e.to_string(),
+        }),
+    }
+}
+
+fn not_found_null() -> ApiError {
+    ApiError::NotFound {
+        message: "The service connection does not exist or you cannot see it.".to_owned(),
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Request builders
+
+/// Builds the requests of one organization, with the web UI's headers.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Api {
+    /// `https://dev.azure.com/{org}` or `https://{org}.visualstudio.com`.
+    pub base: String,
+    /// The api-version for every call (`7.1` by default).
+    pub api_version: String,
+}
+
+impl Api {
+    /// The API of an organization location, with api-version 7.1.
+    pub fn new(location: &OrgLocation) -> Self {
+        Self {
+            base: location.api_base(),
+            api_version: DEFAULT_API_VERSION.to_owned(),
+        }
+    }
+
+    /// Uses another api-version (e.g. `7.2-preview.4`).
+    #[must_use]
+    pub fn with_api_version(mut self, version: &str) -> Self {
+        version.trim().clone_into(&mut self.api_version);
+        self
+    }
+
+    fn request(method: &str, url: String, version: &str, body: Option<String>) -> Request {
+        let mut headers = vec![
+            (
+                "Accept".to_owned(),
+                format!("application/json;api-version={version}"),
+            ),
+            ("X-TFS-FedAuthRedirect".to_owned(), "Suppress".to_owned()),
+            (
+                "X-VSS-ReauthenticationAction".to_owned(),
+                "Suppress".to_owned(),
+            ),
+        ];
+        if body.is_some() {
+            headers.push(("Content-Type".to_owned(), "application/json".to_owned()));
+        }
+        Request {
+            method: method.to_owned(),
+            url,
+            headers,
+            body,
+        }
+    }
+
+    fn project_base(&self, project: &str) -> String {
+        format!("{}/{}", self.base, encode_component(project))
+    }
+
+    /// The version `connectionData` needs: the Location resource is still a preview,
+    /// so the same major.minor with `-preview.1` (geekzter sends `7.1-preview.1`).
+    pub fn connection_data_version(&self) -> String {
+        let release = self
+            .api_version
+            .split('-')
+            .next()
+            .unwrap_or(DEFAULT_API_VERSION);
+        format!("{release}-preview.1")
+    }
+
+    /// `GET {base}/_apis/connectionData`: the organization id is its `instanceId`.
+    pub fn connection_data(&self) -> Request {
+        let version = self.connection_data_version();
+        let url = format!(
+            "{}/_apis/connectionData?api-version={}",
+            self.base,
+            encode_component(&version)
+        );
+        Self::request("GET", url, &version, None)
+    }
+
+    /// `GET {base}/_apis/projects`, one page of `top` from `continuation`.
+    pub fn list_projects(&self, continuation: Option<&str>, top: u32) -> Request {
+        let mut url = format!("{}/_apis/projects?$top={top}", self.base);
+        if let Some(token) = continuation {
+            url.push_str("&continuationToken=");
+            url.push_str(&encode_component(token));
+        }
+        url.push_str("&api-version=");
+        url.push_str(&encode_component(&self.api_version));
+        Self::request("GET", url, &self.api_version, None)
+    }
+
+    /// `GET {base}/{project}/_apis/serviceendpoint/endpoints?includeFailed=true`: every
+    /// connection of a project the user can see, failed ones included.
+    pub fn list_endpoints(&self, project: &str) -> Request {
+        let url = format!(
+            "{}/_apis/serviceendpoint/endpoints?includeFailed=true&api-version={}",
+            self.project_base(project),
+            encode_component(&self.api_version)
+        );
+        Self::request("GET", url, &self.api_version, None)
+    }
+
+    /// `GET {base}/{project}/_apis/serviceendpoint/endpoints/{id}`.
+    pub fn get_endpoint(&self, project: &str, endpoint_id: &str) -> Request {
+        let url = format!(
+            "{}/_apis/serviceendpoint/endpoints/{}?api-version={}",
+            self.project_base(project),
+            encode_component(endpoint_id),
+            encode_component(&self.api_version)
+        );
+        Self::request("GET", url, &self.api_version, None)
+    }
+
+    fn scheme_change(&self, project: &str, body: &Endpoint) -> Result<Request, Error> {
+        let id = body
+            .id()
+            .ok_or_else(|| Error::Shape("the service connection has no id".to_owned()))?;
+        let url = format!(
+            "{}/_apis/serviceendpoint/endpoints/{}?operation=ConvertAuthenticationScheme&api-version={}",
+            self.project_base(project),
+            encode_component(id),
+            encode_component(&self.api_version)
+        );
+        let text = serde_json::to_string(body).map_err(|e| Error::Shape(e.to_string()))?;
+        Ok(Self::request("PUT", url, &self.api_version, Some(text)))
+    }
+
+    /// The conversion: `PUT {base}/{project}/_apis/serviceendpoint/endpoints/{id}?operation=ConvertAuthenticationScheme`
+    /// with [`conversion_body`]. Project-scoped, as Microsoft's conversion scripts send it
+    /// (the spec lists only the org-scoped route; ado-facts §4.1).
+    pub fn convert(&self, project: &str, endpoint: &Endpoint) -> Result<Request, Error> {
+        self.scheme_change(project, &conversion_body(endpoint)?)
+    }
+
+    /// The revert: the same PUT with [`revert_body`].
+    pub fn revert(&self, project: &str, endpoint: &Endpoint) -> Result<Request, Error> {
+        self.scheme_change(project, &revert_body(endpoint)?)
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Conversion bodies
+
+fn with_scheme(endpoint: &Endpoint, scheme: &str) -> Result<Endpoint, Error> {
+    let mut body = endpoint.clone();
+    let raw = body.raw_mut();
+    let Some(Value::Object(auth)) = raw.get_mut("authorization") else {
+        return Err(Error::Shape(
+            "the service connection has no authorization object".to_owned(),
+        ));
+    };
+    auth.insert("scheme".to_owned(), Value::String(scheme.to_owned()));
+    if let Some(Value::Object(data)) = raw.get_mut("data") {
+        remove_ci(data, "revertSchemeDeadline");
+    }
+    Ok(body)
+}
+
+fn remove_ci(map: &mut Map<String, Value>, key: &str) {
+    let keys: Vec<String> = map
+        .keys()
+        .filter(|k| k.eq_ignore_ascii_case(key))
+        .cloned()
+        .collect();
+    for k in keys {
+        map.shift_remove(&k);
+    }
+}
+
+/// The conversion body: the endpoint exactly as read, with only `authorization.scheme` set
+/// to `WorkloadIdentityFederation` and `data.revertSchemeDeadline` (any case) removed. The
+/// service rejects any other difference (ado-facts §4.2 rule 3).
+///
+/// ```
+/// use federate_core::{api::conversion_body, model::Endpoint};
+/// let ep = Endpoint::from_value(serde_json::json!({"id":"1","authorization":{"scheme":"ServicePrincipal"},"data":{"RevertSchemeDeadline":"x","a":"b"}})).unwrap();
+/// let body = conversion_body(&ep).unwrap();
+/// assert_eq!(body.scheme(), Some("WorkloadIdentityFederation"));
+/// assert_eq!(body.data("revertSchemeDeadline"), None);
+/// assert_eq!(body.data("a").as_deref(), Some("b"));
+/// ```
+pub fn conversion_body(endpoint: &Endpoint) -> Result<Endpoint, Error> {
+    with_scheme(endpoint, SCHEME_FEDERATED)
+}
+
+/// The revert body: as [`conversion_body`] with scheme `ServicePrincipal`. The deadline is
+/// dropped too: a key left out is never compared (§4.2 rule 3), one sent must match.
+pub fn revert_body(endpoint: &Endpoint) -> Result<Endpoint, Error> {
+    with_scheme(endpoint, SCHEME_SERVICE_PRINCIPAL)
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn decode_is_total() {
+        assert_eq!(percent_decode("a%20b"), "a b");
+        assert_eq!(percent_decode("%"), "%");
+        assert_eq!(percent_decode("%zz%2"), "%zz%2");
+        assert_eq!(percent_decode("%C3%A9"), "é");
+        assert_eq!(percent_decode("%FF"), "%FF");
+        assert_eq!(
+            encode_component("Ünï cødé/x"),
+            "%C3%9Cn%C3%AF%20c%C3%B8d%C3%A9%2Fx"
+        );
+    }
+}
