@@ -95,16 +95,25 @@ impl Endpoint {
     }
 
     pub fn is_shared(&self) -> bool {
-        self.raw.get("isShared").and_then(Value::as_bool).unwrap_or(false)
+        self.raw
+            .get("isShared")
+            .and_then(Value::as_bool)
+            .unwrap_or(false)
     }
 
     /// `isReady` defaults to `true` when absent, as the server emits it.
     pub fn is_ready(&self) -> bool {
-        self.raw.get("isReady").and_then(Value::as_bool).unwrap_or(true)
+        self.raw
+            .get("isReady")
+            .and_then(Value::as_bool)
+            .unwrap_or(true)
     }
 
     pub fn is_disabled(&self) -> bool {
-        self.raw.get("isDisabled").and_then(Value::as_bool).unwrap_or(false)
+        self.raw
+            .get("isDisabled")
+            .and_then(Value::as_bool)
+            .unwrap_or(false)
     }
 
     /// `operationStatus.state` and `.statusMessage`, when present.
@@ -234,14 +243,13 @@ pub fn endpoints_from_value(value: Value) -> Result<Vec<Endpoint>, Error> {
     items
         .into_iter()
         .enumerate()
-        .map(|(i, v)| {
-            Endpoint::from_value(v).map_err(|e| Error::Shape(format!("item {i}: {e}")))
-        })
+        .map(|(i, v)| Endpoint::from_value(v).map_err(|e| Error::Shape(format!("item {i}: {e}"))))
         .collect()
 }
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used)]
     use super::*;
 
     #[test]
@@ -257,8 +265,14 @@ mod tests {
     #[test]
     fn shapes() {
         assert_eq!(parse_endpoint_list("[]").unwrap().len(), 0);
-        assert!(matches!(parse_endpoint_list("{\"value\":3}"), Err(Error::Shape(_))));
-        assert!(matches!(parse_endpoint_list("{\"a\""), Err(Error::Json { .. })));
+        assert!(matches!(
+            parse_endpoint_list("{\"value\":3}"),
+            Err(Error::Shape(_))
+        ));
+        assert!(matches!(
+            parse_endpoint_list("{\"a\""),
+            Err(Error::Json { .. })
+        ));
         assert!(matches!(parse_endpoint_list("[1]"), Err(Error::Shape(_))));
         assert!(matches!(parse_endpoint_list("\"x\""), Err(Error::Shape(_))));
     }

@@ -1,42 +1,1258 @@
 //! Verdicts: which credential a connection holds, its state, and whether it can move to
 //! workload identity federation.
+//!
+//! One table, [`RULES`], maps (type, scheme, conditions) to a credential kind, whether a
+//! secret is held, and the base convertibility. [`classify`] picks the first matching row,
+//! then refines convertibility with the connection's state (drafts, operations in
+//! progress or failed, not ready, disabled), sharing, and the revert window.
+//! [`verdict_rules`] exports the same table for the docs, so they never drift.
 
-use serde::Serialize;
+pub mod time;
 
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+pub use time::parse_iso_time;
+
+use crate::Error;
+use crate::federation::{self, Federation};
 use crate::model::Endpoint;
 
+/// Where the caller stands: all optional. `now` is an ISO 8601 time; without it no
+/// days-left are computed.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct Context {
+    pub organization_name: Option<String>,
+    pub organization_id: Option<String>,
+    pub project_name: Option<String>,
+    pub project_id: Option<String>,
+    pub now: Option<String>,
+}
+
+impl Context {
+    /// Reads a context from JSON (`null` or absent = empty); checks that `now` parses.
+    pub fn from_value(value: Value) -> Result<Self, Error> {
+        if value.is_null() {
+            return Ok(Self::default());
+        }
+        if !value.is_object() {
+            return Err(Error::Shape(format!(
+                "context must be an object {{organizationName, organizationId, projectName, projectId, now}}, found {}",
+                crate::model::kind_of(&value)
+            )));
+        }
+        let ctx: Self =
+            serde_json::from_value(value).map_err(|e| Error::Shape(format!("context: {e}")))?;
+        if let Some(now) = &ctx.now {
+            parse_iso_time(now).map_err(|e| Error::Argument(format!("context.now: {e}")))?;
+        }
+        Ok(ctx)
+    }
+
+    fn now_secs(&self) -> Option<time::UnixSeconds> {
+        self.now.as_deref().and_then(|n| parse_iso_time(n).ok())
+    }
+}
+
 /// The credential a connection holds.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub enum Credential {
+    /// A client secret (or another secret string such as a kubeconfig or connection string).
     Secret,
+    /// A certificate with its private key.
     Certificate,
+    /// A user name and password.
     Password,
+    /// A token: personal access token, API key, service account token.
     Token,
+    /// An Azure App Service publish profile.
     PublishProfile,
+    /// Workload identity federation: no secret at all.
     Federated,
+    /// An Azure managed identity of the agent.
     ManagedIdentity,
+    /// OAuth or an app installation, managed by Azure DevOps: no secret held by the user.
     Oauth,
+    /// No credential.
     None,
+    /// A type or scheme not in the table.
     Unknown,
 }
 
-/// A first, simple rule: the credential from type and scheme.
-pub fn credential(ep: &Endpoint) -> Credential {
-    let ty = ep.endpoint_type().unwrap_or_default().to_ascii_lowercase();
-    let scheme = ep.scheme().unwrap_or_default().to_ascii_lowercase();
-    match (ty.as_str(), scheme.as_str()) {
-        (_, "workloadidentityfederation") => Credential::Federated,
-        ("azurerm", "serviceprincipal") => {
-            match ep.param("authenticationType").as_deref() {
-                Some(t) if t.eq_ignore_ascii_case("spnCertificate") => Credential::Certificate,
-                _ => Credential::Secret,
-            }
+/// A connection's lifecycle state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum State {
+    Ready,
+    /// A workload identity connection saved before its federated credential exists.
+    Draft,
+    /// `operationStatus.state` is `InProgress` (a conversion or an automatic creation).
+    Converting,
+    /// `operationStatus.state` is `Failed`.
+    Failed,
+    /// `isReady` is false.
+    NotReady,
+    /// `isDisabled` is true.
+    Disabled,
+}
+
+/// Whether the connection can move to workload identity federation, and how.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum Status {
+    /// Automatic conversion can be started here.
+    Yes,
+    /// The identity's owner must first create a federated credential.
+    Manual,
+    /// Shared from another project: convert it there.
+    OwnerProject,
+    /// Not applicable now (already federated, no federation for the type, or blocked).
+    No,
+}
+
+/// A conditions on a row beyond type and scheme.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Cond {
+    /// `authorization.parameters[key]` equals the value (case-insensitive).
+    Param(&'static str, &'static str),
+    /// `data[key]` equals the value (case-insensitive).
+    Data(&'static str, &'static str),
+    /// Created by Azure DevOps: `data.creationMode` is `Automatic`, or it is absent and
+    /// `data.appObjectId` or `data.spnObjectId` is set (the server infers Automatic then).
+    Automatic,
+    /// `data.isDraft` is `"true"` (any case, or a JSON `true`) and `creationMode` is not Automatic.
+    Draft,
+}
+
+impl Cond {
+    fn holds(self, ep: &Endpoint) -> bool {
+        match self {
+            Cond::Param(k, v) => ep.param(k).is_some_and(|x| x.eq_ignore_ascii_case(v)),
+            Cond::Data(k, v) => ep.data(k).is_some_and(|x| x.eq_ignore_ascii_case(v)),
+            Cond::Automatic => is_automatic(ep),
+            Cond::Draft => is_draft(ep),
         }
-        ("azurerm", "managedserviceidentity") => Credential::ManagedIdentity,
-        ("azurerm", "publishprofile") => Credential::PublishProfile,
-        (_, "usernamepassword") => Credential::Password,
-        (_, "token" | "personalaccesstoken") => Credential::Token,
-        _ => Credential::Unknown,
+    }
+
+    fn describe(self) -> String {
+        match self {
+            Cond::Param(k, v) => format!("authorization.parameters.{k} = {v}"),
+            Cond::Data(k, v) => format!("data.{k} = {v}"),
+            Cond::Automatic => "created automatically (data.creationMode = Automatic, or absent with data.appObjectId/spnObjectId)".into(),
+            Cond::Draft => "draft (data.isDraft = true)".into(),
+        }
+    }
+}
+
+/// One row of the verdict table.
+#[derive(Debug, Clone, Copy)]
+pub struct Rule {
+    /// Lowercase endpoint type, or `*` for any.
+    pub endpoint_type: &'static str,
+    /// Scheme as documented (compared case-insensitively).
+    pub scheme: &'static str,
+    /// All must hold.
+    pub when: &'static [Cond],
+    pub credential: Credential,
+    pub uses_secret: Option<bool>,
+    /// Base convertibility before state, sharing and revert window refine it.
+    pub convertible: Status,
+    /// Why, in one sentence (shown in docs and used in reasons).
+    pub note: &'static str,
+}
+
+const fn rule(
+    endpoint_type: &'static str,
+    scheme: &'static str,
+    when: &'static [Cond],
+    credential: Credential,
+    uses_secret: Option<bool>,
+    convertible: Status,
+    note: &'static str,
+) -> Rule {
+    Rule {
+        endpoint_type,
+        scheme,
+        when,
+        credential,
+        uses_secret,
+        convertible,
+        note,
+    }
+}
+
+use Credential as C;
+use Status as S;
+
+const SPN_CERT: Cond = Cond::Param("authenticationType", "spnCertificate");
+const YES: Option<bool> = Some(true);
+const NO: Option<bool> = Some(false);
+
+/// The verdict table. First match wins; anything unmatched is [`Credential::Unknown`].
+/// Sources: ado-facts.md §6.4 (schemes per type), §6.2 (`creationMode`), §7 (drafts), the
+/// official `ListEndpointTypes.json` sample (other types), and decisions documented in `note`.
+pub static RULES: &[Rule] = &[
+    rule(
+        "azurerm",
+        "ServicePrincipal",
+        &[SPN_CERT, Cond::Automatic],
+        C::Certificate,
+        YES,
+        S::Yes,
+        "Service principal with a certificate, created by Azure DevOps: it can convert it to workload identity federation itself.",
+    ),
+    rule(
+        "azurerm",
+        "ServicePrincipal",
+        &[SPN_CERT],
+        C::Certificate,
+        YES,
+        S::Manual,
+        "Service principal with a certificate, created manually: its owner must add a federated credential before converting.",
+    ),
+    rule(
+        "azurerm",
+        "ServicePrincipal",
+        &[Cond::Automatic],
+        C::Secret,
+        YES,
+        S::Yes,
+        "Service principal with a client secret, created by Azure DevOps (automatic): Azure DevOps can convert it and write the federated credential itself.",
+    ),
+    rule(
+        "azurerm",
+        "ServicePrincipal",
+        &[],
+        C::Secret,
+        YES,
+        S::Manual,
+        "Service principal with a client secret, created manually: its owner must add a federated credential, then convert.",
+    ),
+    rule(
+        "*",
+        "WorkloadIdentityFederation",
+        &[Cond::Draft],
+        C::Federated,
+        NO,
+        S::Manual,
+        "Draft workload identity connection: the identity's owner must create the federated credential, then Finish setup > Verify and save.",
+    ),
+    rule(
+        "*",
+        "WorkloadIdentityFederation",
+        &[],
+        C::Federated,
+        NO,
+        S::No,
+        "Workload identity federation: no secret (any type with this scheme, e.g. Docker, extension-created and Azure DevOps connections).",
+    ),
+    rule(
+        "azurerm",
+        "ManagedServiceIdentity",
+        &[],
+        C::ManagedIdentity,
+        NO,
+        S::No,
+        "The agent's managed identity: no secret in Azure DevOps.",
+    ),
+    rule(
+        "azurerm",
+        "PublishProfile",
+        &[],
+        C::PublishProfile,
+        YES,
+        S::No,
+        "Publish profile (holds deployment credentials): no conversion path; re-create as an Azure Resource Manager connection with workload identity federation.",
+    ),
+    rule(
+        "dockerregistry",
+        "ServicePrincipal",
+        &[],
+        C::Secret,
+        YES,
+        S::Manual,
+        "Azure Container Registry with a service principal secret: federation exists for Docker connections, but conversion through the REST API is unconfirmed; convert in the web UI or re-create with workload identity federation.",
+    ),
+    rule(
+        "dockerregistry",
+        "UsernamePassword",
+        &[],
+        C::Password,
+        YES,
+        S::No,
+        "Registry user name and password: no conversion; for Azure Container Registry re-create with workload identity federation.",
+    ),
+    rule(
+        "github",
+        "OAuth2",
+        &[],
+        C::Oauth,
+        NO,
+        S::No,
+        "GitHub OAuth, managed by Azure DevOps.",
+    ),
+    rule(
+        "github",
+        "OAuth",
+        &[],
+        C::Oauth,
+        NO,
+        S::No,
+        "GitHub OAuth, managed by Azure DevOps.",
+    ),
+    rule(
+        "github",
+        "InstallationToken",
+        &[],
+        C::Oauth,
+        NO,
+        S::No,
+        "GitHub App installation, managed by Azure DevOps.",
+    ),
+    rule(
+        "github",
+        "Token",
+        &[],
+        C::Token,
+        YES,
+        S::No,
+        "GitHub personal access token.",
+    ),
+    rule(
+        "github",
+        "PersonalAccessToken",
+        &[],
+        C::Token,
+        YES,
+        S::No,
+        "GitHub personal access token.",
+    ),
+    rule(
+        "githubenterprise",
+        "Token",
+        &[],
+        C::Token,
+        YES,
+        S::No,
+        "GitHub Enterprise personal access token.",
+    ),
+    rule(
+        "githubenterprise",
+        "UsernamePassword",
+        &[],
+        C::Password,
+        YES,
+        S::No,
+        "GitHub Enterprise user name and password.",
+    ),
+    rule(
+        "githubenterprise",
+        "OAuth2",
+        &[],
+        C::Oauth,
+        NO,
+        S::No,
+        "GitHub Enterprise OAuth, managed by Azure DevOps.",
+    ),
+    rule(
+        "kubernetes",
+        "Token",
+        &[],
+        C::Token,
+        YES,
+        S::No,
+        "Kubernetes service account token.",
+    ),
+    rule(
+        "kubernetes",
+        "Kubernetes",
+        &[Cond::Data("authorizationType", "Kubeconfig")],
+        C::Secret,
+        YES,
+        S::No,
+        "Kubeconfig with embedded credentials.",
+    ),
+    rule(
+        "kubernetes",
+        "Kubernetes",
+        &[Cond::Data("authorizationType", "AzureSubscription")],
+        C::Token,
+        YES,
+        S::No,
+        "Service account token that Azure DevOps fetched through an Azure subscription.",
+    ),
+    rule(
+        "kubernetes",
+        "Kubernetes",
+        &[Cond::Data("authorizationType", "ServiceAccount")],
+        C::Token,
+        YES,
+        S::No,
+        "Kubernetes service account token and certificate.",
+    ),
+    rule(
+        "generic",
+        "UsernamePassword",
+        &[],
+        C::Password,
+        YES,
+        S::No,
+        "Generic user name and password (or token).",
+    ),
+    rule(
+        "git",
+        "UsernamePassword",
+        &[],
+        C::Password,
+        YES,
+        S::No,
+        "Git user name and password (or token).",
+    ),
+    rule(
+        "ssh",
+        "UsernamePassword",
+        &[],
+        C::Password,
+        YES,
+        S::No,
+        "SSH password or private key.",
+    ),
+    rule(
+        "subversion",
+        "UsernamePassword",
+        &[],
+        C::Password,
+        YES,
+        S::No,
+        "Subversion user name and password.",
+    ),
+    rule(
+        "jenkins",
+        "UsernamePassword",
+        &[],
+        C::Password,
+        YES,
+        S::No,
+        "Jenkins user name and password.",
+    ),
+    rule(
+        "chef",
+        "UsernamePassword",
+        &[],
+        C::Password,
+        YES,
+        S::No,
+        "Chef node name and client key.",
+    ),
+    rule(
+        "azure",
+        "UsernamePassword",
+        &[],
+        C::Password,
+        YES,
+        S::No,
+        "Classic Azure (service management) credentials: re-create as Azure Resource Manager with workload identity federation.",
+    ),
+    rule(
+        "azure",
+        "Certificate",
+        &[],
+        C::Certificate,
+        YES,
+        S::No,
+        "Classic Azure (service management) management certificate: re-create as Azure Resource Manager with workload identity federation.",
+    ),
+    rule(
+        "externaltfs",
+        "Token",
+        &[],
+        C::Token,
+        YES,
+        S::No,
+        "Azure DevOps / TFS personal access token.",
+    ),
+    rule(
+        "externaltfs",
+        "UsernamePassword",
+        &[],
+        C::Password,
+        YES,
+        S::No,
+        "Azure DevOps / TFS user name and password.",
+    ),
+    rule(
+        "azdoapi",
+        "Token",
+        &[],
+        C::Token,
+        YES,
+        S::No,
+        "Older Azure DevOps API connection with a personal access token.",
+    ),
+    rule(
+        "bitbucket",
+        "OAuth2",
+        &[],
+        C::Oauth,
+        NO,
+        S::No,
+        "Bitbucket OAuth, managed by Azure DevOps.",
+    ),
+    rule(
+        "bitbucket",
+        "UsernamePassword",
+        &[],
+        C::Password,
+        YES,
+        S::No,
+        "Bitbucket user name and app password.",
+    ),
+    rule(
+        "jira",
+        "JiraConnectApp",
+        &[],
+        C::Oauth,
+        NO,
+        S::No,
+        "Jira Connect app: the app holds the authorization; no user secret.",
+    ),
+    rule(
+        "externalmavenrepository",
+        "UsernamePassword",
+        &[],
+        C::Password,
+        YES,
+        S::No,
+        "Maven repository user name and password.",
+    ),
+    rule(
+        "externalmavenrepository",
+        "Token",
+        &[],
+        C::Token,
+        YES,
+        S::No,
+        "Maven repository token.",
+    ),
+    rule(
+        "externalnpmregistry",
+        "UsernamePassword",
+        &[],
+        C::Password,
+        YES,
+        S::No,
+        "npm registry user name and password.",
+    ),
+    rule(
+        "externalnpmregistry",
+        "Token",
+        &[],
+        C::Token,
+        YES,
+        S::No,
+        "npm registry token.",
+    ),
+    rule(
+        "externalnugetfeed",
+        "None",
+        &[],
+        C::Token,
+        YES,
+        S::No,
+        "NuGet feed API key (scheme None, key in nugetkey).",
+    ),
+    rule(
+        "externalnugetfeed",
+        "Token",
+        &[],
+        C::Token,
+        YES,
+        S::No,
+        "NuGet feed token.",
+    ),
+    rule(
+        "externalnugetfeed",
+        "UsernamePassword",
+        &[],
+        C::Password,
+        YES,
+        S::No,
+        "NuGet feed user name and password.",
+    ),
+    rule(
+        "externalpythondownloadfeed",
+        "UsernamePassword",
+        &[],
+        C::Password,
+        YES,
+        S::No,
+        "Python feed user name and password.",
+    ),
+    rule(
+        "externalpythondownloadfeed",
+        "Token",
+        &[],
+        C::Token,
+        YES,
+        S::No,
+        "Python feed token.",
+    ),
+    rule(
+        "externalpythonuploadfeed",
+        "UsernamePassword",
+        &[],
+        C::Password,
+        YES,
+        S::No,
+        "Python upload feed user name and password.",
+    ),
+    rule(
+        "externalpythonuploadfeed",
+        "Token",
+        &[],
+        C::Token,
+        YES,
+        S::No,
+        "Python upload feed token.",
+    ),
+    rule(
+        "servicefabric",
+        "Certificate",
+        &[],
+        C::Certificate,
+        YES,
+        S::No,
+        "Service Fabric client certificate.",
+    ),
+    rule(
+        "servicefabric",
+        "UsernamePassword",
+        &[],
+        C::Password,
+        YES,
+        S::No,
+        "Service Fabric user name and password.",
+    ),
+    rule(
+        "servicefabric",
+        "None",
+        &[],
+        C::None,
+        NO,
+        S::No,
+        "Service Fabric unsecured or Windows cluster identity.",
+    ),
+    rule(
+        "azureservicebus",
+        "None",
+        &[],
+        C::Secret,
+        YES,
+        S::No,
+        "Service Bus connection string (a shared access key).",
+    ),
+    rule(
+        "dockerhost",
+        "Certificate",
+        &[],
+        C::Certificate,
+        YES,
+        S::No,
+        "Docker host client certificate.",
+    ),
+    rule(
+        "vsmobilecenter",
+        "Token",
+        &[],
+        C::Token,
+        YES,
+        S::No,
+        "App Center API token.",
+    ),
+];
+
+/// `data.creationMode` is Automatic, or absent with `appObjectId`/`spnObjectId` present.
+pub fn is_automatic(ep: &Endpoint) -> bool {
+    match ep.data("creationMode").filter(|m| !m.is_empty()) {
+        Some(m) => m.eq_ignore_ascii_case("Automatic"),
+        None => {
+            ep.data("appObjectId").is_some_and(|v| !v.is_empty())
+                || ep.data("spnObjectId").is_some_and(|v| !v.is_empty())
+        }
+    }
+}
+
+/// A draft: WIF scheme, `data.isDraft` true (string any case or boolean), not automatic.
+pub fn is_draft(ep: &Endpoint) -> bool {
+    ep.scheme()
+        .is_some_and(|s| s.eq_ignore_ascii_case("WorkloadIdentityFederation"))
+        && ep
+            .data("isDraft")
+            .is_some_and(|v| v.eq_ignore_ascii_case("true"))
+        && !ep
+            .data("creationMode")
+            .is_some_and(|m| m.eq_ignore_ascii_case("Automatic"))
+}
+
+/// The first row matching the endpoint, if any.
+pub fn matching_rule(ep: &Endpoint) -> Option<&'static Rule> {
+    let ty = ep.endpoint_type().unwrap_or_default();
+    let scheme = ep.scheme().unwrap_or_default();
+    RULES.iter().find(|r| {
+        (r.endpoint_type == "*" || r.endpoint_type.eq_ignore_ascii_case(ty))
+            && r.scheme.eq_ignore_ascii_case(scheme)
+            && r.when.iter().all(|c| c.holds(ep))
+    })
+}
+
+/// A row of [`verdict_rules`], for the docs.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RuleRow {
+    #[serde(rename = "type")]
+    pub endpoint_type: String,
+    pub scheme: String,
+    /// Extra conditions, or `None`.
+    pub when: Option<String>,
+    pub credential: Credential,
+    pub uses_secret: Option<bool>,
+    pub convertible: Status,
+    pub note: String,
+}
+
+/// The verdict table as data, plus the catch-all row, so documentation renders it.
+pub fn verdict_rules() -> Vec<RuleRow> {
+    let mut rows: Vec<RuleRow> = RULES
+        .iter()
+        .map(|r| RuleRow {
+            endpoint_type: r.endpoint_type.to_owned(),
+            scheme: r.scheme.to_owned(),
+            when: (!r.when.is_empty()).then(|| {
+                r.when
+                    .iter()
+                    .map(|c| c.describe())
+                    .collect::<Vec<_>>()
+                    .join(" and ")
+            }),
+            credential: r.credential,
+            uses_secret: r.uses_secret,
+            convertible: r.convertible,
+            note: r.note.to_owned(),
+        })
+        .collect();
+    rows.push(RuleRow {
+        endpoint_type: "*".into(),
+        scheme: "*".into(),
+        when: Some("no row above matches".into()),
+        credential: Credential::Unknown,
+        uses_secret: None,
+        convertible: Status::No,
+        note: "Unknown type or scheme: reported as unknown, never an error.".into(),
+    });
+    rows
+}
+
+/// A reason behind a convertibility status.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Reason {
+    /// Stable code, e.g. `automatic`, `manualServicePrincipal`, `sharedFromProject`.
+    pub code: String,
+    pub message: String,
+}
+
+/// Convertibility with its reasons.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Convertible {
+    pub status: Status,
+    pub reasons: Vec<Reason>,
+}
+
+/// A project owning a connection.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Owner {
+    pub project_id: Option<String>,
+    pub project_name: Option<String>,
+}
+
+/// A project a connection is shared with, and its name there.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SharedWith {
+    pub project_id: Option<String>,
+    pub project_name: Option<String>,
+    pub name: Option<String>,
+}
+
+/// Everything Federate says about one connection.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Verdict {
+    pub id: Option<String>,
+    pub name: Option<String>,
+    #[serde(rename = "type")]
+    pub endpoint_type: Option<String>,
+    pub scheme: Option<String>,
+    /// The home project (project reference 0).
+    pub owner: Option<Owner>,
+    /// The other project references.
+    pub shared_with: Vec<SharedWith>,
+    pub is_shared: bool,
+    pub credential: Credential,
+    pub uses_secret: Option<bool>,
+    pub state: State,
+    pub convertible: Convertible,
+    /// `data.revertSchemeDeadline` of a converted connection, as stored.
+    pub revert_deadline: Option<String>,
+    /// Whole days left to revert (rounded up; 0 or less once passed); needs `context.now`.
+    pub revert_days_left: Option<i64>,
+    /// For federated and draft connections.
+    pub federation: Option<Federation>,
+    /// A short text for a page mark.
+    pub label: String,
+    /// One sentence.
+    pub summary: String,
+}
+
+fn reason(code: &str, message: impl Into<String>) -> Reason {
+    Reason {
+        code: code.to_owned(),
+        message: message.into(),
+    }
+}
+
+fn state_of(ep: &Endpoint) -> State {
+    let (op, _) = ep.operation_status();
+    if is_draft(ep) {
+        State::Draft
+    } else if op.is_some_and(|s| s.eq_ignore_ascii_case("InProgress")) {
+        State::Converting
+    } else if op.is_some_and(|s| s.eq_ignore_ascii_case("Failed")) {
+        State::Failed
+    } else if ep.is_disabled() {
+        State::Disabled
+    } else if !ep.is_ready() {
+        State::NotReady
+    } else {
+        State::Ready
+    }
+}
+
+/// Whether `ctx` names a project other than the connection's home project.
+fn home_is_elsewhere(home: Option<&Owner>, ctx: &Context) -> Option<bool> {
+    let home = home?;
+    if let (Some(h), Some(c)) = (&home.project_id, &ctx.project_id) {
+        return Some(!h.eq_ignore_ascii_case(c));
+    }
+    if let (Some(h), Some(c)) = (&home.project_name, &ctx.project_name) {
+        return Some(!h.eq_ignore_ascii_case(c));
+    }
+    None
+}
+
+/// The credential from type and scheme (the table's first match), `Unknown` otherwise.
+pub fn credential(ep: &Endpoint) -> Credential {
+    matching_rule(ep).map_or(Credential::Unknown, |r| r.credential)
+}
+
+/// Classifies one connection. Never fails: unknown types and schemes give `unknown`.
+///
+/// ```
+/// use federate_core::{model::Endpoint, verdict::{classify, Context, Credential, Status}};
+/// let ep = Endpoint::from_value(serde_json::json!({"id":"1","name":"prod","type":"azurerm",
+///   "authorization":{"scheme":"ServicePrincipal","parameters":{"authenticationType":"spnKey"}},
+///   "data":{"creationMode":"Automatic"}})).unwrap();
+/// let v = classify(&ep, &Context::default());
+/// assert_eq!(v.credential, Credential::Secret);
+/// assert_eq!(v.convertible.status, Status::Yes);
+/// assert_eq!(v.label, "Secret · convertible");
+/// ```
+#[allow(clippy::too_many_lines)]
+pub fn classify(ep: &Endpoint, ctx: &Context) -> Verdict {
+    let rule = matching_rule(ep);
+    let credential = rule.map_or(Credential::Unknown, |r| r.credential);
+    let uses_secret = rule.and_then(|r| r.uses_secret);
+    let state = state_of(ep);
+    let refs = ep.project_refs();
+    let owner = refs.first().map(|r| Owner {
+        project_id: r.project_id.clone(),
+        project_name: r.project_name.clone(),
+    });
+    let shared_with: Vec<SharedWith> = refs
+        .iter()
+        .skip(1)
+        .map(|r| SharedWith {
+            project_id: r.project_id.clone(),
+            project_name: r.project_name.clone(),
+            name: r.name.clone(),
+        })
+        .collect();
+    let is_shared = ep.is_shared();
+    let (op_state, op_message) = ep.operation_status();
+    let op_message = op_message.unwrap_or_default();
+    let federated_scheme = ep
+        .scheme()
+        .is_some_and(|s| s.eq_ignore_ascii_case("WorkloadIdentityFederation"));
+
+    let mut reasons = Vec::new();
+    let mut status = rule.map_or(Status::No, |r| r.convertible);
+    match (rule, status) {
+        (None, _) => reasons.push(reason(
+            "unknownType",
+            format!(
+                "Type {:?} with scheme {:?} is not in Federate's table: nothing is known about its credential.",
+                ep.endpoint_type().unwrap_or(""),
+                ep.scheme().unwrap_or("")
+            ),
+        )),
+        (Some(r), Status::Yes) => reasons.push(reason("automatic", r.note)),
+        (Some(r), Status::Manual) => {
+            let code = if state == State::Draft {
+                "draftNeedsFederatedCredential"
+            } else if ep.endpoint_type().is_some_and(|t| t.eq_ignore_ascii_case("dockerregistry")) {
+                "conversionUnconfirmed"
+            } else {
+                "manualServicePrincipal"
+            };
+            reasons.push(reason(code, r.note));
+        }
+        (Some(r), _) => {
+            let code = match r.credential {
+                Credential::Federated => "alreadyFederated",
+                Credential::ManagedIdentity => "managedIdentity",
+                Credential::Oauth => "managedByAzureDevOps",
+                Credential::PublishProfile => "noConversionPath",
+                _ => "noFederation",
+            };
+            reasons.push(reason(code, r.note));
+        }
+    }
+
+    let convertible_kind = matches!(status, Status::Yes | Status::Manual) && state != State::Draft;
+    if convertible_kind {
+        // Sharing: convert in the home project.
+        if is_shared && home_is_elsewhere(owner.as_ref(), ctx) == Some(true) {
+            let home = owner
+                .as_ref()
+                .and_then(|o| o.project_name.clone().or_else(|| o.project_id.clone()))
+                .unwrap_or_else(|| "its home project".into());
+            status = Status::OwnerProject;
+            reasons.push(reason(
+                "sharedFromProject",
+                format!("Shared from project {home}: convert it there (the conversion applies to every project it is shared with)."),
+            ));
+        } else if !shared_with.is_empty() {
+            reasons.push(reason(
+                "sharedWithProjects",
+                format!(
+                    "Shared with {} other project(s): converting switches them all; the web UI offers Convert only for connections used by one project.",
+                    shared_with.len()
+                ),
+            ));
+        }
+        // Creation mode inferred from object ids.
+        if ep.data("creationMode").is_none_or(|m| m.is_empty()) && is_automatic(ep) {
+            reasons.push(reason(
+                "creationModeInferred",
+                "data.creationMode is absent; appObjectId/spnObjectId are set, so it is treated as created automatically, as the server infers.",
+            ));
+        }
+        match state {
+            State::Converting => {
+                status = Status::No;
+                reasons.push(reason(
+                    "operationInProgress",
+                    format!(
+                        "An operation is in progress ({}): wait until it ends.",
+                        if op_message.is_empty() {
+                            "InProgress"
+                        } else {
+                            op_message
+                        }
+                    ),
+                ));
+            }
+            State::Failed
+                if op_message
+                    .to_ascii_lowercase()
+                    .contains("converting_scheme") =>
+            {
+                reasons.push(reason(
+                    "previousConversionFailed",
+                    format!("A previous conversion failed ({op_message}): retry, or create the federated credential by hand and retry."),
+                ));
+            }
+            State::Failed => {
+                status = Status::No;
+                reasons.push(reason(
+                    "operationFailed",
+                    format!(
+                        "The connection's last operation failed{}: fix or re-create it first.",
+                        if op_message.is_empty() {
+                            String::new()
+                        } else {
+                            format!(" ({op_message})")
+                        }
+                    ),
+                ));
+            }
+            State::NotReady => {
+                status = Status::No;
+                reasons.push(reason("notReady", "The connection is not ready (isReady is false): its creation did not complete."));
+            }
+            State::Disabled => {
+                status = Status::No;
+                reasons.push(reason(
+                    "disabled",
+                    "The connection is disabled: enable it before converting.",
+                ));
+            }
+            State::Ready | State::Draft => {}
+        }
+        if ep
+            .data("environment")
+            .is_some_and(|e| e.eq_ignore_ascii_case("AzureStack"))
+        {
+            status = Status::No;
+            reasons.push(reason(
+                "environmentUnsupported",
+                "Azure Stack connections are not offered workload identity federation.",
+            ));
+        }
+    } else if state == State::Converting {
+        reasons.push(reason(
+            "operationInProgress",
+            format!(
+                "An operation is in progress ({}).",
+                if op_message.is_empty() {
+                    "InProgress"
+                } else {
+                    op_message
+                }
+            ),
+        ));
+    } else if state == State::Failed {
+        reasons.push(reason(
+            "operationFailed",
+            format!(
+                "The last operation failed{}.",
+                if op_message.is_empty() {
+                    String::new()
+                } else {
+                    format!(" ({op_message})")
+                }
+            ),
+        ));
+    }
+    let _ = op_state;
+
+    // Revert window of a converted connection.
+    let mut revert_deadline = None;
+    let mut revert_days_left = None;
+    if federated_scheme {
+        if let Some(deadline) = ep.data("revertSchemeDeadline").filter(|d| !d.is_empty()) {
+            let parsed = parse_iso_time(&deadline).ok();
+            match (ctx.now_secs(), parsed) {
+                (Some(now), Some(d)) => {
+                    let days = time::days_until(now, d);
+                    revert_days_left = Some(days);
+                    if d > now {
+                        reasons.push(reason("revertWindowOpen", format!("Converted recently: it can be reverted to its secret until {deadline} ({days} day(s) left).")));
+                    } else {
+                        reasons.push(reason("revertWindowClosed", format!("The revert window closed on {deadline}: going back needs a new secret made by hand.")));
+                    }
+                }
+                _ => reasons.push(reason(
+                    "revertWindowOpen",
+                    format!("Converted: it can be reverted to its secret until {deadline}."),
+                )),
+            }
+            revert_deadline = Some(deadline);
+        }
+    }
+
+    let federation =
+        (credential == Credential::Federated).then(|| federation::explain_federation(ep, ctx));
+    let label = label_for(credential, state, status, owner.as_ref(), op_message);
+    let convertible = Convertible { status, reasons };
+    let summary = summary_for(ep, credential, state, &convertible, federation.as_ref());
+    Verdict {
+        id: ep.id().map(str::to_owned),
+        name: ep.name().map(str::to_owned),
+        endpoint_type: ep.endpoint_type().map(str::to_owned),
+        scheme: ep.scheme().map(str::to_owned),
+        owner,
+        shared_with,
+        is_shared,
+        credential,
+        uses_secret,
+        state,
+        convertible,
+        revert_deadline,
+        revert_days_left,
+        federation,
+        label,
+        summary,
+    }
+}
+
+/// Classifies a list.
+pub fn classify_all(list: &[Endpoint], ctx: &Context) -> Vec<Verdict> {
+    list.iter().map(|ep| classify(ep, ctx)).collect()
+}
+
+fn credential_word(c: Credential) -> &'static str {
+    match c {
+        Credential::Secret => "Secret",
+        Credential::Certificate => "Certificate",
+        Credential::Password => "Password",
+        Credential::Token => "Token",
+        Credential::PublishProfile => "Publish profile",
+        Credential::Federated => "Federated",
+        Credential::ManagedIdentity => "Managed identity",
+        Credential::Oauth => "OAuth (managed)",
+        Credential::None => "No credential",
+        Credential::Unknown => "Unknown",
+    }
+}
+
+fn label_for(
+    c: Credential,
+    state: State,
+    status: Status,
+    owner: Option<&Owner>,
+    op_message: &str,
+) -> String {
+    match state {
+        State::Draft => return "Draft · needs federated credential".into(),
+        State::Converting
+            if op_message.to_ascii_lowercase().contains("convert") || op_message.is_empty() =>
+        {
+            return "Converting…".into();
+        }
+        State::Converting => return "In progress…".into(),
+        State::Failed => return "Failed".into(),
+        State::Disabled => return format!("{} · disabled", credential_word(c)),
+        State::NotReady => return format!("{} · not ready", credential_word(c)),
+        State::Ready => {}
+    }
+    let word = credential_word(c);
+    match status {
+        Status::Yes => format!("{word} · convertible"),
+        Status::Manual => format!("{word} · needs federated credential"),
+        Status::OwnerProject => {
+            let home = owner
+                .and_then(|o| o.project_name.clone().or_else(|| o.project_id.clone()))
+                .unwrap_or_else(|| "another project".into());
+            format!("Shared from {home}")
+        }
+        Status::No => word.to_owned(),
+    }
+}
+
+fn summary_for(
+    ep: &Endpoint,
+    c: Credential,
+    state: State,
+    conv: &Convertible,
+    fed: Option<&Federation>,
+) -> String {
+    let name = ep.name().unwrap_or("This connection");
+    let ty = ep.endpoint_type().unwrap_or("unknown type");
+    let what = match c {
+        Credential::Secret => "holds a secret",
+        Credential::Certificate => "holds a certificate",
+        Credential::Password => "holds a password",
+        Credential::Token => "holds a token",
+        Credential::PublishProfile => "holds a publish profile",
+        Credential::Federated => "uses workload identity federation",
+        Credential::ManagedIdentity => "uses a managed identity",
+        Credential::Oauth => "uses OAuth managed by Azure DevOps",
+        Credential::None => "holds no credential",
+        Credential::Unknown => "has a credential Federate does not know",
+    };
+    let state_text = match state {
+        State::Ready => "",
+        State::Draft => " and is a draft waiting for its federated credential",
+        State::Converting => " and has an operation in progress",
+        State::Failed => " and its last operation failed",
+        State::NotReady => " and is not ready",
+        State::Disabled => " and is disabled",
+    };
+    let next = match conv.status {
+        Status::Yes => "; it can be converted to workload identity federation here".to_owned(),
+        Status::Manual if state == State::Draft => {
+            "; its identity's owner must add the federated credential".to_owned()
+        }
+        Status::Manual => {
+            "; a federated credential must be created on its identity before it can be converted"
+                .to_owned()
+        }
+        Status::OwnerProject => conv
+            .reasons
+            .iter()
+            .find(|r| r.code == "sharedFromProject")
+            .map(|r| {
+                format!(
+                    "; {}",
+                    r.message.trim_end_matches('.').to_lowercase().replacen(
+                        "shared from project",
+                        "it is shared from project",
+                        1
+                    )
+                )
+            })
+            .unwrap_or_default(),
+        Status::No => String::new(),
+    };
+    let warn = fed
+        .map(|f| {
+            f.warnings
+                .iter()
+                .filter(|w| !w.code.starts_with("missing"))
+                .count()
+        })
+        .filter(|n| *n > 0)
+        .map(|n| format!(" ({n} federation warning(s))"))
+        .unwrap_or_default();
+    format!("{name} ({ty}) {what}{state_text}{next}{warn}.")
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use serde_json::json;
+
+    fn ep(v: Value) -> Endpoint {
+        Endpoint::from_value(v).unwrap()
+    }
+
+    #[test]
+    fn unknown_never_fails() {
+        let v = classify(&ep(json!({})), &Context::default());
+        assert_eq!(v.credential, Credential::Unknown);
+        assert_eq!(v.uses_secret, None);
+        assert_eq!(v.convertible.status, Status::No);
+        assert_eq!(v.convertible.reasons[0].code, "unknownType");
+    }
+
+    #[test]
+    fn context_checks_now() {
+        assert!(
+            Context::from_value(json!({"now": "yesterday"}))
+                .unwrap_err()
+                .to_string()
+                .contains("context.now")
+        );
+        assert!(Context::from_value(json!(3)).is_err());
+        assert_eq!(
+            Context::from_value(Value::Null).unwrap(),
+            Context::default()
+        );
     }
 }
