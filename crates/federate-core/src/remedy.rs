@@ -1,1 +1,758 @@
-//! TODO(issue): filled in by its issue.
+//! Remedies: the exact way to create a connection's federated identity credential (FIC).
+//!
+//! The FIC is named after the connection id and described as Azure DevOps describes the
+//! ones it writes (ado-facts §4.2). Issuer and subject are those stored on the connection
+//! when present; otherwise the expected Entra pair, else the expected Azure DevOps pair
+//! ([`crate::federation::expected_federation`]). Values Federate cannot know are written as
+//! clearly marked placeholders such as `<APP_OBJECT_ID>`. Every value is quoted for the
+//! language it lands in, so a connection named `it's "prod"` stays one argument.
+
+use std::fmt::Write as _;
+
+use serde_json::json;
+
+use crate::Error;
+use crate::federation::{AUDIENCE, expected_federation, normalize_guid};
+use crate::model::Endpoint;
+use crate::verdict::{Context, Credential, Status, classify};
+
+/// The output formats of [`federated_credential_commands`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CommandFormat {
+    /// `az ad app federated-credential create` (app registration).
+    Az,
+    /// `az identity federated-credential create` (user-assigned managed identity).
+    AzIdentity,
+    /// Azure PowerShell, both identity kinds.
+    PowerShell,
+    /// Bicep, both identity kinds (the app registration through the Microsoft Graph extension).
+    Bicep,
+    /// Terraform: `azuread` (app registration) and `azurerm` (managed identity).
+    Terraform,
+    /// The Microsoft Graph request (app registration).
+    Graph,
+    /// Numbered portal steps.
+    Portal,
+}
+
+/// Every format name accepted, in order.
+pub const FORMAT_NAMES: [&str; 7] = [
+    "az",
+    "azIdentity",
+    "powershell",
+    "bicep",
+    "terraform",
+    "graph",
+    "portal",
+];
+
+impl std::str::FromStr for CommandFormat {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self, Error> {
+        Ok(match s.trim().to_ascii_lowercase().as_str() {
+            "az" => Self::Az,
+            "azidentity" => Self::AzIdentity,
+            "powershell" => Self::PowerShell,
+            "bicep" => Self::Bicep,
+            "terraform" => Self::Terraform,
+            "graph" => Self::Graph,
+            "portal" => Self::Portal,
+            _ => {
+                return Err(Error::Argument(format!(
+                    "unknown format {s:?}: expected one of {}",
+                    FORMAT_NAMES.join(", ")
+                )));
+            }
+        })
+    }
+}
+
+/// Quotes for POSIX shells: single quotes, an embedded `'` becomes `'\''`.
+///
+/// ```
+/// assert_eq!(federate_core::remedy::shell_quote("it's"), r"'it'\''s'");
+/// ```
+pub fn shell_quote(s: &str) -> String {
+    format!("'{}'", s.replace('\'', r"'\''"))
+}
+
+/// Quotes for PowerShell: single quotes, embedded quotes (including typographic ones) doubled.
+pub fn powershell_quote(s: &str) -> String {
+    let mut out = String::from("'");
+    for c in s.chars() {
+        if matches!(c, '\'' | '\u{2018}' | '\u{2019}' | '\u{201a}' | '\u{201b}') {
+            out.push(c);
+        }
+        out.push(c);
+    }
+    out.push('\'');
+    out
+}
+
+/// Quotes for Bicep: single quotes; `\`, `'` and `${` escaped; control characters as escapes.
+pub fn bicep_quote(s: &str) -> String {
+    let mut out = String::from("'");
+    let mut chars = s.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '\'' => out.push_str("\\'"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            '$' if chars.peek() == Some(&'{') => out.push_str("\\$"),
+            c if c.is_control() => {
+                let _ = write!(out, "\\u{{{:x}}}", u32::from(c));
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('\'');
+    out
+}
+
+/// Quotes for HCL (Terraform): double quotes; `\`, `"`, `${` and `%{` escaped.
+pub fn hcl_quote(s: &str) -> String {
+    let mut out = String::from("\"");
+    let mut chars = s.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '"' => out.push_str("\\\""),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            '$' if chars.peek() == Some(&'{') => out.push_str("$$"),
+            '%' if chars.peek() == Some(&'{') => out.push_str("%%"),
+            c if c.is_control() => {
+                let _ = write!(out, "\\u{:04x}", u32::from(c));
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// Text safe inside a one-line comment: control characters become spaces.
+fn comment_text(s: &str) -> String {
+    s.chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect()
+}
+
+/// Percent-encodes a URL path segment (unreserved characters kept).
+fn url_segment(s: &str) -> String {
+    let mut out = String::new();
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
+            out.push(char::from(b));
+        } else {
+            let _ = write!(out, "%{b:02X}");
+        }
+    }
+    out
+}
+
+/// Everything a federated credential needs, resolved from the connection and the context.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FicSpec {
+    /// The connection's name (for comments).
+    pub connection_name: String,
+    /// FIC name: the connection id.
+    pub name: String,
+    pub issuer: String,
+    pub subject: String,
+    pub audience: String,
+    pub description: String,
+    /// Client (application) id: `serviceprincipalid`.
+    pub app_id: String,
+    /// `data.appObjectId`.
+    pub app_object_id: String,
+    pub tenant_id: String,
+    /// Where issuer and subject came from, in words.
+    pub source: String,
+    /// Whether this is a draft (its last step differs).
+    pub draft: bool,
+}
+
+fn known(v: Option<String>, placeholder: &str) -> String {
+    v.filter(|s| !s.trim().is_empty())
+        .unwrap_or_else(|| placeholder.to_owned())
+}
+
+/// Resolves the FIC values for a connection; fails for connections without federation.
+pub fn fic_spec(ep: &Endpoint, ctx: &Context) -> Result<FicSpec, Error> {
+    let verdict = classify(ep, ctx);
+    let applies = verdict.credential == Credential::Federated
+        || matches!(
+            verdict.convertible.status,
+            Status::Yes | Status::Manual | Status::OwnerProject
+        )
+        || (matches!(
+            verdict.credential,
+            Credential::Secret | Credential::Certificate
+        ) && ep.endpoint_type().is_some_and(|t| {
+            t.eq_ignore_ascii_case("azurerm") || t.eq_ignore_ascii_case("dockerregistry")
+        }));
+    if !applies {
+        return Err(Error::Argument(format!(
+            "connection {:?} ({} / {}) cannot use workload identity federation: no federated credential applies",
+            ep.name().unwrap_or(""),
+            ep.endpoint_type().unwrap_or("unknown type"),
+            ep.scheme().unwrap_or("unknown scheme")
+        )));
+    }
+    let stored_issuer = ep
+        .param("workloadIdentityFederationIssuer")
+        .filter(|s| !s.is_empty());
+    let stored_subject = ep
+        .param("workloadIdentityFederationSubject")
+        .filter(|s| !s.is_empty());
+    let expected = expected_federation(ep, ctx);
+    let entra = expected
+        .entra
+        .clone()
+        .filter(|e| e.issuer.is_some() && e.subject.is_some());
+    let classic =
+        Some(expected.azure_dev_ops.clone()).filter(|e| e.issuer.is_some() && e.subject.is_some());
+    let (issuer, subject, source) = if let (Some(i), Some(s)) =
+        (stored_issuer.clone(), stored_subject.clone())
+    {
+        (
+            i,
+            s,
+            "issuer and subject as stored on the connection".to_owned(),
+        )
+    } else if let Some(e) = entra {
+        (
+            known(e.issuer, "<ISSUER>"),
+            known(e.subject, "<SUBJECT>"),
+            "expected Entra issuer and subject (Azure DevOps' default for new connections)"
+                .to_owned(),
+        )
+    } else if let Some(c) = classic {
+        (
+            known(c.issuer, "<ISSUER>"),
+            known(c.subject, "<SUBJECT>"),
+            "expected Azure DevOps issuer and subject".to_owned(),
+        )
+    } else {
+        let issuer = stored_issuer
+            .or(expected.entra.as_ref().and_then(|e| e.issuer.clone()))
+            .or(expected.azure_dev_ops.issuer.clone());
+        let subject = stored_subject
+            .or(expected.entra.as_ref().and_then(|e| e.subject.clone()))
+            .or(expected.azure_dev_ops.subject.clone());
+        (
+            known(issuer, "<ISSUER>"),
+            known(subject, "<SUBJECT>"),
+            format!(
+                "partly unknown: missing {}; copy the issuer and subject shown on the connection's page",
+                expected.missing.join(", ")
+            ),
+        )
+    };
+    let id = known(
+        ep.id()
+            .map(|i| normalize_guid(i).unwrap_or_else(|| i.to_owned())),
+        "<CONNECTION_ID>",
+    );
+    let connection_name = known(ep.name().map(str::to_owned), "<CONNECTION_NAME>");
+    let org = known(ctx.organization_name.clone(), "<ORGANIZATION>");
+    let project = known(ep.home_project().and_then(|r| r.project_name), "<PROJECT>");
+    let description = format!(
+        "Federation for Service Connection {connection_name} in https://dev.azure.com/{}/{}/_settings/adminservices?resourceId={id}",
+        if org.starts_with('<') {
+            org.clone()
+        } else {
+            url_segment(&org)
+        },
+        if project.starts_with('<') {
+            project.clone()
+        } else {
+            url_segment(&project)
+        },
+    );
+    Ok(FicSpec {
+        connection_name,
+        name: id,
+        issuer,
+        subject,
+        audience: AUDIENCE.to_owned(),
+        description,
+        app_id: known(ep.param("serviceprincipalid"), "<APP_ID>"),
+        app_object_id: known(ep.data("appObjectId"), "<APP_OBJECT_ID>"),
+        tenant_id: known(ep.param("tenantid"), "<TENANT_ID>"),
+        source,
+        draft: verdict.state == crate::verdict::State::Draft,
+    })
+}
+
+/// The commands (or steps) creating the connection's federated credential, in `format`
+/// (one of [`FORMAT_NAMES`]).
+pub fn federated_credential_commands(
+    ep: &Endpoint,
+    ctx: &Context,
+    format: &str,
+) -> Result<String, Error> {
+    let format: CommandFormat = format.parse()?;
+    let spec = fic_spec(ep, ctx)?;
+    Ok(render(&spec, format))
+}
+
+/// Renders a resolved spec in one format.
+pub fn render(spec: &FicSpec, format: CommandFormat) -> String {
+    match format {
+        CommandFormat::Az => az(spec),
+        CommandFormat::AzIdentity => az_identity(spec),
+        CommandFormat::PowerShell => powershell(spec),
+        CommandFormat::Bicep => bicep(spec),
+        CommandFormat::Terraform => terraform(spec),
+        CommandFormat::Graph => graph(spec),
+        CommandFormat::Portal => portal(spec),
+    }
+}
+
+fn header(spec: &FicSpec, mark: &str) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "{mark} Federated credential for service connection {}",
+        comment_text(&spec.connection_name)
+    );
+    let _ = writeln!(out, "{mark} Values: {}.", comment_text(&spec.source));
+    let _ = writeln!(
+        out,
+        "{mark} Identity: client id {}, tenant {}. Replace every <PLACEHOLDER> before running.",
+        comment_text(&spec.app_id),
+        comment_text(&spec.tenant_id)
+    );
+    out
+}
+
+fn after(spec: &FicSpec) -> &'static str {
+    if spec.draft {
+        "Then, in Azure DevOps, open the connection and choose Finish setup, then Verify and save."
+    } else {
+        "Then convert the connection (or, if it already uses federation, verify it) in Azure DevOps."
+    }
+}
+
+fn fic_json(spec: &FicSpec) -> serde_json::Value {
+    json!({
+        "name": spec.name,
+        "issuer": spec.issuer,
+        "subject": spec.subject,
+        "audiences": [spec.audience],
+        "description": spec.description,
+    })
+}
+
+fn app_id_for_az(spec: &FicSpec) -> &str {
+    if spec.app_object_id.starts_with('<') {
+        &spec.app_id
+    } else {
+        &spec.app_object_id
+    }
+}
+
+fn az(spec: &FicSpec) -> String {
+    let mut out = header(spec, "#");
+    let _ = writeln!(
+        out,
+        "# App registration: run as one of its owners. {}",
+        after(spec)
+    );
+    let _ = writeln!(out, "az ad app federated-credential create \\");
+    let _ = writeln!(out, "  --id {} \\", shell_quote(app_id_for_az(spec)));
+    let _ = writeln!(
+        out,
+        "  --parameters {}",
+        shell_quote(&fic_json(spec).to_string())
+    );
+    out
+}
+
+fn az_identity(spec: &FicSpec) -> String {
+    let mut out = header(spec, "#");
+    let _ = writeln!(
+        out,
+        "# User-assigned managed identity (client id {}). {}",
+        comment_text(&spec.app_id),
+        after(spec)
+    );
+    let _ = writeln!(out, "az identity federated-credential create \\");
+    let _ = writeln!(out, "  --name {} \\", shell_quote(&spec.name));
+    let _ = writeln!(
+        out,
+        "  --identity-name {} \\",
+        shell_quote("<IDENTITY_NAME>")
+    );
+    let _ = writeln!(
+        out,
+        "  --resource-group {} \\",
+        shell_quote("<IDENTITY_RESOURCE_GROUP>")
+    );
+    let _ = writeln!(
+        out,
+        "  --subscription {} \\",
+        shell_quote("<IDENTITY_SUBSCRIPTION_ID>")
+    );
+    let _ = writeln!(out, "  --issuer {} \\", shell_quote(&spec.issuer));
+    let _ = writeln!(out, "  --subject {} \\", shell_quote(&spec.subject));
+    let _ = writeln!(out, "  --audiences {}", shell_quote(&spec.audience));
+    out
+}
+
+fn powershell(spec: &FicSpec) -> String {
+    let q = |s: &str| powershell_quote(s);
+    let mut out = header(spec, "#");
+    let _ = writeln!(out, "# {}", after(spec));
+    let _ = writeln!(out, "# App registration (Az.Resources):");
+    if spec.app_object_id.starts_with('<') {
+        let _ = writeln!(
+            out,
+            "$app = Get-AzADApplication -ApplicationId {}",
+            q(&spec.app_id)
+        );
+        let _ = writeln!(out, "$appObjectId = $app.Id");
+    } else {
+        let _ = writeln!(out, "$appObjectId = {}", q(&spec.app_object_id));
+    }
+    let _ = writeln!(out, "$fic = @{{");
+    let _ = writeln!(out, "    ApplicationObjectId = $appObjectId");
+    let _ = writeln!(out, "    Name                = {}", q(&spec.name));
+    let _ = writeln!(out, "    Issuer              = {}", q(&spec.issuer));
+    let _ = writeln!(out, "    Subject             = {}", q(&spec.subject));
+    let _ = writeln!(out, "    Audience            = @({})", q(&spec.audience));
+    let _ = writeln!(out, "    Description         = {}", q(&spec.description));
+    let _ = writeln!(out, "}}");
+    let _ = writeln!(out, "New-AzADAppFederatedCredential @fic");
+    let _ = writeln!(out);
+    let _ = writeln!(
+        out,
+        "# Or, for a user-assigned managed identity (Az.ManagedServiceIdentity):"
+    );
+    let _ = writeln!(out, "$mi = @{{");
+    let _ = writeln!(
+        out,
+        "    ResourceGroupName = {}",
+        q("<IDENTITY_RESOURCE_GROUP>")
+    );
+    let _ = writeln!(out, "    IdentityName      = {}", q("<IDENTITY_NAME>"));
+    let _ = writeln!(out, "    Name              = {}", q(&spec.name));
+    let _ = writeln!(out, "    Issuer            = {}", q(&spec.issuer));
+    let _ = writeln!(out, "    Subject           = {}", q(&spec.subject));
+    let _ = writeln!(out, "    Audience          = @({})", q(&spec.audience));
+    let _ = writeln!(out, "}}");
+    let _ = writeln!(out, "New-AzFederatedIdentityCredential @mi");
+    out
+}
+
+fn bicep(spec: &FicSpec) -> String {
+    let q = |s: &str| bicep_quote(s);
+    let mut out = header(spec, "//");
+    let _ = writeln!(out, "// {}", after(spec));
+    let _ = writeln!(
+        out,
+        "// User-assigned managed identity (deploy to the identity's resource group):"
+    );
+    let _ = writeln!(
+        out,
+        "resource identity 'Microsoft.ManagedIdentity/userAssignedIdentities@2023-01-31' existing = {{"
+    );
+    let _ = writeln!(out, "  name: {}", q("<IDENTITY_NAME>"));
+    let _ = writeln!(out, "}}");
+    let _ = writeln!(out);
+    let _ = writeln!(
+        out,
+        "resource federatedCredential 'Microsoft.ManagedIdentity/userAssignedIdentities/federatedIdentityCredentials@2023-01-31' = {{"
+    );
+    let _ = writeln!(out, "  parent: identity");
+    let _ = writeln!(out, "  name: {}", q(&spec.name));
+    let _ = writeln!(out, "  properties: {{");
+    let _ = writeln!(out, "    issuer: {}", q(&spec.issuer));
+    let _ = writeln!(out, "    subject: {}", q(&spec.subject));
+    let _ = writeln!(out, "    audiences: [");
+    let _ = writeln!(out, "      {}", q(&spec.audience));
+    let _ = writeln!(out, "    ]");
+    let _ = writeln!(out, "  }}");
+    let _ = writeln!(out, "}}");
+    let _ = writeln!(out);
+    let _ = writeln!(
+        out,
+        "// Or, for an app registration, in a separate file with the Microsoft Graph Bicep extension:"
+    );
+    let _ = writeln!(out, "// extension microsoftGraphV1");
+    let _ = writeln!(
+        out,
+        "// resource app 'Microsoft.Graph/applications@v1.0' existing = {{"
+    );
+    let _ = writeln!(out, "//   uniqueName: {}", q("<APP_UNIQUE_NAME>"));
+    let _ = writeln!(out, "// }}");
+    let _ = writeln!(
+        out,
+        "// resource appFederatedCredential 'Microsoft.Graph/applications/federatedIdentityCredentials@v1.0' = {{"
+    );
+    let _ = writeln!(
+        out,
+        "//   name: '${{app.uniqueName}}/{}'",
+        bicep_quote(&spec.name).trim_matches('\'')
+    );
+    let _ = writeln!(out, "//   issuer: {}", comment_text(&q(&spec.issuer)));
+    let _ = writeln!(out, "//   subject: {}", comment_text(&q(&spec.subject)));
+    let _ = writeln!(out, "//   audiences: [ {} ]", q(&spec.audience));
+    let _ = writeln!(
+        out,
+        "//   description: {}",
+        comment_text(&q(&spec.description))
+    );
+    let _ = writeln!(out, "// }}");
+    out
+}
+
+/// A Terraform resource label from the connection name: `[a-z0-9_]`, starting with a letter.
+fn tf_label(name: &str) -> String {
+    let mut s: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    s = s.trim_matches('_').to_owned();
+    if !s.starts_with(|c: char| c.is_ascii_alphabetic()) {
+        s = format!("sc_{s}");
+    }
+    if s.len() > 64 {
+        s.truncate(64);
+    }
+    s.trim_end_matches('_').to_owned()
+}
+
+fn terraform(spec: &FicSpec) -> String {
+    let q = |s: &str| hcl_quote(s);
+    let label = tf_label(&spec.connection_name);
+    let mut out = header(spec, "#");
+    let _ = writeln!(out, "# {}", after(spec));
+    let _ = writeln!(out, "# App registration (azuread provider):");
+    let _ = writeln!(
+        out,
+        "resource \"azuread_application_federated_identity_credential\" \"{label}\" {{"
+    );
+    let _ = writeln!(
+        out,
+        "  application_id = {}",
+        q(&format!("/applications/{}", spec.app_object_id))
+    );
+    let _ = writeln!(out, "  display_name   = {}", q(&spec.name));
+    let _ = writeln!(out, "  description    = {}", q(&spec.description));
+    let _ = writeln!(out, "  audiences      = [{}]", q(&spec.audience));
+    let _ = writeln!(out, "  issuer         = {}", q(&spec.issuer));
+    let _ = writeln!(out, "  subject        = {}", q(&spec.subject));
+    let _ = writeln!(out, "}}");
+    let _ = writeln!(out);
+    let _ = writeln!(
+        out,
+        "# Or, for a user-assigned managed identity (azurerm provider):"
+    );
+    let _ = writeln!(
+        out,
+        "resource \"azurerm_federated_identity_credential\" \"{label}\" {{"
+    );
+    let _ = writeln!(out, "  name                = {}", q(&spec.name));
+    let _ = writeln!(
+        out,
+        "  resource_group_name = {}",
+        q("<IDENTITY_RESOURCE_GROUP>")
+    );
+    let _ = writeln!(
+        out,
+        "  parent_id           = {}",
+        q(
+            "/subscriptions/<IDENTITY_SUBSCRIPTION_ID>/resourceGroups/<IDENTITY_RESOURCE_GROUP>/providers/Microsoft.ManagedIdentity/userAssignedIdentities/<IDENTITY_NAME>"
+        )
+    );
+    let _ = writeln!(out, "  audience            = [{}]", q(&spec.audience));
+    let _ = writeln!(out, "  issuer              = {}", q(&spec.issuer));
+    let _ = writeln!(out, "  subject             = {}", q(&spec.subject));
+    let _ = writeln!(out, "}}");
+    out
+}
+
+fn graph(spec: &FicSpec) -> String {
+    let mut out = header(spec, "#");
+    let _ = writeln!(
+        out,
+        "# App registration, as one of its owners (permission Application.ReadWrite.All or ownership). {}",
+        after(spec)
+    );
+    let target = if !spec.app_object_id.starts_with('<') {
+        format!("applications/{}", url_segment(&spec.app_object_id))
+    } else if !spec.app_id.starts_with('<') {
+        format!("applications(appId='{}')", url_segment(&spec.app_id))
+    } else {
+        "applications/<APP_OBJECT_ID>".to_owned()
+    };
+    let _ = writeln!(
+        out,
+        "POST https://graph.microsoft.com/v1.0/{target}/federatedIdentityCredentials"
+    );
+    let _ = writeln!(out, "Content-Type: application/json");
+    let _ = writeln!(out);
+    let body = serde_json::to_string_pretty(&fic_json(spec)).unwrap_or_default();
+    let _ = writeln!(out, "{body}");
+    out
+}
+
+fn portal(spec: &FicSpec) -> String {
+    let mut out = String::new();
+    let name = comment_text(&spec.connection_name);
+    let _ = writeln!(
+        out,
+        "Federated credential for service connection {name} ({}).",
+        comment_text(&spec.source)
+    );
+    let _ = writeln!(
+        out,
+        "1. Find the identity with client id {} in tenant {}:",
+        comment_text(&spec.app_id),
+        comment_text(&spec.tenant_id)
+    );
+    let _ = writeln!(
+        out,
+        "   - an app registration: Microsoft Entra admin center > App registrations > All applications, search the client id;"
+    );
+    let _ = writeln!(
+        out,
+        "   - a user-assigned managed identity: Azure portal > Managed Identities, open the identity."
+    );
+    let _ = writeln!(
+        out,
+        "2. Open Certificates & secrets > Federated credentials (managed identity: Settings > Federated credentials), then Add credential."
+    );
+    let _ = writeln!(out, "3. Scenario: Other issuer (managed identity: Other).");
+    let _ = writeln!(out, "4. Issuer: {}", comment_text(&spec.issuer));
+    let _ = writeln!(
+        out,
+        "5. Subject identifier (type Explicit subject identifier): {}",
+        comment_text(&spec.subject)
+    );
+    let _ = writeln!(out, "6. Name: {}", comment_text(&spec.name));
+    let _ = writeln!(out, "7. Audience: {} (the default).", spec.audience);
+    let _ = writeln!(
+        out,
+        "8. Description (app registration only): {}",
+        comment_text(&spec.description)
+    );
+    let _ = writeln!(out, "9. Select Add. {}", after(spec));
+    let _ = writeln!(
+        out,
+        "Copy the values exactly: issuer and subject are compared character by character."
+    );
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use serde_json::json;
+
+    fn ctx() -> Context {
+        Context {
+            organization_name: Some("fabrikam".into()),
+            organization_id: Some("0ca3ddd9-f0b0-4635-a98c-5866526961b6".into()),
+            project_name: Some("Web".into()),
+            project_id: Some("c7e5f0b3-71fa-4429-9fb3-3321963a7c06".into()),
+            now: Some("2026-01-01T00:00:00Z".into()),
+        }
+    }
+
+    fn draft() -> Endpoint {
+        Endpoint::from_value(json!({
+            "id": "64171687-7a59-4fce-b2c8-823278dcf176", "name": "it's \"prod\"", "type": "azurerm",
+            "data": {"creationMode": "Manual", "isDraft": "true", "environment": "AzureCloud"},
+            "authorization": {"scheme": "WorkloadIdentityFederation", "parameters": {
+                "tenantid": "ff882432-09b0-437b-bd22-ca13c0037ded",
+                "serviceprincipalid": "1272a66f-e2e8-4e88-ab43-487409186c3f",
+                "workloadIdentityFederationIssuer": "https://login.microsoftonline.com/ff882432-09b0-437b-bd22-ca13c0037ded/v2.0",
+                "workloadIdentityFederationSubject": "/eid1/c/pub/t/MiSI_7AJe0O9IsoTwAN97Q/a/rISbSSETf0KqFyZ8ppdXmA/sc/0ca3ddd9-f0b0-4635-a98c-5866526961b6/64171687-7a59-4fce-b2c8-823278dcf176"}},
+            "serviceEndpointProjectReferences": [{"projectReference": {"id": "c7e5f0b3-71fa-4429-9fb3-3321963a7c06", "name": "Web App"}, "name": "it's \"prod\""}]
+        })).unwrap()
+    }
+
+    fn manual_secret() -> Endpoint {
+        Endpoint::from_value(json!({
+            "id": "1dfdea68-9549-409e-abee-c5da69cfec5f", "name": "MyNewARMServiceEndpoint", "type": "AzureRM",
+            "data": {"creationMode": "Manual"},
+            "authorization": {"scheme": "ServicePrincipal", "parameters": {"tenantid": "1272a66f-e2e8-4e88-ab43-487409186c3f", "serviceprincipalid": "1272a66f-e2e8-4e88-ab43-487409186c3f", "authenticationType": "spnKey", "serviceprincipalkey": null}},
+            "serviceEndpointProjectReferences": [{"projectReference": {"id": "c7e5f0b3-71fa-4429-9fb3-3321963a7c06", "name": "TestProject"}, "name": "MyNewARMServiceEndpoint"}]
+        })).unwrap()
+    }
+
+    #[test]
+    fn snapshots_draft() {
+        for f in FORMAT_NAMES {
+            let out = federated_credential_commands(&draft(), &ctx(), f).unwrap();
+            insta::assert_snapshot!(format!("draft_{f}"), out);
+        }
+    }
+
+    #[test]
+    fn snapshots_manual_secret_without_context() {
+        for f in FORMAT_NAMES {
+            let out =
+                federated_credential_commands(&manual_secret(), &Context::default(), f).unwrap();
+            insta::assert_snapshot!(format!("manual_no_context_{f}"), out);
+        }
+    }
+
+    #[test]
+    fn expected_entra_when_context_known() {
+        let out = federated_credential_commands(&manual_secret(), &ctx(), "az").unwrap();
+        assert!(out.contains(
+            "https://login.microsoftonline.com/1272a66f-e2e8-4e88-ab43-487409186c3f/v2.0"
+        ));
+        assert!(out.contains(
+            "/sc/0ca3ddd9-f0b0-4635-a98c-5866526961b6/1dfdea68-9549-409e-abee-c5da69cfec5f"
+        ));
+        assert!(!out.contains("<ISSUER>"));
+    }
+
+    #[test]
+    fn placeholders_when_unknown() {
+        let out =
+            federated_credential_commands(&manual_secret(), &Context::default(), "az").unwrap();
+        assert!(out.contains("<ORGANIZATION>"), "{out}");
+    }
+
+    #[test]
+    fn errors() {
+        let generic = Endpoint::from_value(
+            json!({"type": "generic", "authorization": {"scheme": "UsernamePassword"}}),
+        )
+        .unwrap();
+        assert!(federated_credential_commands(&generic, &ctx(), "az").is_err());
+        let e = federated_credential_commands(&draft(), &ctx(), "cmd")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("azIdentity"), "{e}");
+        assert!(federated_credential_commands(&draft(), &ctx(), "AZIDENTITY").is_ok());
+    }
+
+    #[test]
+    fn quoting() {
+        assert_eq!(shell_quote("a'b"), "'a'\\''b'");
+        assert_eq!(powershell_quote("a'b\u{2019}c"), "'a''b\u{2019}\u{2019}c'");
+        assert_eq!(bicep_quote("a'${x}\\"), "'a\\'\\${x}\\\\'");
+        assert_eq!(hcl_quote("a\"${x}%{y}\\"), "\"a\\\"$${x}%%{y}\\\\\"");
+        assert_eq!(tf_label("it's \"prod\""), "it_s__prod");
+        assert_eq!(tf_label("9lives"), "sc_9lives");
+        assert_eq!(comment_text("a\nrm -rf /"), "a rm -rf /");
+    }
+}

@@ -1,1 +1,372 @@
-//! TODO(issue): filled in by its issue.
+//! Reports of an inventory of verdicts: JSON, CSV, Markdown and SARIF 2.1.0.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+use serde_json::{Value, json};
+
+use crate::Error;
+use crate::verdict::{Credential, State, Status, Verdict};
+
+/// The report formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReportFormat {
+    Json,
+    Csv,
+    Markdown,
+    Sarif,
+}
+
+impl std::str::FromStr for ReportFormat {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self, Error> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "json" => Ok(Self::Json),
+            "csv" => Ok(Self::Csv),
+            "markdown" | "md" => Ok(Self::Markdown),
+            "sarif" => Ok(Self::Sarif),
+            _ => Err(Error::Argument(format!(
+                "unknown report format {s:?}: expected one of json, csv, markdown, sarif"
+            ))),
+        }
+    }
+}
+
+const TOOL: &str = "Federate";
+const VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// Renders verdicts in a format named `json`, `csv`, `markdown` (or `md`) or `sarif`.
+pub fn render_report(verdicts: &[Verdict], format: &str) -> Result<String, Error> {
+    Ok(match format.parse::<ReportFormat>()? {
+        ReportFormat::Json => json_report(verdicts),
+        ReportFormat::Csv => csv_report(verdicts),
+        ReportFormat::Markdown => markdown_report(verdicts),
+        ReportFormat::Sarif => sarif_report(verdicts),
+    })
+}
+
+fn enum_str<T: serde::Serialize>(v: &T) -> String {
+    match serde_json::to_value(v) {
+        Ok(Value::String(s)) => s,
+        _ => String::new(),
+    }
+}
+
+fn counts<T: serde::Serialize>(items: impl Iterator<Item = T>) -> BTreeMap<String, usize> {
+    let mut m = BTreeMap::new();
+    for i in items {
+        *m.entry(enum_str(&i)).or_insert(0) += 1;
+    }
+    m
+}
+
+/// The JSON report: tool, totals by credential, state and convertibility, then the verdicts.
+fn json_report(verdicts: &[Verdict]) -> String {
+    let doc = json!({
+        "tool": TOOL,
+        "version": VERSION,
+        "count": verdicts.len(),
+        "totals": {
+            "usesSecret": verdicts.iter().filter(|v| v.uses_secret == Some(true)).count(),
+            "credential": counts(verdicts.iter().map(|v| v.credential)),
+            "state": counts(verdicts.iter().map(|v| v.state)),
+            "convertible": counts(verdicts.iter().map(|v| v.convertible.status)),
+        },
+        "verdicts": verdicts,
+    });
+    serde_json::to_string_pretty(&doc).unwrap_or_default()
+}
+
+/// One CSV cell: formula-like starts are neutralised with a leading `'`, then quoted when
+/// needed (RFC 4180).
+pub fn csv_cell(s: &str) -> String {
+    let mut v = s.to_owned();
+    if v.starts_with(['=', '+', '-', '@', '\t', '\r', '|', '%']) {
+        v.insert(0, '\'');
+    }
+    if v.contains([',', '"', '\n', '\r']) || v.starts_with(' ') || v.ends_with(' ') {
+        format!("\"{}\"", v.replace('"', "\"\""))
+    } else {
+        v
+    }
+}
+
+fn opt(s: Option<&str>) -> String {
+    s.unwrap_or_default().to_owned()
+}
+
+fn row(v: &Verdict) -> Vec<String> {
+    let fed = v.federation.as_ref();
+    vec![
+        opt(v.id.as_deref()),
+        opt(v.name.as_deref()),
+        opt(v.endpoint_type.as_deref()),
+        opt(v.scheme.as_deref()),
+        opt(v.owner.as_ref().and_then(|o| o.project_name.as_deref())),
+        v.shared_with
+            .iter()
+            .filter_map(|s| s.project_name.clone())
+            .collect::<Vec<_>>()
+            .join("; "),
+        enum_str(&v.credential),
+        v.uses_secret.map(|b| b.to_string()).unwrap_or_default(),
+        enum_str(&v.state),
+        enum_str(&v.convertible.status),
+        v.convertible
+            .reasons
+            .iter()
+            .map(|r| r.code.clone())
+            .collect::<Vec<_>>()
+            .join("; "),
+        opt(v.revert_deadline.as_deref()),
+        v.revert_days_left
+            .map(|d| d.to_string())
+            .unwrap_or_default(),
+        fed.map(|f| enum_str(&f.format)).unwrap_or_default(),
+        opt(fed.and_then(|f| f.issuer.as_deref())),
+        opt(fed.and_then(|f| f.subject.as_deref())),
+        fed.map(|f| {
+            f.warnings
+                .iter()
+                .map(|w| w.code.clone())
+                .collect::<Vec<_>>()
+                .join("; ")
+        })
+        .unwrap_or_default(),
+        v.label.clone(),
+        v.summary.clone(),
+    ]
+}
+
+const COLUMNS: [&str; 19] = [
+    "id",
+    "name",
+    "type",
+    "scheme",
+    "ownerProject",
+    "sharedWith",
+    "credential",
+    "usesSecret",
+    "state",
+    "convertible",
+    "reasons",
+    "revertDeadline",
+    "revertDaysLeft",
+    "federationFormat",
+    "issuer",
+    "subject",
+    "warnings",
+    "label",
+    "summary",
+];
+
+fn csv_report(verdicts: &[Verdict]) -> String {
+    let mut out = String::new();
+    out.push_str(&COLUMNS.join(","));
+    out.push_str("\r\n");
+    for v in verdicts {
+        let cells: Vec<String> = row(v).iter().map(|c| csv_cell(c)).collect();
+        out.push_str(&cells.join(","));
+        out.push_str("\r\n");
+    }
+    out
+}
+
+fn md_cell(s: &str) -> String {
+    s.replace('\\', "\\\\")
+        .replace('|', "\\|")
+        .replace(['\r', '\n'], " ")
+        .replace('<', "&lt;")
+        .replace('`', "\\`")
+}
+
+fn markdown_report(verdicts: &[Verdict]) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "# Service connections\n");
+    let secrets = verdicts
+        .iter()
+        .filter(|v| v.uses_secret == Some(true))
+        .count();
+    let yes = verdicts
+        .iter()
+        .filter(|v| v.convertible.status == Status::Yes)
+        .count();
+    let manual = verdicts
+        .iter()
+        .filter(|v| v.convertible.status == Status::Manual)
+        .count();
+    let federated = verdicts
+        .iter()
+        .filter(|v| v.credential == Credential::Federated)
+        .count();
+    let _ = writeln!(
+        out,
+        "{} connection(s): {secrets} hold a secret, {federated} federated; {yes} convertible here, {manual} need a federated credential first.\n",
+        verdicts.len()
+    );
+    let _ = writeln!(
+        out,
+        "| Name | Type | Project | Credential | State | Convertible | Label | Summary |"
+    );
+    let _ = writeln!(out, "|---|---|---|---|---|---|---|---|");
+    for v in verdicts {
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {} | {} | {} | {} | {} |",
+            md_cell(v.name.as_deref().unwrap_or("")),
+            md_cell(v.endpoint_type.as_deref().unwrap_or("")),
+            md_cell(
+                v.owner
+                    .as_ref()
+                    .and_then(|o| o.project_name.as_deref())
+                    .unwrap_or("")
+            ),
+            enum_str(&v.credential),
+            enum_str(&v.state),
+            enum_str(&v.convertible.status),
+            md_cell(&v.label),
+            md_cell(&v.summary),
+        );
+    }
+    out
+}
+
+struct SarifRule {
+    id: &'static str,
+    name: &'static str,
+    text: &'static str,
+}
+
+const SARIF_RULES: [SarifRule; 5] = [
+    SarifRule {
+        id: "FED001",
+        name: "SecretBasedConnection",
+        text: "The service connection holds a secret; move it to workload identity federation.",
+    },
+    SarifRule {
+        id: "FED002",
+        name: "FederationWarning",
+        text: "The connection's federation (issuer, subject, tenant) needs attention.",
+    },
+    SarifRule {
+        id: "FED003",
+        name: "DraftConnection",
+        text: "Draft connection: its identity has no federated credential yet.",
+    },
+    SarifRule {
+        id: "FED004",
+        name: "FailedConnection",
+        text: "The connection's last operation failed or it is not ready.",
+    },
+    SarifRule {
+        id: "FED005",
+        name: "RevertWindowOpen",
+        text: "Recently converted: it can still be reverted to its secret.",
+    },
+];
+
+fn sarif_result(rule: &str, level: &str, text: &str, v: &Verdict) -> Value {
+    let project = v
+        .owner
+        .as_ref()
+        .and_then(|o| o.project_name.clone())
+        .unwrap_or_default();
+    let name = v.name.clone().unwrap_or_default();
+    json!({
+        "ruleId": rule,
+        "level": level,
+        "message": {"text": text},
+        "locations": [{
+            "logicalLocations": [{
+                "name": name,
+                "fullyQualifiedName": format!("{project}/{name}"),
+                "kind": "resource"
+            }]
+        }],
+        "properties": {"connectionId": v.id, "type": v.endpoint_type, "credential": v.credential, "convertible": v.convertible.status}
+    })
+}
+
+fn sarif_report(verdicts: &[Verdict]) -> String {
+    let mut results = Vec::new();
+    for v in verdicts {
+        if v.uses_secret == Some(true) {
+            let level = if matches!(
+                v.convertible.status,
+                Status::Yes | Status::Manual | Status::OwnerProject
+            ) {
+                "warning"
+            } else {
+                "note"
+            };
+            results.push(sarif_result("FED001", level, &v.summary, v));
+        }
+        if v.state == State::Draft {
+            results.push(sarif_result("FED003", "warning", &v.summary, v));
+        }
+        if matches!(v.state, State::Failed | State::NotReady) {
+            results.push(sarif_result("FED004", "error", &v.summary, v));
+        }
+        if let Some(f) = &v.federation {
+            for w in f.warnings.iter().filter(|w| !w.code.starts_with("missing")) {
+                results.push(sarif_result(
+                    "FED002",
+                    "warning",
+                    &format!("{}: {}", w.code, w.message),
+                    v,
+                ));
+            }
+        }
+        if v.convertible
+            .reasons
+            .iter()
+            .any(|r| r.code == "revertWindowOpen")
+        {
+            results.push(sarif_result("FED005", "note", &v.summary, v));
+        }
+    }
+    let rules: Vec<Value> = SARIF_RULES
+        .iter()
+        .map(|r| json!({"id": r.id, "name": r.name, "shortDescription": {"text": r.text}}))
+        .collect();
+    let doc = json!({
+        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+        "version": "2.1.0",
+        "runs": [{
+            "tool": {"driver": {"name": TOOL, "version": VERSION, "rules": rules}},
+            "results": results
+        }]
+    });
+    serde_json::to_string_pretty(&doc).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn csv_cells() {
+        assert_eq!(csv_cell("plain"), "plain");
+        assert_eq!(csv_cell("=HYPERLINK(\"x\")"), "\"'=HYPERLINK(\"\"x\"\")\"");
+        assert_eq!(csv_cell("+1"), "'+1");
+        assert_eq!(csv_cell("-2,3"), "\"'-2,3\"");
+        assert_eq!(csv_cell("a\nb"), "\"a\nb\"");
+        assert_eq!(csv_cell("@x"), "'@x");
+    }
+
+    #[test]
+    fn unknown_format() {
+        assert!(
+            render_report(&[], "xml")
+                .unwrap_err()
+                .to_string()
+                .contains("sarif")
+        );
+        assert!(
+            render_report(&[], "md")
+                .unwrap()
+                .starts_with("# Service connections")
+        );
+    }
+}
