@@ -1,0 +1,383 @@
+//! URLs, request builders, answer classification and rate-limit headers.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use federate_core::api::{
+    self, Api, ApiError, HostForm, OrgLocation, RateLimit, Response, conversion_body, revert_body,
+};
+use federate_core::model::Endpoint;
+use serde_json::json;
+
+#[test]
+fn both_url_forms_give_the_organization_project_and_api_base() {
+    let cases = [
+        (
+            "https://dev.azure.com/fabrikam/Fabrikam%20Fiber/_settings/adminservices?resourceId=5e47a0d8-1&_a=x",
+            "fabrikam",
+            Some("Fabrikam Fiber"),
+            Some("5e47a0d8-1"),
+            "https://dev.azure.com/fabrikam",
+            HostForm::Path,
+        ),
+        (
+            "https://fabrikam.visualstudio.com/Fabrikam%20Fiber/_settings/adminservices",
+            "fabrikam",
+            Some("Fabrikam Fiber"),
+            None,
+            "https://fabrikam.visualstudio.com",
+            HostForm::Subdomain,
+        ),
+        (
+            "https://dev.azure.com/fabrikam/c7e5f0b3-4f4e-4d7b-8e4f-1b2a3c4d5e6f/_apis/x",
+            "fabrikam",
+            Some("c7e5f0b3-4f4e-4d7b-8e4f-1b2a3c4d5e6f"),
+            None,
+            "https://dev.azure.com/fabrikam",
+            HostForm::Path,
+        ),
+        (
+            "https://dev.azure.com/fabrikam/",
+            "fabrikam",
+            None,
+            None,
+            "https://dev.azure.com/fabrikam",
+            HostForm::Path,
+        ),
+        (
+            "https://dev.azure.com/fabrikam/_settings/projects",
+            "fabrikam",
+            None,
+            None,
+            "https://dev.azure.com/fabrikam",
+            HostForm::Path,
+        ),
+        (
+            "HTTPS://Fabrikam.VisualStudio.com",
+            "fabrikam",
+            None,
+            None,
+            "https://fabrikam.visualstudio.com",
+            HostForm::Subdomain,
+        ),
+        (
+            "dev.azure.com/fabrikam/%C3%9Cnic%C3%B6de%20%3Cb%3E",
+            "fabrikam",
+            Some("Ünicöde <b>"),
+            None,
+            "https://dev.azure.com/fabrikam",
+            HostForm::Path,
+        ),
+        (
+            "https://127.0.0.1:8443/demo/Web/_settings/adminservices?resourceid=abc#frag",
+            "demo",
+            Some("Web"),
+            Some("abc"),
+            "https://127.0.0.1:8443/demo",
+            HostForm::Path,
+        ),
+    ];
+    for (url, org, project, resource, base, form) in cases {
+        let loc = OrgLocation::parse(url).unwrap_or_else(|e| panic!("{url}: {e}"));
+        assert_eq!(loc.organization, org, "{url}");
+        assert_eq!(loc.project.as_deref(), project, "{url}");
+        assert_eq!(loc.resource_id.as_deref(), resource, "{url}");
+        assert_eq!(loc.api_base(), base, "{url}");
+        assert_eq!(loc.host_form, form, "{url}");
+    }
+    for bad in [
+        "",
+        "https://",
+        "https://dev.azure.com/",
+        "https://dev.azure.com/_apis/x",
+        "ftp://dev.azure.com/x",
+        "https://a.b.visualstudio.com/x",
+        "https://user@dev.azure.com/x",
+    ] {
+        assert!(OrgLocation::parse(bad).is_err(), "{bad} parsed");
+    }
+}
+
+#[test]
+fn requests_carry_the_web_ui_headers_and_api_version() {
+    let api = Api::new(&OrgLocation::parse("https://dev.azure.com/fabrikam").unwrap());
+    for req in [
+        api.connection_data(),
+        api.list_projects(None, 100),
+        api.list_endpoints("P"),
+        api.get_endpoint("P", "e"),
+    ] {
+        assert_eq!(req.method, "GET");
+        assert!(req.body.is_none());
+        let h = |name: &str| {
+            req.headers
+                .iter()
+                .find(|(k, _)| k == name)
+                .map(|(_, v)| v.as_str())
+        };
+        assert_eq!(h("X-TFS-FedAuthRedirect"), Some("Suppress"));
+        assert_eq!(h("X-VSS-ReauthenticationAction"), Some("Suppress"));
+        let accept = h("Accept").unwrap();
+        let version = req.url.split("api-version=").nth(1).unwrap();
+        assert_eq!(accept, format!("application/json;api-version={version}"));
+        assert_eq!(h("Content-Type"), None);
+    }
+    assert_eq!(
+        api.list_endpoints("Web Site/ü").url,
+        "https://dev.azure.com/fabrikam/Web%20Site%2F%C3%BC/_apis/serviceendpoint/endpoints?includeFailed=true&api-version=7.1"
+    );
+    assert_eq!(
+        api.list_projects(Some("200"), 100).url,
+        "https://dev.azure.com/fabrikam/_apis/projects?$top=100&continuationToken=200&api-version=7.1"
+    );
+    let api = api.with_api_version("7.2-preview.4");
+    assert!(
+        api.get_endpoint("P", "e")
+            .url
+            .ends_with("?api-version=7.2-preview.4")
+    );
+    assert!(
+        api.connection_data()
+            .url
+            .ends_with("?api-version=7.2-preview.1")
+    );
+    let vs = Api::new(&OrgLocation::parse("https://fabrikam.visualstudio.com/P").unwrap());
+    assert_eq!(
+        vs.get_endpoint("P", "e").url,
+        "https://fabrikam.visualstudio.com/P/_apis/serviceendpoint/endpoints/e?api-version=7.1"
+    );
+}
+
+fn ep() -> Endpoint {
+    Endpoint::from_value(json!({
+        "id":"e1","name":"n","type":"azurerm",
+        "data":{"creationMode":"Automatic","revertschemedeadline":"2024-01-30T09:41:12Z","subscriptionId":"s"},
+        "authorization":{"parameters":{"serviceprincipalkey":null},"scheme":"ServicePrincipal"},
+        "serviceEndpointProjectReferences":[{"projectReference":{"id":"p1","name":"P"},"name":"n","description":""}]
+    })).unwrap()
+}
+
+#[test]
+fn conversion_and_revert_bodies_change_only_the_scheme() {
+    let body = conversion_body(&ep()).unwrap();
+    assert_eq!(
+        serde_json::to_string(&body).unwrap(),
+        r#"{"id":"e1","name":"n","type":"azurerm","data":{"creationMode":"Automatic","subscriptionId":"s"},"authorization":{"parameters":{"serviceprincipalkey":null},"scheme":"WorkloadIdentityFederation"},"serviceEndpointProjectReferences":[{"projectReference":{"id":"p1","name":"P"},"name":"n","description":""}]}"#
+    );
+    assert_eq!(
+        revert_body(&body).unwrap().scheme(),
+        Some("ServicePrincipal")
+    );
+    let no_auth = Endpoint::from_value(json!({"id":"x"})).unwrap();
+    assert!(conversion_body(&no_auth).is_err());
+    let api = Api::new(&OrgLocation::parse("https://dev.azure.com/o").unwrap());
+    let req = api.convert("p1", &ep()).unwrap();
+    assert_eq!(req.method, "PUT");
+    assert!(
+        req.headers
+            .contains(&("Content-Type".to_owned(), "application/json".to_owned()))
+    );
+    assert_eq!(
+        req.body.as_deref().unwrap(),
+        serde_json::to_string(&body).unwrap()
+    );
+}
+
+fn err_of(resp: &Response) -> Option<ApiError> {
+    api::check(resp).err()
+}
+
+#[test]
+fn answers_are_classified() {
+    let body = |m: &str| {
+        json!({"$id":"1","innerException":null,"message":m,"typeName":"T","typeKey":"K","errorCode":0,"eventId":3000}).to_string()
+    };
+    assert_eq!(err_of(&Response::new(200, "{}")), None);
+    assert_eq!(err_of(&Response::new(204, "")), None);
+    assert_eq!(err_of(&Response::new(401, "")).unwrap().kind(), "signedOut");
+    assert_eq!(
+        err_of(&Response::new(203, "<html>")).unwrap().kind(),
+        "signedOut"
+    );
+    assert_eq!(
+        err_of(&Response::new(404, "<html>x</html>"))
+            .unwrap()
+            .kind(),
+        "notFound"
+    );
+    assert_eq!(
+        err_of(&Response::new(400, "<html>x</html>").with_header("content-type", "text/html"))
+            .unwrap()
+            .kind(),
+        "signedOut"
+    );
+    assert_eq!(
+        err_of(&Response::new(301, "").with_header("location", "https://dev.azure.com/other"))
+            .unwrap()
+            .kind(),
+        "malformed"
+    );
+    assert_eq!(err_of(&Response::new(0, "")).unwrap().kind(), "network");
+    assert_eq!(
+        err_of(&Response::new(
+            400,
+            body("TF400733: The request has been canceled")
+        ))
+        .unwrap()
+        .kind(),
+        "throttled"
+    );
+    assert_eq!(
+        err_of(&Response::new(429, body("x")).with_header("retry-after", "1.5")).unwrap(),
+        ApiError::Throttled {
+            retry_after_ms: Some(1500),
+            message: "x".into()
+        }
+    );
+    assert_eq!(
+        err_of(&Response::new(
+            409,
+            body("Cannot perform this operation since another operation is already in progress")
+        ))
+        .unwrap()
+        .kind(),
+        "inProgress"
+    );
+    assert_eq!(
+        err_of(&Response::new(400, body("Bad thing"))).unwrap(),
+        ApiError::BadRequest {
+            status: 400,
+            message: "Bad thing".into()
+        }
+    );
+    assert_eq!(
+        err_of(&Response::new(502, "")).unwrap(),
+        ApiError::Server {
+            status: 502,
+            message: "HTTP 502 without a message".into()
+        }
+    );
+    assert_eq!(
+        err_of(&Response::new(500, "plain text failure"))
+            .unwrap()
+            .message(),
+        "plain text failure"
+    );
+    let e = err_of(&Response::new(
+        403,
+        body("You need to be an Administrator on this service connection."),
+    ))
+    .unwrap();
+    assert_eq!(
+        e.to_string(),
+        "forbidden: You need to be an Administrator on this service connection."
+    );
+    assert!(
+        !ApiError::Forbidden {
+            message: String::new()
+        }
+        .is_pause_worthy()
+    );
+    assert!(
+        ApiError::SignedOut {
+            message: String::new()
+        }
+        .is_pause_worthy()
+    );
+    assert_eq!(
+        serde_json::to_value(&e).unwrap(),
+        json!({"kind":"forbidden","message":"You need to be an Administrator on this service connection."})
+    );
+}
+
+#[test]
+fn rate_limit_headers_are_read() {
+    let resp = Response::new(200, "{}")
+        .with_header("Retry-After", "3")
+        .with_header("x-ratelimit-delay", "0.125")
+        .with_header("X-RateLimit-Remaining", "0")
+        .with_header("X-RateLimit-Limit", "200")
+        .with_header("X-RateLimit-Reset", "1700000000")
+        .with_header("X-RateLimit-Resource", "ServiceEndpoints");
+    let rl = RateLimit::from_response(&resp);
+    assert_eq!(
+        rl,
+        RateLimit {
+            retry_after_ms: Some(3000),
+            delay_ms: Some(125),
+            remaining: Some(0.0),
+            limit: Some(200.0),
+            reset_epoch_s: Some(1_700_000_000),
+            resource: Some("ServiceEndpoints".into())
+        }
+    );
+    assert_eq!(rl.pause_ms(), Some(3000));
+    let delayed = Response::new(200, "{}")
+        .with_header("X-RateLimit-Delay", "2")
+        .with_header("X-RateLimit-Remaining", "0");
+    assert_eq!(RateLimit::from_response(&delayed).pause_ms(), Some(2000));
+    let fine = Response::new(200, "{}")
+        .with_header("X-RateLimit-Delay", "2")
+        .with_header("X-RateLimit-Remaining", "50");
+    assert_eq!(RateLimit::from_response(&fine).pause_ms(), None);
+    for junk in ["-1", "abc", "NaN", "1e300", "Wed, 21 Oct 2015 07:28:00 GMT"] {
+        assert_eq!(
+            RateLimit::from_response(&Response::new(429, "").with_header("Retry-After", junk))
+                .retry_after_ms,
+            None,
+            "{junk}"
+        );
+    }
+}
+
+#[test]
+fn parsers_read_lists_pages_and_ids() {
+    let page = Response::new(
+        200,
+        r#"{"count":1,"value":[{"id":"p","name":"P","state":"wellFormed","url":"u"}]}"#,
+    )
+    .with_header("X-MS-ContinuationToken", "100");
+    let page = api::parse_projects_page(&page).unwrap();
+    assert_eq!(page.projects[0].name, "P");
+    assert_eq!(page.continuation.as_deref(), Some("100"));
+    assert!(
+        api::parse_projects_page(&Response::new(200, r#"{"value":[{"name":"no id"}]}"#)).is_err()
+    );
+    assert_eq!(
+        api::parse_endpoints(&Response::new(200, r#"{"count":1,"value":[{"id":"e"}]}"#)).unwrap()
+            [0]
+        .id(),
+        Some("e")
+    );
+    assert_eq!(
+        api::parse_endpoints(&Response::new(200, r#"{"count":1}"#))
+            .unwrap_err()
+            .kind(),
+        "malformed"
+    );
+    assert_eq!(
+        api::parse_endpoint(&Response::new(200, "null"))
+            .unwrap_err()
+            .kind(),
+        "notFound"
+    );
+    assert_eq!(
+        api::parse_endpoint(&Response::new(200, ""))
+            .unwrap_err()
+            .kind(),
+        "notFound"
+    );
+    assert_eq!(
+        api::parse_organization_id(&Response::new(200, r#"{"instanceId":"ABC"}"#)).unwrap(),
+        "abc"
+    );
+    assert_eq!(
+        api::parse_organization_id(&Response::new(200, "{}"))
+            .unwrap_err()
+            .kind(),
+        "malformed"
+    );
+    // The service's error message is surfaced from its error body, BOM or not.
+    assert_eq!(
+        api::service_message("\u{feff}{\"message\":\"m\"}").as_deref(),
+        Some("m")
+    );
+}
