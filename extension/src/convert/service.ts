@@ -1,0 +1,395 @@
+// The conversion job runner, in the service worker. Imported once by background.ts; its
+// listener is registered synchronously at top level. Jobs live in chrome.storage.local
+// (journal.ts): a reload, a closed panel or a restarted worker loses nothing, and a scheme
+// change is never sent twice: "sent" is on disk before the request leaves, and a connection
+// with a send whose answer was lost is read (GET) before anything else is sent for it.
+import { isExtensionPage } from '../messages.js';
+import { scanProject } from '../scan.js';
+import {
+  changeScheme, conversionRequest, type EngineJournalEntry, loadEngine, type Outcome, planConversions, pollEndpoint, type Relay,
+} from './engine.js';
+import { addJob, loadJob, loadJobs, organizations, record, save } from './journal.js';
+import { tabRelay } from './relay.js';
+import {
+  type ConvertMessage, type ConvertReply, type Direction, FINAL_OUTCOMES, isConvertMessage, type Job, type JobItem, type JobTarget, type Plan,
+  type PlannedRequest,
+} from './types.js';
+
+/** Rounds of "another operation is in progress" before the connection is left for later. */
+const IN_PROGRESS_ROUNDS = 3;
+/** Throttled jobs resume by themselves after the service's wait, or this long. */
+const DEFAULT_THROTTLE_WAIT_MS = 30_000;
+/** Pauses that resume by themselves once the page is back (a reload cut an answer off). */
+const AUTO_RESUME = new Set(['network', 'throttled']);
+
+const active = new Map<string, Promise<void>>();
+const timers = new Map<string, ReturnType<typeof setTimeout>>();
+const jobKey = (job: Job) => `${job.target.organizationName.toLowerCase()}/${job.id}`;
+
+// ---------------------------------------------------------------------------------------
+// Planning
+
+/** The project's connections as read now, by id (lowercase). */
+async function readEndpoints(target: JobTarget): Promise<Map<string, unknown>> {
+  if (!target.projectName) throw new Error('Conversions are planned from a project page: open the project that owns the connections.');
+  const scan = await scanProject(
+    { organizationName: target.organizationName, projectName: target.projectName, apiBase: target.apiBase },
+    tabRelay(target.tabId, target.apiBase),
+    new AbortController().signal,
+  );
+  return scan.endpoints;
+}
+
+/** Revert plans: the selected connections that are on workload identity federation. */
+function planReverts(endpoints: Map<string, unknown>, selected: string[] | null): Plan {
+  // The revert is offered per connection from its card; the engine's answer decides the rest
+  // (a passed window comes back as `revertUnavailable`), so this only picks the selection.
+  const plan: Plan = { send: [], skip: [] };
+  for (const id of selected ?? []) {
+    const ep = endpoints.get(id.toLowerCase()) as { id?: string; name?: string; serviceEndpointProjectReferences?: { projectReference?: { id?: string; name?: string } }[] } | undefined;
+    const home = ep?.serviceEndpointProjectReferences?.[0]?.projectReference;
+    const project = home?.id ?? home?.name;
+    if (!ep || !project) plan.skip.push({ id, name: ep?.name ?? null, reason: 'notFound', message: 'Not found in this project.' });
+    else plan.send.push({ id: ep.id ?? id, name: ep.name ?? null, project });
+  }
+  return plan;
+}
+
+async function makePlan(message: Extract<ConvertMessage, { target: JobTarget }>): Promise<{ plan: Plan; endpoints: Map<string, unknown> }> {
+  await loadEngine();
+  const endpoints = await readEndpoints(message.target);
+  const plan =
+    message.direction === 'convert'
+      ? planConversions([...endpoints.values()], message.target, message.selected, message.allowManual)
+      : planReverts(endpoints, message.selected);
+  return { plan, endpoints };
+}
+
+function dryRun(plan: Plan, endpoints: Map<string, unknown>, target: JobTarget, direction: Direction): PlannedRequest[] {
+  return plan.send.map((p) => conversionRequest(endpoints.get(p.id.toLowerCase()), target, direction));
+}
+
+function newJob(target: JobTarget, direction: Direction, plan: Plan, endpoints: Map<string, unknown>, concurrency: number): Job {
+  const now = Date.now();
+  const job: Job = {
+    id: `${now.toString(36)}-${crypto.randomUUID().slice(0, 8)}`,
+    direction,
+    target,
+    createdAt: now,
+    updatedAt: now,
+    state: 'running',
+    pause: null,
+    concurrency,
+    items: plan.send.map((p) => ({
+      id: p.id, name: p.name, project: p.project, status: 'pending', outcome: null, message: null,
+      issuer: null, subject: null, revertDeadline: null, attempts: 0, endpoint: endpoints.get(p.id.toLowerCase()) ?? null,
+    })),
+    skipped: plan.skip,
+    journal: [],
+  };
+  for (const p of plan.send) record(job, { kind: 'planned', endpointId: p.id, method: 'PUT', outcome: direction, message: p.name, url: null, status: null, at: now });
+  for (const s of plan.skip) record(job, { kind: 'skipped', endpointId: s.id, outcome: s.reason, message: s.message, method: null, url: null, status: null, at: now });
+  return job;
+}
+
+// ---------------------------------------------------------------------------------------
+// Running
+
+function journalSink(job: Job): (entry: EngineJournalEntry) => void {
+  return (entry) => {
+    record(job, {
+      at: entry.atMs || Date.now(), kind: entry.kind, endpointId: entry.endpointId, method: entry.method, url: entry.url,
+      status: entry.status, outcome: entry.outcome, message: entry.message,
+    });
+    void save(job);
+  };
+}
+
+/**
+ * The relay of one connection: before a scheme change leaves, its "sent" entry (recorded by
+ * the engine just before it calls the relay) and the attempt count are written to disk.
+ */
+function itemRelay(job: Job, item: JobItem, base: Relay): Relay {
+  return async (request) => {
+    if (request.method.toUpperCase() !== 'GET') {
+      item.attempts += 1;
+      // The engine records "sent" just before it calls the relay; add it if it did not.
+      const last = [...job.journal].reverse().find((s) => s.endpointId === item.id);
+      if (last?.kind !== 'sent') record(job, { kind: 'sent', endpointId: item.id, method: request.method, url: request.url, status: null, outcome: null, message: null });
+      await save(job);
+    }
+    return base(request);
+  };
+}
+
+/** Whether the connection, as just read, shows the scheme change did not happen (nothing ran). */
+function unchanged(outcome: Outcome, direction: Direction): boolean {
+  const ep = outcome.endpoint as { authorization?: { scheme?: string }; operationStatus?: { state?: string } | null } | undefined;
+  if (outcome.outcome !== 'failed' || !ep) return false;
+  const scheme = (ep.authorization?.scheme ?? '').toLowerCase();
+  const before = direction === 'convert' ? 'serviceprincipal' : 'workloadidentityfederation';
+  return scheme === before && (ep.operationStatus?.state ?? 'Ready').toLowerCase() !== 'failed';
+}
+
+function finish(item: JobItem, out: Outcome): void {
+  item.status = 'done';
+  item.outcome = out.outcome;
+  item.message = out.message ?? out.error?.message ?? null;
+  if (out.outcome === 'forbidden') {
+    item.message = `${out.message ?? 'No permission.'} Needed: ${out.role ?? 'Administrator role on this service connection'}.`;
+  }
+  item.issuer = out.issuer ?? null;
+  item.subject = out.subject ?? null;
+  item.revertDeadline = out.revertDeadline ?? null;
+  if (out.endpoint) item.endpoint = out.endpoint;
+}
+
+function pauseJob(job: Job, kind: string, message: string, resumeAt: number | null): void {
+  if (job.state !== 'running') return;
+  job.state = 'paused';
+  job.pause = { kind, message, resumeAt };
+  record(job, { kind: 'job', outcome: 'paused', message, endpointId: null, method: null, url: null, status: null });
+}
+
+const wait = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Converts (or reverts) one connection; leaves it `pending` when the job paused. */
+async function runItem(job: Job, item: JobItem, base: Relay): Promise<void> {
+  const relay = itemRelay(job, item, base);
+  const sink = journalSink(job);
+  const { direction, target } = job;
+  item.status = 'running';
+  void save(job);
+  let out: Outcome | null = null;
+  if (item.attempts > 0) {
+    // A scheme change went out before and its answer is not known: read, don't resend.
+    out = await pollEndpoint(direction, target, item.project, item.id, relay, sink);
+    record(job, { kind: 'answered', endpointId: item.id, outcome: `resolved by reading: ${out.outcome}`, message: out.message ?? null, method: 'GET', url: null, status: null });
+    if (unchanged(out, direction)) out = null; // it never ran: send it now
+  }
+  for (let round = 1; out === null || out.outcome === 'inProgress'; round++) {
+    if (out?.outcome === 'inProgress') {
+      if (round > IN_PROGRESS_ROUNDS) break;
+      // Another operation runs on it: wait for it to settle (poll), then send again.
+      await wait(1000 * round);
+      const read = await pollEndpoint(direction, target, item.project, item.id, relay, sink);
+      if (read.outcome === 'paused') {
+        out = read;
+        break;
+      }
+      if (!unchanged(read, direction) && read.outcome !== 'failed') {
+        out = read;
+        break;
+      }
+    }
+    if (job.state !== 'running') {
+      item.status = 'pending';
+      return;
+    }
+    out = await changeScheme(direction, target, item.endpoint, relay, sink);
+  }
+  if (out.outcome === 'converting') out = await pollEndpoint(direction, target, item.project, item.id, relay, sink);
+  if (out.outcome === 'paused' || out.outcome === 'cancelled' || out.outcome === 'converting') {
+    item.status = 'pending';
+    if (out.outcome === 'paused') {
+      const kind = out.error?.kind ?? 'network';
+      const retry = out.error?.retryAfterMs ?? null;
+      const resumeAt = kind === 'throttled' ? Date.now() + (retry ?? DEFAULT_THROTTLE_WAIT_MS) : kind === 'network' ? Date.now() + 1000 : null;
+      pauseJob(job, kind, pauseMessage(kind, out.error?.message ?? ''), resumeAt);
+    } else if (out.outcome === 'converting') {
+      pauseJob(job, 'converting', 'Azure DevOps is still converting in the background. Resume later to check again.', null);
+    }
+    return;
+  }
+  finish(item, out);
+  if (!FINAL_OUTCOMES.has(out.outcome) && out.outcome !== 'inProgress') item.message ??= out.outcome;
+}
+
+function pauseMessage(kind: string, detail: string): string {
+  switch (kind) {
+    case 'signedOut':
+      return 'Paused: you are signed out of Azure DevOps. Sign in again in the tab, then resume.';
+    case 'throttled':
+      return `Paused: Azure DevOps is rate limiting this user; the job resumes by itself after the wait. ${detail}`.trim();
+    case 'server':
+      return `Paused: Azure DevOps answered with a server error. Resume to continue where it stopped. ${detail}`.trim();
+    case 'tab':
+      return detail || 'Paused: the Azure DevOps tab is gone. Open the page again and resume.';
+    default:
+      return `Paused: no answer from Azure DevOps (the page may have reloaded). ${detail}`.trim();
+  }
+}
+
+/** Runs a job until it finishes, pauses or is cancelled; one runner per job. */
+function runJob(job: Job): Promise<void> {
+  const key = jobKey(job);
+  const running = active.get(key);
+  if (running) return running;
+  clearTimeout(timers.get(key));
+  const run = (async () => {
+    await loadEngine();
+    const base = tabRelay(job.target.tabId, job.target.apiBase);
+    const next = () => job.items.find((i) => i.status === 'pending' || i.status === 'running');
+    const taken = new Set<JobItem>();
+    const worker = async () => {
+      while (job.state === 'running') {
+        const item = job.items.find((i) => (i.status === 'pending' || i.status === 'running') && !taken.has(i));
+        if (!item) return;
+        taken.add(item);
+        try {
+          await runItem(job, item, base);
+        } catch (err) {
+          item.status = 'pending';
+          const kind = (err as { kind?: string }).kind ?? 'network';
+          pauseJob(job, kind, pauseMessage(kind, err instanceof Error ? err.message : String(err)), null);
+        }
+        await save(job);
+      }
+    };
+    await Promise.all(Array.from({ length: Math.max(1, job.concurrency) }, worker));
+    if (job.state === 'running' && !next()) {
+      job.state = 'done';
+      record(job, { kind: 'job', outcome: 'finished', message: summary(job), endpointId: null, method: null, url: null, status: null });
+    }
+    await save(job);
+    if (job.state === 'paused' && job.pause?.resumeAt && AUTO_RESUME.has(job.pause.kind)) schedule(job);
+  })().finally(() => active.delete(key));
+  active.set(key, run);
+  return run;
+}
+
+function summary(job: Job): string {
+  const counts = new Map<string, number>();
+  for (const i of job.items) counts.set(i.outcome ?? i.status, (counts.get(i.outcome ?? i.status) ?? 0) + 1);
+  const parts = [...counts].map(([k, n]) => `${n} ${k}`);
+  if (job.skipped.length) parts.push(`${job.skipped.length} skipped by the plan`);
+  return parts.join(', ');
+}
+
+function schedule(job: Job): void {
+  const key = jobKey(job);
+  clearTimeout(timers.get(key));
+  const ms = Math.max(0, (job.pause?.resumeAt ?? Date.now()) - Date.now());
+  timers.set(key, setTimeout(() => void resume(job, null), ms));
+}
+
+async function resume(job: Job, tabId: number | null): Promise<Job> {
+  if (job.state !== 'paused') return job;
+  if (tabId !== null) job.target = { ...job.target, tabId };
+  job.state = 'running';
+  job.pause = null;
+  record(job, { kind: 'job', outcome: 'resumed', message: null, endpointId: null, method: null, url: null, status: null });
+  await save(job);
+  void runJob(job);
+  return job;
+}
+
+// ---------------------------------------------------------------------------------------
+// Messages
+
+async function tabOnOrigin(tabId: number, apiBase: string): Promise<void> {
+  const tab = await chrome.tabs.get(tabId);
+  if (!tab.url || new URL(tab.url).origin !== new URL(apiBase).origin) throw new Error('The tab does not show this organization.');
+}
+
+async function mustLoad(org: string, id: string): Promise<Job> {
+  const job = await loadJob(org, id);
+  if (!job) throw new Error('No such job.');
+  return job;
+}
+
+async function handle(message: ConvertMessage): Promise<ConvertReply> {
+  switch (message.type) {
+    case 'convert.plan': {
+      await tabOnOrigin(message.target.tabId, message.target.apiBase);
+      const { plan } = await makePlan(message);
+      return { ok: true, plan };
+    }
+    case 'convert.dryRun': {
+      await tabOnOrigin(message.target.tabId, message.target.apiBase);
+      const { plan, endpoints } = await makePlan(message);
+      return { ok: true, plan, requests: dryRun(plan, endpoints, message.target, message.direction) };
+    }
+    case 'convert.start': {
+      await tabOnOrigin(message.target.tabId, message.target.apiBase);
+      const { plan, endpoints } = await makePlan(message);
+      const job = newJob(message.target, message.direction, plan, endpoints, message.concurrency);
+      record(job, { kind: 'job', outcome: 'started', message: `${plan.send.length} to send, ${plan.skip.length} skipped`, endpointId: null, method: null, url: null, status: null });
+      await addJob(job);
+      void runJob(job);
+      return { ok: true, job };
+    }
+    case 'convert.pause': {
+      const job = await mustLoad(message.organizationName, message.jobId);
+      pauseJob(job, 'user', 'Paused by you. Requests already sent finish; nothing new is sent until you resume.', null);
+      clearTimeout(timers.get(jobKey(job)));
+      await save(job);
+      return { ok: true, job };
+    }
+    case 'convert.resume': {
+      const job = await mustLoad(message.organizationName, message.jobId);
+      if (message.tabId !== null) await tabOnOrigin(message.tabId, job.target.apiBase);
+      return { ok: true, job: await resume(job, message.tabId) };
+    }
+    case 'convert.cancel': {
+      const job = await mustLoad(message.organizationName, message.jobId);
+      if (job.state === 'running' || job.state === 'paused') {
+        job.state = 'cancelled';
+        job.pause = null;
+        clearTimeout(timers.get(jobKey(job)));
+        for (const item of job.items) {
+          if (item.status !== 'pending') continue;
+          // A connection with a send whose answer was lost stays to be checked on its card.
+          item.status = 'skipped';
+          item.outcome = 'cancelled';
+          item.message = item.attempts > 0 ? 'Cancelled; a request was sent earlier: check the connection.' : 'Cancelled before it was sent.';
+        }
+        record(job, { kind: 'job', outcome: 'cancelled', message: summary(job), endpointId: null, method: null, url: null, status: null });
+        await save(job);
+      }
+      return { ok: true, job };
+    }
+    case 'convert.retry': {
+      const job = await mustLoad(message.organizationName, message.jobId);
+      const item = job.items.find((i) => i.id.toLowerCase() === message.endpointId.toLowerCase());
+      if (!item || item.status === 'running' || active.has(jobKey(job))) throw new Error('This connection is not waiting for a retry.');
+      if (message.tabId !== null) await tabOnOrigin(message.tabId, job.target.apiBase);
+      item.status = 'pending';
+      item.outcome = null;
+      item.message = null;
+      // A retry after an answer is a new attempt; the previous PUT was answered.
+      item.attempts = 0;
+      record(job, { kind: 'job', outcome: 'retry', endpointId: item.id, message: item.name, method: null, url: null, status: null });
+      job.state = 'paused';
+      job.pause = { kind: 'user', message: 'Trying again.', resumeAt: null };
+      return { ok: true, job: await resume(job, message.tabId) };
+    }
+    case 'convert.jobs':
+      return { ok: true, jobs: await loadJobs(message.organizationName) };
+  }
+}
+
+chrome.runtime.onMessage.addListener((message: unknown, sender, sendResponse) => {
+  if (!isConvertMessage(message)) return false;
+  // Commands come only from the extension's own pages (where the user confirmed), never
+  // from a content script running inside the Azure DevOps page.
+  if (!isExtensionPage(sender)) {
+    sendResponse({ ok: false, error: 'Conversions are started from the Federate panel only.' } satisfies ConvertReply);
+    return false;
+  }
+  handle(message).then(sendResponse, (err: unknown) =>
+    sendResponse({ ok: false, error: err instanceof Error ? err.message : String(err) } satisfies ConvertReply),
+  );
+  return true;
+});
+
+/** On worker start: resume jobs that were running, and re-arm timed resumes. */
+async function resumeAll(): Promise<void> {
+  for (const org of await organizations()) {
+    for (const job of await loadJobs(org)) {
+      if (job.state === 'running') void runJob(job);
+      else if (job.state === 'paused' && job.pause?.resumeAt && AUTO_RESUME.has(job.pause.kind)) schedule(job);
+    }
+  }
+}
+void resumeAll().catch((err: unknown) => console.warn('[Federate] could not resume conversion jobs', err));

@@ -1,0 +1,171 @@
+// The conversion feature's data: jobs, their items, the journal, and the messages between
+// the extension pages (plan, confirm, progress, history) and the service worker (which runs
+// the jobs). Pure types and guards: no chrome.*, no DOM, no wasm.
+
+/** What a job changes: to workload identity federation, or back to the service principal. */
+export type Direction = 'convert' | 'revert';
+
+/** Where a job sends its requests: the organization's API base and the tab whose page relays them. */
+export interface JobTarget {
+  organizationName: string;
+  /** `https://dev.azure.com/{org}` or `https://{org}.visualstudio.com`. */
+  apiBase: string;
+  /** The project the user acts from; `null` in the organization view. */
+  projectName: string | null;
+  /** The tab whose content script makes the same-origin calls. */
+  tabId: number;
+}
+
+/** One step of a job as kept in `chrome.storage.local`: what was planned, sent, answered. */
+export interface JournalStep {
+  /** Unix time in ms. */
+  at: number;
+  /** `planned`, `skipped`, `sent`, `answered`, or `job` (paused, resumed, cancelled, finished). */
+  kind: 'planned' | 'skipped' | 'sent' | 'answered' | 'job';
+  endpointId: string | null;
+  method: string | null;
+  url: string | null;
+  status: number | null;
+  /** A short result: an outcome (`converted`, `needsManual`, ...), an error kind, a skip reason. */
+  outcome: string | null;
+  message: string | null;
+}
+
+/** Where one connection of a job stands. */
+export type ItemStatus = 'pending' | 'running' | 'done' | 'skipped';
+
+/** One connection of a job. */
+export interface JobItem {
+  id: string;
+  name: string | null;
+  /** The project the request goes to (its owning project). */
+  project: string;
+  status: ItemStatus;
+  /** The final outcome (`converted`, `failed`, `needsManual`, `forbidden`, ...), once done. */
+  outcome: string | null;
+  message: string | null;
+  issuer: string | null;
+  subject: string | null;
+  revertDeadline: string | null;
+  /** Times a scheme change was sent for it (a 429 retry counts: the service never ran it). */
+  attempts: number;
+  /** The endpoint exactly as read when the job was planned: the body is built from it. */
+  endpoint: unknown;
+}
+
+/** The state of a job. */
+export type JobState = 'running' | 'paused' | 'cancelled' | 'done';
+
+/** A job, as stored: the single source of truth the UI renders and a restarted worker resumes. */
+export interface Job {
+  id: string;
+  direction: Direction;
+  target: JobTarget;
+  createdAt: number;
+  updatedAt: number;
+  state: JobState;
+  /** Why it is paused (`signedOut`, `throttled`, `server`, `network`, `user`, `tab`) and what to tell the user. */
+  pause: { kind: string; message: string; resumeAt: number | null } | null;
+  concurrency: number;
+  items: JobItem[];
+  /** Connections the plan left out, with the reason (kept so the history shows them). */
+  skipped: { id: string; name: string | null; reason: string; message: string }[];
+  journal: JournalStep[];
+}
+
+/** A plan as the engine makes it (`planConversions`). */
+export interface Plan {
+  send: { id: string; name: string | null; project: string }[];
+  skip: { id: string; name: string | null; reason: string; message: string }[];
+}
+
+/** A request as the engine builds it, for the dry run. */
+export interface PlannedRequest {
+  id: string;
+  name: string | null;
+  method: string;
+  url: string;
+  body: string | null;
+}
+
+// ---- extension page -> service worker (chrome.runtime.sendMessage)
+
+export type ConvertMessage =
+  | { type: 'convert.plan'; target: JobTarget; direction: Direction; selected: string[] | null; allowManual: boolean }
+  | { type: 'convert.dryRun'; target: JobTarget; direction: Direction; selected: string[] | null; allowManual: boolean }
+  | { type: 'convert.start'; target: JobTarget; direction: Direction; selected: string[] | null; allowManual: boolean; concurrency: number }
+  | { type: 'convert.pause'; organizationName: string; jobId: string }
+  | { type: 'convert.resume'; organizationName: string; jobId: string; tabId: number | null }
+  | { type: 'convert.cancel'; organizationName: string; jobId: string }
+  | { type: 'convert.retry'; organizationName: string; jobId: string; endpointId: string; tabId: number | null }
+  | { type: 'convert.jobs'; organizationName: string };
+
+/** What the service worker answers. */
+export type ConvertReply =
+  | { ok: true; plan?: Plan; requests?: PlannedRequest[]; job?: Job; jobs?: Job[] }
+  | { ok: false; error: string };
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null;
+const isStr = (v: unknown): v is string => typeof v === 'string';
+const isDirection = (v: unknown): v is Direction => v === 'convert' || v === 'revert';
+const isIdList = (v: unknown): v is string[] | null => v === null || (Array.isArray(v) && v.length <= 10_000 && v.every(isStr));
+
+function isAzureDevOpsBase(url: unknown): boolean {
+  if (!isStr(url)) return false;
+  try {
+    const u = new URL(url);
+    return u.protocol === 'https:' && (u.hostname === 'dev.azure.com' || u.hostname.endsWith('.visualstudio.com'));
+  } catch {
+    return false;
+  }
+}
+
+/** True for a well-formed job target on an Azure DevOps origin. */
+export function isJobTarget(v: unknown): v is JobTarget {
+  return (
+    isObject(v) &&
+    isStr(v.organizationName) &&
+    v.organizationName.length > 0 &&
+    isAzureDevOpsBase(v.apiBase) &&
+    (v.projectName === null || isStr(v.projectName)) &&
+    Number.isInteger(v.tabId)
+  );
+}
+
+/** True for a well-formed message of the conversion feature. */
+export function isConvertMessage(v: unknown): v is ConvertMessage {
+  if (!isObject(v) || !isStr(v.type) || !v.type.startsWith('convert.')) return false;
+  switch (v.type) {
+    case 'convert.plan':
+    case 'convert.dryRun':
+      return isJobTarget(v.target) && isDirection(v.direction) && isIdList(v.selected) && typeof v.allowManual === 'boolean';
+    case 'convert.start':
+      return (
+        isJobTarget(v.target) && isDirection(v.direction) && isIdList(v.selected) && typeof v.allowManual === 'boolean' &&
+        Number.isInteger(v.concurrency) && (v.concurrency as number) >= 1 && (v.concurrency as number) <= 16
+      );
+    case 'convert.pause':
+    case 'convert.cancel':
+      return isStr(v.organizationName) && isStr(v.jobId);
+    case 'convert.resume':
+      return isStr(v.organizationName) && isStr(v.jobId) && (v.tabId === null || Number.isInteger(v.tabId));
+    case 'convert.retry':
+      return isStr(v.organizationName) && isStr(v.jobId) && isStr(v.endpointId) && (v.tabId === null || Number.isInteger(v.tabId));
+    case 'convert.jobs':
+      return isStr(v.organizationName);
+    default:
+      return false;
+  }
+}
+
+/** The storage key of an organization's job index, and of one job. */
+export const storageKeys = {
+  index: (org: string) => `federate.convert.${org.toLowerCase()}.jobs`,
+  job: (org: string, jobId: string) => `federate.convert.${org.toLowerCase()}.job.${jobId}`,
+  prefix: (org: string) => `federate.convert.${org.toLowerCase()}.`,
+};
+
+/** Outcomes after which a connection is finished (nothing more to send). */
+export const FINAL_OUTCOMES = new Set([
+  'converted', 'reverted', 'failed', 'needsManual', 'alreadyFederated', 'forbidden', 'revertUnavailable', 'notFound', 'rejected',
+]);
