@@ -65,7 +65,7 @@ function buildExtension() {
   rmSync(out, { recursive: true, force: true });
   mkdirSync(out, { recursive: true });
   copyStatic(join(root, 'extension', 'static'), out);
-  bundle(['extension/src/background.ts', 'extension/src/panel.ts', 'extension/src/options.ts'], out, 'esm');
+  bundle(['extension/src/background.ts', 'extension/src/panel.ts', 'extension/src/options.ts', 'extension/src/convert/page.ts'], out, 'esm');
   bundle(['extension/src/content.ts'], out, 'iife');
   copyWasm(join(out, 'wasm'));
 }
