@@ -1,29 +1,158 @@
-// The module service worker: runs the engine (wasm) for content scripts and the panel.
-// Listeners are registered synchronously at top level; each checks its sender and message.
-import { classifyEndpoints, loadEngine } from './engine.js';
-import { isMessage, isTrustedSender, type Message, type Reply } from './messages.js';
+// The module service worker: runs the engine (wasm) and its jobs for content scripts and the
+// panel. Listeners are registered synchronously at top level; each checks its sender and
+// message. Every HTTP request of a job is relayed to the tab's content script.
+import { loadEngine, remedies, type Relay } from './engine.js';
+import {
+  isAzureDevOpsUrl, isExtensionPage, isMessage, isPanelRequest, isTrustedSender, PANEL_PORT,
+  type Message, type PageContext, type PanelEvent, type RelayResponse, type Reply, type ReplyOf, type TabMessage,
+} from './messages.js';
+import { toErrorInfo } from './model.js';
+import { contextFor, scanOrganization, scanProject, type ScannedProject } from './scan.js';
+// Conversions and reverts (issue 6): registers its own message listener and resumes jobs.
+import './convert/service.js';
 
-async function handle(message: Message): Promise<Reply> {
+/** Sends a message to a tab's top frame (where the content script relays and mounts). */
+function sendTab<T>(tabId: number, message: TabMessage): Promise<T | undefined> {
+  return chrome.tabs.sendMessage(tabId, message, { frameId: 0 }) as Promise<T | undefined>;
+}
+
+/** A relay through the content script of one tab. */
+function relayTo(tabId: number): Relay {
+  return async (request) => {
+    let reply: Reply<RelayResponse> | undefined;
+    try {
+      reply = await sendTab<Reply<RelayResponse>>(tabId, { type: 'relay', request: { ...request, body: request.body ?? null } });
+    } catch {
+      reply = undefined;
+    }
+    if (!reply) throw Object.assign(new Error('The Azure DevOps page did not answer; reload it.'), { kind: 'network' });
+    if (!reply.ok) throw Object.assign(new Error(reply.error.message), reply.error);
+    return reply.value;
+  };
+}
+
+// Last project scan per tab, so the connection card doesn't scan again. Lost when the worker
+// stops; then the card scans again.
+const recent = new Map<number, { key: string; at: number; scan: ScannedProject }>();
+const keyOf = (ctx: PageContext) => `${ctx.apiBase}|${ctx.projectName ?? ''}`.toLowerCase();
+
+async function projectScan(tabId: number, ctx: PageContext, fresh: boolean): Promise<ScannedProject> {
+  const hit = recent.get(tabId);
+  if (!fresh && hit && hit.key === keyOf(ctx) && Date.now() - hit.at < 60_000) return hit.scan;
+  const scan = await scanProject(ctx, relayTo(tabId), new AbortController().signal);
+  recent.set(tabId, { key: keyOf(ctx), at: Date.now(), scan });
+  return scan;
+}
+
+async function handle(message: Message, sender: chrome.runtime.MessageSender): Promise<ReplyOf[Message['type']]> {
   await loadEngine();
+  const tabId = sender.tab?.id;
   switch (message.type) {
-    case 'classify':
-      return {
-        ok: true,
-        verdicts: classifyEndpoints(message.list, {
-          organizationName: message.context.organizationName,
-          projectName: message.context.projectName,
-          now: new Date().toISOString(),
-        }),
-      };
-    case 'openPanel':
-      return { ok: true, verdicts: [] };
+    case 'scanProject': {
+      if (tabId === undefined) throw new Error('scans run for a tab');
+      return (await projectScan(tabId, message.context, true)).inventory;
+    }
+    case 'connection': {
+      if (tabId === undefined) throw new Error('the card runs in a tab');
+      const id = message.id.toLowerCase();
+      let scan = await projectScan(tabId, message.context, false);
+      if (!scan.endpoints.has(id)) scan = await projectScan(tabId, message.context, true);
+      const verdict = scan.inventory.verdicts.find((v) => v.id === id);
+      if (!verdict) throw Object.assign(new Error('This service connection was not found in the project.'), { kind: 'notFound' });
+      const ctx = await contextFor(message.context, relayTo(tabId), scan.inventory.project);
+      return { verdict, remedies: remedies(scan.endpoints.get(id), ctx) };
+    }
+    case 'openPanel': {
+      if (!isExtensionPage(sender) || message.tabId === null) throw new Error('openPanel comes from the popup');
+      const tab = await chrome.tabs.get(message.tabId);
+      if (!isAzureDevOpsUrl(tab.url)) throw Object.assign(new Error('Open an Azure DevOps page first.'), { kind: 'notFound' });
+      await sendTab(message.tabId, { type: 'mountPanel' });
+      return null;
+    }
+    case 'closePanel': {
+      if (!isExtensionPage(sender) || tabId === undefined) throw new Error('closePanel comes from the panel');
+      await sendTab(tabId, { type: 'unmountPanel' });
+      return null;
+    }
   }
 }
 
 chrome.runtime.onMessage.addListener((message: unknown, sender, sendResponse) => {
   if (!isTrustedSender(sender) || !isMessage(message)) return false;
-  handle(message).then(sendResponse, (err: unknown) =>
-    sendResponse({ ok: false, error: err instanceof Error ? err.message : String(err) } satisfies Reply),
+  handle(message, sender).then(
+    (value) => sendResponse({ ok: true, value }),
+    (err: unknown) => sendResponse({ ok: false, error: toErrorInfo(err) }),
   );
   return true;
 });
+
+// The panel keeps a port open while it is shown; a scan runs as long as the port does.
+chrome.runtime.onConnect.addListener((port) => {
+  const tabId = port.sender?.tab?.id;
+  if (port.name !== PANEL_PORT || !port.sender || !isExtensionPage(port.sender) || tabId === undefined) {
+    port.disconnect();
+    return;
+  }
+  let job: AbortController | null = null;
+  let open = true;
+  const post = (event: PanelEvent) => {
+    if (open) port.postMessage(event);
+  };
+  port.onDisconnect.addListener(() => {
+    open = false;
+    job?.abort();
+  });
+  port.onMessage.addListener((message: unknown) => {
+    if (!isPanelRequest(message)) return;
+    if (message.type === 'cancel') {
+      job?.abort();
+      return;
+    }
+    job?.abort();
+    const controller = new AbortController();
+    job = controller;
+    const { scope, context } = message;
+    post({ type: 'started', scope });
+    const relay = relayTo(tabId);
+    const run = async () => {
+      await loadEngine();
+      if (scope === 'project') {
+        const scan = await scanProject(context, relay, controller.signal);
+        recent.set(tabId, { key: keyOf(context), at: Date.now(), scan });
+        post({ type: 'inventory', inventory: scan.inventory });
+      } else {
+        await scanOrganization(
+          context,
+          relay,
+          (p) => {
+            if (!controller.signal.aborted) post({ type: 'inventory', inventory: p.inventory });
+          },
+          (done, total, project) => {
+            if (!controller.signal.aborted) post({ type: 'progress', done, total, project });
+          },
+          controller.signal,
+        );
+      }
+    };
+    run().then(
+      () => {
+        if (job === controller) job = null;
+        post({ type: 'finished', scope, cancelled: controller.signal.aborted });
+      },
+      (err: unknown) => {
+        if (job === controller) job = null;
+        const error = toErrorInfo(err);
+        if (controller.signal.aborted || error.kind === 'cancelled') post({ type: 'finished', scope, cancelled: true });
+        else post({ type: 'failed', error });
+      },
+    );
+  });
+});
+
+// The keyboard command opens the panel over the active Azure DevOps tab.
+chrome.commands.onCommand.addListener((command, tab) => {
+  if (command !== 'open-panel' || tab?.id === undefined || !isAzureDevOpsUrl(tab.url)) return;
+  void sendTab(tab.id, { type: 'mountPanel' }).catch(() => undefined);
+});
+
+chrome.tabs.onRemoved.addListener((tabId) => recent.delete(tabId));

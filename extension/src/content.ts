@@ -1,119 +1,241 @@
-// Content script on Azure DevOps pages. Small on purpose: it relays same-origin REST
-// calls (the page's own session) and draws marks; the engine runs in the service worker.
-import type { MarkVerdict, PageContext, Reply } from './messages.js';
+// Content script on Azure DevOps pages. Small on purpose: it relays same-origin REST calls
+// (the page's own session) for the engine, which runs in the service worker, and draws what
+// the engine decided: marks, the summary bar, the connection card and the panel overlay.
+//
+// One debounced MutationObserver drives everything. Each pass re-parses the URL; when the
+// page changed, the previous page's work is aborted and the new page's starts.
+import { isTabMessage, type ConnectionDetails, type Message, type PageContext, type Reply, type ReplyOf } from './messages.js';
+import { toErrorInfo, type ErrorInfo, type ProjectInventory } from './model.js';
+import { ensureDescriptions, markRows, removeMarks, VerdictIndex } from './content/marks.js';
+import { pageInfo, type PageInfo } from './content/page.js';
+import { relay } from './content/relay.js';
+import { hideTooltip, installMarkBehaviour } from './content/tooltip.js';
+import { drawBar, drawCard, mountPanel, pageTheme, removeBar, removeCard, unmountPanel } from './content/ui.js';
 
 const ROOT = document.documentElement;
 
-/** Reads organization and project from the page URL (never from stale page data). */
-export function pageContext(href: string): (PageContext & { page: 'list' | 'connection' | 'other' }) | null {
-  const url = new URL(href);
-  const parts = url.pathname.split('/').filter(Boolean).map(decodeURIComponent);
-  let org: string;
-  let rest: string[];
-  if (url.hostname === 'dev.azure.com') {
-    [org, ...rest] = parts;
-  } else if (url.hostname.endsWith('.visualstudio.com')) {
-    org = url.hostname.slice(0, -'.visualstudio.com'.length);
-    rest = parts;
-  } else {
-    return null;
-  }
-  if (!org || rest.length < 1) return null;
-  const apiBase = url.hostname === 'dev.azure.com' ? `${url.origin}/${encodeURIComponent(org)}` : url.origin;
-  const isAdminServices = rest[1] === '_settings' && rest[2] === 'adminservices';
-  const page = !isAdminServices ? 'other' : url.searchParams.has('resourceId') ? 'connection' : 'list';
-  return { organizationName: org, projectName: rest[0], apiBase, page };
+async function ask<T extends Message>(message: T): Promise<ReplyOf[T['type']]> {
+  const reply = (await chrome.runtime.sendMessage(message)) as Reply<ReplyOf[T['type']]> | undefined;
+  if (!reply) throw Object.assign(new Error('The extension did not answer.'), { kind: 'engine' });
+  if (!reply.ok) throw Object.assign(new Error(reply.error.message), reply.error);
+  return reply.value;
 }
 
-/** The GUID a link points to through `?resourceId=`, lowercased, or null. */
-function resourceIdOf(a: HTMLAnchorElement): string | null {
-  try {
-    return new URL(a.href, location.href).searchParams.get('resourceId')?.toLowerCase() ?? null;
-  } catch {
-    return null;
-  }
-}
+/** The state of the current project's inventory. */
+type Load =
+  | { kind: 'loading' }
+  | { kind: 'ready'; index: VerdictIndex }
+  | { kind: 'error'; error: ErrorInfo };
 
-function tone(credential: string): string {
-  switch (credential) {
-    case 'secret': case 'password': case 'token': case 'publishProfile': case 'certificate':
-      return 'bad';
-    case 'federated': case 'managedIdentity': case 'oauth': case 'none':
-      return 'good';
-    default:
-      return 'info';
-  }
-}
+let info: PageInfo | null = null;
+let lastHref = '';
+let projectKey = '';
+let work: AbortController | null = null;
+let load: Load = { kind: 'loading' };
+let card: { id: string; state: 'loading' | 'ready' | 'error'; details?: ConnectionDetails; error?: ErrorInfo } | null = null;
+let warnedNoRows = false;
+let active = true;
 
-/** Puts one mark per connection link, replacing marks that no longer match their row. */
-function drawMarks(verdicts: Map<string, MarkVerdict>): number {
-  let drawn = 0;
-  for (const a of document.querySelectorAll<HTMLAnchorElement>('a[href*="resourceId="]')) {
-    const id = resourceIdOf(a);
-    const host = a.parentElement;
-    if (!host) continue;
-    const existing = host.querySelector<HTMLElement>(':scope > .federate-mark');
-    const verdict = id ? verdicts.get(id) : undefined;
-    if (!verdict) {
-      existing?.remove();
-      continue;
-    }
-    if (existing?.dataset.federateId === id) {
-      drawn++;
-      continue;
-    }
-    existing?.remove();
-    const mark = document.createElement('span');
-    mark.className = 'federate-mark';
-    mark.dataset.federateId = id ?? '';
-    mark.dataset.federateCredential = verdict.credential;
-    mark.dataset.federateTone = tone(verdict.credential);
-    mark.tabIndex = 0;
-    mark.textContent = verdict.label ?? verdict.credential;
-    mark.title = verdict.summary ?? '';
-    host.append(mark);
-    drawn++;
-  }
-  return drawn;
-}
+const signInUrl = () => (info ? `${info.apiBase}/` : location.origin);
+const context = (): PageContext | null => (info ? { organizationName: info.organizationName, projectName: info.projectName, apiBase: info.apiBase } : null);
 
-async function run(): Promise<void> {
-  const ctx = pageContext(location.href);
-  if (!ctx || ctx.page === 'other') return;
-  ROOT.dataset.federate = 'loading';
-  try {
-    const url = `${ctx.apiBase}/${encodeURIComponent(ctx.projectName)}/_apis/serviceendpoint/endpoints?includeFailed=true&api-version=7.1`;
-    const res = await fetch(url, {
-      credentials: 'same-origin',
-      headers: {
-        Accept: 'application/json;api-version=7.1',
-        'X-TFS-FedAuthRedirect': 'Suppress',
-        'X-VSS-ReauthenticationAction': 'Suppress',
-      },
-    });
-    if (!res.ok || !(res.headers.get('content-type') ?? '').includes('json')) {
-      throw new Error(res.status === 401 || res.status === 203 ? 'signed out: sign in to Azure DevOps again' : `HTTP ${res.status}`);
-    }
-    const list: unknown = await res.json();
-    const reply = (await chrome.runtime.sendMessage({ type: 'classify', list, context: ctx })) as Reply;
-    if (!reply.ok) throw new Error(reply.error);
-    const byId = new Map(reply.verdicts.filter((v) => v.id).map((v) => [v.id!.toLowerCase(), v]));
-    const redraw = () => {
-      ROOT.dataset.federateMarks = String(drawMarks(byId));
-    };
-    let timer = 0;
-    new MutationObserver((records) => {
-      if (records.every((r) => [...r.addedNodes].every((n) => n instanceof HTMLElement && n.classList.contains('federate-mark')))) return;
-      clearTimeout(timer);
-      timer = window.setTimeout(redraw, 50);
-    }).observe(document.body, { childList: true, subtree: true });
-    redraw();
-    ROOT.dataset.federate = 'ready';
-  } catch (err) {
+function setError(error: ErrorInfo | null): void {
+  if (error) {
     ROOT.dataset.federate = 'error';
-    ROOT.dataset.federateError = err instanceof Error ? err.message : String(err);
-    console.warn('[Federate]', err);
+    ROOT.dataset.federateError = error.message;
+    ROOT.dataset.federateErrorKind = error.kind;
+  } else {
+    delete ROOT.dataset.federateError;
+    delete ROOT.dataset.federateErrorKind;
   }
 }
 
-void run();
+/** Loads the project's verdicts (aborted if the page moves on). */
+function startLoad(): void {
+  work?.abort();
+  const controller = new AbortController();
+  work = controller;
+  load = { kind: 'loading' };
+  card = null;
+  ROOT.dataset.federate = 'loading';
+  setError(null);
+  const ctx = context();
+  if (!ctx) return;
+  ask({ type: 'scanProject', context: ctx }).then(
+    (inventory: ProjectInventory) => {
+      if (controller.signal.aborted) return;
+      load = { kind: 'ready', index: new VerdictIndex(inventory.verdicts) };
+      ROOT.dataset.federateCount = String(inventory.verdicts.length);
+      pass();
+      ROOT.dataset.federate = 'ready';
+    },
+    (err: unknown) => {
+      if (controller.signal.aborted) return;
+      load = { kind: 'error', error: toErrorInfo(err) };
+      setError(load.error);
+      pass();
+    },
+  );
+}
+
+function loadCard(id: string): void {
+  const ctx = context();
+  if (!ctx) return;
+  card = { id, state: 'loading' };
+  const controller = work;
+  ask({ type: 'connection', context: ctx, id }).then(
+    (details) => {
+      if (controller?.signal.aborted || card?.id !== id) return;
+      card = { id, state: 'ready', details };
+      pass();
+    },
+    (err: unknown) => {
+      if (controller?.signal.aborted || card?.id !== id) return;
+      card = { id, state: 'error', error: toErrorInfo(err) };
+      pass();
+    },
+  );
+}
+
+const actions = {
+  openPanel: () => {
+    const ctx = context();
+    if (ctx) mountPanel(ctx);
+  },
+  retry: () => startLoad(),
+};
+
+/** One pass: re-parse the URL, start or abort work, draw what is known. */
+function pass(): void {
+  if (!active) return;
+  if (location.href !== lastHref) {
+    lastHref = location.href;
+    info = pageInfo(location.href);
+    hideTooltip();
+    const key = info?.projectName && info.page !== 'other' ? `${info.apiBase}|${info.projectName}`.toLowerCase() : '';
+    if (key !== projectKey) {
+      projectKey = key;
+      work?.abort();
+      work = null;
+      removeMarks();
+      removeBar();
+      removeCard();
+      delete ROOT.dataset.federateMarks;
+      if (info && info.page !== 'other') startLoad();
+      else {
+        delete ROOT.dataset.federate;
+        setError(null);
+      }
+    }
+  }
+  ROOT.dataset.federateTheme = pageTheme();
+  if (!info || info.page === 'other' || !projectKey) {
+    removeMarks();
+    removeBar();
+    removeCard();
+    return;
+  }
+  if (info.page === 'list') {
+    removeCard();
+    if (load.kind === 'ready') {
+      ensureDescriptions(load.index);
+      const { marks } = markRows(load.index);
+      ROOT.dataset.federateMarks = String(marks);
+      if (marks === 0 && load.index.verdicts.length > 0 && !warnedNoRows && document.readyState === 'complete') {
+        warnedNoRows = true;
+        console.info('[Federate] The list has connections but no row of the page was recognized; the panel still works.');
+      }
+      drawBar({ kind: 'ready', verdicts: load.index.verdicts }, actions);
+    } else if (load.kind === 'error') drawBar({ kind: 'error', error: load.error, signInUrl: signInUrl() }, actions);
+    else drawBar({ kind: 'loading' }, actions);
+    return;
+  }
+  // The single-connection page.
+  removeMarks();
+  removeBar();
+  const id = info.resourceId ?? '';
+  if (load.kind === 'error') {
+    drawCard({ kind: 'error', id, error: load.error, signInUrl: signInUrl() }, actions);
+    return;
+  }
+  if (load.kind !== 'ready') {
+    drawCard({ kind: 'loading', id }, actions);
+    return;
+  }
+  if (card?.id !== id) loadCard(id);
+  if (card?.state === 'ready' && card.details) drawCard({ kind: 'ready', id, details: card.details }, actions);
+  else if (card?.state === 'error' && card.error) drawCard({ kind: 'error', id, error: card.error, signInUrl: signInUrl() }, actions);
+  else drawCard({ kind: 'loading', id }, actions);
+}
+
+let timer = 0;
+/** Debounced: many mutations, one pass. */
+function schedule(): void {
+  if (timer) return;
+  timer = window.setTimeout(() => {
+    timer = 0;
+    pass();
+  }, 16);
+}
+
+const ours = (n: Node | null): boolean => {
+  const el = n instanceof Element ? n : n?.parentElement;
+  return !!el && el.closest('.federate-root, .federate-mark') !== null;
+};
+
+function observe(): void {
+  new MutationObserver((records) => {
+    for (const r of records) {
+      if (ours(r.target)) continue;
+      const nodes = [...r.addedNodes, ...r.removedNodes];
+      if (r.type === 'childList' && nodes.length > 0 && nodes.every((n) => n instanceof Element && (n.classList.contains('federate-mark') || n.classList.contains('federate-root')))) continue;
+      schedule();
+      return;
+    }
+  }).observe(document.documentElement, { childList: true, subtree: true, characterData: true, attributes: true, attributeFilter: ['href'] });
+  // Extra triggers; the observer alone already sees the re-render of a navigation.
+  window.addEventListener('popstate', schedule);
+  (window as { navigation?: EventTarget }).navigation?.addEventListener('navigatesuccess', schedule);
+}
+
+// Messages from the service worker: relayed requests and the panel's open/close.
+chrome.runtime.onMessage.addListener((message: unknown, sender, sendResponse) => {
+  if (sender.id !== chrome.runtime.id || sender.tab !== undefined || !isTabMessage(message)) return false;
+  switch (message.type) {
+    case 'relay':
+      void relay(message.request).then(sendResponse);
+      return true;
+    case 'mountPanel':
+      if (info) actions.openPanel();
+      sendResponse({ ok: true, value: null });
+      return false;
+    case 'unmountPanel':
+      unmountPanel();
+      sendResponse({ ok: true, value: null });
+      return false;
+  }
+});
+
+/** Whether the user turned Federate off for this organization (options page). */
+async function enabledHere(): Promise<boolean> {
+  const here = pageInfo(location.href);
+  if (!here) return false;
+  try {
+    const { organizations } = (await chrome.storage.sync.get('organizations')) as { organizations?: { mode?: string; names?: unknown } };
+    if (!organizations || organizations.mode !== 'only' || !Array.isArray(organizations.names)) return true;
+    return organizations.names.some((n) => typeof n === 'string' && n.toLowerCase() === here.organizationName.toLowerCase());
+  } catch {
+    return true;
+  }
+}
+
+void enabledHere().then((on) => {
+  active = on;
+  if (!on) {
+    ROOT.dataset.federate = 'off';
+    return;
+  }
+  installMarkBehaviour();
+  observe();
+  pass();
+});

@@ -1,8 +1,8 @@
-// Loads the wasm engine once, in an extension context (service worker or extension page).
-// Never imported by the content script: a page's CSP may block wasm there.
-import init from '../../pkg/web/federate_wasm.js';
-
-export * from '../../pkg/web/federate_wasm.js';
+// Loads the wasm engine once, in an extension context (service worker or extension page),
+// and gives the extension typed calls into it. Never imported by the content script: a
+// page's CSP may block wasm there.
+import init, * as wasm from '../../pkg/web/federate_wasm.js';
+import { normalizeVerdict, type ProjectRef, type RemedyFormat, REMEDY_FORMATS, type Verdict } from './model.js';
 
 let ready: Promise<unknown> | undefined;
 
@@ -10,4 +10,108 @@ let ready: Promise<unknown> | undefined;
 export function loadEngine(): Promise<unknown> {
   ready ??= init({ module_or_path: chrome.runtime.getURL('wasm/federate_wasm_bg.wasm') });
   return ready;
+}
+
+/** The context every engine call takes (`now` is an ISO time: the engine has no clock). */
+export interface EngineContext {
+  organizationName: string;
+  organizationId: string | null;
+  projectName: string | null;
+  projectId: string | null;
+  now: string;
+}
+
+type Fn = (...args: unknown[]) => unknown;
+/** An export of the engine by name, or undefined while it doesn't exist yet. */
+function exported(name: string): Fn | undefined {
+  const f = (wasm as unknown as Record<string, unknown>)[name];
+  return typeof f === 'function' ? (f as Fn) : undefined;
+}
+
+/** True when the wasm client (scans through a relay) is available. */
+export function hasClient(): boolean {
+  return exported('scanProject') !== undefined && exported('scanOrganization') !== undefined;
+}
+
+/** Classifies a list of endpoints (`{count, value}` or an array) into normalized verdicts. */
+export function classify(list: unknown, context: EngineContext, foundIn: ProjectRef | null = null): Verdict[] {
+  const f = exported('classifyEndpoints');
+  if (!f) throw new Error('the engine has no classifyEndpoints');
+  const out = f(list, context);
+  return Array.isArray(out) ? out.map((v) => normalizeVerdict(v, foundIn)) : [];
+}
+
+/** The remedy of one endpoint in every format the engine knows (formats it rejects are left out). */
+export function remedies(endpoint: unknown, context: EngineContext): Partial<Record<RemedyFormat, string>> {
+  const f = exported('federatedCredentialCommands');
+  const out: Partial<Record<RemedyFormat, string>> = {};
+  if (!f) return out;
+  for (const format of REMEDY_FORMATS) {
+    try {
+      const text = f(endpoint, context, format);
+      if (typeof text === 'string' && text.length > 0) out[format] = text;
+    } catch {
+      // This format doesn't apply to this endpoint: the switch won't offer it.
+    }
+  }
+  return out;
+}
+
+/** Explains a known Azure DevOps or Entra error text, or null. */
+export function explainError(text: string): unknown {
+  const f = exported('explainError');
+  if (!f) return null;
+  try {
+    return f(text);
+  } catch {
+    return null;
+  }
+}
+
+/** The inventory as a report document. */
+export function renderReport(verdicts: readonly Verdict[], format: 'json' | 'csv' | 'markdown'): string {
+  const f = exported('renderReport');
+  if (f) return String(f(verdicts, format));
+  // Until the engine's report lands: the same columns, plainly.
+  if (format === 'json') return JSON.stringify(verdicts, null, 2);
+  const cols = ['name', 'project', 'type', 'credential', 'state', 'convertible', 'issuerFormat', 'id'] as const;
+  const rows = verdicts.map((v) => [
+    v.name ?? '', v.owner?.projectName ?? v.foundIn?.projectName ?? '', v.type ?? '', v.credential, v.state,
+    v.convertible.status, v.federation?.format ?? '', v.id ?? '',
+  ]);
+  if (format === 'csv') {
+    const cell = (s: string) => (/[",\n\r]/.test(s) || /^[=+\-@]/.test(s) ? `"${s.replace(/"/g, '""').replace(/^([=+\-@])/, "'$1")}"` : s);
+    return [cols.join(','), ...rows.map((r) => r.map(cell).join(','))].join('\r\n') + '\r\n';
+  }
+  const md = (s: string) => s.replace(/[|\\`*_<>[\]]/g, (c) => `\\${c}`).replace(/\r?\n/g, ' ');
+  return [`| ${cols.join(' | ')} |`, `|${cols.map(() => ' --- |').join('')}`, ...rows.map((r) => `| ${r.map(md).join(' | ')} |`)].join('\n') + '\n';
+}
+
+/** A relay: the engine's request, answered by the page's origin. */
+export type Relay = (request: { method: string; url: string; headers: Record<string, string>; body: string | null }) => Promise<{
+  status: number;
+  headers: Record<string, string>;
+  body: string;
+}>;
+
+/** The client's `scanProject(options, relay)`. */
+export function clientScanProject(options: unknown, relay: Relay): Promise<unknown> {
+  const f = exported('scanProject');
+  if (!f) return Promise.reject(new Error('the engine has no scanProject yet'));
+  return Promise.resolve(f(options, relay));
+}
+
+/** The client's `scanOrganization(options, relay, onProgress, signal)`. */
+export function clientScanOrganization(options: unknown, relay: Relay, onProgress: (event: unknown) => void, signal: AbortSignal): Promise<unknown> {
+  const f = exported('scanOrganization');
+  if (!f) return Promise.reject(new Error('the engine has no scanOrganization yet'));
+  return Promise.resolve(f(options, relay, onProgress, signal));
+}
+
+/** The client's `organizationId(options, relay)`, or null when it isn't there. */
+export async function clientOrganizationId(options: unknown, relay: Relay): Promise<string | null> {
+  const f = exported('organizationId');
+  if (!f) return null;
+  const id = await Promise.resolve(f(options, relay));
+  return typeof id === 'string' ? id : null;
 }

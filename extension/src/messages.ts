@@ -1,42 +1,134 @@
 // The one typed message union of the extension, with the guards every receiver uses.
 // Messages travel only through chrome.runtime channels; page scripts can't reach them.
+import type { ErrorInfo, ProjectInventory, RemedyFormat, Verdict } from './model.js';
 
 /** Where an Azure DevOps page is: organization, project, and the API base for REST calls. */
 export interface PageContext {
   organizationName: string;
-  projectName: string;
+  /** Null on organization-level pages. */
+  projectName: string | null;
   /** `https://dev.azure.com/{org}` or `https://{org}.visualstudio.com`. */
   apiBase: string;
 }
 
-/** A verdict as the engine returns it (only the fields the extension reads are typed here). */
-export interface MarkVerdict {
-  id: string | null;
-  name: string | null;
-  credential: string;
-  label?: string;
-  summary?: string;
+/** One HTTP request the engine wants made from the page's origin. */
+export interface RelayRequest {
+  method: string;
+  url: string;
+  headers: Record<string, string>;
+  body: string | null;
 }
 
-export type Message =
-  | { type: 'classify'; list: unknown; context: PageContext }
-  | { type: 'openPanel' };
+/** The answer to a relayed request: header names lowercase, body as text. */
+export interface RelayResponse {
+  status: number;
+  headers: Record<string, string>;
+  body: string;
+}
 
-export type Reply = { ok: true; verdicts: MarkVerdict[] } | { ok: false; error: string };
+/** The single-connection card's data: computed in the service worker, drawn by the content script. */
+export interface ConnectionDetails {
+  verdict: Verdict;
+  remedies: Partial<Record<RemedyFormat, string>>;
+}
+
+// ---- content script or extension page -> service worker (chrome.runtime.sendMessage)
+
+export type Message =
+  | { type: 'scanProject'; context: PageContext }
+  | { type: 'connection'; context: PageContext; id: string }
+  | { type: 'openPanel'; tabId: number | null }
+  | { type: 'closePanel' };
+
+export type Reply<T> = { ok: true; value: T } | { ok: false; error: ErrorInfo };
+
+/** The reply type of each message. */
+export interface ReplyOf {
+  scanProject: ProjectInventory;
+  connection: ConnectionDetails;
+  openPanel: null;
+  closePanel: null;
+}
+
+// ---- service worker -> content script (chrome.tabs.sendMessage)
+
+export type TabMessage =
+  | { type: 'relay'; request: RelayRequest }
+  | { type: 'mountPanel' }
+  | { type: 'unmountPanel' };
+
+// ---- panel <-> service worker (a chrome.runtime Port named 'panel')
+
+export const PANEL_PORT = 'panel';
+
+export type PanelRequest =
+  | { type: 'scan'; scope: 'project' | 'organization'; context: PageContext }
+  | { type: 'cancel' };
+
+export type PanelEvent =
+  | { type: 'started'; scope: 'project' | 'organization' }
+  | { type: 'progress'; done: number; total: number; project: string | null }
+  | { type: 'inventory'; inventory: ProjectInventory }
+  | { type: 'finished'; scope: 'project' | 'organization'; cancelled: boolean }
+  | { type: 'failed'; error: ErrorInfo };
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null;
 
-/** True for a well-formed message of this extension. */
+/** True for a well-formed page context. */
+export function isPageContext(v: unknown): v is PageContext {
+  return (
+    isObject(v) &&
+    typeof v.organizationName === 'string' &&
+    (v.projectName === null || typeof v.projectName === 'string') &&
+    typeof v.apiBase === 'string' &&
+    isAzureDevOpsUrl(v.apiBase)
+  );
+}
+
+/** True for a well-formed message to the service worker. */
 export function isMessage(v: unknown): v is Message {
   if (!isObject(v) || typeof v.type !== 'string') return false;
   switch (v.type) {
-    case 'classify':
-      return isObject(v.context) && typeof v.context.organizationName === 'string' && typeof v.context.apiBase === 'string';
+    case 'scanProject':
+      return isPageContext(v.context);
+    case 'connection':
+      return isPageContext(v.context) && typeof v.id === 'string';
     case 'openPanel':
+      return v.tabId === null || typeof v.tabId === 'number';
+    case 'closePanel':
       return true;
     default:
       return false;
   }
+}
+
+/** True for a well-formed message to a content script. */
+export function isTabMessage(v: unknown): v is TabMessage {
+  if (!isObject(v) || typeof v.type !== 'string') return false;
+  switch (v.type) {
+    case 'relay': {
+      const r = v.request;
+      return (
+        isObject(r) &&
+        typeof r.method === 'string' &&
+        typeof r.url === 'string' &&
+        isObject(r.headers) &&
+        (r.body === null || r.body === undefined || typeof r.body === 'string')
+      );
+    }
+    case 'mountPanel':
+    case 'unmountPanel':
+      return true;
+    default:
+      return false;
+  }
+}
+
+/** True for a well-formed panel request. */
+export function isPanelRequest(v: unknown): v is PanelRequest {
+  if (!isObject(v)) return false;
+  if (v.type === 'cancel') return true;
+  return v.type === 'scan' && (v.scope === 'project' || v.scope === 'organization') && isPageContext(v.context);
 }
 
 /** Origins the extension works on; the same list as the manifest's host patterns. */
@@ -50,12 +142,17 @@ export function isAzureDevOpsUrl(url: string | undefined): boolean {
   }
 }
 
+/** True when the sender is one of this extension's own pages (the panel, the popup). */
+export function isExtensionPage(sender: chrome.runtime.MessageSender): boolean {
+  return sender.id === chrome.runtime.id && typeof sender.url === 'string' && sender.url.startsWith(chrome.runtime.getURL(''));
+}
+
 /**
  * True when a message comes from this extension: one of its own pages, or its content
  * script in a tab on an Azure DevOps origin.
  */
 export function isTrustedSender(sender: chrome.runtime.MessageSender): boolean {
   if (sender.id !== chrome.runtime.id) return false;
-  if (sender.tab) return isAzureDevOpsUrl(sender.tab.url ?? sender.url);
-  return typeof sender.url === 'string' && sender.url.startsWith(chrome.runtime.getURL(''));
+  if (isExtensionPage(sender)) return true;
+  return sender.tab !== undefined && isAzureDevOpsUrl(sender.url ?? sender.tab.url);
 }

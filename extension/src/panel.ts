@@ -1,14 +1,389 @@
-// The panel: an extension page (wasm allowed, isolated from the page's scripts).
-import { loadEngine } from './engine.js';
+// The panel: an extension page (wasm allowed, isolated from the page's scripts) shown in an
+// iframe over Azure DevOps. Inventory of the project or the whole organization (scanned by
+// the service worker, relayed through the page), a table with sort, filter, search and
+// counts, details with explanations and remedies, and export. It never reads the page's DOM.
+import { h } from './dom.js';
+import { convertibleWord, federationView, issuerFormatWord, remediesView, verdictView } from './explain.js';
+import { loadEngine, remedies, renderReport } from './engine.js';
+import { isAzureDevOpsUrl, PANEL_PORT, type Message, type PageContext, type PanelEvent, type PanelRequest } from './messages.js';
+import {
+  countVerdicts, credentialWord, describeError, projectNames, type ErrorInfo, type ProjectInventory, type Verdict,
+} from './model.js';
 
+const ROOT = document.documentElement;
 const app = document.getElementById('app')!;
+
+// ---- context from the overlay's URL (set by the content script)
+const params = new URLSearchParams(location.hash.slice(1));
+const apiBase = params.get('apiBase') ?? '';
+const ctx: PageContext | null = isAzureDevOpsUrl(apiBase)
+  ? { organizationName: params.get('org') ?? '', projectName: params.get('project') || null, apiBase }
+  : null;
+const theme = params.get('theme');
+if (theme === 'dark' || theme === 'light') {
+  ROOT.dataset.theme = theme;
+  ROOT.style.colorScheme = theme;
+}
+
+// ---- state
+interface Row {
+  verdict: Verdict;
+  endpoint: unknown;
+  organizationId: string | null;
+  /** Projects whose list showed it (a shared connection shows in several). */
+  seenIn: string[];
+}
+type Scope = 'project' | 'organization';
+const rows = new Map<string, Row>();
+let scope: Scope = ctx?.projectName ? 'project' : 'organization';
+let status: 'idle' | 'running' | 'done' | 'cancelled' | 'error' = 'idle';
+let progress = { done: 0, total: 0, project: null as string | null };
+let error: ErrorInfo | null = null;
+let selected: string | null = null;
+let sortKey: keyof typeof COLUMNS = 'name';
+let sortDir: 1 | -1 = 1;
+let throttleTimer = 0;
+
+const COLUMNS = {
+  name: { title: 'Name', value: (r: Row) => r.verdict.name ?? '' },
+  projects: { title: 'Project(s)', value: (r: Row) => [...new Set([...projectNames(r.verdict), ...r.seenIn])].join(', ') },
+  type: { title: 'Type', value: (r: Row) => r.verdict.type ?? '' },
+  credential: { title: 'Credential', value: (r: Row) => credentialWord(r.verdict.credential) },
+  state: { title: 'State', value: (r: Row) => r.verdict.state },
+  convertible: { title: 'Convertible', value: (r: Row) => convertibleWord(r.verdict.convertible.status) },
+  issuer: { title: 'Issuer format', value: (r: Row) => issuerFormatWord(r.verdict.federation?.format).split(' (')[0] ?? '' },
+} as const;
+
+const isAdoIssuer = (v: Verdict) => /azuredevops|vstoken/i.test(`${v.federation?.format ?? ''} ${v.federation?.issuer ?? ''}`);
+const isEntraIssuer = (v: Verdict) => /entra|login\.microsoftonline/i.test(`${v.federation?.format ?? ''} ${v.federation?.issuer ?? ''}`);
+
+const FILTERS: Record<string, { title: string; test: (v: Verdict) => boolean }> = {
+  all: { title: 'All connections', test: () => true },
+  secrets: { title: 'Holds a secret', test: (v) => v.usesSecret },
+  convertible: { title: 'Can be converted now', test: (v) => v.convertible.status === 'yes' },
+  manual: { title: 'Needs manual steps', test: (v) => v.convertible.status === 'manual' },
+  drafts: { title: 'Drafts', test: (v) => v.state === 'draft' },
+  federated: { title: 'Federated', test: (v) => v.credential === 'federated' },
+  adoIssuer: { title: 'Azure DevOps issuer', test: isAdoIssuer },
+  entraIssuer: { title: 'Entra issuer', test: isEntraIssuer },
+  warnings: { title: 'Has federation warnings', test: (v) => (v.federation?.warnings.length ?? 0) > 0 },
+  shared: { title: 'Shared between projects', test: (v) => v.isShared },
+  notReady: { title: 'Not ready (failed, converting)', test: (v) => v.state !== 'ready' && v.state !== 'draft' },
+};
+
+// ---- the port to the service worker
+let port: chrome.runtime.Port | null = null;
+function send(request: PanelRequest): void {
+  if (!port) {
+    port = chrome.runtime.connect({ name: PANEL_PORT });
+    port.onMessage.addListener((m: unknown) => onEvent(m as PanelEvent));
+    port.onDisconnect.addListener(() => {
+      port = null;
+      if (status === 'running') {
+        fail({ kind: 'network', message: 'The extension stopped the scan (it restarted).', retryAfter: null, status: null });
+      }
+    });
+  }
+  port.postMessage(request);
+}
+
+function scan(next: Scope): void {
+  if (!ctx) return;
+  scope = next;
+  rows.clear();
+  selected = null;
+  error = null;
+  progress = { done: 0, total: 0, project: null };
+  status = 'running';
+  ROOT.dataset.federateScan = 'running';
+  ROOT.dataset.federateScope = scope;
+  send({ type: 'scan', scope, context: ctx });
+  render();
+}
+
+function fail(e: ErrorInfo): void {
+  status = 'error';
+  error = e;
+  ROOT.dataset.federateScan = 'error';
+  ROOT.dataset.federateErrorKind = e.kind;
+  render();
+}
+
+function addInventory(inv: ProjectInventory): void {
+  const byId = new Map<string, unknown>();
+  for (const ep of inv.endpoints) {
+    const id = (ep as { id?: unknown }).id;
+    if (typeof id === 'string') byId.set(id.toLowerCase(), ep);
+  }
+  for (const v of inv.verdicts) {
+    const id = v.id ?? `${inv.project.projectName}/${v.name}`;
+    const seen = inv.project.projectName ?? '';
+    const row = rows.get(id);
+    if (row) {
+      if (seen && !row.seenIn.includes(seen)) row.seenIn.push(seen);
+      // The owner's copy is the authoritative one (its verdict knows it can convert there).
+      if (v.owner?.projectName && v.owner.projectName === seen) Object.assign(row, { verdict: v, endpoint: byId.get(id) ?? row.endpoint });
+    } else rows.set(id, { verdict: v, endpoint: v.id ? byId.get(v.id) : undefined, organizationId: inv.organizationId, seenIn: seen ? [seen] : [] });
+  }
+}
+
+function onEvent(e: PanelEvent): void {
+  switch (e.type) {
+    case 'started':
+      break;
+    case 'progress':
+      progress = { done: e.done, total: e.total, project: e.project };
+      break;
+    case 'inventory':
+      addInventory(e.inventory);
+      break;
+    case 'finished':
+      status = e.cancelled ? 'cancelled' : 'done';
+      ROOT.dataset.federateScan = status;
+      render();
+      return;
+    case 'failed':
+      fail(e.error);
+      return;
+  }
+  // Many events during an org scan: one render per frame.
+  if (!throttleTimer) {
+    throttleTimer = window.setTimeout(() => {
+      throttleTimer = 0;
+      render();
+    }, 50);
+  }
+}
+
+// ---- the view (built once; render() updates its parts)
+const statusLine = h('p', { id: 'status', role: 'status', class: 'status' });
+const alertBox = h('div', { id: 'alert', role: 'alert', class: 'alert', hidden: true });
+const progressBar = h('progress', { id: 'progress', max: 1, value: 0, 'aria-label': 'Projects scanned' });
+const progressText = h('span', { id: 'progress-text' });
+const progressBox = h('div', { class: 'progress', hidden: true }, progressBar, progressText);
+const scanProjectButton = h('button', { type: 'button', id: 'scan-project' }, 'Scan this project');
+const scanOrgButton = h('button', { type: 'button', id: 'scan-org' }, 'Scan the whole organization');
+const cancelButton = h('button', { type: 'button', id: 'cancel' }, 'Cancel');
+const search = h('input', { type: 'search', id: 'search', placeholder: 'Name, type, project…', autocomplete: 'off' });
+const filter = h('select', { id: 'filter' }, Object.entries(FILTERS).map(([k, f]) => h('option', { value: k }, f.title)));
+const counts = h('p', { id: 'counts', class: 'counts', 'aria-live': 'polite' });
+const headRow = h('tr');
+const tbody = h('tbody');
+const table = h('table', { id: 'inventory', class: 'inventory', 'aria-describedby': 'counts' },
+  h('caption', { class: 'visually-hidden' }, 'Service connections'), h('thead', {}, headRow), tbody);
+const details = h('section', { id: 'details', class: 'details', 'aria-labelledby': 'details-title', hidden: true, tabindex: -1 });
+const exportButtons = (['csv', 'json', 'markdown'] as const).map((f) =>
+  h('button', { type: 'button', 'data-export': f, onclick: () => exportAs(f) }, `Export ${f === 'markdown' ? 'Markdown' : f.toUpperCase()}`));
+
+function header(): HTMLElement {
+  const where = ctx ? (ctx.projectName ? `${ctx.projectName} · ${ctx.organizationName}` : ctx.organizationName) : '';
+  return h('header', { class: 'top' },
+    h('h1', {}, 'Federate'),
+    h('span', { class: 'where' }, where),
+    h('button', { type: 'button', id: 'close', class: 'close', 'aria-label': 'Close the Federate panel', onclick: close }, '×'));
+}
+
+function close(): void {
+  void chrome.runtime.sendMessage({ type: 'closePanel' } satisfies Message);
+}
+
+function tabs(): HTMLElement {
+  const inventoryTab = h('button', { type: 'button', role: 'tab', id: 'tab-inventory', 'aria-selected': 'true', 'aria-controls': 'view-inventory' }, 'Inventory');
+  // Conversions (issue 6) fill the history view.
+  const historyTab = h('button', { type: 'button', role: 'tab', id: 'tab-history', 'aria-selected': 'false', 'aria-controls': 'view-history', tabindex: -1 }, 'History');
+  const list = h('div', { role: 'tablist', 'aria-label': 'Panel views', class: 'tabs' }, inventoryTab, historyTab);
+  const select = (tab: HTMLElement) => {
+    for (const t of [inventoryTab, historyTab]) {
+      const on = t === tab;
+      t.setAttribute('aria-selected', String(on));
+      t.tabIndex = on ? 0 : -1;
+      document.getElementById(t.getAttribute('aria-controls')!)!.hidden = !on;
+    }
+    tab.focus();
+  };
+  inventoryTab.addEventListener('click', () => select(inventoryTab));
+  historyTab.addEventListener('click', () => select(historyTab));
+  list.addEventListener('keydown', (e) => {
+    if (e.key === 'ArrowRight' || e.key === 'ArrowLeft') select(document.activeElement === inventoryTab ? historyTab : inventoryTab);
+  });
+  return list;
+}
+
+function build(): void {
+  cancelButton.addEventListener('click', () => send({ type: 'cancel' }));
+  scanProjectButton.addEventListener('click', () => scan('project'));
+  scanOrgButton.addEventListener('click', () => scan('organization'));
+  search.addEventListener('input', () => render());
+  filter.addEventListener('change', () => render());
+  for (const [key, col] of Object.entries(COLUMNS)) {
+    const button = h('button', { type: 'button', class: 'sort', 'data-sort': key }, col.title);
+    button.addEventListener('click', () => {
+      if (sortKey === key) sortDir = sortDir === 1 ? -1 : 1;
+      else {
+        sortKey = key as keyof typeof COLUMNS;
+        sortDir = 1;
+      }
+      render();
+    });
+    headRow.append(h('th', { scope: 'col', 'data-col': key }, button));
+  }
+  app.replaceChildren(
+    header(),
+    tabs(),
+    h('div', { id: 'view-inventory', role: 'tabpanel', 'aria-labelledby': 'tab-inventory' },
+      h('div', { class: 'toolbar' }, ctx?.projectName ? scanProjectButton : null, scanOrgButton, cancelButton),
+      progressBox, statusLine, alertBox,
+      h('div', { class: 'filters' },
+        h('label', { for: 'search' }, 'Search'), search,
+        h('label', { for: 'filter' }, 'Show'), filter,
+        h('span', { class: 'exports', role: 'group', 'aria-label': 'Export the inventory' }, exportButtons)),
+      counts,
+      h('div', { class: 'table-wrap' }, table),
+      details),
+    h('div', { id: 'view-history', role: 'tabpanel', 'aria-labelledby': 'tab-history', hidden: true, 'data-federate-slot': 'history' },
+      h('p', {}, 'Conversions and reverts made from Federate will be listed here.')),
+  );
+  document.addEventListener('keydown', (e) => {
+    if (e.key === 'Escape' && !e.defaultPrevented) close();
+  });
+}
+
+function visibleRows(): Row[] {
+  const q = search.value.trim().toLowerCase();
+  const f = FILTERS[filter.value] ?? FILTERS.all!;
+  const out = [...rows.values()].filter((r) => f.test(r.verdict) && (!q || Object.values(COLUMNS).some((c) => c.value(r).toLowerCase().includes(q))));
+  const col = COLUMNS[sortKey];
+  return out.sort((a, b) => sortDir * col.value(a).localeCompare(col.value(b), undefined, { sensitivity: 'base', numeric: true }));
+}
+
+function statusText(): string {
+  switch (status) {
+    case 'idle':
+      return ctx ? 'Choose what to scan.' : 'Open the panel from an Azure DevOps page.';
+    case 'running':
+      return scope === 'organization' ? 'Scanning the organization…' : 'Reading the project’s service connections…';
+    case 'cancelled':
+      return `Scan cancelled: ${rows.size} connections found before it stopped.`;
+    case 'error':
+      return '';
+    case 'done':
+      return rows.size === 0
+        ? scope === 'project' ? 'This project has no service connections.' : 'No service connections in this organization.'
+        : `Scan finished: ${rows.size} connections.`;
+  }
+}
+
+function renderAlert(): void {
+  alertBox.replaceChildren();
+  alertBox.hidden = !error;
+  if (!error) return;
+  const d = describeError(error);
+  alertBox.dataset.kind = error.kind;
+  alertBox.append(h('strong', {}, d.title), ' ', d.advice);
+  if (error.message && error.kind !== 'cancelled') alertBox.append(h('p', { class: 'detail' }, error.message));
+  if (error.kind === 'signedOut' && ctx) {
+    alertBox.append(h('a', { href: `${ctx.apiBase}/`, target: '_blank', rel: 'noopener', class: 'button', id: 'sign-in' }, 'Sign in to Azure DevOps'));
+  }
+  alertBox.append(h('button', { type: 'button', id: 'retry', onclick: () => scan(scope) }, 'Retry'));
+}
+
+function render(): void {
+  const running = status === 'running';
+  cancelButton.disabled = !running;
+  scanProjectButton.disabled = running;
+  scanOrgButton.disabled = running;
+  progressBox.hidden = !(scope === 'organization' && (running || progress.total > 0));
+  progressBar.max = Math.max(progress.total, 1);
+  progressBar.value = progress.done;
+  progressText.textContent = progress.total
+    ? `${progress.done} of ${progress.total} projects${progress.project && running ? ` (last: ${progress.project})` : ''}`
+    : running ? 'Listing projects…' : '';
+  ROOT.dataset.federateProgress = `${progress.done}/${progress.total}`;
+  statusLine.textContent = statusText();
+  renderAlert();
+
+  const shown = visibleRows();
+  const all = [...rows.values()].map((r) => r.verdict);
+  const c = countVerdicts(all);
+  counts.textContent = `Showing ${shown.length} of ${c.total} connections · ${c.secrets} hold secrets · ${c.drafts} drafts · ${c.convertibleNow} can be converted now`;
+  ROOT.dataset.federateRows = String(shown.length);
+  ROOT.dataset.federateTotal = String(c.total);
+  for (const th of headRow.children) {
+    const key = (th as HTMLElement).dataset.col;
+    th.setAttribute('aria-sort', key === sortKey ? (sortDir === 1 ? 'ascending' : 'descending') : 'none');
+  }
+  tbody.replaceChildren(
+    ...shown.map((r) => {
+      const id = r.verdict.id ?? '';
+      const cells = Object.entries(COLUMNS).map(([key, col]) =>
+        key === 'name'
+          ? h('th', { scope: 'row' }, h('button', { type: 'button', class: 'link', 'data-open': id, 'aria-expanded': String(selected === id), onclick: () => showDetails(id) }, col.value(r) || '(no name)'))
+          : h('td', { 'data-col': key }, col.value(r)));
+      return h('tr', { 'data-federate-id': id, 'data-credential': r.verdict.credential, class: selected === id ? 'selected' : '' }, cells);
+    }),
+  );
+  exportButtons.forEach((b) => (b.disabled = rows.size === 0));
+}
+
+function showDetails(id: string): void {
+  const row = rows.get(id);
+  selected = id;
+  if (!row || !ctx) return;
+  const v = row.verdict;
+  const project = v.owner?.projectName ?? row.seenIn[0] ?? ctx.projectName ?? '';
+  const context = { organizationName: ctx.organizationName, organizationId: row.organizationId, projectName: project, projectId: v.owner?.projectId ?? null, now: new Date().toISOString() };
+  const rem = row.endpoint ? remedies(row.endpoint, context) : {};
+  const link = `${ctx.apiBase}/${encodeURIComponent(project)}/_settings/adminservices?resourceId=${encodeURIComponent(id)}`;
+  details.replaceChildren(...[
+    h('h2', { id: 'details-title' }, v.name ?? id),
+    verdictView(v),
+    federationView(v),
+    remediesView(rem, 'details-remedy'),
+    h('div', { class: 'actions', 'data-federate-slot': 'actions' },
+      h('a', { href: link, target: '_top', class: 'button' }, 'Open in Azure DevOps'),
+      h('button', { type: 'button', onclick: () => hideDetails() }, 'Close details')),
+  ].filter((n): n is HTMLElement => n !== null));
+  details.hidden = false;
+  details.dataset.federateId = id;
+  render();
+  details.focus();
+}
+
+function hideDetails(): void {
+  const id = selected;
+  selected = null;
+  details.hidden = true;
+  render();
+  if (id) tbody.querySelector<HTMLElement>(`button[data-open="${CSS.escape(id)}"]`)?.focus();
+}
+
+function exportAs(format: 'csv' | 'json' | 'markdown'): void {
+  const verdicts = [...rows.values()].map((r) => r.verdict);
+  const text = renderReport(verdicts, format);
+  const type = format === 'csv' ? 'text/csv' : format === 'json' ? 'application/json' : 'text/markdown';
+  const ext = format === 'markdown' ? 'md' : format;
+  const name = `federate-${ctx?.organizationName ?? 'inventory'}-${scope === 'project' ? ctx?.projectName ?? 'project' : 'organization'}.${ext}`
+    .replace(/[^\w.-]+/g, '_');
+  const url = URL.createObjectURL(new Blob([text], { type: `${type};charset=utf-8` }));
+  const a = h('a', { href: url, download: name, hidden: true });
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10_000);
+  statusLine.textContent = `Exported ${verdicts.length} connections as ${name}.`;
+}
+
+build();
+render();
 loadEngine().then(
   () => {
-    app.textContent = 'Federate is ready.';
-    document.documentElement.dataset.federate = 'ready';
+    ROOT.dataset.federate = 'ready';
+    if (ctx?.projectName) scan('project');
+    else render();
+    search.focus();
   },
   (err: unknown) => {
     app.textContent = `The engine could not load: ${err instanceof Error ? err.message : String(err)}`;
-    document.documentElement.dataset.federate = 'error';
+    ROOT.dataset.federate = 'error';
   },
 );

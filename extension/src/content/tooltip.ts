@@ -1,0 +1,108 @@
+// The reasons behind a mark, shown on hover and keyboard focus in one floating tooltip
+// (dismissed with Escape, stays while hovered), and the guard that keeps clicks and keys
+// on a mark from activating the row it sits in.
+
+const TOOLTIP_ID = 'federate-tooltip';
+let current: HTMLElement | null = null;
+let hideTimer = 0;
+
+function tooltip(): HTMLElement {
+  let tip = document.getElementById(TOOLTIP_ID);
+  if (!tip) {
+    tip = document.createElement('div');
+    tip.id = TOOLTIP_ID;
+    tip.className = 'federate-root federate-tooltip';
+    // Screen readers get the same words through the mark's aria-describedby.
+    tip.setAttribute('role', 'tooltip');
+    tip.setAttribute('aria-hidden', 'true');
+    tip.hidden = true;
+    tip.addEventListener('mouseenter', () => clearTimeout(hideTimer));
+    tip.addEventListener('mouseleave', () => hide());
+    document.documentElement.append(tip);
+  }
+  return tip;
+}
+
+function show(mark: HTMLElement): void {
+  clearTimeout(hideTimer);
+  const id = mark.getAttribute('aria-describedby');
+  const text = (id && document.getElementById(id)?.textContent) || mark.textContent || '';
+  const tip = tooltip();
+  tip.textContent = text;
+  tip.hidden = false;
+  current = mark;
+  const r = mark.getBoundingClientRect();
+  const width = Math.min(360, window.innerWidth - 16);
+  tip.style.maxWidth = `${width}px`;
+  tip.style.left = `${Math.max(8, Math.min(r.left, window.innerWidth - width - 8))}px`;
+  const below = r.bottom + 6;
+  tip.style.top = `${below}px`;
+  const h = tip.getBoundingClientRect().height;
+  if (below + h > window.innerHeight && r.top - h - 6 > 0) tip.style.top = `${r.top - h - 6}px`;
+  mark.dataset.federateTooltip = 'shown';
+}
+
+function hide(delay = 0): void {
+  clearTimeout(hideTimer);
+  const run = () => {
+    const tip = document.getElementById(TOOLTIP_ID);
+    if (tip) tip.hidden = true;
+    if (current) delete current.dataset.federateTooltip;
+    current = null;
+  };
+  if (delay > 0) hideTimer = window.setTimeout(run, delay);
+  else run();
+}
+
+const markOf = (t: EventTarget | null): HTMLElement | null =>
+  t instanceof Element ? t.closest<HTMLElement>('.federate-mark') : null;
+
+/** Installs the listeners once (capture phase on window, so the page's handlers never see mark events). */
+export function installMarkBehaviour(): void {
+  const swallow = (e: Event) => {
+    if (!markOf(e.target)) return;
+    e.stopPropagation();
+    if (e.type === 'click' || e.type === 'auxclick') e.preventDefault();
+  };
+  for (const type of ['click', 'auxclick', 'mousedown', 'mouseup', 'pointerdown', 'pointerup', 'dblclick']) {
+    window.addEventListener(type, swallow, true);
+  }
+  window.addEventListener('click', (e) => {
+    const mark = markOf(e.target);
+    if (mark) (current === mark ? hide() : show(mark));
+  }, true);
+  window.addEventListener('keydown', (e) => {
+    const mark = markOf(e.target);
+    if (e.key === 'Escape' && current) {
+      hide();
+      if (mark) e.stopPropagation();
+      return;
+    }
+    if (mark && (e.key === 'Enter' || e.key === ' ')) {
+      e.stopPropagation();
+      e.preventDefault();
+      show(mark);
+    }
+  }, true);
+  document.addEventListener('mouseover', (e) => {
+    const mark = markOf(e.target);
+    if (mark) show(mark);
+  });
+  document.addEventListener('mouseout', (e) => {
+    if (markOf(e.target) && !markOf(e.relatedTarget)) hide(200);
+  });
+  document.addEventListener('focusin', (e) => {
+    const mark = markOf(e.target);
+    if (mark) show(mark);
+    else if (current) hide();
+  });
+  document.addEventListener('focusout', (e) => {
+    if (markOf(e.target)) hide();
+  });
+  window.addEventListener('scroll', () => current && hide(), { capture: true, passive: true });
+}
+
+/** Hides the tooltip (page change). */
+export function hideTooltip(): void {
+  hide();
+}

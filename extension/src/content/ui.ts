@@ -1,0 +1,177 @@
+// The content script's own elements: the summary bar above the list, the card on a
+// connection's page, and the panel overlay (an extension page in an iframe).
+import { h } from '../dom.js';
+import { federationView, remediesView, verdictView } from '../explain.js';
+import type { ConnectionDetails, PageContext } from '../messages.js';
+import { countVerdicts, describeError, type ErrorInfo, type Verdict } from '../model.js';
+import { firstMatch, LIST_CONTAINER, PAGE_MAIN } from './selectors.js';
+
+const ROOT = document.documentElement;
+
+// ---- the summary bar
+
+let bar: HTMLElement | null = null;
+
+/** What the summary bar shows. */
+export type BarState =
+  | { kind: 'loading' }
+  | { kind: 'ready'; verdicts: readonly Verdict[] }
+  | { kind: 'error'; error: ErrorInfo; signInUrl: string };
+
+/** Draws (or updates) the summary bar above the list; re-inserts it if the page dropped it. */
+export function drawBar(state: BarState, actions: { openPanel: () => void; retry: () => void }): void {
+  const key = JSON.stringify(state.kind === 'ready' ? countVerdicts(state.verdicts) : state.kind === 'error' ? state.error : state);
+  if (!bar || bar.dataset.key !== key) {
+    const next = h('section', { class: 'federate-root federate-bar', 'aria-label': 'Federate summary', 'data-key': key });
+    next.append(h('strong', { class: 'federate-bar-title' }, 'Federate'));
+    if (state.kind === 'loading') {
+      next.append(h('span', { role: 'status' }, 'Reading service connections…'));
+      next.dataset.federateSummary = 'loading';
+    } else if (state.kind === 'error') {
+      const d = describeError(state.error);
+      next.dataset.federateSummary = 'error';
+      next.dataset.federateErrorKind = state.error.kind;
+      next.append(h('span', { role: 'alert' }, `${d.title}. ${d.advice}`));
+      if (state.error.kind === 'signedOut') next.append(h('a', { class: 'federate-button', href: state.signInUrl }, 'Sign in'));
+      next.append(h('button', { type: 'button', class: 'federate-button', onclick: actions.retry }, 'Retry'));
+    } else {
+      const c = countVerdicts(state.verdicts);
+      next.dataset.federateSummary = 'ready';
+      const stat = (n: number, one: string, many: string, name: string) =>
+        h('span', { class: 'federate-stat', 'data-stat': name }, h('b', {}, String(n)), ` ${n === 1 ? one : many}`);
+      next.append(
+        h('span', { class: 'federate-stats', role: 'status' },
+          stat(c.total, 'connection', 'connections', 'total'),
+          stat(c.secrets, 'holds a secret', 'hold secrets', 'secrets'),
+          stat(c.drafts, 'draft', 'drafts', 'drafts'),
+          stat(c.convertibleNow, 'can be converted now', 'can be converted now', 'convertible')),
+      );
+    }
+    next.append(h('button', { type: 'button', class: 'federate-button federate-open-panel', onclick: actions.openPanel }, 'Open Federate panel'));
+    bar?.remove();
+    bar = next;
+  }
+  if (!bar.isConnected || !barPlaced(bar)) {
+    const list = firstMatch(document, LIST_CONTAINER);
+    if (list?.parentElement && !list.closest('.federate-root')) list.before(bar);
+    else (firstMatch(document, PAGE_MAIN) ?? document.body).prepend(bar);
+  }
+}
+
+function barPlaced(el: HTMLElement): boolean {
+  const list = firstMatch(document, LIST_CONTAINER);
+  return !list || el.nextElementSibling === list;
+}
+
+/** Removes the summary bar. */
+export function removeBar(): void {
+  bar?.remove();
+  bar = null;
+}
+
+// ---- the single-connection card
+
+let card: HTMLElement | null = null;
+
+/** What the card shows. */
+export type CardState =
+  | { kind: 'loading'; id: string }
+  | { kind: 'ready'; id: string; details: ConnectionDetails }
+  | { kind: 'error'; id: string; error: ErrorInfo; signInUrl: string };
+
+/** Draws the card at the top of the page's main content; keeps it there across re-renders. */
+export function drawCard(state: CardState, actions: { openPanel: () => void; retry: () => void }): void {
+  const key = `${state.id}|${state.kind}`;
+  if (!card || card.dataset.key !== key) {
+    const next = h('section', { class: 'federate-root federate-card', 'aria-labelledby': 'federate-card-title', 'data-key': key, 'data-federate-id': state.id });
+    next.append(h('h2', { id: 'federate-card-title' }, 'Federate'));
+    if (state.kind === 'loading') next.append(h('p', { role: 'status' }, 'Reading this service connection…'));
+    else if (state.kind === 'error') {
+      const d = describeError(state.error);
+      next.dataset.federateErrorKind = state.error.kind;
+      next.append(h('p', { role: 'alert' }, `${d.title}. ${state.error.kind === 'notFound' ? state.error.message : d.advice}`));
+      if (state.error.kind === 'signedOut') next.append(h('a', { class: 'federate-button', href: state.signInUrl }, 'Sign in'));
+      next.append(h('button', { type: 'button', class: 'federate-button', onclick: actions.retry }, 'Retry'));
+    } else {
+      const v = state.details.verdict;
+      next.dataset.federateCredential = v.credential;
+      next.append(verdictView(v));
+      const fed = federationView(v);
+      if (fed) next.append(fed);
+      const rem = remediesView(state.details.remedies, 'federate-card-remedy');
+      if (rem) next.append(rem);
+      // Actions: the panel now; conversions (issue 6) add their buttons to this slot.
+      next.append(h('div', { class: 'federate-actions', 'data-federate-slot': 'actions' },
+        h('button', { type: 'button', class: 'federate-button federate-open-panel', onclick: actions.openPanel }, 'Open Federate panel')));
+    }
+    next.dataset.federateCard = state.kind;
+    card?.remove();
+    card = next;
+  }
+  if (!card.isConnected) (firstMatch(document, PAGE_MAIN) ?? document.body).prepend(card);
+  ROOT.dataset.federateCard = state.kind;
+}
+
+/** Removes the card. */
+export function removeCard(): void {
+  card?.remove();
+  card = null;
+  delete ROOT.dataset.federateCard;
+}
+
+// ---- the panel overlay
+
+let overlay: HTMLElement | null = null;
+let opener: Element | null = null;
+
+/** The page's theme, from its own background (Azure DevOps themes), else the system's. */
+export function pageTheme(): 'light' | 'dark' {
+  for (const el of [document.body, document.documentElement]) {
+    if (!el) continue;
+    const m = getComputedStyle(el).backgroundColor.match(/rgba?\(([\d.]+),\s*([\d.]+),\s*([\d.]+)(?:,\s*([\d.]+))?/);
+    if (m && (m[4] === undefined || Number(m[4]) > 0.5)) {
+      const [r, g, b] = [m[1], m[2], m[3]].map(Number) as [number, number, number];
+      return 0.2126 * r + 0.7152 * g + 0.0722 * b < 128 ? 'dark' : 'light';
+    }
+  }
+  return matchMedia('(prefers-color-scheme: dark)').matches ? 'dark' : 'light';
+}
+
+/** Opens the panel over the page (an extension page in an iframe); focus moves into it. */
+export function mountPanel(ctx: PageContext): void {
+  if (overlay?.isConnected) {
+    overlay.querySelector('iframe')?.focus();
+    return;
+  }
+  opener = document.activeElement;
+  const params = new URLSearchParams({
+    org: ctx.organizationName,
+    project: ctx.projectName ?? '',
+    apiBase: ctx.apiBase,
+    theme: pageTheme(),
+  });
+  const frame = h('iframe', {
+    src: `${chrome.runtime.getURL('panel.html')}#${params}`,
+    title: 'Federate panel',
+    allow: 'clipboard-write',
+    class: 'federate-panel-frame',
+  });
+  overlay = h('div', { class: 'federate-root federate-overlay', role: 'dialog', 'aria-label': 'Federate panel', 'aria-modal': 'true' },
+    h('div', { class: 'federate-backdrop', onclick: () => unmountPanel() }),
+    frame);
+  overlay.addEventListener('keydown', (e) => {
+    if (e.key === 'Escape') unmountPanel();
+  });
+  document.documentElement.append(overlay);
+  frame.addEventListener('load', () => frame.focus(), { once: true });
+  ROOT.dataset.federatePanel = 'open';
+}
+
+/** Closes the panel and gives focus back to what had it. */
+export function unmountPanel(): void {
+  overlay?.remove();
+  overlay = null;
+  ROOT.dataset.federatePanel = 'closed';
+  if (opener instanceof HTMLElement && opener.isConnected) opener.focus();
+  opener = null;
+}

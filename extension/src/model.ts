@@ -1,0 +1,257 @@
+// The data the extension passes around: verdicts as the engine computes them, inventories,
+// errors. Pure helpers only (no chrome.*, no DOM, no wasm): the content script, the panel
+// and the service worker all import this module.
+
+/** A reason the engine gives for a verdict or a warning. */
+export interface Reason {
+  code: string;
+  message: string;
+}
+
+/** The project a connection belongs to (or is shared with). */
+export interface ProjectRef {
+  projectId: string | null;
+  projectName: string | null;
+}
+
+/** The federation facts of a federated or draft connection, as the engine explains them. */
+export interface Federation {
+  issuer: string | null;
+  subject: string | null;
+  audience: string | null;
+  /** `azureDevOps` (vstoken + sc://) or `entra` (login.microsoftonline.com + /eid1/...), or another engine word. */
+  format: string | null;
+  issuerType: string | null;
+  identity: { applicationId: string | null; tenantId: string | null } | null;
+  /** The subject decoded segment by segment; the engine decides the shape, the UI renders it generically. */
+  decoded: unknown;
+  /** What the connection should carry for its organization, project and name. */
+  expected: unknown;
+  warnings: Reason[];
+}
+
+/** How far a connection is from workload identity federation. */
+export type ConvertibleStatus = 'yes' | 'manual' | 'ownerProject' | 'no';
+
+/** One connection's verdict (the engine's `classifyEndpoints` output, normalized). */
+export interface Verdict {
+  id: string | null;
+  name: string | null;
+  type: string | null;
+  scheme: string | null;
+  owner: ProjectRef | null;
+  sharedWith: ProjectRef[];
+  isShared: boolean;
+  credential: string;
+  usesSecret: boolean;
+  state: string;
+  convertible: { status: ConvertibleStatus; reasons: Reason[] };
+  revertDeadline: string | null;
+  revertDaysLeft: number | null;
+  federation: Federation | null;
+  label: string;
+  summary: string;
+  /** The project the scan found it in (set by the extension, not the engine). */
+  foundIn: ProjectRef | null;
+}
+
+/** The connections of one project, as one scan step found them. */
+export interface ProjectInventory {
+  project: ProjectRef;
+  verdicts: Verdict[];
+  /** The endpoints as read (the service returns no secret values), for remedies in the panel. */
+  endpoints: unknown[];
+  /** The organization id the verdicts were computed with (connectionData `instanceId`). */
+  organizationId: string | null;
+}
+
+/** What went wrong, in the client's words: `kind` decides the state the UI shows. */
+export interface ErrorInfo {
+  kind: 'signedOut' | 'throttled' | 'forbidden' | 'notFound' | 'server' | 'network' | 'cancelled' | 'engine' | string;
+  message: string;
+  /** Seconds to wait, for `throttled`. */
+  retryAfter: number | null;
+  status: number | null;
+}
+
+/** The remedy formats the engine renders (`federatedCredentialCommands`). */
+export const REMEDY_FORMATS = ['az', 'azIdentity', 'powershell', 'bicep', 'terraform', 'graph', 'portal'] as const;
+export type RemedyFormat = (typeof REMEDY_FORMATS)[number];
+
+/** Names for the remedy format switch. */
+export const REMEDY_FORMAT_NAMES: Record<RemedyFormat, string> = {
+  az: 'az CLI (app registration)',
+  azIdentity: 'az CLI (managed identity)',
+  powershell: 'Azure PowerShell',
+  bicep: 'Bicep',
+  terraform: 'Terraform',
+  graph: 'Microsoft Graph',
+  portal: 'Azure portal steps',
+};
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const str = (v: unknown): string | null => (typeof v === 'string' ? v : null);
+const reasons = (v: unknown): Reason[] =>
+  Array.isArray(v)
+    ? v.filter(isObject).map((r) => ({ code: str(r.code) ?? '', message: str(r.message) ?? str(r.code) ?? '' }))
+    : [];
+const projectRef = (v: unknown): ProjectRef | null => {
+  if (typeof v === 'string') return { projectId: null, projectName: v };
+  if (!isObject(v)) return null;
+  return { projectId: str(v.projectId) ?? str(v.id), projectName: str(v.projectName) ?? str(v.name) };
+};
+
+/** Credentials that hold a secret (used only when the engine doesn't say `usesSecret`). */
+const SECRET_CREDENTIALS = ['secret', 'password', 'token', 'publishProfile', 'certificate'];
+
+const CREDENTIAL_WORDS: Record<string, string> = {
+  secret: 'Secret',
+  certificate: 'Certificate',
+  password: 'Password',
+  token: 'Token',
+  publishProfile: 'Publish profile',
+  federated: 'Federated',
+  managedIdentity: 'Managed identity',
+  oauth: 'OAuth',
+  none: 'No credential',
+  unknown: 'Unknown',
+};
+
+/** A credential in words. */
+export function credentialWord(credential: string): string {
+  return CREDENTIAL_WORDS[credential] ?? credential;
+}
+
+/** Builds a label when the engine gave none: credential, then the most useful state. */
+function fallbackLabel(v: Omit<Verdict, 'label' | 'summary'>): string {
+  if (v.state === 'draft') return 'Draft · needs federated credential';
+  const parts = [credentialWord(v.credential)];
+  if (v.convertible.status === 'yes') parts.push('convertible');
+  else if (v.state && v.state !== 'ready') parts.push(v.state);
+  return parts.join(' · ');
+}
+
+/** Normalizes one verdict from the engine (tolerates missing fields: the engine grows). */
+export function normalizeVerdict(raw: unknown, foundIn: ProjectRef | null = null): Verdict {
+  const r = isObject(raw) ? raw : {};
+  const conv = isObject(r.convertible) ? r.convertible : {};
+  const status = str(conv.status);
+  const fed = isObject(r.federation) ? r.federation : null;
+  const identity = fed && isObject(fed.identity) ? fed.identity : null;
+  const base = {
+    id: str(r.id)?.toLowerCase() ?? null,
+    name: str(r.name),
+    type: str(r.type),
+    scheme: str(r.scheme),
+    owner: projectRef(r.owner),
+    sharedWith: Array.isArray(r.sharedWith) ? r.sharedWith.map(projectRef).filter((p): p is ProjectRef => p !== null) : [],
+    isShared: r.isShared === true,
+    credential: str(r.credential) ?? 'unknown',
+    usesSecret: typeof r.usesSecret === 'boolean' ? r.usesSecret : SECRET_CREDENTIALS.includes(str(r.credential) ?? ''),
+    state: str(r.state) ?? 'unknown',
+    convertible: {
+      status: (status === 'yes' || status === 'manual' || status === 'ownerProject' ? status : 'no') as ConvertibleStatus,
+      reasons: reasons(conv.reasons),
+    },
+    revertDeadline: str(r.revertDeadline),
+    revertDaysLeft: typeof r.revertDaysLeft === 'number' ? r.revertDaysLeft : null,
+    federation: fed
+      ? {
+          issuer: str(fed.issuer),
+          subject: str(fed.subject),
+          audience: str(fed.audience),
+          format: str(fed.format),
+          issuerType: str(fed.issuerType),
+          identity: identity ? { applicationId: str(identity.applicationId), tenantId: str(identity.tenantId) } : null,
+          decoded: fed.decoded ?? null,
+          expected: fed.expected ?? null,
+          warnings: reasons(fed.warnings),
+        }
+      : null,
+    foundIn,
+  };
+  return { ...base, label: str(r.label) ?? fallbackLabel(base), summary: str(r.summary) ?? '' };
+}
+
+/** Colour family of a mark. The words carry the meaning; the colour only repeats it. */
+export function tone(v: Pick<Verdict, 'credential' | 'state' | 'convertible' | 'usesSecret'>): 'bad' | 'warn' | 'good' | 'info' {
+  if (v.state === 'draft' || v.state === 'failed' || v.state === 'converting') return 'warn';
+  if (v.usesSecret) return 'bad';
+  if (v.credential === 'federated' || v.credential === 'managedIdentity') return 'good';
+  return 'info';
+}
+
+/** Reasons to show with a mark or in the details: the convertible reasons, then federation warnings. */
+export function allReasons(v: Verdict): Reason[] {
+  return [...v.convertible.reasons, ...(v.federation?.warnings ?? [])];
+}
+
+/** The project names a connection belongs to, owner first. */
+export function projectNames(v: Verdict): string[] {
+  const names = [v.owner?.projectName, ...v.sharedWith.map((p) => p.projectName), v.foundIn?.projectName].filter(
+    (n): n is string => typeof n === 'string' && n.length > 0,
+  );
+  return [...new Set(names)];
+}
+
+/** Counts for the summary bar and the panel. */
+export interface Counts {
+  total: number;
+  secrets: number;
+  drafts: number;
+  convertibleNow: number;
+  federated: number;
+}
+
+/** Counts a list of verdicts. */
+export function countVerdicts(verdicts: readonly Verdict[]): Counts {
+  const c: Counts = { total: 0, secrets: 0, drafts: 0, convertibleNow: 0, federated: 0 };
+  for (const v of verdicts) {
+    c.total++;
+    if (v.usesSecret) c.secrets++;
+    if (v.state === 'draft') c.drafts++;
+    if (v.convertible.status === 'yes') c.convertibleNow++;
+    if (v.credential === 'federated') c.federated++;
+  }
+  return c;
+}
+
+/** Normalizes anything thrown (a client Error with `kind`, a string, an ErrorInfo) into ErrorInfo. */
+export function toErrorInfo(err: unknown, fallbackKind = 'engine'): ErrorInfo {
+  if (isObject(err) || err instanceof Error) {
+    const e = err as unknown as Record<string, unknown>;
+    const retry = typeof e.retryAfter === 'number' ? e.retryAfter : typeof e.retryAfterSeconds === 'number' ? e.retryAfterSeconds : null;
+    return {
+      kind: str(e.kind) ?? (e instanceof Error && e.name === 'AbortError' ? 'cancelled' : fallbackKind),
+      message: str(e.message) ?? String(err),
+      retryAfter: retry,
+      status: typeof e.status === 'number' ? e.status : null,
+    };
+  }
+  return { kind: fallbackKind, message: String(err), retryAfter: null, status: null };
+}
+
+/** What a user should read for an error kind: a title and what to do. */
+export function describeError(e: ErrorInfo): { title: string; advice: string } {
+  switch (e.kind) {
+    case 'signedOut':
+      return { title: 'You are signed out of Azure DevOps', advice: 'Sign in again, then retry.' };
+    case 'forbidden':
+      return { title: 'No permission', advice: 'Your account cannot read service connections here. Ask a project administrator for access.' };
+    case 'throttled':
+      return {
+        title: 'Azure DevOps is rate-limiting requests',
+        advice: e.retryAfter != null ? `Wait ${Math.ceil(e.retryAfter)} seconds, then retry.` : 'Wait a moment, then retry.',
+      };
+    case 'notFound':
+      return { title: 'Not found', advice: 'The project or organization does not exist, or you cannot see it.' };
+    case 'server':
+      return { title: 'Azure DevOps answered with an error', advice: 'Retry in a moment.' };
+    case 'network':
+      return { title: 'Azure DevOps could not be reached', advice: 'Check the connection, then retry.' };
+    case 'cancelled':
+      return { title: 'Cancelled', advice: '' };
+    default:
+      return { title: 'Something went wrong', advice: 'Retry; if it keeps failing, reload the page.' };
+  }
+}
