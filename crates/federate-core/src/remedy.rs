@@ -182,6 +182,7 @@ fn known(v: Option<String>, placeholder: &str) -> String {
 }
 
 /// Resolves the FIC values for a connection; fails for connections without federation.
+#[allow(clippy::too_many_lines)] // one fallback chain, clearer in one place
 pub fn fic_spec(ep: &Endpoint, ctx: &Context) -> Result<FicSpec, Error> {
     let verdict = classify(ep, ctx);
     let applies = verdict.credential == Credential::Federated
