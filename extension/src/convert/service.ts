@@ -287,6 +287,11 @@ async function resume(job: Job, tabId: number | null): Promise<Job> {
 // ---------------------------------------------------------------------------------------
 // Messages
 
+/** Plans shown to the user, by id, so "Convert" sends exactly what was confirmed. */
+const plans = new Map<string, { plan: Plan; endpoints: Map<string, unknown>; key: string }>();
+const planKey = (m: { target: JobTarget; direction: Direction; selected: string[] | null; allowManual: boolean }) =>
+  JSON.stringify([m.target.apiBase, m.target.projectName, m.target.tabId, m.direction, m.selected, m.allowManual]);
+
 async function tabOnOrigin(tabId: number, apiBase: string): Promise<void> {
   const tab = await chrome.tabs.get(tabId);
   if (!tab.url || new URL(tab.url).origin !== new URL(apiBase).origin) throw new Error('The tab does not show this organization.');
@@ -302,8 +307,11 @@ async function handle(message: ConvertMessage): Promise<ConvertReply> {
   switch (message.type) {
     case 'convert.plan': {
       await tabOnOrigin(message.target.tabId, message.target.apiBase);
-      const { plan } = await makePlan(message);
-      return { ok: true, plan };
+      const made = await makePlan(message);
+      const planId = crypto.randomUUID();
+      plans.set(planId, { ...made, key: planKey(message) });
+      if (plans.size > 20) plans.delete(plans.keys().next().value!);
+      return { ok: true, plan: made.plan, planId };
     }
     case 'convert.dryRun': {
       await tabOnOrigin(message.target.tabId, message.target.apiBase);
@@ -312,7 +320,11 @@ async function handle(message: ConvertMessage): Promise<ConvertReply> {
     }
     case 'convert.start': {
       await tabOnOrigin(message.target.tabId, message.target.apiBase);
-      const { plan, endpoints } = await makePlan(message);
+      // The plan the user confirmed (and the endpoints as read then), unless the worker
+      // restarted in between: then it is made again.
+      const kept = message.planId ? plans.get(message.planId) : undefined;
+      if (message.planId) plans.delete(message.planId);
+      const { plan, endpoints } = kept && kept.key === planKey(message) ? kept : await makePlan(message);
       const job = newJob(message.target, message.direction, plan, endpoints, message.concurrency);
       record(job, { kind: 'job', outcome: 'started', message: `${plan.send.length} to send, ${plan.skip.length} skipped`, endpointId: null, method: null, url: null, status: null });
       await addJob(job);

@@ -93,7 +93,7 @@ export interface PlannedRequest {
 export type ConvertMessage =
   | { type: 'convert.plan'; target: JobTarget; direction: Direction; selected: string[] | null; allowManual: boolean }
   | { type: 'convert.dryRun'; target: JobTarget; direction: Direction; selected: string[] | null; allowManual: boolean }
-  | { type: 'convert.start'; target: JobTarget; direction: Direction; selected: string[] | null; allowManual: boolean; concurrency: number }
+  | { type: 'convert.start'; target: JobTarget; direction: Direction; selected: string[] | null; allowManual: boolean; concurrency: number; planId: string | null }
   | { type: 'convert.pause'; organizationName: string; jobId: string }
   | { type: 'convert.resume'; organizationName: string; jobId: string; tabId: number | null }
   | { type: 'convert.cancel'; organizationName: string; jobId: string }
@@ -102,7 +102,7 @@ export type ConvertMessage =
 
 /** What the service worker answers. */
 export type ConvertReply =
-  | { ok: true; plan?: Plan; requests?: PlannedRequest[]; job?: Job; jobs?: Job[] }
+  | { ok: true; plan?: Plan; planId?: string; requests?: PlannedRequest[]; job?: Job; jobs?: Job[] }
   | { ok: false; error: string };
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null;
@@ -142,7 +142,8 @@ export function isConvertMessage(v: unknown): v is ConvertMessage {
     case 'convert.start':
       return (
         isJobTarget(v.target) && isDirection(v.direction) && isIdList(v.selected) && typeof v.allowManual === 'boolean' &&
-        Number.isInteger(v.concurrency) && (v.concurrency as number) >= 1 && (v.concurrency as number) <= 16
+        Number.isInteger(v.concurrency) && (v.concurrency as number) >= 1 && (v.concurrency as number) <= 16 &&
+        (v.planId === null || isStr(v.planId))
       );
     case 'convert.pause':
     case 'convert.cancel':

@@ -134,8 +134,11 @@ export async function renderPlan(container: HTMLElement, opts: PlanOptions): Pro
   setState(container, 'planning');
   container.replaceChildren(h('p', { role: 'status' }, 'Reading the service connections…'));
   let plan: Plan;
+  let planId: string | null = null;
   try {
-    plan = (await send({ type: 'convert.plan', ...base })).plan!;
+    const reply = await send({ type: 'convert.plan', ...base });
+    plan = reply.plan!;
+    planId = reply.planId ?? null;
   } catch (err) {
     showError(container, err, () => void renderPlan(container, opts));
     return;
@@ -158,7 +161,7 @@ export async function renderPlan(container: HTMLElement, opts: PlanOptions): Pro
           (e.currentTarget as HTMLButtonElement).disabled = true;
           try {
             const n = Math.min(8, Math.max(1, Number(concurrency.value) || 4));
-            const { job } = await send({ type: 'convert.start', ...base, concurrency: n });
+            const { job } = await send({ type: 'convert.start', ...base, concurrency: n, planId });
             opts.onStarted?.(job!);
             renderJob(container, job!.target.organizationName, job!.id);
           } catch (err) {

@@ -1,0 +1,107 @@
+// A bulk conversion of 100 connections with throttling, a server fault and a page reload in
+// the middle: every connection ends converted or skipped with a reason, none is converted
+// twice, and the journal agrees with the mock's own record of requests.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { generateScenario, startMock } from '../mock/server.mjs';
+import { makeEndpoint, rng } from '../mock/scenario.mjs';
+import { launchBrowser, screenshot } from '../harness/browser.mjs';
+import { openAdoPage, openConvert, storedJob, waitState } from './convert-helpers.mjs';
+
+let mock;
+let browser;
+
+before(async () => {
+  const scenario = generateScenario({ seed: 5, projects: 2, connectionsPerProject: 10 });
+  const project = scenario.projects[0];
+  const r = rng(99);
+  for (let i = 0; i < 100; i++) {
+    scenario.endpoints.push(makeEndpoint('azurerm-sp-automatic', {
+      org: scenario.organization.name, orgId: scenario.organization.id, tenantId: scenario.tenants[0], project,
+      name: `bulk-arm-${String(i).padStart(3, '0')}`, id: randomUUID(), r, now: Date.now(),
+    }));
+  }
+  mock = await startMock({ scenario, autoSignIn: true, latencyMs: [20, 60] });
+  browser = await launchBrowser({ port: mock.port });
+});
+
+after(async () => {
+  await browser?.close();
+  await mock?.close();
+});
+
+test('100 conversions through throttling, a server fault and a page reload', { timeout: 150_000 }, async () => {
+  const project = mock.state.projects[0].name;
+  const bulk = [...mock.state.endpoints.values()].filter((e) => e.name.startsWith('bulk-arm-'));
+  for (const e of bulk) mock.setMeta(e.id, { convert: 'A' });
+  const { page: ado, tabId } = await openAdoPage(browser, mock, project);
+
+  const page = await openConvert(browser, mock, { project, tab: String(tabId), concurrency: '4' });
+  await waitState(page, ['plan']);
+  const planned = await page.$$eval('[data-convert-plan="send"] li', (els) => els.map((el) => el.dataset.id.toLowerCase()));
+  for (const e of bulk) assert.ok(planned.includes(e.id), `${e.name} is planned`);
+  const skipped = await page.$$eval('[data-convert-plan="skip"] li', (els) => els.map((el) => ({ id: el.dataset.id, reason: el.dataset.reason })));
+  for (const s of skipped) assert.ok(s.reason, `skip ${s.id} has a reason`);
+
+  // Throttling from the start: a short window, so Retry-After is a few seconds.
+  mock.control({ throttle: { limit: 25, blockAt: 35, windowMs: 4_000, delayMs: 50 } });
+  const firstRequest = mock.requests.length;
+  await page.click('[data-action="confirm"]');
+
+  // A server fault on the next request, once some are done: the job pauses with a message.
+  await page.waitForFunction(() => Number(document.querySelector('progress')?.value ?? 0) >= 20, null, { timeout: 60_000 });
+  mock.control({ faults: { failNext: 1, failStatus: 503 } });
+  const paused = await page.waitForSelector('[data-convert-job-state="paused"]', { timeout: 60_000 });
+  assert.match(await paused.textContent(), /Paused/);
+  await screenshot(page, 'e2e-convert-bulk-paused');
+  await page.click('[data-action="resume"]');
+
+  // A reload of the Azure DevOps page while requests are out.
+  await page.waitForFunction(() => Number(document.querySelector('progress')?.value ?? 0) >= 50, null, { timeout: 60_000 });
+  await ado.reload();
+
+  // The job finishes (a paused state after the reload resumes by itself; a server pause needs Resume).
+  for (;;) {
+    const state = await waitState(page, ['done', 'paused'], 120_000);
+    if (state === 'done') break;
+    const kind = await page.evaluate(() => document.querySelector('[data-convert-job-state]')?.textContent ?? '');
+    if (/server error|signed out/i.test(kind)) await page.click('[data-action="resume"]');
+    else await page.waitForFunction(() => document.getElementById('convert')?.dataset.convertState !== 'paused', null, { timeout: 60_000 });
+  }
+  const job = await storedJob(page, mock.org);
+  await screenshot(page, 'e2e-convert-bulk-done');
+
+  // Every connection ends converted, or skipped with a reason.
+  for (const item of job.items) assert.equal(item.outcome, 'converted', `${item.name}: ${item.outcome} ${item.message ?? ''}`);
+  for (const s of job.skipped) assert.ok(s.reason && s.message, `${s.id} skipped with a reason`);
+  for (const e of bulk) assert.equal(mock.getEndpoint(e.id).authorization.scheme, 'WorkloadIdentityFederation', e.name);
+
+  // None converted twice; the mock rejected nothing of ours but the injected fault and throttling.
+  assert.deepEqual(mock.convertedTwice(), []);
+  assert.deepEqual(mock.rejections(), [], 'no body was rejected');
+
+  // The journal agrees with the mock's record: every PUT the mock received is a "sent" in the
+  // journal, and each conversion the mock made is an answered or resolved step.
+  const puts = mock.requests.slice(firstRequest).filter((q) => q.method === 'PUT');
+  const sent = job.journal.filter((s) => s.kind === 'sent' && s.method === 'PUT');
+  assert.ok(sent.length >= puts.length, `journal sent ${sent.length} >= mock PUTs ${puts.length}`);
+  const converted = new Set(mock.conversions.filter((c) => c.outcome === 'converted').map((c) => c.id));
+  for (const item of job.items) {
+    assert.ok(converted.has(item.id.toLowerCase()), `the mock converted ${item.name}`);
+    assert.ok(job.journal.some((s) => s.endpointId === item.id && s.kind === 'planned'), `${item.name} planned`);
+    assert.ok(job.journal.some((s) => s.endpointId === item.id && s.kind === 'sent'), `${item.name} sent`);
+  }
+  const mockIds = new Set(puts.map((q) => q.path.split('/').pop().toLowerCase()));
+  const journalIds = new Set(sent.map((s) => s.endpointId.toLowerCase()));
+  assert.deepEqual([...mockIds].sort(), [...journalIds].filter((id) => mockIds.has(id)).sort());
+  assert.ok(job.journal.some((s) => s.kind === 'job' && s.outcome === 'paused'), 'the pause is in the journal');
+
+  // The history shows the job and exports it.
+  const history = await openConvert(browser, mock, { view: 'history' });
+  await waitState(history, ['history']);
+  assert.ok(await history.$(`[data-job="${job.id}"]`));
+  const [download] = await Promise.all([history.waitForEvent('download'), history.click('[data-action="export-csv"]')]);
+  assert.match(download.suggestedFilename(), /\.csv$/);
+  await Promise.all([history.close(), page.close(), ado.close()]);
+});
