@@ -392,8 +392,15 @@ pub static RULES: &[Rule] = &[
         S::No,
         "Kubernetes service account token and certificate.",
     ),
-    rule("kubernetes", "Kubernetes", &[], C::Token, YES, S::No,
-        "Kubernetes credentials (authorization type not stated): a token, kubeconfig or certificate."),
+    rule(
+        "kubernetes",
+        "Kubernetes",
+        &[],
+        C::Token,
+        YES,
+        S::No,
+        "Kubernetes credentials (authorization type not stated): a token, kubeconfig or certificate.",
+    ),
     rule(
         "generic",
         "UsernamePassword",

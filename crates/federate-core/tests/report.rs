@@ -1,0 +1,64 @@
+//! Reports over verdicts of the samples plus hostile names.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use federate_core::model::parse_endpoint_list;
+use federate_core::report::render_report;
+use federate_core::verdict::{Context, classify_all};
+use serde_json::Value;
+
+fn verdicts() -> Vec<federate_core::verdict::Verdict> {
+    let list = parse_endpoint_list(r#"[
+      {"id":"1","name":"=cmd|' /C calc'!A0","type":"azurerm","authorization":{"scheme":"ServicePrincipal","parameters":{"authenticationType":"spnKey"}},"data":{"creationMode":"Automatic"},"serviceEndpointProjectReferences":[{"projectReference":{"id":"p","name":"Web"},"name":"x"}]},
+      {"id":"2","name":"a|b, \"c\"\nd","type":"generic","authorization":{"scheme":"UsernamePassword"}},
+      {"id":"3","name":"draft","type":"azurerm","authorization":{"scheme":"WorkloadIdentityFederation","parameters":{"workloadIdentityFederationIssuer":"https://vstoken.dev.azure.com/0ca3ddd9-f0b0-4635-a98c-5866526961b6","workloadIdentityFederationSubject":"sc://o/p/draft"}},"data":{"isDraft":"true"}}
+    ]"#).unwrap();
+    classify_all(&list, &Context::default())
+}
+
+#[test]
+fn csv_is_quoted_and_defused() {
+    let csv = render_report(&verdicts(), "csv").unwrap();
+    let lines: Vec<_> = csv.split("\r\n").collect();
+    assert!(lines[0].starts_with("id,name,type,scheme"));
+    assert!(csv.contains("1,'=cmd|' /C calc'!A0,azurerm"), "{csv}");
+    assert!(csv.contains("\"a|b, \"\"c\"\"\nd\""), "{csv}");
+    assert_eq!(lines.last(), Some(&""), "ends with CRLF");
+}
+
+#[test]
+fn markdown_escapes_pipes() {
+    let md = render_report(&verdicts(), "markdown").unwrap();
+    assert!(md.contains("a\\|b, \"c\" d"), "{md}");
+    assert_eq!(md.lines().filter(|l| l.starts_with("| ")).count(), 4);
+}
+
+#[test]
+fn json_and_sarif_are_valid() {
+    let v: Value = serde_json::from_str(&render_report(&verdicts(), "json").unwrap()).unwrap();
+    assert_eq!(v["count"], 3);
+    assert_eq!(v["totals"]["credential"]["secret"], 1);
+    assert_eq!(v["verdicts"].as_array().unwrap().len(), 3);
+    let s: Value = serde_json::from_str(&render_report(&verdicts(), "sarif").unwrap()).unwrap();
+    assert_eq!(s["version"], "2.1.0");
+    let run = &s["runs"][0];
+    assert_eq!(run["tool"]["driver"]["name"], "Federate");
+    let results = run["results"].as_array().unwrap();
+    let rules: Vec<_> = results
+        .iter()
+        .map(|r| r["ruleId"].as_str().unwrap())
+        .collect();
+    assert!(
+        rules.contains(&"FED001") && rules.contains(&"FED003"),
+        "{rules:?}"
+    );
+    for r in results {
+        assert!(r["message"]["text"].as_str().is_some_and(|t| !t.is_empty()));
+        let known: Vec<_> = run["tool"]["driver"]["rules"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|x| x["id"].clone())
+            .collect();
+        assert!(known.contains(&r["ruleId"]));
+    }
+}
