@@ -498,6 +498,7 @@ export async function startMock(options = {}) {
           rec.route = 'endpoints.create';
           return store.create(body, projectRef);
         }
+        if (seg.length === 2 && m === 'PUT') { rec.route = 'endpoints.updateMany'; store.requireProject(projectRef); return store.updateMany(body); }
         if (seg.length === 3 && m === 'GET') { rec.route = 'endpoints.get'; return store.get(projectRef, id, q); }
         if (seg.length === 3 && m === 'PUT') { rec.route = q.get('operation')?.toLowerCase() === 'convertauthenticationscheme' ? 'endpoints.convert' : 'endpoints.update'; return store.update(id, body, q, projectRef); }
         if (seg.length === 3 && m === 'PATCH') { rec.route = 'endpoints.share'; store.requireProject(projectRef); return store.share(id, body); }
