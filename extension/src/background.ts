@@ -20,8 +20,9 @@ function sendTab<T>(tabId: number, message: TabMessage): Promise<T | undefined> 
 function relayTo(tabId: number): Relay {
   return async (request) => {
     let reply: Reply<RelayResponse> | undefined;
+    const headers = Array.isArray(request.headers) ? Object.fromEntries(request.headers) : request.headers;
     try {
-      reply = await sendTab<Reply<RelayResponse>>(tabId, { type: 'relay', request: { ...request, body: request.body ?? null } });
+      reply = await sendTab<Reply<RelayResponse>>(tabId, { type: 'relay', request: { ...request, headers, body: request.body ?? null } });
     } catch {
       reply = undefined;
     }

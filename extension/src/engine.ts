@@ -28,11 +28,6 @@ function exported(name: string): Fn | undefined {
   return typeof f === 'function' ? (f as Fn) : undefined;
 }
 
-/** True when the wasm client (scans through a relay) is available. */
-export function hasClient(): boolean {
-  return exported('scanProject') !== undefined && exported('scanOrganization') !== undefined;
-}
-
 /** Classifies a list of endpoints (`{count, value}` or an array) into normalized verdicts. */
 export function classify(list: unknown, context: EngineContext, foundIn: ProjectRef | null = null): Verdict[] {
   const f = exported('classifyEndpoints');
@@ -87,31 +82,41 @@ export function renderReport(verdicts: readonly Verdict[], format: 'json' | 'csv
   return [`| ${cols.join(' | ')} |`, `|${cols.map(() => ' --- |').join('')}`, ...rows.map((r) => `| ${r.map(md).join(' | ')} |`)].join('\n') + '\n';
 }
 
-/** A relay: the engine's request, answered by the page's origin. */
-export type Relay = (request: { method: string; url: string; headers: Record<string, string>; body: string | null }) => Promise<{
-  status: number;
-  headers: Record<string, string>;
-  body: string;
-}>;
+/** A relay: the engine's request (headers as pairs or a record), answered by the page's origin. */
+export type Relay = (request: {
+  method: string;
+  url: string;
+  headers: Record<string, string> | [string, string][];
+  body: string | null;
+}) => Promise<{ status: number; headers: Record<string, string>; body: string; url?: string | null }>;
 
-/** The client's `scanProject(options, relay)`. */
-export function clientScanProject(options: unknown, relay: Relay): Promise<unknown> {
-  const f = exported('scanProject');
-  if (!f) return Promise.reject(new Error('the engine has no scanProject yet'));
-  return Promise.resolve(f(options, relay));
+/** Where the client sends: the organization's API base and, for project calls, the project. */
+export interface ClientOptions {
+  orgUrl: string;
+  project?: string | null;
+  concurrency?: number | null;
 }
 
-/** The client's `scanOrganization(options, relay, onProgress, signal)`. */
-export function clientScanOrganization(options: unknown, relay: Relay, onProgress: (event: unknown) => void, signal: AbortSignal): Promise<unknown> {
-  const f = exported('scanOrganization');
-  if (!f) return Promise.reject(new Error('the engine has no scanOrganization yet'));
-  return Promise.resolve(f(options, relay, onProgress, signal));
+function client(name: string): Fn {
+  const f = exported(name);
+  if (!f) throw Object.assign(new Error(`The engine has no ${name}: rebuild the extension.`), { kind: 'engine' });
+  return f;
 }
 
-/** The client's `organizationId(options, relay)`, or null when it isn't there. */
-export async function clientOrganizationId(options: unknown, relay: Relay): Promise<string | null> {
-  const f = exported('organizationId');
-  if (!f) return null;
-  const id = await Promise.resolve(f(options, relay));
+/** The client's `scanProject`: every endpoint of one project, failed ones included. */
+export async function clientScanProject(options: ClientOptions, relay: Relay, signal: AbortSignal): Promise<unknown[]> {
+  const out = await (client('scanProject')(options, relay, signal) as Promise<unknown>);
+  return Array.isArray(out) ? out : [];
+}
+
+/** The client's `listProjects`. */
+export async function clientListProjects(options: ClientOptions, relay: Relay, signal: AbortSignal): Promise<{ id: string; name: string }[]> {
+  const out = await (client('listProjects')(options, relay, signal) as Promise<unknown>);
+  return Array.isArray(out) ? (out as { id: string; name: string }[]) : [];
+}
+
+/** The client's `organizationId` (connectionData `instanceId`). */
+export async function clientOrganizationId(options: ClientOptions, relay: Relay, signal: AbortSignal): Promise<string | null> {
+  const id = await (client('organizationId')(options, relay, signal) as Promise<unknown>);
   return typeof id === 'string' ? id : null;
 }

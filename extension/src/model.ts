@@ -220,7 +220,7 @@ export function countVerdicts(verdicts: readonly Verdict[]): Counts {
 export function toErrorInfo(err: unknown, fallbackKind = 'engine'): ErrorInfo {
   if (isObject(err) || err instanceof Error) {
     const e = err as unknown as Record<string, unknown>;
-    const retry = typeof e.retryAfter === 'number' ? e.retryAfter : typeof e.retryAfterSeconds === 'number' ? e.retryAfterSeconds : null;
+    const retry = typeof e.retryAfter === 'number' ? e.retryAfter : typeof e.retryAfterMs === 'number' ? e.retryAfterMs / 1000 : null;
     return {
       kind: str(e.kind) ?? (e instanceof Error && e.name === 'AbortError' ? 'cancelled' : fallbackKind),
       message: str(e.message) ?? String(err),
