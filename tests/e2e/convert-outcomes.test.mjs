@@ -4,7 +4,9 @@
 // from the Azure DevOps page (content script), every body is checked by the mock.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startMock } from '../mock/server.mjs';
+import { randomUUID } from 'node:crypto';
+import { generateScenario, startMock } from '../mock/server.mjs';
+import { makeEndpoint, rng } from '../mock/scenario.mjs';
 import { launchBrowser, screenshot } from '../harness/browser.mjs';
 import { convertible, convertViaUi, openAdoPage, openConvert, storedJob, waitState } from './convert-helpers.mjs';
 
@@ -15,9 +17,18 @@ let project;
 let pool;
 
 before(async () => {
-  mock = await startMock({ seed: 11, projects: 3, connectionsPerProject: 40, autoSignIn: true });
+  // A generated organization, plus a dozen automatic ARM service principals in the first project.
+  const scenario = generateScenario({ seed: 11, projects: 3, connectionsPerProject: 12 });
+  const r = rng(3);
+  for (let i = 0; i < 12; i++) {
+    scenario.endpoints.push(makeEndpoint('azurerm-sp-automatic', {
+      org: scenario.organization.name, orgId: scenario.organization.id, tenantId: scenario.tenants[0], project: scenario.projects[0],
+      name: `single-arm-${i}`, id: randomUUID(), r, now: Date.now(),
+    }));
+  }
+  mock = await startMock({ scenario, autoSignIn: true });
   project = mock.state.projects[0].name;
-  pool = convertible(mock, project);
+  pool = convertible(mock, project).filter((e) => e.name.startsWith('single-arm-'));
   assert.ok(pool.length >= 8, `the scenario has enough convertible connections (${pool.length})`);
   browser = await launchBrowser({ port: mock.port });
   ({ tabId } = await openAdoPage(browser, mock, project));

@@ -53,8 +53,8 @@ function exported(name: string): Fn {
 }
 
 /** The options every client call takes: where to send, and the job's knobs. */
-function clientOptions(target: JobTarget, concurrency = 1): Record<string, unknown> {
-  return { apiBase: target.apiBase, organizationName: target.organizationName, projectName: target.projectName, concurrency };
+function clientOptions(target: JobTarget, project: string | null = target.projectName, concurrency = 1): Record<string, unknown> {
+  return { orgUrl: target.apiBase, project, concurrency };
 }
 
 export { loadEngine };
@@ -67,7 +67,7 @@ export function planConversions(endpoints: unknown[], target: JobTarget, selecte
 
 /** The exact request a conversion (or revert) would send (`conversionRequest`), for the dry run. */
 export function conversionRequest(endpoint: unknown, target: JobTarget, direction: Direction): PlannedRequest {
-  const req = exported('conversionRequest')(endpoint, { ...clientOptions(target), direction }) as WireRequest & { id?: string };
+  const req = exported('conversionRequest')(endpoint, clientOptions(target), direction) as WireRequest;
   const ep = endpoint as { id?: string; name?: string };
   return { id: ep.id ?? '', name: ep.name ?? null, method: req.method, url: req.url, body: req.body ?? null };
 }
@@ -84,7 +84,7 @@ export async function changeScheme(
   return (await exported(name)(clientOptions(target), endpoint, relay, onJournal)) as Outcome;
 }
 
-/** Reads a connection until its operation settles (`pollEndpoint`); `once` reads it only once. */
+/** Reads a connection (by id, in its owning `project`) until its operation settles (`pollEndpoint`). */
 export async function pollEndpoint(
   direction: Direction,
   target: JobTarget,
@@ -93,15 +93,18 @@ export async function pollEndpoint(
   relay: Relay,
   onJournal: (entry: EngineJournalEntry) => void,
 ): Promise<Outcome> {
-  return (await exported('pollEndpoint')(clientOptions(target), project, endpointId, direction, relay, onJournal)) as Outcome;
+  return (await exported('pollEndpoint')(clientOptions(target, project), endpointId, relay, onJournal, null, direction)) as Outcome;
 }
 
-/** Lists the connections of a project as read (raw endpoints, for the plan and the bodies). */
-export async function listEndpoints(target: JobTarget, project: string, relay: Relay): Promise<unknown[]> {
-  const out = (await exported('listEndpoints')(clientOptions(target), project, relay)) as unknown;
-  if (Array.isArray(out)) return out;
-  const value = (out as { value?: unknown })?.value;
-  return Array.isArray(value) ? value : [];
+/** Every connection of `project` exactly as read (`scanProject`), by lowercase id. */
+export async function readProject(target: JobTarget, project: string, relay: Relay): Promise<Map<string, unknown>> {
+  const list = (await exported('scanProject')(clientOptions(target, project), relay, null)) as unknown;
+  const out = new Map<string, unknown>();
+  for (const ep of Array.isArray(list) ? list : []) {
+    const id = (ep as { id?: unknown }).id;
+    if (typeof id === 'string') out.set(id.toLowerCase(), ep);
+  }
+  return out;
 }
 
 /** The engine's verdicts (used by the UI for the revert window and the manual path). */

@@ -4,9 +4,8 @@
 // change is never sent twice: "sent" is on disk before the request leaves, and a connection
 // with a send whose answer was lost is read (GET) before anything else is sent for it.
 import { isExtensionPage } from '../messages.js';
-import { scanProject } from '../scan.js';
 import {
-  changeScheme, conversionRequest, type EngineJournalEntry, loadEngine, type Outcome, planConversions, pollEndpoint, type Relay,
+  changeScheme, conversionRequest, type EngineJournalEntry, loadEngine, type Outcome, planConversions, pollEndpoint, readProject, type Relay,
 } from './engine.js';
 import { addJob, loadJob, loadJobs, organizations, record, save } from './journal.js';
 import { tabRelay } from './relay.js';
@@ -32,12 +31,7 @@ const jobKey = (job: Job) => `${job.target.organizationName.toLowerCase()}/${job
 /** The project's connections as read now, by id (lowercase). */
 async function readEndpoints(target: JobTarget): Promise<Map<string, unknown>> {
   if (!target.projectName) throw new Error('Conversions are planned from a project page: open the project that owns the connections.');
-  const scan = await scanProject(
-    { organizationName: target.organizationName, projectName: target.projectName, apiBase: target.apiBase },
-    tabRelay(target.tabId, target.apiBase),
-    new AbortController().signal,
-  );
-  return scan.endpoints;
+  return readProject(target, target.projectName, tabRelay(target.tabId, target.apiBase));
 }
 
 /** Revert plans: the selected connections that are on workload identity federation. */
