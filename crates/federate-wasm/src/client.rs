@@ -1,1 +1,732 @@
 //! Exports of the Azure DevOps client, and its two transports (fetch and relay).
+//!
+//! - **Relay**: a JS function `(request) => Promise<response>` does the HTTP (the
+//!   extension's content script, from the page's origin with its cookies).
+//! - **Fetch**: `gloo-net` `fetch` with an `Authorization` header built from a PAT
+//!   (Basic `:PAT`) or a bearer token, for Node 20 and pages.
+//!
+//! Every export decodes, calls `federate_core::jobs`, and encodes. Errors are real JS
+//! `Error`s with a `kind` (`signedOut`, `throttled`, `forbidden`, `notFound`,
+//! `inProgress`, `badRequest`, `server`, `network`, `cancelled`, `malformed`, `argument`).
+
+use federate_core::api::{Api, ApiError, OrgLocation, Request, Response};
+use federate_core::jobs::{
+    self, Client, ClientOptions, Direction, JournalEntry, PlanContext, ScanProgress, Transport,
+    TransportError,
+};
+use federate_core::model::{Endpoint, endpoints_from_value};
+use js_sys::{Array, Function, Object, Promise, Reflect};
+use serde::Deserialize;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::JsFuture;
+
+use crate::{from_js, init, to_js};
+
+#[wasm_bindgen(typescript_custom_section)]
+const CLIENT_TS: &str = r#"
+/** Where and how to reach Azure DevOps. */
+export interface ClientOptions {
+  /** An organization or page URL: `https://dev.azure.com/{org}[/{project}/...]` or `https://{org}.visualstudio.com[/...]`. */
+  orgUrl: string;
+  /** Project name or id; defaults to the project in `orgUrl`. */
+  project?: string | null;
+  /** A PAT or bearer token, for the fetch transport (no relay). Never logged or returned. */
+  token?: string | null;
+  /** How `token` is sent: `pat` (Basic `:PAT`, the default) or `bearer`. */
+  tokenKind?: "pat" | "bearer" | null;
+  /** Requests in flight at once (default 6). */
+  concurrency?: number | null;
+  /** api-version (default `7.1`). */
+  apiVersion?: string | null;
+}
+
+/** A request as data; the relay performs it with `fetch(url, {method, headers, body, credentials: "same-origin"})`. */
+export interface AdoRequest {
+  method: "GET" | "PUT" | string;
+  url: string;
+  /** Header pairs, in order (`fetch` accepts this form as is). */
+  headers: [string, string][];
+  body: string | null;
+}
+
+/** What the relay resolves with. */
+export interface AdoResponse {
+  status: number;
+  /** Header names (lowercase) to values; an array of pairs is accepted too. */
+  headers: Record<string, string> | [string, string][];
+  body: string;
+  /** The final URL after redirects (`Response.url`), if known. */
+  url?: string | null;
+}
+
+/** Performs one request from the page's origin. Reject (or throw) only when there was no HTTP answer at all. */
+export type Relay = (request: AdoRequest) => Promise<AdoResponse> | AdoResponse;
+
+/** An AbortSignal, or any object with a boolean `aborted`. */
+export interface AbortLike { readonly aborted: boolean }
+
+export type ClientErrorKind = "signedOut" | "throttled" | "forbidden" | "notFound" | "inProgress" | "badRequest" | "server" | "network" | "cancelled" | "malformed" | "argument";
+
+/** Errors thrown by the client exports are `Error`s with these extra fields. */
+export interface ClientError extends Error { kind: ClientErrorKind; status?: number; retryAfterMs?: number | null }
+
+export interface OrgLocation {
+  origin: string;
+  organization: string;
+  hostForm: "path" | "subdomain";
+  project: string | null;
+  resourceId: string | null;
+  /** `https://dev.azure.com/{org}` or `https://{org}.visualstudio.com`. */
+  apiBase: string;
+}
+
+/** A service endpoint exactly as the service returned it. */
+export type ServiceEndpoint = Record<string, unknown> & { id?: string; name?: string; type?: string };
+
+export interface ProjectRefOut { projectId: string | null; projectName: string | null; name: string | null }
+
+export interface ApiErrorData { kind: ClientErrorKind; message?: string; status?: number; retryAfterMs?: number | null }
+
+export interface ScanProgressEvent { projectsDone: number; projectsTotal: number; connectionsFound: number }
+
+export interface ProjectScan { id: string; name: string; scanned: boolean; connections: number; error: ApiErrorData | null }
+
+export interface OrgConnection {
+  id: string;
+  /** As read from the owning project when it was scanned: send this one back. */
+  endpoint: ServiceEndpoint;
+  readFrom: string;
+  owner: ProjectRefOut | null;
+  /** Every project it appears in, owner first. */
+  projects: ProjectRefOut[];
+  shared: boolean;
+}
+
+export interface ClientStats { requests: number; retries: number; peakInFlight: number; waitedMs: number }
+
+export interface OrgScan {
+  organization: string;
+  projects: ProjectScan[];
+  connections: OrgConnection[];
+  complete: boolean;
+  stopped: ApiErrorData | null;
+  stats: ClientStats;
+}
+
+export interface Project { id: string; name: string; state: string | null }
+
+export interface PlanContext {
+  /** The project acted from (id or name); null for the organization view. */
+  project?: string | null;
+  /** Selected connection ids; null = "all convertible". */
+  selected?: string[] | null;
+  /** Also send manual service principals (they need a federated credential first). */
+  allowManual?: boolean;
+}
+
+export type SkipReason = "noId" | "notAzureRm" | "alreadyFederated" | "unsupportedScheme" | "inProgress" | "failed" | "manual" | "sharedFromAnotherProject" | "sharedNotSelected" | "noProject";
+
+export interface ConversionPlan {
+  send: { id: string; name: string | null; project: string }[];
+  skip: { id: string; name: string | null; reason: SkipReason; message: string }[];
+}
+
+export interface JournalEntry {
+  atMs: number;
+  kind: "planned" | "sent" | "answered" | "skipped";
+  endpointId: string | null;
+  method: string | null;
+  url: string | null;
+  status: number | null;
+  outcome: string | null;
+  message: string | null;
+}
+
+export type ConversionOutcome =
+  | { outcome: "converted"; endpoint: ServiceEndpoint; issuer: string | null; subject: string | null; revertDeadline: string | null }
+  | { outcome: "converting"; endpoint: ServiceEndpoint | null }
+  | { outcome: "failed"; message: string; endpoint: ServiceEndpoint | null }
+  | { outcome: "needsManual"; message: string }
+  | { outcome: "alreadyFederated"; message: string }
+  | { outcome: "forbidden"; message: string; role: string }
+  | { outcome: "inProgress"; message: string }
+  | { outcome: "reverted"; endpoint: ServiceEndpoint }
+  | { outcome: "revertUnavailable"; message: string }
+  | { outcome: "notFound"; message: string }
+  | { outcome: "rejected"; status: number; message: string }
+  | { outcome: "paused"; error: ApiErrorData }
+  | { outcome: "cancelled" };
+"#;
+
+// ---------------------------------------------------------------------------------------
+// Errors
+
+/// A JS `Error` with a `kind` (and `status`, `retryAfterMs` where they apply).
+fn kind_error(kind: &str, message: &str) -> JsValue {
+    let err = js_sys::Error::new(message);
+    let _ = Reflect::set(&err, &"kind".into(), &kind.into());
+    err.into()
+}
+
+fn api_error(err: &ApiError) -> JsValue {
+    let value = kind_error(err.kind(), &err.to_string());
+    match err {
+        ApiError::Throttled { retry_after_ms, .. } => {
+            #[allow(clippy::cast_precision_loss)]
+            let ms = retry_after_ms.map_or(JsValue::NULL, |ms| JsValue::from_f64(ms as f64));
+            let _ = Reflect::set(&value, &"retryAfterMs".into(), &ms);
+        }
+        ApiError::BadRequest { status, .. } | ApiError::Server { status, .. } => {
+            let _ = Reflect::set(&value, &"status".into(), &JsValue::from(*status));
+        }
+        _ => {}
+    }
+    value
+}
+
+fn argument_error(message: impl std::fmt::Display) -> JsValue {
+    kind_error("argument", &message.to_string())
+}
+
+fn encode<T: serde::Serialize>(value: &T) -> Result<JsValue, JsValue> {
+    to_js(value).map_err(JsValue::from)
+}
+
+fn decode(value: JsValue) -> Result<serde_json::Value, JsValue> {
+    from_js(value).map_err(|e| {
+        let err = JsValue::from(e);
+        let _ = Reflect::set(&err, &"kind".into(), &"argument".into());
+        err
+    })
+}
+
+// ---------------------------------------------------------------------------------------
+// Options
+
+/// `options` as JS gives it. Not `Debug`: it holds the token.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Options {
+    org_url: String,
+    #[serde(default)]
+    project: Option<String>,
+    #[serde(default)]
+    token: Option<String>,
+    #[serde(default)]
+    token_kind: Option<String>,
+    #[serde(default)]
+    concurrency: Option<usize>,
+    #[serde(default)]
+    api_version: Option<String>,
+}
+
+/// Everything a job needs, decoded from `options`.
+struct Setup {
+    location: OrgLocation,
+    api: Api,
+    options: ClientOptions,
+    authorization: Option<String>,
+}
+
+fn setup(options: JsValue) -> Result<Setup, JsValue> {
+    let value = decode(options)?;
+    let opts: Options =
+        serde_json::from_value(value).map_err(|e| argument_error(format!("options: {e}")))?;
+    let mut location = OrgLocation::parse(&opts.org_url).map_err(|e| argument_error(&e))?;
+    if let Some(project) = opts.project.filter(|p| !p.trim().is_empty()) {
+        location.project = Some(project);
+    }
+    let mut api = Api::new(&location);
+    if let Some(v) = opts.api_version.filter(|v| !v.trim().is_empty()) {
+        api = api.with_api_version(&v);
+    }
+    let mut client_options = ClientOptions::default();
+    if let Some(c) = opts.concurrency {
+        client_options.concurrency = c.clamp(1, 64);
+    }
+    let authorization = match opts.token.filter(|t| !t.is_empty()) {
+        None => None,
+        Some(token) => Some(match opts.token_kind.as_deref() {
+            Some("bearer") => format!("Bearer {token}"),
+            None | Some("pat") => format!("Basic {}", btoa(&format!(":{token}"))?),
+            Some(other) => {
+                return Err(argument_error(format!(
+                    "tokenKind must be \"pat\" or \"bearer\", not {other:?}"
+                )));
+            }
+        }),
+    };
+    Ok(Setup {
+        location,
+        api,
+        options: client_options,
+        authorization,
+    })
+}
+
+/// Base64 through the global `btoa` (browsers, workers, Node 16+); tokens are ASCII.
+fn btoa(text: &str) -> Result<String, JsValue> {
+    let f: Function = Reflect::get(&js_sys::global(), &"btoa".into())?
+        .dyn_into()
+        .map_err(|_| argument_error("this JavaScript environment has no btoa"))?;
+    f.call1(&JsValue::UNDEFINED, &text.into())?
+        .as_string()
+        .ok_or_else(|| argument_error("btoa returned no string"))
+}
+
+// ---------------------------------------------------------------------------------------
+// The transports
+
+/// The transport of one export call: a relay function or `fetch` with a token.
+pub(crate) struct JsTransport {
+    relay: Option<Function>,
+    authorization: Option<String>,
+    signal: Option<JsValue>,
+}
+
+impl JsTransport {
+    fn new(
+        relay: JsValue,
+        authorization: Option<String>,
+        signal: JsValue,
+    ) -> Result<Self, JsValue> {
+        let relay = if relay.is_null() || relay.is_undefined() {
+            None
+        } else {
+            Some(
+                relay
+                    .dyn_into::<Function>()
+                    .map_err(|_| argument_error("relay must be a function or null"))?,
+            )
+        };
+        if relay.is_none() && authorization.is_none() {
+            return Err(argument_error(
+                "give either a relay function or options.token (a PAT or bearer token)",
+            ));
+        }
+        let signal = (!signal.is_null() && !signal.is_undefined()).then_some(signal);
+        Ok(Self {
+            relay,
+            authorization,
+            signal,
+        })
+    }
+
+    async fn relay_send(relay: &Function, request: Request) -> Result<Response, TransportError> {
+        let js_request = request_to_js(&request).map_err(|e| network(&e))?;
+        let answer = relay
+            .call1(&JsValue::UNDEFINED, &js_request)
+            .map_err(|e| network(&e))?;
+        let answer = if answer.is_instance_of::<Promise>() {
+            JsFuture::from(Promise::from(answer))
+                .await
+                .map_err(|e| network(&e))?
+        } else {
+            answer
+        };
+        response_from_js(&answer).map_err(TransportError::Network)
+    }
+
+    async fn fetch_send(authorization: &str, request: Request) -> Result<Response, TransportError> {
+        let method = gloo_net::http::Method::from_bytes(request.method.as_bytes())
+            .map_err(|e| TransportError::Network(e.to_string()))?;
+        let mut builder = gloo_net::http::RequestBuilder::new(&request.url).method(method);
+        for (k, v) in &request.headers {
+            builder = builder.header(k, v);
+        }
+        builder = builder.header("Authorization", authorization);
+        let built = match request.body {
+            Some(body) => builder.body(body),
+            None => builder.build(),
+        }
+        .map_err(|e| TransportError::Network(e.to_string()))?;
+        let resp = built
+            .send()
+            .await
+            .map_err(|e| TransportError::Network(e.to_string()))?;
+        let headers = resp
+            .headers()
+            .entries()
+            .map(|(k, v)| (k.to_ascii_lowercase(), v))
+            .collect();
+        let url = Some(resp.url()).filter(|u| !u.is_empty());
+        let status = resp.status();
+        let body = resp
+            .text()
+            .await
+            .map_err(|e| TransportError::Network(e.to_string()))?;
+        Ok(Response {
+            status,
+            headers,
+            body,
+            url,
+        })
+    }
+}
+
+fn network(err: &JsValue) -> TransportError {
+    let message = err
+        .dyn_ref::<js_sys::Error>()
+        .map(|e| String::from(e.message()))
+        .or_else(|| err.as_string())
+        .unwrap_or_else(|| "the relay failed".to_owned());
+    TransportError::Network(message)
+}
+
+fn request_to_js(request: &Request) -> Result<JsValue, JsValue> {
+    let obj = Object::new();
+    Reflect::set(&obj, &"method".into(), &request.method.as_str().into())?;
+    Reflect::set(&obj, &"url".into(), &request.url.as_str().into())?;
+    let headers = Array::new();
+    for (k, v) in &request.headers {
+        headers.push(&Array::of2(&k.as_str().into(), &v.as_str().into()));
+    }
+    Reflect::set(&obj, &"headers".into(), &headers)?;
+    let body = request
+        .body
+        .as_deref()
+        .map_or(JsValue::NULL, JsValue::from_str);
+    Reflect::set(&obj, &"body".into(), &body)?;
+    Ok(obj.into())
+}
+
+fn response_from_js(answer: &JsValue) -> Result<Response, String> {
+    if !answer.is_object() {
+        return Err("the relay answered something that is not a response object".to_owned());
+    }
+    let get = |key: &str| Reflect::get(answer, &key.into()).unwrap_or(JsValue::UNDEFINED);
+    let status = get("status")
+        .as_f64()
+        .filter(|s| s.fract() == 0.0 && (0.0..=999.0).contains(s))
+        .ok_or("the relay's response has no numeric status")?;
+    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+    let status = status as u16;
+    let body = get("body").as_string().unwrap_or_default();
+    let url = get("url").as_string();
+    let raw_headers = get("headers");
+    let mut headers = Vec::new();
+    if Array::is_array(&raw_headers) {
+        for pair in Array::from(&raw_headers).iter() {
+            let pair = Array::from(&pair);
+            if let (Some(k), Some(v)) = (pair.get(0).as_string(), pair.get(1).as_string()) {
+                headers.push((k.to_ascii_lowercase(), v));
+            }
+        }
+    } else if raw_headers.is_object() {
+        for entry in Object::entries(&Object::from(raw_headers)).iter() {
+            let entry = Array::from(&entry);
+            if let (Some(k), Some(v)) = (entry.get(0).as_string(), entry.get(1).as_string()) {
+                headers.push((k.to_ascii_lowercase(), v));
+            }
+        }
+    }
+    Ok(Response {
+        status,
+        headers,
+        body,
+        url,
+    })
+}
+
+impl Transport for JsTransport {
+    async fn send(&self, request: Request) -> Result<Response, TransportError> {
+        match (&self.relay, &self.authorization) {
+            (Some(relay), _) => Self::relay_send(relay, request).await,
+            (None, Some(auth)) => Self::fetch_send(auth, request).await,
+            (None, None) => Err(TransportError::Network("no transport".to_owned())),
+        }
+    }
+
+    async fn sleep(&self, ms: u64) {
+        #[allow(clippy::cast_precision_loss)]
+        let ms = JsValue::from_f64(ms as f64);
+        let promise = Promise::new(&mut |resolve, _reject| {
+            let set_timeout = Reflect::get(&js_sys::global(), &"setTimeout".into())
+                .ok()
+                .and_then(|f| f.dyn_into::<Function>().ok());
+            match set_timeout {
+                Some(f) => {
+                    let _ = f.call2(&JsValue::UNDEFINED, &resolve, &ms);
+                }
+                None => {
+                    let _ = resolve.call0(&JsValue::UNDEFINED);
+                }
+            }
+        });
+        let _ = JsFuture::from(promise).await;
+    }
+
+    fn now_ms(&self) -> f64 {
+        js_sys::Date::now()
+    }
+
+    fn cancelled(&self) -> bool {
+        self.signal.as_ref().is_some_and(|s| {
+            Reflect::get(s, &"aborted".into())
+                .ok()
+                .and_then(|v| v.as_bool())
+                .unwrap_or(false)
+        })
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Callbacks
+
+fn callback(value: JsValue, what: &str) -> Result<Option<Function>, JsValue> {
+    if value.is_null() || value.is_undefined() {
+        return Ok(None);
+    }
+    value
+        .dyn_into::<Function>()
+        .map(Some)
+        .map_err(|_| argument_error(format!("{what} must be a function or null")))
+}
+
+fn call_with<T: serde::Serialize>(f: Option<&Function>, value: &T) {
+    if let Some(f) = f
+        && let Ok(arg) = to_js(value)
+    {
+        // A throwing callback must not break the job.
+        let _ = f.call1(&JsValue::UNDEFINED, &arg);
+    }
+}
+
+fn endpoint_from(value: JsValue) -> Result<Endpoint, JsValue> {
+    Endpoint::from_value(decode(value)?).map_err(|e| argument_error(&e))
+}
+
+fn project_of(setup: &Setup) -> Result<String, JsValue> {
+    setup.location.project.clone().ok_or_else(|| {
+        argument_error("no project: give options.project or a project URL in options.orgUrl")
+    })
+}
+
+// ---------------------------------------------------------------------------------------
+// Exports
+
+/// Reads an organization (and project, connection) from a page or organization URL.
+#[wasm_bindgen(js_name = parseAdoUrl, unchecked_return_type = "OrgLocation")]
+pub fn parse_ado_url(url: &str) -> Result<JsValue, JsValue> {
+    init();
+    let loc = OrgLocation::parse(url).map_err(|e| argument_error(&e))?;
+    let value = encode(&loc)?;
+    Reflect::set(&value, &"apiBase".into(), &loc.api_base().into())?;
+    Ok(value)
+}
+
+/// Lists every service connection of one project (`options.project`, or the project in
+/// `options.orgUrl`), failed ones included.
+#[wasm_bindgen(js_name = scanProject, unchecked_return_type = "Promise<ServiceEndpoint[]>")]
+pub async fn scan_project(
+    #[wasm_bindgen(unchecked_param_type = "ClientOptions")] options: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "Relay | null")] relay: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "AbortLike | null | undefined")] signal: JsValue,
+) -> Result<JsValue, JsValue> {
+    init();
+    let setup = setup(options)?;
+    let project = project_of(&setup)?;
+    let transport = JsTransport::new(relay, setup.authorization.clone(), signal)?;
+    let client = Client::new(&transport, setup.api.clone(), setup.options);
+    let list = jobs::scan_project(&client, &project)
+        .await
+        .map_err(|e| api_error(&e))?;
+    encode(&list)
+}
+
+/// Lists every project of the organization (all pages).
+#[wasm_bindgen(js_name = listProjects, unchecked_return_type = "Promise<Project[]>")]
+pub async fn list_projects(
+    #[wasm_bindgen(unchecked_param_type = "ClientOptions")] options: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "Relay | null")] relay: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "AbortLike | null | undefined")] signal: JsValue,
+) -> Result<JsValue, JsValue> {
+    init();
+    let setup = setup(options)?;
+    let transport = JsTransport::new(relay, setup.authorization.clone(), signal)?;
+    let client = Client::new(&transport, setup.api.clone(), setup.options);
+    let list = jobs::list_projects(&client)
+        .await
+        .map_err(|e| api_error(&e))?;
+    encode(&list)
+}
+
+/// Scans every project with bounded concurrency; shared connections are merged. Resolves
+/// with partial results (`complete: false`, `stopped`, per-project `error`) rather than
+/// rejecting, except when the projects cannot be listed at all.
+#[wasm_bindgen(js_name = scanOrganization, unchecked_return_type = "Promise<OrgScan>")]
+pub async fn scan_organization(
+    #[wasm_bindgen(unchecked_param_type = "ClientOptions")] options: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "Relay | null")] relay: JsValue,
+    #[wasm_bindgen(
+        unchecked_param_type = "((event: ScanProgressEvent) => void) | null | undefined"
+    )]
+    on_progress: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "AbortLike | null | undefined")] signal: JsValue,
+) -> Result<JsValue, JsValue> {
+    init();
+    let setup = setup(options)?;
+    let on_progress = callback(on_progress, "onProgress")?;
+    let transport = JsTransport::new(relay, setup.authorization.clone(), signal)?;
+    let client = Client::new(&transport, setup.api.clone(), setup.options);
+    let progress = |p: &ScanProgress| call_with(on_progress.as_ref(), p);
+    let scan = jobs::scan_organization(&client, &progress)
+        .await
+        .map_err(|e| api_error(&e))?;
+    encode(&scan)
+}
+
+/// The organization id (`connectionData.instanceId`, lowercase).
+#[wasm_bindgen(js_name = organizationId, unchecked_return_type = "Promise<string>")]
+pub async fn organization_id(
+    #[wasm_bindgen(unchecked_param_type = "ClientOptions")] options: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "Relay | null")] relay: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "AbortLike | null | undefined")] signal: JsValue,
+) -> Result<JsValue, JsValue> {
+    init();
+    let setup = setup(options)?;
+    let transport = JsTransport::new(relay, setup.authorization.clone(), signal)?;
+    let client = Client::new(&transport, setup.api.clone(), setup.options);
+    let id = jobs::organization_id(&client)
+        .await
+        .map_err(|e| api_error(&e))?;
+    Ok(id.into())
+}
+
+/// Plans a bulk conversion: what will be sent, what is skipped and why.
+#[wasm_bindgen(js_name = planConversions, unchecked_return_type = "ConversionPlan")]
+pub fn plan_conversions(
+    #[wasm_bindgen(
+        unchecked_param_type = "ServiceEndpoint[] | { value: ServiceEndpoint[] } | string"
+    )]
+    endpoints: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "PlanContext | null | undefined")] context: JsValue,
+) -> Result<JsValue, JsValue> {
+    init();
+    let list = endpoints_from_value(decode(endpoints)?).map_err(|e| argument_error(&e))?;
+    let context: PlanContext = if context.is_null() || context.is_undefined() {
+        PlanContext::default()
+    } else {
+        serde_json::from_value(decode(context)?)
+            .map_err(|e| argument_error(format!("context: {e}")))?
+    };
+    encode(&jobs::plan_conversions(&list, &context))
+}
+
+/// The exact conversion (or, with `direction: "revert"`, revert) request, without sending
+/// it: the dry run. No credential is in it.
+#[allow(clippy::needless_pass_by_value)] // wasm-bindgen exports take JS values by value
+#[wasm_bindgen(js_name = conversionRequest, unchecked_return_type = "AdoRequest")]
+pub fn conversion_request(
+    #[wasm_bindgen(unchecked_param_type = "ServiceEndpoint")] endpoint: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "ClientOptions")] options: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "\"convert\" | \"revert\" | null | undefined")]
+    direction: JsValue,
+) -> Result<JsValue, JsValue> {
+    init();
+    let endpoint = endpoint_from(endpoint)?;
+    let setup = setup(options)?;
+    let direction = direction_of(&direction)?;
+    let req = jobs::scheme_change_request(
+        &setup.api,
+        &endpoint,
+        setup.location.project.as_deref(),
+        direction,
+    )
+    .map_err(|e| argument_error(&e))?;
+    request_to_js(&req)
+}
+
+fn direction_of(value: &JsValue) -> Result<Direction, JsValue> {
+    match value.as_string().as_deref() {
+        None | Some("convert") => Ok(Direction::Convert),
+        Some("revert") => Ok(Direction::Revert),
+        Some(other) => Err(argument_error(format!(
+            "direction must be \"convert\" or \"revert\", not {other:?}"
+        ))),
+    }
+}
+
+async fn change(
+    options: JsValue,
+    endpoint: JsValue,
+    relay: JsValue,
+    on_journal: JsValue,
+    direction: Direction,
+) -> Result<JsValue, JsValue> {
+    init();
+    let setup = setup(options)?;
+    let endpoint = endpoint_from(endpoint)?;
+    let on_journal = callback(on_journal, "onJournal")?;
+    let transport = JsTransport::new(relay, setup.authorization.clone(), JsValue::NULL)?;
+    let journal = |e: &JournalEntry| call_with(on_journal.as_ref(), e);
+    let client = Client::new(&transport, setup.api.clone(), setup.options).with_journal(&journal);
+    let project = setup.location.project.as_deref();
+    let outcome = match direction {
+        Direction::Convert => jobs::convert(&client, &endpoint, project).await,
+        Direction::Revert => jobs::revert(&client, &endpoint, project).await,
+    };
+    encode(&outcome)
+}
+
+/// Converts one connection to workload identity federation (one PUT from its owning
+/// project). Resolves with an outcome; never rejects for a service answer.
+#[wasm_bindgen(js_name = convertEndpoint, unchecked_return_type = "Promise<ConversionOutcome>")]
+pub async fn convert_endpoint(
+    #[wasm_bindgen(unchecked_param_type = "ClientOptions")] options: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "ServiceEndpoint")] endpoint: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "Relay | null")] relay: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "((entry: JournalEntry) => void) | null | undefined")]
+    on_journal: JsValue,
+) -> Result<JsValue, JsValue> {
+    change(options, endpoint, relay, on_journal, Direction::Convert).await
+}
+
+/// Reverts a conversion (scheme back to `ServicePrincipal`) inside the revert window.
+#[wasm_bindgen(js_name = revertEndpoint, unchecked_return_type = "Promise<ConversionOutcome>")]
+pub async fn revert_endpoint(
+    #[wasm_bindgen(unchecked_param_type = "ClientOptions")] options: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "ServiceEndpoint")] endpoint: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "Relay | null")] relay: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "((entry: JournalEntry) => void) | null | undefined")]
+    on_journal: JsValue,
+) -> Result<JsValue, JsValue> {
+    change(options, endpoint, relay, on_journal, Direction::Revert).await
+}
+
+/// Reads a connection until its operation leaves `InProgress` (after a 202). `endpoint`
+/// is the connection (its owning project is used) or its id (then `options.project`).
+#[wasm_bindgen(js_name = pollEndpoint, unchecked_return_type = "Promise<ConversionOutcome>")]
+pub async fn poll_endpoint(
+    #[wasm_bindgen(unchecked_param_type = "ClientOptions")] options: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "ServiceEndpoint | string")] endpoint: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "Relay | null")] relay: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "((entry: JournalEntry) => void) | null | undefined")]
+    on_journal: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "AbortLike | null | undefined")] signal: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "\"convert\" | \"revert\" | null | undefined")]
+    direction: JsValue,
+) -> Result<JsValue, JsValue> {
+    init();
+    let setup = setup(options)?;
+    let direction = direction_of(&direction)?;
+    let (id, project) = if let Some(id) = endpoint.as_string() {
+        (id, project_of(&setup)?)
+    } else {
+        let ep = endpoint_from(endpoint)?;
+        let id = ep
+            .id()
+            .ok_or_else(|| argument_error("the service connection has no id"))?
+            .to_owned();
+        let project = match jobs::owning_project(&ep) {
+            Some(p) => p,
+            None => project_of(&setup)?,
+        };
+        (id, project)
+    };
+    let on_journal = callback(on_journal, "onJournal")?;
+    let transport = JsTransport::new(relay, setup.authorization.clone(), signal)?;
+    let journal = |e: &JournalEntry| call_with(on_journal.as_ref(), e);
+    let client = Client::new(&transport, setup.api.clone(), setup.options).with_journal(&journal);
+    encode(&jobs::poll(&client, &project, &id, direction).await)
+}
