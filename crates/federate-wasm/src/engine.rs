@@ -1,1 +1,255 @@
 //! Exports of the engine (verdicts, federation, remedies, diagnosis, reports).
+//!
+//! Each export decodes its input (a JS object or a JSON string), calls `federate-core`, and
+//! encodes the result as plain objects with `null` for absent values.
+
+use federate_core::model::{Endpoint, endpoints_from_value};
+use federate_core::verdict::{Context, Verdict};
+use federate_core::{diagnose, federation, remedy, report, verdict};
+use wasm_bindgen::prelude::*;
+
+use crate::{from_js, init, js_err, to_js};
+
+#[wasm_bindgen(typescript_custom_section)]
+const TS_TYPES: &'static str = r#"
+/** Where the caller stands; all optional. `now` is an ISO 8601 time (no days-left without it). */
+export interface Context {
+  organizationName?: string | null;
+  organizationId?: string | null;
+  projectName?: string | null;
+  projectId?: string | null;
+  now?: string | null;
+}
+
+/** A service endpoint as returned by the REST API (unknown fields kept). */
+export interface ServiceEndpoint {
+  id?: string;
+  name?: string;
+  type?: string;
+  url?: string;
+  isShared?: boolean;
+  isReady?: boolean;
+  isDisabled?: boolean;
+  authorization?: { scheme?: string; parameters?: Record<string, string | null> };
+  data?: Record<string, string | null>;
+  operationStatus?: { state?: string; statusMessage?: string } | null;
+  serviceEndpointProjectReferences?: Array<{ projectReference?: { id?: string; name?: string }; name?: string; description?: string }>;
+  [key: string]: unknown;
+}
+
+/** `{count, value}`, a bare array, or one endpoint. */
+export type EndpointList = { count?: number; value: ServiceEndpoint[] } | ServiceEndpoint[] | ServiceEndpoint;
+
+export type CredentialKind = "secret" | "certificate" | "password" | "token" | "publishProfile" | "federated" | "managedIdentity" | "oauth" | "none" | "unknown";
+export type ConnectionState = "ready" | "draft" | "converting" | "failed" | "notReady" | "disabled";
+export type ConvertibleStatus = "yes" | "manual" | "ownerProject" | "no";
+export type FederationFormat = "azureDevOps" | "entra" | "preview" | "unknown";
+export type CommandFormat = "az" | "azIdentity" | "powershell" | "bicep" | "terraform" | "graph" | "portal";
+export type ReportFormat = "json" | "csv" | "markdown" | "sarif";
+
+export interface Reason { code: string; message: string }
+
+export interface DecodedSubject {
+  format: FederationFormat;
+  organizationName: string | null;
+  projectName: string | null;
+  connectionName: string | null;
+  cloud: string | null;
+  tenantId: string | null;
+  applicationId: string | null;
+  organizationId: string | null;
+  connectionId: string | null;
+}
+
+export interface IssuerSubject { issuer: string | null; subject: string | null }
+
+export interface ExpectedFederation {
+  audience: string;
+  azureDevOps: IssuerSubject;
+  entra: IssuerSubject | null;
+  /** Inputs that were missing, e.g. "context.organizationId". */
+  missing: string[];
+}
+
+export interface Federation {
+  issuer: string | null;
+  subject: string | null;
+  audience: string;
+  format: FederationFormat;
+  issuerType: string | null;
+  identity: { applicationId: string | null; tenantId: string | null };
+  decoded: DecodedSubject | null;
+  expected: ExpectedFederation | null;
+  warnings: Reason[];
+}
+
+export interface Verdict {
+  id: string | null;
+  name: string | null;
+  type: string | null;
+  scheme: string | null;
+  owner: { projectId: string | null; projectName: string | null } | null;
+  sharedWith: Array<{ projectId: string | null; projectName: string | null; name: string | null }>;
+  isShared: boolean;
+  credential: CredentialKind;
+  usesSecret: boolean | null;
+  state: ConnectionState;
+  convertible: { status: ConvertibleStatus; reasons: Reason[] };
+  revertDeadline: string | null;
+  revertDaysLeft: number | null;
+  federation: Federation | null;
+  label: string;
+  summary: string;
+}
+
+export interface VerdictRule {
+  type: string;
+  scheme: string;
+  when: string | null;
+  credential: CredentialKind;
+  usesSecret: boolean | null;
+  convertible: ConvertibleStatus;
+  note: string;
+}
+
+export interface Diagnosis {
+  id: string;
+  code: string;
+  title: string;
+  meaning: string;
+  fix: string;
+  docs: string;
+}
+"#;
+
+/// Reads an optional context: `undefined`/`null` give the empty context.
+fn context(value: Option<JsValue>) -> Result<Context, JsError> {
+    match value {
+        None => Ok(Context::default()),
+        Some(v) if v.is_undefined() || v.is_null() => Ok(Context::default()),
+        Some(v) => Context::from_value(from_js(v)?).map_err(|e| js_err(&e)),
+    }
+}
+
+fn endpoint(value: JsValue) -> Result<Endpoint, JsError> {
+    Endpoint::from_value(from_js(value)?).map_err(|e| js_err(&e))
+}
+
+/// Classifies one service connection.
+#[wasm_bindgen(js_name = classifyEndpoint, unchecked_return_type = "Verdict")]
+pub fn classify_endpoint(
+    #[wasm_bindgen(unchecked_param_type = "ServiceEndpoint | string")] endpoint_value: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "Context | null")] ctx: Option<JsValue>,
+) -> Result<JsValue, JsError> {
+    init();
+    let ep = endpoint(endpoint_value)?;
+    to_js(&verdict::classify(&ep, &context(ctx)?))
+}
+
+/// Classifies a list of service connections (`{count, value}`, an array, or a JSON string).
+#[wasm_bindgen(js_name = classifyEndpoints, unchecked_return_type = "Verdict[]")]
+pub fn classify_endpoints(
+    #[wasm_bindgen(unchecked_param_type = "EndpointList | string")] input: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "Context | null")] ctx: Option<JsValue>,
+) -> Result<JsValue, JsError> {
+    init();
+    let list = endpoints_from_value(from_js(input)?).map_err(|e| js_err(&e))?;
+    to_js(&verdict::classify_all(&list, &context(ctx)?))
+}
+
+/// Takes a federation subject apart (`sc://…` or `/eid1/…`).
+#[wasm_bindgen(js_name = decodeFederationSubject, unchecked_return_type = "DecodedSubject")]
+pub fn decode_federation_subject(subject: &str) -> Result<JsValue, JsError> {
+    init();
+    to_js(&federation::decode_subject(subject).map_err(|e| js_err(&e))?)
+}
+
+/// The issuer and subject a connection should have, in both formats.
+#[wasm_bindgen(js_name = expectedFederation, unchecked_return_type = "ExpectedFederation")]
+pub fn expected_federation(
+    #[wasm_bindgen(unchecked_param_type = "ServiceEndpoint | string")] endpoint_value: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "Context | null")] ctx: Option<JsValue>,
+) -> Result<JsValue, JsError> {
+    init();
+    let ep = endpoint(endpoint_value)?;
+    to_js(&federation::expected_federation(&ep, &context(ctx)?))
+}
+
+/// Explains a connection's federation (also for connections that are not federated yet).
+#[wasm_bindgen(js_name = explainFederation, unchecked_return_type = "Federation")]
+pub fn explain_federation(
+    #[wasm_bindgen(unchecked_param_type = "ServiceEndpoint | string")] endpoint_value: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "Context | null")] ctx: Option<JsValue>,
+) -> Result<JsValue, JsError> {
+    init();
+    let ep = endpoint(endpoint_value)?;
+    to_js(&federation::explain_federation(&ep, &context(ctx)?))
+}
+
+/// Commands (or portal steps) creating the connection's federated credential.
+#[wasm_bindgen(js_name = federatedCredentialCommands)]
+pub fn federated_credential_commands(
+    #[wasm_bindgen(unchecked_param_type = "ServiceEndpoint | string")] endpoint_value: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "Context | null | undefined")] ctx: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "CommandFormat")] format: &str,
+) -> Result<String, JsError> {
+    init();
+    let ep = endpoint(endpoint_value)?;
+    remedy::federated_credential_commands(&ep, &context(Some(ctx))?, format).map_err(|e| js_err(&e))
+}
+
+/// The first known error found in a text (a log, a JSON error body), or `null`.
+#[wasm_bindgen(js_name = explainError, unchecked_return_type = "Diagnosis | null")]
+pub fn explain_error(text: &str) -> Result<JsValue, JsError> {
+    init();
+    to_js(&diagnose::explain_error(text))
+}
+
+/// Every known error found in a text, in order of appearance.
+#[wasm_bindgen(js_name = explainErrors, unchecked_return_type = "Diagnosis[]")]
+pub fn explain_errors(text: &str) -> Result<JsValue, JsError> {
+    init();
+    to_js(&diagnose::explain_errors(text))
+}
+
+/// The verdict table, for documentation.
+#[wasm_bindgen(js_name = verdictRules, unchecked_return_type = "VerdictRule[]")]
+pub fn verdict_rules() -> Result<JsValue, JsError> {
+    init();
+    to_js(&verdict::verdict_rules())
+}
+
+/// Renders verdicts as JSON, CSV, Markdown or SARIF.
+#[wasm_bindgen(js_name = renderReport)]
+pub fn render_report(
+    #[wasm_bindgen(unchecked_param_type = "Verdict[] | string")] verdicts: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "ReportFormat")] format: &str,
+) -> Result<String, JsError> {
+    init();
+    let list: Vec<Verdict> = serde_json::from_value(from_js(verdicts)?).map_err(|e| {
+        JsError::new(&format!(
+            "renderReport: verdicts must be an array of verdicts: {e}"
+        ))
+    })?;
+    report::render_report(&list, format).map_err(|e| js_err(&e))
+}
+
+/// Encodes a GUID as in Entra subjects (22 characters of little-endian base64url).
+#[wasm_bindgen(js_name = encodeGuid)]
+pub fn encode_guid(guid: &str) -> Result<String, JsError> {
+    init();
+    federation::encode_guid(guid).map_err(|e| js_err(&e))
+}
+
+/// Decodes a 22-character little-endian base64url GUID.
+#[wasm_bindgen(js_name = decodeGuid)]
+pub fn decode_guid(encoded: &str) -> Result<String, JsError> {
+    init();
+    federation::decode_guid(encoded).map_err(|e| js_err(&e))
+}
+
+/// The engine's version.
+#[wasm_bindgen(js_name = engineVersion)]
+pub fn engine_version() -> String {
+    env!("CARGO_PKG_VERSION").to_owned()
+}

@@ -2,7 +2,7 @@
 //! encodes the result. No logic lives here.
 
 mod client;
-mod engine;
+pub mod engine;
 
 use serde::Serialize;
 use wasm_bindgen::prelude::*;
@@ -31,28 +31,4 @@ pub(crate) fn from_js(value: JsValue) -> Result<serde_json::Value, JsError> {
 /// Turns an engine error into a real JS `Error`.
 pub(crate) fn js_err(err: &federate_core::Error) -> JsError {
     JsError::new(&err.to_string())
-}
-
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct SimpleVerdict {
-    id: Option<String>,
-    name: Option<String>,
-    credential: federate_core::verdict::Credential,
-}
-
-/// Classifies a list of service connections (`{count, value}`, an array, or a JSON string).
-#[wasm_bindgen(js_name = classifyEndpoints)]
-pub fn classify_endpoints(input: JsValue) -> Result<JsValue, JsError> {
-    init();
-    let list = federate_core::model::endpoints_from_value(from_js(input)?).map_err(|e| js_err(&e))?;
-    let out: Vec<SimpleVerdict> = list
-        .iter()
-        .map(|ep| SimpleVerdict {
-            id: ep.id().map(str::to_owned),
-            name: ep.name().map(str::to_owned),
-            credential: federate_core::verdict::credential(ep),
-        })
-        .collect();
-    to_js(&out)
 }
