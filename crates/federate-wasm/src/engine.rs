@@ -22,7 +22,7 @@ export interface Context {
 }
 
 /** A service endpoint as returned by the REST API (unknown fields kept). */
-export interface ServiceEndpoint {
+export interface EndpointJson {
   id?: string;
   name?: string;
   type?: string;
@@ -38,7 +38,7 @@ export interface ServiceEndpoint {
 }
 
 /** `{count, value}`, a bare array, or one endpoint. */
-export type EndpointList = { count?: number; value: ServiceEndpoint[] } | ServiceEndpoint[] | ServiceEndpoint;
+export type EndpointList = { count?: number; value: EndpointJson[] } | EndpointJson[] | EndpointJson;
 
 export type CredentialKind = "secret" | "certificate" | "password" | "token" | "publishProfile" | "federated" | "managedIdentity" | "oauth" | "none" | "unknown";
 export type ConnectionState = "ready" | "draft" | "converting" | "failed" | "notReady" | "disabled";
@@ -123,7 +123,7 @@ export interface Diagnosis {
 "#;
 
 /// Reads an optional context: `undefined`/`null` give the empty context.
-fn context(value: Option<JsValue>) -> Result<Context, JsError> {
+fn read_context(value: Option<JsValue>) -> Result<Context, JsError> {
     match value {
         None => Ok(Context::default()),
         Some(v) if v.is_undefined() || v.is_null() => Ok(Context::default()),
@@ -131,30 +131,30 @@ fn context(value: Option<JsValue>) -> Result<Context, JsError> {
     }
 }
 
-fn endpoint(value: JsValue) -> Result<Endpoint, JsError> {
+fn read_endpoint(value: JsValue) -> Result<Endpoint, JsError> {
     Endpoint::from_value(from_js(value)?).map_err(|e| js_err(&e))
 }
 
 /// Classifies one service connection.
 #[wasm_bindgen(js_name = classifyEndpoint, unchecked_return_type = "Verdict")]
 pub fn classify_endpoint(
-    #[wasm_bindgen(unchecked_param_type = "ServiceEndpoint | string")] endpoint_value: JsValue,
-    #[wasm_bindgen(unchecked_param_type = "Context | null")] ctx: Option<JsValue>,
+    #[wasm_bindgen(unchecked_param_type = "EndpointJson | string")] endpoint: JsValue,
+    #[wasm_bindgen(unchecked_optional_param_type = "Context | null")] context: Option<JsValue>,
 ) -> Result<JsValue, JsError> {
     init();
-    let ep = endpoint(endpoint_value)?;
-    to_js(&verdict::classify(&ep, &context(ctx)?))
+    let ep = read_endpoint(endpoint)?;
+    to_js(&verdict::classify(&ep, &read_context(context)?))
 }
 
 /// Classifies a list of service connections (`{count, value}`, an array, or a JSON string).
 #[wasm_bindgen(js_name = classifyEndpoints, unchecked_return_type = "Verdict[]")]
 pub fn classify_endpoints(
     #[wasm_bindgen(unchecked_param_type = "EndpointList | string")] input: JsValue,
-    #[wasm_bindgen(unchecked_param_type = "Context | null")] ctx: Option<JsValue>,
+    #[wasm_bindgen(unchecked_optional_param_type = "Context | null")] context: Option<JsValue>,
 ) -> Result<JsValue, JsError> {
     init();
     let list = endpoints_from_value(from_js(input)?).map_err(|e| js_err(&e))?;
-    to_js(&verdict::classify_all(&list, &context(ctx)?))
+    to_js(&verdict::classify_all(&list, &read_context(context)?))
 }
 
 /// Takes a federation subject apart (`sc://…` or `/eid1/…`).
@@ -167,35 +167,42 @@ pub fn decode_federation_subject(subject: &str) -> Result<JsValue, JsError> {
 /// The issuer and subject a connection should have, in both formats.
 #[wasm_bindgen(js_name = expectedFederation, unchecked_return_type = "ExpectedFederation")]
 pub fn expected_federation(
-    #[wasm_bindgen(unchecked_param_type = "ServiceEndpoint | string")] endpoint_value: JsValue,
-    #[wasm_bindgen(unchecked_param_type = "Context | null")] ctx: Option<JsValue>,
+    #[wasm_bindgen(unchecked_param_type = "EndpointJson | string")] endpoint: JsValue,
+    #[wasm_bindgen(unchecked_optional_param_type = "Context | null")] context: Option<JsValue>,
 ) -> Result<JsValue, JsError> {
     init();
-    let ep = endpoint(endpoint_value)?;
-    to_js(&federation::expected_federation(&ep, &context(ctx)?))
+    let ep = read_endpoint(endpoint)?;
+    to_js(&federation::expected_federation(
+        &ep,
+        &read_context(context)?,
+    ))
 }
 
 /// Explains a connection's federation (also for connections that are not federated yet).
 #[wasm_bindgen(js_name = explainFederation, unchecked_return_type = "Federation")]
 pub fn explain_federation(
-    #[wasm_bindgen(unchecked_param_type = "ServiceEndpoint | string")] endpoint_value: JsValue,
-    #[wasm_bindgen(unchecked_param_type = "Context | null")] ctx: Option<JsValue>,
+    #[wasm_bindgen(unchecked_param_type = "EndpointJson | string")] endpoint: JsValue,
+    #[wasm_bindgen(unchecked_optional_param_type = "Context | null")] context: Option<JsValue>,
 ) -> Result<JsValue, JsError> {
     init();
-    let ep = endpoint(endpoint_value)?;
-    to_js(&federation::explain_federation(&ep, &context(ctx)?))
+    let ep = read_endpoint(endpoint)?;
+    to_js(&federation::explain_federation(
+        &ep,
+        &read_context(context)?,
+    ))
 }
 
 /// Commands (or portal steps) creating the connection's federated credential.
 #[wasm_bindgen(js_name = federatedCredentialCommands)]
 pub fn federated_credential_commands(
-    #[wasm_bindgen(unchecked_param_type = "ServiceEndpoint | string")] endpoint_value: JsValue,
-    #[wasm_bindgen(unchecked_param_type = "Context | null | undefined")] ctx: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "EndpointJson | string")] endpoint: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "Context | null | undefined")] context: JsValue,
     #[wasm_bindgen(unchecked_param_type = "CommandFormat")] format: &str,
 ) -> Result<String, JsError> {
     init();
-    let ep = endpoint(endpoint_value)?;
-    remedy::federated_credential_commands(&ep, &context(Some(ctx))?, format).map_err(|e| js_err(&e))
+    let ep = read_endpoint(endpoint)?;
+    remedy::federated_credential_commands(&ep, &read_context(Some(context))?, format)
+        .map_err(|e| js_err(&e))
 }
 
 /// The first known error found in a text (a log, a JSON error body), or `null`.
