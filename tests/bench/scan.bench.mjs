@@ -1,0 +1,120 @@
+// Org scan benchmark (issue 4): 1,000 projects x 10 connections, 30 ms latency, the mock's
+// throttling on. Side by side in one run: the engine's scan (bounded concurrency), a serial
+// scan (one project after another, as the reference PowerShell scripts do), and the lower
+// bound (requests / allowed concurrency x latency). Also a concurrency sweep on a smaller
+// organization, which is how the client's default concurrency was chosen.
+//
+//   node tests/bench/scan.bench.mjs [--projects 1000] [--connections 10] [--latency 30]
+import { readFileSync } from 'node:fs';
+import { request } from 'node:https';
+import { join } from 'node:path';
+import { root } from '../../scripts/lib.mjs';
+import { startMock } from '../mock/server.mjs';
+import { initSync, scanOrganization } from '../../pkg/web/federate_wasm.js';
+
+const arg = (name, d) => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 ? Number(process.argv[i + 1]) : d;
+};
+const PROJECTS = arg('projects', 1000);
+const CONNECTIONS = arg('connections', 10);
+const LATENCY = arg('latency', 30);
+const THROTTLE = { limit: 600, windowMs: 60_000, delayMs: 20, blockAt: 1_500 };
+
+const wasm = initSync({ module: readFileSync(join(root, 'pkg', 'web', 'federate_wasm_bg.wasm')) });
+
+/** A relay like the extension's content script: performs each request against the mock. */
+function relayTo(mock) {
+  const auth = `Basic ${Buffer.from(`:${mock.pat}`).toString('base64')}`;
+  return (req) =>
+    new Promise((resolve, reject) => {
+      const url = new URL(req.url);
+      const r = request(
+        {
+          host: '127.0.0.1', port: mock.port, servername: 'dev.azure.com', ca: mock.ca,
+          method: req.method, path: url.pathname + url.search,
+          headers: { ...Object.fromEntries(req.headers), host: url.host, authorization: auth },
+        },
+        (res) => {
+          const chunks = [];
+          res.on('data', (c) => chunks.push(c));
+          res.on('end', () => resolve({ status: res.statusCode, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }));
+        },
+      );
+      r.on('error', reject);
+      if (req.body) r.write(req.body);
+      r.end();
+    });
+}
+
+async function measure(mock, concurrency) {
+  mock.control({ resetThrottle: true });
+  const before = mock.requests.length;
+  let peakHeap = 0;
+  const baseHeap = process.memoryUsage().heapUsed;
+  const sampler = setInterval(() => {
+    peakHeap = Math.max(peakHeap, process.memoryUsage().heapUsed - baseHeap);
+  }, 25);
+  let maxInFlight = 0;
+  let inFlight = 0;
+  const relay = relayTo(mock);
+  const counted = async (req) => {
+    inFlight++;
+    maxInFlight = Math.max(maxInFlight, inFlight);
+    try {
+      return await relay(req);
+    } finally {
+      inFlight--;
+    }
+  };
+  const t0 = performance.now();
+  const scan = await scanOrganization({ orgUrl: mock.orgUrl, concurrency }, counted, null, null);
+  const ms = performance.now() - t0;
+  clearInterval(sampler);
+  const requests = mock.requests.length - before;
+  const throttled = mock.requests.slice(before).filter((r) => r.status === 429).length;
+  const found = scan.connections?.length ?? scan.endpoints?.length ?? 0;
+  return { concurrency, ms, requests, throttled, found, maxInFlight, peakHeapMiB: peakHeap / 2 ** 20 };
+}
+
+const fmt = (n, d = 0) => n.toFixed(d).padStart(8);
+
+async function main() {
+  console.log(`Org scan: ${PROJECTS} projects x ${CONNECTIONS} connections, ${LATENCY} ms latency, throttling ${JSON.stringify(THROTTLE)}`);
+  const mock = await startMock({ seed: 42, projects: PROJECTS, connectionsPerProject: CONNECTIONS, latencyMs: LATENCY, throttle: THROTTLE });
+  try {
+    const expected = mock.countEndpoints();
+    const engine = await measure(mock, undefined); // the client's default concurrency
+    const serial = await measure(mock, 1);
+    const bound = (engine.requests / engine.maxInFlight) * LATENCY;
+    console.log('\n| scan | concurrency | wall ms | requests | 429s | found | x lower bound | x engine |');
+    console.log('|---|---|---|---|---|---|---|---|');
+    for (const [name, r] of [['engine (default)', engine], ['serial', serial]]) {
+      console.log(`| ${name} | ${r.maxInFlight} | ${fmt(r.ms)} | ${r.requests} | ${r.throttled} | ${r.found} | ${(r.ms / bound).toFixed(2)} | ${(r.ms / engine.ms).toFixed(2)} |`);
+    }
+    console.log(`| lower bound | ${engine.maxInFlight} | ${fmt(bound)} | ${engine.requests} | | | 1.00 | ${(bound / engine.ms).toFixed(2)} |`);
+    console.log(`\nconnections in the mock: ${expected}; engine found ${engine.found}, serial found ${serial.found}`);
+    console.log(`peak JS heap growth during the engine scan: ${engine.peakHeapMiB.toFixed(1)} MiB; wasm linear memory: ${(wasm.memory.buffer.byteLength / 2 ** 20).toFixed(1)} MiB`);
+    if (engine.found !== expected || serial.found !== expected) {
+      console.error('MISMATCH: a scan did not find every connection exactly once');
+      process.exitCode = 1;
+    }
+  } finally {
+    await mock.close();
+  }
+
+  const sweepProjects = Math.min(PROJECTS, 200);
+  console.log(`\nConcurrency sweep: ${sweepProjects} projects x ${CONNECTIONS}, ${LATENCY} ms latency, same throttling`);
+  const small = await startMock({ seed: 43, projects: sweepProjects, connectionsPerProject: CONNECTIONS, latencyMs: LATENCY, throttle: THROTTLE });
+  try {
+    const rows = [];
+    for (const c of [1, 2, 4, 6, 8, 12, 16, 32]) rows.push(await measure(small, c));
+    console.log('\n| concurrency | wall ms | x concurrency 1 | 429s |');
+    console.log('|---|---|---|---|');
+    for (const r of rows) console.log(`| ${r.concurrency} | ${fmt(r.ms)} | ${(r.ms / rows[0].ms).toFixed(3)} | ${r.throttled} |`);
+  } finally {
+    await small.close();
+  }
+}
+
+await main();
