@@ -1,7 +1,7 @@
 //! The wasm-bindgen boundary: every export decodes its input, calls `federate-core`, and
 //! encodes the result. No logic lives here.
 
-mod client;
+pub mod client;
 pub mod engine;
 
 use serde::Serialize;

@@ -1,0 +1,360 @@
+//! The client exports driven through the relay transport: a JS function answering canned
+//! responses stands in for the extension's content script.
+#![cfg(target_arch = "wasm32")]
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use federate_wasm::client::*;
+use js_sys::{Array, Function, JSON, Reflect};
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_test::*;
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+fn parse(json: &str) -> JsValue {
+    JSON::parse(json).unwrap()
+}
+
+fn get(v: &JsValue, key: &str) -> JsValue {
+    Reflect::get(v, &JsValue::from_str(key)).unwrap()
+}
+
+fn text(v: &JsValue, key: &str) -> String {
+    get(v, key).as_string().unwrap_or_default()
+}
+
+/// A relay that answers from `answers` (a JS array of responses, used in order, the last
+/// one repeated) and records each request in `globalThis.__relayLog`.
+fn relay(answers: &str) -> JsValue {
+    let body = format!(
+        "globalThis.__relayLog = []; const answers = {answers}; let i = 0;
+         return (req) => {{ globalThis.__relayLog.push(req); const a = answers[Math.min(i++, answers.length - 1)];
+           return a === 'throw' ? Promise.reject(new TypeError('Failed to fetch')) : Promise.resolve(a); }};"
+    );
+    Function::new_no_args(&body)
+        .call0(&JsValue::UNDEFINED)
+        .unwrap()
+}
+
+fn relay_log() -> Array {
+    Reflect::get(&js_sys::global(), &"__relayLog".into())
+        .unwrap()
+        .unchecked_into()
+}
+
+fn options() -> JsValue {
+    parse(
+        r#"{"orgUrl":"https://dev.azure.com/fabrikam/Web%20Site/_settings/adminservices","concurrency":2}"#,
+    )
+}
+
+const ENDPOINT: &str = r#"{"id":"e1","name":"prod arm","type":"azurerm","isShared":false,"isReady":true,"operationStatus":null,
+  "data":{"creationMode":"Automatic","revertSchemeDeadline":"2024-01-01T00:00:00Z"},
+  "authorization":{"scheme":"ServicePrincipal","parameters":{"tenantid":"t","serviceprincipalid":"c","serviceprincipalkey":null}},
+  "serviceEndpointProjectReferences":[{"projectReference":{"id":"p1","name":"Web Site"},"name":"prod arm","description":""}]}"#;
+
+#[wasm_bindgen_test]
+fn parse_ado_url_gives_the_api_base() {
+    let loc = parse_ado_url(
+        "https://fabrikam.visualstudio.com/Web%20Site/_settings/adminservices?resourceId=e1",
+    )
+    .unwrap();
+    assert_eq!(text(&loc, "apiBase"), "https://fabrikam.visualstudio.com");
+    assert_eq!(text(&loc, "project"), "Web Site");
+    assert_eq!(text(&loc, "resourceId"), "e1");
+    assert_eq!(text(&loc, "hostForm"), "subdomain");
+    let err = parse_ado_url("ftp://nope").unwrap_err();
+    assert!(err.is_instance_of::<js_sys::Error>());
+    assert_eq!(text(&err, "kind"), "argument");
+}
+
+#[wasm_bindgen_test]
+async fn scan_project_through_the_relay() {
+    let relay = relay(&format!(
+        r#"[{{"status":200,"headers":{{"content-type":"application/json"}},"body":{}}}]"#,
+        JSON::stringify(&JsValue::from_str(&format!(
+            r#"{{"count":1,"value":[{ENDPOINT}]}}"#
+        )))
+        .unwrap()
+        .as_string()
+        .unwrap()
+    ));
+    let list = scan_project(options(), relay, JsValue::NULL).await.unwrap();
+    let list: Array = list.unchecked_into();
+    assert_eq!(list.length(), 1);
+    assert_eq!(text(&list.get(0), "name"), "prod arm");
+    // Secrets stay null, not undefined or missing.
+    let params = get(&get(&list.get(0), "authorization"), "parameters");
+    assert!(get(&params, "serviceprincipalkey").is_null());
+
+    let log = relay_log();
+    assert_eq!(log.length(), 1);
+    let req = log.get(0);
+    assert_eq!(text(&req, "method"), "GET");
+    assert_eq!(
+        text(&req, "url"),
+        "https://dev.azure.com/fabrikam/Web%20Site/_apis/serviceendpoint/endpoints?includeFailed=true&api-version=7.1"
+    );
+    assert!(get(&req, "body").is_null());
+    let headers: Array = get(&req, "headers").unchecked_into();
+    let pairs: Vec<(String, String)> = headers
+        .iter()
+        .map(|p| {
+            let p: Array = p.unchecked_into();
+            (p.get(0).as_string().unwrap(), p.get(1).as_string().unwrap())
+        })
+        .collect();
+    assert!(pairs.contains(&("X-TFS-FedAuthRedirect".into(), "Suppress".into())));
+    assert!(pairs.contains(&("Accept".into(), "application/json;api-version=7.1".into())));
+    assert!(
+        !pairs
+            .iter()
+            .any(|(k, _)| k.eq_ignore_ascii_case("authorization"))
+    );
+}
+
+#[wasm_bindgen_test]
+async fn errors_are_js_errors_with_a_kind() {
+    let cases = [
+        (r#"[{"status":401,"headers":{},"body":""}]"#, "signedOut"),
+        (
+            r#"[{"status":200,"headers":{"content-type":"text/html"},"body":"<html>sign in</html>"}]"#,
+            "signedOut",
+        ),
+        (
+            r#"[{"status":403,"headers":[["Content-Type","application/json"]],"body":"{\"message\":\"VS403: no\"}"}]"#,
+            "forbidden",
+        ),
+    ];
+    for (answers, kind) in cases {
+        let err = scan_project(options(), relay(answers), JsValue::NULL)
+            .await
+            .unwrap_err();
+        assert!(err.is_instance_of::<js_sys::Error>(), "{answers}");
+        assert_eq!(
+            text(&err, "kind"),
+            kind,
+            "{answers}: {}",
+            text(&err, "message")
+        );
+    }
+    let err = scan_project(
+        options(),
+        relay(r#"[{"status":403,"headers":{},"body":"{\"message\":\"VS403: no\"}"}]"#),
+        JsValue::NULL,
+    )
+    .await
+    .unwrap_err();
+    assert!(text(&err, "message").contains("VS403: no"));
+    // No HTTP answer at all: a network error (a write is not retried, so this is quick).
+    for answers in [r#"["throw"]"#, r#"[{"no":"status"}]"#] {
+        let outcome = convert_endpoint(options(), parse(ENDPOINT), relay(answers), JsValue::NULL)
+            .await
+            .unwrap();
+        assert_eq!(text(&outcome, "outcome"), "paused", "{answers}");
+        assert_eq!(
+            text(&get(&outcome, "error"), "kind"),
+            "network",
+            "{answers}"
+        );
+    }
+    // Neither relay nor token: an argument error before anything is sent.
+    let err = scan_project(options(), JsValue::NULL, JsValue::NULL)
+        .await
+        .unwrap_err();
+    assert_eq!(text(&err, "kind"), "argument");
+}
+
+#[wasm_bindgen_test]
+async fn throttling_is_retried_after_a_real_timer() {
+    let relay = relay(
+        r#"[{"status":429,"headers":{"retry-after":"0.05"},"body":"{\"message\":\"TF400733: blocked\"}"},
+            {"status":200,"headers":{"x-ms-continuationtoken":""},"body":"{\"count\":1,\"value\":[{\"id\":\"p\",\"name\":\"P\"}]}"}]"#,
+    );
+    let started = js_sys::Date::now();
+    let projects: Array = list_projects(options(), relay, JsValue::NULL)
+        .await
+        .unwrap()
+        .unchecked_into();
+    assert_eq!(projects.length(), 1);
+    assert_eq!(relay_log().length(), 2);
+    assert!(
+        js_sys::Date::now() - started >= 45.0,
+        "did not wait for Retry-After"
+    );
+}
+
+#[wasm_bindgen_test]
+async fn organization_scan_reports_progress_and_merges() {
+    let projects =
+        r#"{"count":2,"value":[{"id":"p1","name":"Web Site"},{"id":"p2","name":"Api"}]}"#;
+    let list = format!(r#"{{"count":1,"value":[{ENDPOINT}]}}"#);
+    let relay_fn = Function::new_with_args(
+        "projects, list",
+        "globalThis.__relayLog = []; return (req) => { globalThis.__relayLog.push(req);
+           return { status: 200, headers: {}, body: req.url.includes('/_apis/projects') ? projects : list }; };",
+    )
+    .call2(&JsValue::UNDEFINED, &projects.into(), &list.into())
+    .unwrap();
+    let events = Array::new();
+    let events2 = events.clone();
+    let on_progress = wasm_bindgen::closure::Closure::<dyn Fn(JsValue)>::new(move |e: JsValue| {
+        events2.push(&e);
+    });
+    let signal = parse(r#"{"aborted":false}"#);
+    let scan = scan_organization(options(), relay_fn, on_progress.as_ref().clone(), signal)
+        .await
+        .unwrap();
+    assert_eq!(get(&scan, "complete").as_bool(), Some(true));
+    let connections: Array = get(&scan, "connections").unchecked_into();
+    assert_eq!(
+        connections.length(),
+        1,
+        "the shared connection is one entry"
+    );
+    let names: Vec<String> = Array::from(&get(&connections.get(0), "projects"))
+        .iter()
+        .map(|p| text(&p, "projectName"))
+        .collect();
+    assert_eq!(names, ["Web Site", "Api"]);
+    assert_eq!(
+        text(&get(&connections.get(0), "owner"), "projectName"),
+        "Web Site"
+    );
+    let final_event = events.get(events.length() - 1);
+    assert_eq!(get(&final_event, "projectsDone").as_f64(), Some(2.0));
+    assert_eq!(get(&final_event, "projectsTotal").as_f64(), Some(2.0));
+    assert_eq!(get(&final_event, "connectionsFound").as_f64(), Some(1.0));
+
+    // Aborted before it starts: stopped, nothing listed beyond the projects page.
+    let signal = parse(r#"{"aborted":true}"#);
+    let relay_fn = relay(&format!(
+        r#"[{{"status":200,"headers":{{}},"body":{}}}]"#,
+        JSON::stringify(&projects.into())
+            .unwrap()
+            .as_string()
+            .unwrap()
+    ));
+    let scan = scan_organization(options(), relay_fn, JsValue::NULL, signal).await;
+    // Cancelled before the projects page: the whole call rejects with kind "cancelled".
+    assert_eq!(text(&scan.unwrap_err(), "kind"), "cancelled");
+}
+
+#[wasm_bindgen_test]
+fn plans_and_dry_runs_send_nothing() {
+    let plan = plan_conversions(
+        parse(&format!("[{ENDPOINT}]")),
+        parse(r#"{"project":"Web Site"}"#),
+    )
+    .unwrap();
+    let send: Array = get(&plan, "send").unchecked_into();
+    assert_eq!(send.length(), 1);
+    assert_eq!(text(&send.get(0), "project"), "p1");
+
+    let req = conversion_request(parse(ENDPOINT), options(), JsValue::NULL).unwrap();
+    assert_eq!(text(&req, "method"), "PUT");
+    assert_eq!(
+        text(&req, "url"),
+        "https://dev.azure.com/fabrikam/p1/_apis/serviceendpoint/endpoints/e1?operation=ConvertAuthenticationScheme&api-version=7.1"
+    );
+    let body = parse(&text(&req, "body"));
+    assert_eq!(
+        text(&get(&body, "authorization"), "scheme"),
+        "WorkloadIdentityFederation"
+    );
+    assert!(get(&get(&body, "data"), "revertSchemeDeadline").is_undefined());
+    let revert = conversion_request(parse(ENDPOINT), options(), "revert".into()).unwrap();
+    assert!(text(&revert, "body").contains("\"scheme\":\"ServicePrincipal\""));
+}
+
+#[wasm_bindgen_test]
+async fn convert_reports_outcomes_and_journals_each_step() {
+    let converting = ENDPOINT.replace(
+        r#""operationStatus":null"#,
+        r#""operationStatus":{"state":"InProgress","statusMessage":"converting_scheme"}"#,
+    );
+    let answers = format!(
+        r#"[{{"status":202,"headers":{{}},"body":{}}}]"#,
+        JSON::stringify(&converting.as_str().into())
+            .unwrap()
+            .as_string()
+            .unwrap()
+    );
+    let journal = Array::new();
+    let journal2 = journal.clone();
+    let on_journal = wasm_bindgen::closure::Closure::<dyn Fn(JsValue)>::new(move |e: JsValue| {
+        journal2.push(&e);
+    });
+    let outcome = convert_endpoint(
+        options(),
+        parse(ENDPOINT),
+        relay(&answers),
+        on_journal.as_ref().clone(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(text(&outcome, "outcome"), "converting");
+    let kinds: Vec<String> = journal.iter().map(|e| text(&e, "kind")).collect();
+    assert_eq!(kinds, ["sent", "answered"]);
+    assert_eq!(get(&journal.get(1), "status").as_f64(), Some(202.0));
+    assert_eq!(text(&journal.get(1), "endpointId"), "e1");
+
+    let manual = r#"[{"status":400,"headers":{},"body":"{\"message\":\"The authorization scheme could not be upgraded to WorkloadIdentityFederation because the service principal could not be configured automatically, and no valid configuration exists.\"}"}]"#;
+    let outcome = convert_endpoint(options(), parse(ENDPOINT), relay(manual), JsValue::NULL)
+        .await
+        .unwrap();
+    assert_eq!(text(&outcome, "outcome"), "needsManual");
+
+    let forbidden = r#"[{"status":403,"headers":{},"body":"{\"message\":\"You need to be an Administrator on this service connection.\"}"}]"#;
+    let outcome = convert_endpoint(options(), parse(ENDPOINT), relay(forbidden), JsValue::NULL)
+        .await
+        .unwrap();
+    assert_eq!(text(&outcome, "outcome"), "forbidden");
+    assert_eq!(
+        text(&outcome, "role"),
+        "Administrator on this service connection"
+    );
+
+    let signed_out = r#"[{"status":401,"headers":{},"body":""}]"#;
+    let outcome = convert_endpoint(options(), parse(ENDPOINT), relay(signed_out), JsValue::NULL)
+        .await
+        .unwrap();
+    assert_eq!(text(&outcome, "outcome"), "paused");
+    assert_eq!(text(&get(&outcome, "error"), "kind"), "signedOut");
+
+    // Poll until ready: converting once, then converted.
+    let ready = ENDPOINT
+        .replace(
+            r#""scheme":"ServicePrincipal""#,
+            r#""scheme":"WorkloadIdentityFederation""#,
+        )
+        .replace(
+            r#""operationStatus":null"#,
+            r#""operationStatus":{"state":"Ready","statusMessage":""}"#,
+        );
+    let answers = format!(
+        r#"[{{"status":200,"headers":{{}},"body":{}}},{{"status":200,"headers":{{}},"body":{}}}]"#,
+        JSON::stringify(&converting.as_str().into())
+            .unwrap()
+            .as_string()
+            .unwrap(),
+        JSON::stringify(&ready.as_str().into())
+            .unwrap()
+            .as_string()
+            .unwrap()
+    );
+    let opts = options();
+    // The first poll waits the policy's first delay (2 s) of real time.
+    Reflect::set(&opts, &"project".into(), &"Web Site".into()).unwrap();
+    let outcome = poll_endpoint(
+        opts,
+        parse(ENDPOINT),
+        relay(&answers),
+        JsValue::NULL,
+        JsValue::NULL,
+        JsValue::NULL,
+    )
+    .await
+    .unwrap();
+    assert_eq!(text(&outcome, "outcome"), "converted");
+    assert_eq!(relay_log().length(), 2);
+}
