@@ -80,7 +80,10 @@ function identify(row: Element, index: VerdictIndex): { verdict: Verdict; host: 
     return { verdict, host: cell ?? row };
   }
   const named = nameElement(row, index);
-  return named ? { verdict: named.verdict, host: named.el } : null;
+  if (!named) return null;
+  // The mark goes at the end of the name's cell, not inside the page's text element.
+  const cell = named.el.closest('td, [role="gridcell"], [role="cell"]');
+  return { verdict: named.verdict, host: cell && row.contains(cell) ? cell : named.el };
 }
 
 /** The hidden descriptions marks point to with aria-describedby (one per verdict). */

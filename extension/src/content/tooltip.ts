@@ -69,7 +69,7 @@ export function installMarkBehaviour(): void {
   }
   window.addEventListener('click', (e) => {
     const mark = markOf(e.target);
-    if (mark) (current === mark ? hide() : show(mark));
+    if (mark) show(mark);
   }, true);
   window.addEventListener('keydown', (e) => {
     const mark = markOf(e.target);

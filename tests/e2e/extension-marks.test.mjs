@@ -1,0 +1,211 @@
+// Marks on the service connections list: every kind of connection, names that look like
+// HTML, the three page layouts (row is a link, link in the name cell, no link), virtualized
+// scrolling, filtering with reused rows, refresh, in-app navigation, both URL forms, the
+// connection card. Every wait is on a readiness attribute or a DOM condition, never a sleep.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { startMock } from '../mock/server.mjs';
+import { launchBrowser, screenshot, waitForFederate } from '../harness/browser.mjs';
+import { KINDS } from '../mock/scenario.mjs';
+
+let mock;
+let browser;
+let projectA;
+let projectB;
+
+before(async () => {
+  // One project holds every kind of connection (slot-major generation), and more than the
+  // ~31 rows a virtualized list keeps in the DOM.
+  mock = await startMock({ seed: 11, projects: 2, connectionsPerProject: Math.max(45, KINDS.length + 5), autoSignIn: true });
+  [projectA, projectB] = mock.state.projects.map((p) => p.name);
+  browser = await launchBrowser({ port: mock.port });
+});
+
+after(async () => {
+  await browser?.close();
+  await mock?.close();
+});
+
+const listPath = (project) => `/${mock.org}/${encodeURIComponent(project)}/_settings/adminservices`;
+
+/**
+ * Waits until every connection row in the DOM carries exactly one mark, for the row's own
+ * connection (by link, or by name for the no-link layout), and no mark is anywhere else.
+ * Returns what it saw.
+ */
+async function settledMarks(page, project) {
+  const byName = Object.fromEntries(mock.endpointsFor(project).map((e) => [e.name, e.id.toLowerCase()]));
+  const check = (names) => {
+    const rows = [...document.querySelectorAll('.mock-row')];
+    const seen = [];
+    for (const row of rows) {
+      const link = row.matches('a[href]') ? row : row.querySelector('a[href]');
+      const nameEl = row.querySelector('.mock-name-text');
+      const name = [...nameEl.childNodes].filter((n) => n.nodeType === 3).map((n) => n.nodeValue).join('');
+      const id = link ? new URL(link.href).searchParams.get('resourceId')?.toLowerCase() : names[name];
+      const marks = [...row.querySelectorAll('.federate-mark')];
+      if (marks.length !== 1 || marks[0].dataset.federateId !== id) return null;
+      seen.push({ id, name, credential: marks[0].dataset.federateCredential, state: marks[0].dataset.federateState, text: marks[0].textContent });
+    }
+    if (document.querySelectorAll('.federate-mark').length !== rows.length || rows.length === 0) return null;
+    if (document.documentElement.dataset.federateMarks !== String(rows.length)) return null;
+    return seen;
+  };
+  const handle = await page.waitForFunction(check, byName, { timeout: 15_000 });
+  return handle.jsonValue();
+}
+
+test('every kind of connection gets one mark with words, and HTML-looking names stay text', async () => {
+  const page = await browser.context.newPage();
+  await page.goto(mock.signInUrl(listPath(projectA)));
+  await waitForFederate(page);
+  const seen = await settledMarks(page, projectA);
+  assert.ok(seen.length > 0);
+
+  // Every mark has words (never colour alone) and the engine's credential and state.
+  for (const m of seen) {
+    assert.ok(m.text.trim().length > 2, `mark of ${m.name} has words`);
+    assert.ok(m.credential, `mark of ${m.name} has a credential`);
+  }
+  // The endpoints the mock serves decide what the marks must say, whatever rows are visible:
+  // drafts are drafts, failed are failed; secret-based service principals hold secrets.
+  const raw = Object.fromEntries(mock.endpointsFor(projectA).map((e) => [e.id.toLowerCase(), e]));
+  const all = await page.evaluate(async () => {
+    const scroll = document.querySelector('[data-mock-scroll]');
+    const found = new Map();
+    for (let y = 0; ; y += 300) {
+      scroll.scrollTop = y;
+      await new Promise((r) => requestAnimationFrame(() => setTimeout(r, 60)));
+      for (const m of document.querySelectorAll('.federate-mark')) found.set(m.dataset.federateId, { state: m.dataset.federateState, credential: m.dataset.federateCredential, text: m.textContent });
+      if (y > scroll.scrollHeight) break;
+    }
+    return Object.fromEntries(found);
+  });
+  assert.equal(Object.keys(all).length, Object.keys(raw).length, 'scrolling through the virtualized list marks every connection');
+  const states = new Set(Object.values(all).map((m) => m.state));
+  const credentials = new Set(Object.values(all).map((m) => m.credential));
+  for (const s of ['ready', 'draft']) assert.ok(states.has(s), `a ${s} connection is marked (states: ${[...states]})`);
+  for (const c of ['secret', 'federated', 'certificate']) assert.ok(credentials.has(c), `a ${c} connection is marked (credentials: ${[...credentials]})`);
+  for (const [id, e] of Object.entries(raw)) {
+    if (String(e.data?.isDraft ?? '').toLowerCase() === 'true') assert.equal(all[id].state, 'draft', `${e.name} is marked as a draft`);
+    if (e.authorization?.scheme === 'ServicePrincipal' && e.authorization?.parameters?.authenticationType !== 'spnCertificate' && e.type === 'azurerm') {
+      assert.equal(all[id].credential, 'secret', `${e.name} is marked as holding a secret`);
+    }
+  }
+
+  // HTML-looking names: the page shows them as text and so do we (no element was injected).
+  const injected = await page.evaluate(() => document.querySelectorAll('.mock-row b, .mock-row img, .federate-root img, .federate-mark *').length);
+  assert.equal(injected, 0, 'no element came from a connection name');
+  await page.close();
+});
+
+test('the three layouts, virtualized scrolling, filtering with reused rows, refresh and in-app navigation keep one mark per row', async () => {
+  for (const layout of ['rowLink', 'nameLink', 'noLink']) {
+    mock.control({ layout });
+    const page = await browser.context.newPage();
+    await page.goto(mock.signInUrl(listPath(projectA)));
+    await waitForFederate(page);
+    let seen = await settledMarks(page, projectA);
+    assert.ok(seen.length >= 25 && seen.length < mock.endpointsFor(projectA).length, `${layout}: the list is virtualized (${seen.length} rows in the DOM)`);
+
+    // Scroll to the end: rows are added and removed, marks follow.
+    await page.evaluate(() => {
+      const s = document.querySelector('[data-mock-scroll]');
+      s.scrollTop = s.scrollHeight;
+    });
+    const last = mock.endpointsFor(projectA).map((e) => e.name).sort((a, b) => a.localeCompare(b)).at(-1);
+    await page.waitForFunction((name) => [...document.querySelectorAll('.mock-name-text')].some((n) => n.textContent === name), last);
+    seen = await settledMarks(page, projectA);
+
+    // Filter: the same row elements now show other connections; no stale mark survives.
+    await page.evaluate(() => {
+      const s = document.querySelector('[data-mock-scroll]');
+      s.scrollTop = 0;
+    });
+    await page.fill('.mock-filter', 'Docker');
+    await page.waitForFunction(() => Number(document.body.dataset.mockCount) < 20);
+    seen = await settledMarks(page, projectA);
+    assert.ok(seen.every((m) => m.credential !== undefined));
+    await page.fill('.mock-filter', '');
+    await page.waitForFunction(() => Number(document.body.dataset.mockCount) > 30);
+    await settledMarks(page, projectA);
+
+    // Refresh re-renders by reusing rows.
+    await page.click('text=Refresh');
+    await settledMarks(page, projectA);
+
+    // In-app navigation to another project (pushState): the new project's marks only.
+    await page.evaluate((url) => {
+      const a = Object.assign(document.createElement('a'), { href: url, textContent: 'go' });
+      document.body.append(a);
+      a.click();
+      a.remove();
+    }, listPath(projectB));
+    await page.waitForFunction((p) => decodeURIComponent(location.pathname).includes(p), projectB);
+    await waitForFederate(page);
+    seen = await settledMarks(page, projectB);
+    const idsB = new Set(mock.endpointsFor(projectB).map((e) => e.id.toLowerCase()));
+    assert.ok(seen.every((m) => idsB.has(m.id)), `${layout}: after navigation every mark belongs to ${projectB}`);
+    if (layout === 'rowLink') await screenshot(page, 'extension-marks-rowLink');
+    await page.close();
+  }
+  mock.control({ layout: 'rowLink' });
+});
+
+test('a click on a mark does not open the row; focus shows the reasons in a tooltip', async () => {
+  const page = await browser.context.newPage();
+  await page.goto(mock.signInUrl(listPath(projectA)));
+  await waitForFederate(page);
+  await settledMarks(page, projectA);
+  const before = page.url();
+  const mark = page.locator('.federate-mark').first();
+  await mark.click();
+  assert.equal(page.url(), before, 'clicking the mark did not navigate');
+  const tip = page.locator('#federate-tooltip');
+  await mark.focus();
+  await tip.waitFor({ state: 'visible' });
+  const [tipText, described] = await Promise.all([
+    tip.textContent(),
+    mark.evaluate((m) => document.getElementById(m.getAttribute('aria-describedby'))?.textContent),
+  ]);
+  assert.ok(tipText.trim().length > 0, 'the tooltip has words');
+  assert.equal(tipText, described, 'screen readers get the same words through aria-describedby');
+  await page.keyboard.press('Escape');
+  await tip.waitFor({ state: 'hidden' });
+  await page.keyboard.press('Enter');
+  await tip.waitFor({ state: 'visible' });
+  assert.equal(page.url(), before, 'Enter on the mark did not open the row');
+  await page.close();
+});
+
+test('the {org}.visualstudio.com form works, and the connection page shows a card with remedies', async () => {
+  const page = await browser.context.newPage();
+  const vsPath = `/${encodeURIComponent(projectA)}/_settings/adminservices`;
+  // The session cookie is per host: sign in on this host.
+  await page.goto(mock.signInUrl(`https://${mock.org}.visualstudio.com${vsPath}`));
+  await waitForFederate(page);
+  const seen = await settledMarks(page, projectA);
+  assert.ok(seen.length > 0, 'marks on the visualstudio.com form');
+  const calls = mock.requests.filter((r) => r.host?.startsWith(`${mock.org}.visualstudio.com`) && r.path.endsWith('/_apis/serviceendpoint/endpoints'));
+  assert.ok(calls.length >= 1, 'the list was read from the visualstudio.com origin');
+
+  // A draft's page: verdict, federation explanation with decoded segments, remedies.
+  const draft = mock.endpointsFor(projectA).find((e) => String(e.data?.isDraft).toLowerCase() === 'true');
+  await page.goto(`https://${mock.org}.visualstudio.com${vsPath}?resourceId=${draft.id}`);
+  await page.waitForFunction(() => document.documentElement.dataset.federateCard === 'ready', null, { timeout: 15_000 });
+  const card = page.locator('.federate-card');
+  assert.equal(await card.getAttribute('data-federate-id'), draft.id.toLowerCase());
+  assert.match(await card.locator('.federate-verdict-label').textContent(), /draft/i);
+  assert.ok(await card.locator('.federate-federation').count(), 'the federation section is shown');
+  assert.match(await card.locator('.federate-federation').textContent(), /Subject/);
+  const remedy = card.locator('pre.federate-remedy');
+  const first = await remedy.textContent();
+  assert.ok(first.length > 20, 'a remedy is shown');
+  const formats = await card.locator('select option').evaluateAll((os) => os.map((o) => o.value));
+  assert.ok(formats.length >= 2, `several remedy formats (${formats})`);
+  await card.locator('select').selectOption(formats[1]);
+  assert.notEqual(await remedy.textContent(), first, 'the format switch changes the text');
+  assert.ok(await card.locator('[data-federate-slot="actions"]').count(), 'a slot for actions (convert) exists');
+  await screenshot(page, 'extension-connection-card');
+  await page.close();
+});
