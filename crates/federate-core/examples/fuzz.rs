@@ -32,16 +32,52 @@ impl XorShift {
         x
     }
     fn below(&mut self, n: usize) -> usize {
-        if n == 0 { 0 } else { usize::try_from(self.next() % (n as u64)).unwrap_or(0) }
+        if n == 0 {
+            0
+        } else {
+            usize::try_from(self.next() % (n as u64)).unwrap_or(0)
+        }
     }
 }
 
 const TOKENS: &[&str] = &[
-    "{", "}", "[", "]", "\"", ",", ":", "null", "true", "false", "0", "-1", "1e999", "\\u0000", "\u{feff}",
-    "\"authorization\"", "\"scheme\"", "\"WorkloadIdentityFederation\"", "\"ServicePrincipal\"", "\"isDraft\"",
-    "\"operationStatus\"", "\"InProgress\"", "\"revertSchemeDeadline\"", "\"2026-01-01T00:00:00Z\"", "sc://",
-    "/eid1/c/pub/t/", "MiSI_7AJe0O9IsoTwAN97Q", "/a/rISbSSETf0KqFyZ8ppdXmA/sc/", "AADSTS70021", "TF400733",
-    "https://vstoken.dev.azure.com/", "https://login.microsoftonline.com/", "é", "𝄞", "'", "=", "|",
+    "{",
+    "}",
+    "[",
+    "]",
+    "\"",
+    ",",
+    ":",
+    "null",
+    "true",
+    "false",
+    "0",
+    "-1",
+    "1e999",
+    "\\u0000",
+    "\u{feff}",
+    "\"authorization\"",
+    "\"scheme\"",
+    "\"WorkloadIdentityFederation\"",
+    "\"ServicePrincipal\"",
+    "\"isDraft\"",
+    "\"operationStatus\"",
+    "\"InProgress\"",
+    "\"revertSchemeDeadline\"",
+    "\"2026-01-01T00:00:00Z\"",
+    "sc://",
+    "/eid1/c/pub/t/",
+    "MiSI_7AJe0O9IsoTwAN97Q",
+    "/a/rISbSSETf0KqFyZ8ppdXmA/sc/",
+    "AADSTS70021",
+    "TF400733",
+    "https://vstoken.dev.azure.com/",
+    "https://login.microsoftonline.com/",
+    "é",
+    "𝄞",
+    "'",
+    "=",
+    "|",
 ];
 
 fn mutate(rng: &mut XorShift, seed: &[u8], corpus: &[Vec<u8>]) -> Vec<u8> {
@@ -125,7 +161,10 @@ fn run_one(text: &str, ctx: &Context) {
             headers: vec![
                 ("Content-Type".into(), "application/json".into()),
                 ("Retry-After".into(), text.chars().take(8).collect()),
-                ("x-ms-continuationtoken".into(), text.chars().take(12).collect()),
+                (
+                    "x-ms-continuationtoken".into(),
+                    text.chars().take(12).collect(),
+                ),
             ],
             body: text.to_owned(),
             url: None,
@@ -143,19 +182,32 @@ fn run_one(text: &str, ctx: &Context) {
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
-    let arg = |name: &str| args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)).and_then(|v| v.parse::<u64>().ok());
+    let arg = |name: &str| {
+        args.iter()
+            .position(|a| a == name)
+            .and_then(|i| args.get(i + 1))
+            .and_then(|v| v.parse::<u64>().ok())
+    };
     let seconds = arg("--seconds").unwrap_or(60);
     let mut rng = XorShift(arg("--seed").unwrap_or(0x9E37_79B9_7F4A_7C15) | 1);
 
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
     let mut corpus: Vec<Vec<u8>> = std::fs::read_dir(&dir)
-        .map(|rd| rd.filter_map(Result::ok).filter_map(|e| std::fs::read(e.path()).ok()).filter(|b| b.len() < 64 * 1024).collect())
+        .map(|rd| {
+            rd.filter_map(Result::ok)
+                .filter_map(|e| std::fs::read(e.path()).ok())
+                .filter(|b| b.len() < 64 * 1024)
+                .collect()
+        })
         .unwrap_or_default();
     // Response bodies of the HTTP examples are seeds of their own.
     let extra: Vec<Vec<u8>> = corpus
         .iter()
         .filter_map(|b| serde_json::from_slice::<serde_json::Value>(b).ok())
-        .filter_map(|v| v.pointer("/responses/200/body").map(|b| b.to_string().into_bytes()))
+        .filter_map(|v| {
+            v.pointer("/responses/200/body")
+                .map(|b| b.to_string().into_bytes())
+        })
         .collect();
     corpus.extend(extra);
     for s in [
@@ -184,10 +236,17 @@ fn main() {
             let seed = &corpus[rng.below(corpus.len())];
             let bytes = mutate(&mut rng, seed, &corpus);
             let text = String::from_utf8_lossy(&bytes).into_owned();
-            let ctx_now = if inputs % 7 == 0 { Context::default() } else { ctx.clone() };
+            let ctx_now = if inputs % 7 == 0 {
+                Context::default()
+            } else {
+                ctx.clone()
+            };
             if catch_unwind(AssertUnwindSafe(|| run_one(&text, &ctx_now))).is_err() {
                 let _ = std::panic::take_hook();
-                eprintln!("PANIC after {inputs} inputs on input ({} bytes):\n{text:?}", text.len());
+                eprintln!(
+                    "PANIC after {inputs} inputs on input ({} bytes):\n{text:?}",
+                    text.len()
+                );
                 run_one(&text, &ctx_now);
                 std::process::exit(1);
             }

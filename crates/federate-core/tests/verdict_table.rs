@@ -1,6 +1,11 @@
 //! Every row of the verdict table, and every refinement (state, sharing, revert window,
 //! federation warnings, labels).
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::too_many_lines, clippy::needless_pass_by_value)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::too_many_lines,
+    clippy::needless_pass_by_value
+)]
 
 use federate_core::model::Endpoint;
 use federate_core::verdict::{
