@@ -158,6 +158,25 @@ export type ConversionOutcome =
   | { outcome: "cancelled" };
 "#;
 
+#[wasm_bindgen]
+extern "C" {
+    /// An optional `AbortLike` argument.
+    #[wasm_bindgen(typescript_type = "AbortLike")]
+    pub type AbortLikeJs;
+    /// An optional `"convert" | "revert"` argument.
+    #[wasm_bindgen(typescript_type = "\"convert\" | \"revert\"")]
+    pub type DirectionJs;
+    /// An optional `PlanContext` argument.
+    #[wasm_bindgen(typescript_type = "PlanContext")]
+    pub type PlanContextJs;
+    /// An optional journal callback.
+    #[wasm_bindgen(typescript_type = "((entry: JournalEntry) => void)")]
+    pub type JournalCallback;
+    /// An optional progress callback.
+    #[wasm_bindgen(typescript_type = "((event: ScanProgressEvent) => void)")]
+    pub type ProgressCallback;
+}
+
 // ---------------------------------------------------------------------------------------
 // Errors
 
@@ -288,7 +307,7 @@ impl JsTransport {
     fn new(
         relay: JsValue,
         authorization: Option<String>,
-        signal: JsValue,
+        signal: Option<JsValue>,
     ) -> Result<Self, JsValue> {
         let relay = if relay.is_null() || relay.is_undefined() {
             None
@@ -304,7 +323,7 @@ impl JsTransport {
                 "give either a relay function or options.token (a PAT or bearer token)",
             ));
         }
-        let signal = (!signal.is_null() && !signal.is_undefined()).then_some(signal);
+        let signal = signal.filter(|s| !s.is_null() && !s.is_undefined());
         Ok(Self {
             relay,
             authorization,
@@ -473,10 +492,10 @@ impl Transport for JsTransport {
 // ---------------------------------------------------------------------------------------
 // Callbacks
 
-fn callback(value: JsValue, what: &str) -> Result<Option<Function>, JsValue> {
-    if value.is_null() || value.is_undefined() {
+fn callback(value: Option<JsValue>, what: &str) -> Result<Option<Function>, JsValue> {
+    let Some(value) = value.filter(|v| !v.is_null() && !v.is_undefined()) else {
         return Ok(None);
-    }
+    };
     value
         .dyn_into::<Function>()
         .map(Some)
@@ -517,16 +536,20 @@ pub fn parse_ado_url(url: &str) -> Result<JsValue, JsValue> {
 
 /// Lists every service connection of one project (`options.project`, or the project in
 /// `options.orgUrl`), failed ones included.
-#[wasm_bindgen(js_name = scanProject, unchecked_return_type = "Promise<ServiceEndpoint[]>")]
+#[wasm_bindgen(js_name = scanProject, unchecked_return_type = "ServiceEndpoint[]")]
 pub async fn scan_project(
     #[wasm_bindgen(unchecked_param_type = "ClientOptions")] options: JsValue,
     #[wasm_bindgen(unchecked_param_type = "Relay | null")] relay: JsValue,
-    #[wasm_bindgen(unchecked_param_type = "AbortLike | null | undefined")] signal: JsValue,
+    signal: Option<AbortLikeJs>,
 ) -> Result<JsValue, JsValue> {
     init();
     let setup = setup(options)?;
     let project = project_of(&setup)?;
-    let transport = JsTransport::new(relay, setup.authorization.clone(), signal)?;
+    let transport = JsTransport::new(
+        relay,
+        setup.authorization.clone(),
+        signal.map(JsValue::from),
+    )?;
     let client = Client::new(&transport, setup.api.clone(), setup.options);
     let list = jobs::scan_project(&client, &project)
         .await
@@ -535,15 +558,19 @@ pub async fn scan_project(
 }
 
 /// Lists every project of the organization (all pages).
-#[wasm_bindgen(js_name = listProjects, unchecked_return_type = "Promise<Project[]>")]
+#[wasm_bindgen(js_name = listProjects, unchecked_return_type = "Project[]")]
 pub async fn list_projects(
     #[wasm_bindgen(unchecked_param_type = "ClientOptions")] options: JsValue,
     #[wasm_bindgen(unchecked_param_type = "Relay | null")] relay: JsValue,
-    #[wasm_bindgen(unchecked_param_type = "AbortLike | null | undefined")] signal: JsValue,
+    signal: Option<AbortLikeJs>,
 ) -> Result<JsValue, JsValue> {
     init();
     let setup = setup(options)?;
-    let transport = JsTransport::new(relay, setup.authorization.clone(), signal)?;
+    let transport = JsTransport::new(
+        relay,
+        setup.authorization.clone(),
+        signal.map(JsValue::from),
+    )?;
     let client = Client::new(&transport, setup.api.clone(), setup.options);
     let list = jobs::list_projects(&client)
         .await
@@ -554,20 +581,21 @@ pub async fn list_projects(
 /// Scans every project with bounded concurrency; shared connections are merged. Resolves
 /// with partial results (`complete: false`, `stopped`, per-project `error`) rather than
 /// rejecting, except when the projects cannot be listed at all.
-#[wasm_bindgen(js_name = scanOrganization, unchecked_return_type = "Promise<OrgScan>")]
+#[wasm_bindgen(js_name = scanOrganization, unchecked_return_type = "OrgScan")]
 pub async fn scan_organization(
     #[wasm_bindgen(unchecked_param_type = "ClientOptions")] options: JsValue,
     #[wasm_bindgen(unchecked_param_type = "Relay | null")] relay: JsValue,
-    #[wasm_bindgen(
-        unchecked_param_type = "((event: ScanProgressEvent) => void) | null | undefined"
-    )]
-    on_progress: JsValue,
-    #[wasm_bindgen(unchecked_param_type = "AbortLike | null | undefined")] signal: JsValue,
+    #[wasm_bindgen(js_name = onProgress)] on_progress: Option<ProgressCallback>,
+    signal: Option<AbortLikeJs>,
 ) -> Result<JsValue, JsValue> {
     init();
     let setup = setup(options)?;
-    let on_progress = callback(on_progress, "onProgress")?;
-    let transport = JsTransport::new(relay, setup.authorization.clone(), signal)?;
+    let on_progress = callback(on_progress.map(JsValue::from), "onProgress")?;
+    let transport = JsTransport::new(
+        relay,
+        setup.authorization.clone(),
+        signal.map(JsValue::from),
+    )?;
     let client = Client::new(&transport, setup.api.clone(), setup.options);
     let progress = |p: &ScanProgress| call_with(on_progress.as_ref(), p);
     let scan = jobs::scan_organization(&client, &progress)
@@ -577,15 +605,19 @@ pub async fn scan_organization(
 }
 
 /// The organization id (`connectionData.instanceId`, lowercase).
-#[wasm_bindgen(js_name = organizationId, unchecked_return_type = "Promise<string>")]
+#[wasm_bindgen(js_name = organizationId, unchecked_return_type = "string")]
 pub async fn organization_id(
     #[wasm_bindgen(unchecked_param_type = "ClientOptions")] options: JsValue,
     #[wasm_bindgen(unchecked_param_type = "Relay | null")] relay: JsValue,
-    #[wasm_bindgen(unchecked_param_type = "AbortLike | null | undefined")] signal: JsValue,
+    signal: Option<AbortLikeJs>,
 ) -> Result<JsValue, JsValue> {
     init();
     let setup = setup(options)?;
-    let transport = JsTransport::new(relay, setup.authorization.clone(), signal)?;
+    let transport = JsTransport::new(
+        relay,
+        setup.authorization.clone(),
+        signal.map(JsValue::from),
+    )?;
     let client = Client::new(&transport, setup.api.clone(), setup.options);
     let id = jobs::organization_id(&client)
         .await
@@ -600,15 +632,17 @@ pub fn plan_conversions(
         unchecked_param_type = "ServiceEndpoint[] | { value: ServiceEndpoint[] } | string"
     )]
     endpoints: JsValue,
-    #[wasm_bindgen(unchecked_param_type = "PlanContext | null | undefined")] context: JsValue,
+    context: Option<PlanContextJs>,
 ) -> Result<JsValue, JsValue> {
     init();
     let list = endpoints_from_value(decode(endpoints)?).map_err(|e| argument_error(&e))?;
-    let context: PlanContext = if context.is_null() || context.is_undefined() {
-        PlanContext::default()
-    } else {
-        serde_json::from_value(decode(context)?)
-            .map_err(|e| argument_error(format!("context: {e}")))?
+    let context: PlanContext = match context
+        .map(JsValue::from)
+        .filter(|c| !c.is_null() && !c.is_undefined())
+    {
+        None => PlanContext::default(),
+        Some(context) => serde_json::from_value(decode(context)?)
+            .map_err(|e| argument_error(format!("context: {e}")))?,
     };
     encode(&jobs::plan_conversions(&list, &context))
 }
@@ -620,13 +654,12 @@ pub fn plan_conversions(
 pub fn conversion_request(
     #[wasm_bindgen(unchecked_param_type = "ServiceEndpoint")] endpoint: JsValue,
     #[wasm_bindgen(unchecked_param_type = "ClientOptions")] options: JsValue,
-    #[wasm_bindgen(unchecked_param_type = "\"convert\" | \"revert\" | null | undefined")]
-    direction: JsValue,
+    direction: Option<DirectionJs>,
 ) -> Result<JsValue, JsValue> {
     init();
     let endpoint = endpoint_from(endpoint)?;
     let setup = setup(options)?;
-    let direction = direction_of(&direction)?;
+    let direction = direction_of(direction.map(JsValue::from).as_ref())?;
     let req = jobs::scheme_change_request(
         &setup.api,
         &endpoint,
@@ -637,8 +670,8 @@ pub fn conversion_request(
     request_to_js(&req)
 }
 
-fn direction_of(value: &JsValue) -> Result<Direction, JsValue> {
-    match value.as_string().as_deref() {
+fn direction_of(value: Option<&JsValue>) -> Result<Direction, JsValue> {
+    match value.and_then(JsValue::as_string).as_deref() {
         None | Some("convert") => Ok(Direction::Convert),
         Some("revert") => Ok(Direction::Revert),
         Some(other) => Err(argument_error(format!(
@@ -651,14 +684,14 @@ async fn change(
     options: JsValue,
     endpoint: JsValue,
     relay: JsValue,
-    on_journal: JsValue,
+    on_journal: Option<JsValue>,
     direction: Direction,
 ) -> Result<JsValue, JsValue> {
     init();
     let setup = setup(options)?;
     let endpoint = endpoint_from(endpoint)?;
     let on_journal = callback(on_journal, "onJournal")?;
-    let transport = JsTransport::new(relay, setup.authorization.clone(), JsValue::NULL)?;
+    let transport = JsTransport::new(relay, setup.authorization.clone(), None)?;
     let journal = |e: &JournalEntry| call_with(on_journal.as_ref(), e);
     let client = Client::new(&transport, setup.api.clone(), setup.options).with_journal(&journal);
     let project = setup.location.project.as_deref();
@@ -671,45 +704,55 @@ async fn change(
 
 /// Converts one connection to workload identity federation (one PUT from its owning
 /// project). Resolves with an outcome; never rejects for a service answer.
-#[wasm_bindgen(js_name = convertEndpoint, unchecked_return_type = "Promise<ConversionOutcome>")]
+#[wasm_bindgen(js_name = convertEndpoint, unchecked_return_type = "ConversionOutcome")]
 pub async fn convert_endpoint(
     #[wasm_bindgen(unchecked_param_type = "ClientOptions")] options: JsValue,
     #[wasm_bindgen(unchecked_param_type = "ServiceEndpoint")] endpoint: JsValue,
     #[wasm_bindgen(unchecked_param_type = "Relay | null")] relay: JsValue,
-    #[wasm_bindgen(unchecked_param_type = "((entry: JournalEntry) => void) | null | undefined")]
-    on_journal: JsValue,
+    #[wasm_bindgen(js_name = onJournal)] on_journal: Option<JournalCallback>,
 ) -> Result<JsValue, JsValue> {
-    change(options, endpoint, relay, on_journal, Direction::Convert).await
+    change(
+        options,
+        endpoint,
+        relay,
+        on_journal.map(JsValue::from),
+        Direction::Convert,
+    )
+    .await
 }
 
 /// Reverts a conversion (scheme back to `ServicePrincipal`) inside the revert window.
-#[wasm_bindgen(js_name = revertEndpoint, unchecked_return_type = "Promise<ConversionOutcome>")]
+#[wasm_bindgen(js_name = revertEndpoint, unchecked_return_type = "ConversionOutcome")]
 pub async fn revert_endpoint(
     #[wasm_bindgen(unchecked_param_type = "ClientOptions")] options: JsValue,
     #[wasm_bindgen(unchecked_param_type = "ServiceEndpoint")] endpoint: JsValue,
     #[wasm_bindgen(unchecked_param_type = "Relay | null")] relay: JsValue,
-    #[wasm_bindgen(unchecked_param_type = "((entry: JournalEntry) => void) | null | undefined")]
-    on_journal: JsValue,
+    #[wasm_bindgen(js_name = onJournal)] on_journal: Option<JournalCallback>,
 ) -> Result<JsValue, JsValue> {
-    change(options, endpoint, relay, on_journal, Direction::Revert).await
+    change(
+        options,
+        endpoint,
+        relay,
+        on_journal.map(JsValue::from),
+        Direction::Revert,
+    )
+    .await
 }
 
 /// Reads a connection until its operation leaves `InProgress` (after a 202). `endpoint`
 /// is the connection (its owning project is used) or its id (then `options.project`).
-#[wasm_bindgen(js_name = pollEndpoint, unchecked_return_type = "Promise<ConversionOutcome>")]
+#[wasm_bindgen(js_name = pollEndpoint, unchecked_return_type = "ConversionOutcome")]
 pub async fn poll_endpoint(
     #[wasm_bindgen(unchecked_param_type = "ClientOptions")] options: JsValue,
     #[wasm_bindgen(unchecked_param_type = "ServiceEndpoint | string")] endpoint: JsValue,
     #[wasm_bindgen(unchecked_param_type = "Relay | null")] relay: JsValue,
-    #[wasm_bindgen(unchecked_param_type = "((entry: JournalEntry) => void) | null | undefined")]
-    on_journal: JsValue,
-    #[wasm_bindgen(unchecked_param_type = "AbortLike | null | undefined")] signal: JsValue,
-    #[wasm_bindgen(unchecked_param_type = "\"convert\" | \"revert\" | null | undefined")]
-    direction: JsValue,
+    #[wasm_bindgen(js_name = onJournal)] on_journal: Option<JournalCallback>,
+    signal: Option<AbortLikeJs>,
+    direction: Option<DirectionJs>,
 ) -> Result<JsValue, JsValue> {
     init();
     let setup = setup(options)?;
-    let direction = direction_of(&direction)?;
+    let direction = direction_of(direction.map(JsValue::from).as_ref())?;
     let (id, project) = if let Some(id) = endpoint.as_string() {
         (id, project_of(&setup)?)
     } else {
@@ -724,8 +767,12 @@ pub async fn poll_endpoint(
         };
         (id, project)
     };
-    let on_journal = callback(on_journal, "onJournal")?;
-    let transport = JsTransport::new(relay, setup.authorization.clone(), signal)?;
+    let on_journal = callback(on_journal.map(JsValue::from), "onJournal")?;
+    let transport = JsTransport::new(
+        relay,
+        setup.authorization.clone(),
+        signal.map(JsValue::from),
+    )?;
     let journal = |e: &JournalEntry| call_with(on_journal.as_ref(), e);
     let client = Client::new(&transport, setup.api.clone(), setup.options).with_journal(&journal);
     encode(&jobs::poll(&client, &project, &id, direction).await)

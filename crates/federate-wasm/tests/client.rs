@@ -78,7 +78,7 @@ async fn scan_project_through_the_relay() {
         .as_string()
         .unwrap()
     ));
-    let list = scan_project(options(), relay, JsValue::NULL).await.unwrap();
+    let list = scan_project(options(), relay, None).await.unwrap();
     let list: Array = list.unchecked_into();
     assert_eq!(list.length(), 1);
     assert_eq!(text(&list.get(0), "name"), "prod arm");
@@ -126,7 +126,7 @@ async fn errors_are_js_errors_with_a_kind() {
         ),
     ];
     for (answers, kind) in cases {
-        let err = scan_project(options(), relay(answers), JsValue::NULL)
+        let err = scan_project(options(), relay(answers), None)
             .await
             .unwrap_err();
         assert!(err.is_instance_of::<js_sys::Error>(), "{answers}");
@@ -140,14 +140,14 @@ async fn errors_are_js_errors_with_a_kind() {
     let err = scan_project(
         options(),
         relay(r#"[{"status":403,"headers":{},"body":"{\"message\":\"VS403: no\"}"}]"#),
-        JsValue::NULL,
+        None,
     )
     .await
     .unwrap_err();
     assert!(text(&err, "message").contains("VS403: no"));
     // No HTTP answer at all: a network error (a write is not retried, so this is quick).
     for answers in [r#"["throw"]"#, r#"[{"no":"status"}]"#] {
-        let outcome = convert_endpoint(options(), parse(ENDPOINT), relay(answers), JsValue::NULL)
+        let outcome = convert_endpoint(options(), parse(ENDPOINT), relay(answers), None)
             .await
             .unwrap();
         assert_eq!(text(&outcome, "outcome"), "paused", "{answers}");
@@ -158,7 +158,7 @@ async fn errors_are_js_errors_with_a_kind() {
         );
     }
     // Neither relay nor token: an argument error before anything is sent.
-    let err = scan_project(options(), JsValue::NULL, JsValue::NULL)
+    let err = scan_project(options(), JsValue::NULL, None)
         .await
         .unwrap_err();
     assert_eq!(text(&err, "kind"), "argument");
@@ -171,7 +171,7 @@ async fn throttling_is_retried_after_a_real_timer() {
             {"status":200,"headers":{"x-ms-continuationtoken":""},"body":"{\"count\":1,\"value\":[{\"id\":\"p\",\"name\":\"P\"}]}"}]"#,
     );
     let started = js_sys::Date::now();
-    let projects: Array = list_projects(options(), relay, JsValue::NULL)
+    let projects: Array = list_projects(options(), relay, None)
         .await
         .unwrap()
         .unchecked_into();
@@ -201,9 +201,14 @@ async fn organization_scan_reports_progress_and_merges() {
         events2.push(&e);
     });
     let signal = parse(r#"{"aborted":false}"#);
-    let scan = scan_organization(options(), relay_fn, on_progress.as_ref().clone(), signal)
-        .await
-        .unwrap();
+    let scan = scan_organization(
+        options(),
+        relay_fn,
+        Some(on_progress.as_ref().clone().unchecked_into()),
+        Some(signal.unchecked_into()),
+    )
+    .await
+    .unwrap();
     assert_eq!(get(&scan, "complete").as_bool(), Some(true));
     let connections: Array = get(&scan, "connections").unchecked_into();
     assert_eq!(
@@ -234,7 +239,7 @@ async fn organization_scan_reports_progress_and_merges() {
             .as_string()
             .unwrap()
     ));
-    let scan = scan_organization(options(), relay_fn, JsValue::NULL, signal).await;
+    let scan = scan_organization(options(), relay_fn, None, Some(signal.unchecked_into())).await;
     // Cancelled before the projects page: the whole call rejects with kind "cancelled".
     assert_eq!(text(&scan.unwrap_err(), "kind"), "cancelled");
 }
@@ -243,14 +248,14 @@ async fn organization_scan_reports_progress_and_merges() {
 fn plans_and_dry_runs_send_nothing() {
     let plan = plan_conversions(
         parse(&format!("[{ENDPOINT}]")),
-        parse(r#"{"project":"Web Site"}"#),
+        Some(parse(r#"{"project":"Web Site"}"#).unchecked_into()),
     )
     .unwrap();
     let send: Array = get(&plan, "send").unchecked_into();
     assert_eq!(send.length(), 1);
     assert_eq!(text(&send.get(0), "project"), "p1");
 
-    let req = conversion_request(parse(ENDPOINT), options(), JsValue::NULL).unwrap();
+    let req = conversion_request(parse(ENDPOINT), options(), None).unwrap();
     assert_eq!(text(&req, "method"), "PUT");
     assert_eq!(
         text(&req, "url"),
@@ -262,7 +267,12 @@ fn plans_and_dry_runs_send_nothing() {
         "WorkloadIdentityFederation"
     );
     assert!(get(&get(&body, "data"), "revertSchemeDeadline").is_undefined());
-    let revert = conversion_request(parse(ENDPOINT), options(), "revert".into()).unwrap();
+    let revert = conversion_request(
+        parse(ENDPOINT),
+        options(),
+        Some(JsValue::from("revert").unchecked_into()),
+    )
+    .unwrap();
     assert!(text(&revert, "body").contains("\"scheme\":\"ServicePrincipal\""));
 }
 
@@ -288,7 +298,7 @@ async fn convert_reports_outcomes_and_journals_each_step() {
         options(),
         parse(ENDPOINT),
         relay(&answers),
-        on_journal.as_ref().clone(),
+        Some(on_journal.as_ref().clone().unchecked_into()),
     )
     .await
     .unwrap();
@@ -299,13 +309,13 @@ async fn convert_reports_outcomes_and_journals_each_step() {
     assert_eq!(text(&journal.get(1), "endpointId"), "e1");
 
     let manual = r#"[{"status":400,"headers":{},"body":"{\"message\":\"The authorization scheme could not be upgraded to WorkloadIdentityFederation because the service principal could not be configured automatically, and no valid configuration exists.\"}"}]"#;
-    let outcome = convert_endpoint(options(), parse(ENDPOINT), relay(manual), JsValue::NULL)
+    let outcome = convert_endpoint(options(), parse(ENDPOINT), relay(manual), None)
         .await
         .unwrap();
     assert_eq!(text(&outcome, "outcome"), "needsManual");
 
     let forbidden = r#"[{"status":403,"headers":{},"body":"{\"message\":\"You need to be an Administrator on this service connection.\"}"}]"#;
-    let outcome = convert_endpoint(options(), parse(ENDPOINT), relay(forbidden), JsValue::NULL)
+    let outcome = convert_endpoint(options(), parse(ENDPOINT), relay(forbidden), None)
         .await
         .unwrap();
     assert_eq!(text(&outcome, "outcome"), "forbidden");
@@ -315,7 +325,7 @@ async fn convert_reports_outcomes_and_journals_each_step() {
     );
 
     let signed_out = r#"[{"status":401,"headers":{},"body":""}]"#;
-    let outcome = convert_endpoint(options(), parse(ENDPOINT), relay(signed_out), JsValue::NULL)
+    let outcome = convert_endpoint(options(), parse(ENDPOINT), relay(signed_out), None)
         .await
         .unwrap();
     assert_eq!(text(&outcome, "outcome"), "paused");
@@ -345,16 +355,9 @@ async fn convert_reports_outcomes_and_journals_each_step() {
     let opts = options();
     // The first poll waits the policy's first delay (2 s) of real time.
     Reflect::set(&opts, &"project".into(), &"Web Site".into()).unwrap();
-    let outcome = poll_endpoint(
-        opts,
-        parse(ENDPOINT),
-        relay(&answers),
-        JsValue::NULL,
-        JsValue::NULL,
-        JsValue::NULL,
-    )
-    .await
-    .unwrap();
+    let outcome = poll_endpoint(opts, parse(ENDPOINT), relay(&answers), None, None, None)
+        .await
+        .unwrap();
     assert_eq!(text(&outcome, "outcome"), "converted");
     assert_eq!(relay_log().length(), 2);
 }
