@@ -990,8 +990,8 @@ fn matches_project(r: &ProjectRef, project: &str) -> bool {
 }
 
 /// Why this connection cannot be converted now, if it cannot.
-// TODO(lead): take these from `crate::verdict` once it exposes convertibility, so the plan
-// and the verdict marks never disagree.
+// "Automatic" comes from `crate::verdict::is_automatic`. TODO(lead): take the remaining
+// checks from the verdict's convertibility too, so the plan and the marks never disagree.
 fn skip_reason(ep: &Endpoint, ctx: &PlanContext, explicitly_selected: bool) -> Option<SkipReason> {
     if ep.id().is_none() {
         return Some(SkipReason::NoId);
@@ -1017,10 +1017,7 @@ fn skip_reason(ep: &Endpoint, ctx: &PlanContext, explicitly_selected: bool) -> O
     if !ep.is_ready() {
         return Some(SkipReason::Failed);
     }
-    let automatic = ep
-        .data("creationMode")
-        .is_some_and(|m| m.eq_ignore_ascii_case("Automatic"));
-    if !automatic && !ctx.allow_manual {
+    if !crate::verdict::is_automatic(ep) && !ctx.allow_manual {
         return Some(SkipReason::Manual);
     }
     let refs = ep.project_refs();
