@@ -12,6 +12,15 @@ import { openAdoPage, openConvert, storedJob, waitState } from './convert-helper
 let mock;
 let browser;
 
+/** Waits for a condition on the mock's own record (checked on each turn of a 50 ms timer). */
+async function until(check, timeout) {
+  const end = Date.now() + timeout;
+  while (!check()) {
+    if (Date.now() > end) throw new Error('timed out waiting for the mock');
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
 before(async () => {
   const scenario = generateScenario({ seed: 5, projects: 2, connectionsPerProject: 10 });
   const project = scenario.projects[0];
@@ -44,10 +53,15 @@ test('100 conversions through throttling, a server fault and a page reload', { t
   const skipped = await page.$$eval('[data-convert-plan="skip"] li', (els) => els.map((el) => ({ id: el.dataset.id, reason: el.dataset.reason })));
   for (const s of skipped) assert.ok(s.reason, `skip ${s.id} has a reason`);
 
-  // Throttling from the start: a short window, so Retry-After is a few seconds.
-  mock.control({ throttle: { limit: 25, blockAt: 35, windowMs: 4_000, delayMs: 50 } });
   const firstRequest = mock.requests.length;
   await page.click('[data-action="confirm"]');
+
+  // A phase of throttling (a tight window, so Retry-After is a second or two): delayed, then
+  // blocked answers with 429; it ends once the mock has blocked a few.
+  await page.waitForFunction(() => Number(document.querySelector('progress')?.value ?? 0) >= 5, null, { timeout: 60_000 });
+  mock.control({ throttle: { limit: 3, blockAt: 4, windowMs: 2_000, delayMs: 50 } });
+  await until(() => mock.requests.slice(firstRequest).filter((q) => q.route === 'throttled').length >= 3, 60_000);
+  mock.control({ throttle: false });
 
   // A server fault on the next request, once some are done: the job pauses with a message.
   await page.waitForFunction(() => Number(document.querySelector('progress')?.value ?? 0) >= 20, null, { timeout: 60_000 });
@@ -86,7 +100,8 @@ test('100 conversions through throttling, a server fault and a page reload', { t
   const puts = mock.requests.slice(firstRequest).filter((q) => q.method === 'PUT');
   const sent = job.journal.filter((s) => s.kind === 'sent' && s.method === 'PUT');
   assert.ok(sent.length >= puts.length, `journal sent ${sent.length} >= mock PUTs ${puts.length}`);
-  const converted = new Set(mock.conversions.filter((c) => c.outcome === 'converted').map((c) => c.id));
+  // (a 202 is recorded by the mock as `converting`; the poll then saw it Ready)
+  const converted = new Set(mock.conversions.filter((c) => c.outcome === 'converted' || c.outcome === 'converting').map((c) => c.id));
   for (const item of job.items) {
     assert.ok(converted.has(item.id.toLowerCase()), `the mock converted ${item.name}`);
     assert.ok(job.journal.some((s) => s.endpointId === item.id && s.kind === 'planned'), `${item.name} planned`);
@@ -96,6 +111,16 @@ test('100 conversions through throttling, a server fault and a page reload', { t
   const journalIds = new Set(sent.map((s) => s.endpointId.toLowerCase()));
   assert.deepEqual([...mockIds].sort(), [...journalIds].filter((id) => mockIds.has(id)).sort());
   assert.ok(job.journal.some((s) => s.kind === 'job' && s.outcome === 'paused'), 'the pause is in the journal');
+  // The disturbances really happened.
+  const during = mock.requests.slice(firstRequest);
+  const tally = {};
+  for (const q of during) tally[`${q.method} ${q.status} ${q.route ?? ''}`] = (tally[`${q.method} ${q.status} ${q.route ?? ''}`] ?? 0) + 1;
+  console.log('# requests during the run', JSON.stringify(tally));
+  assert.ok(during.some((q) => q.route === 'throttled' || q.status === 429), 'the mock throttled some requests');
+  assert.ok(during.some((q) => q.route === 'fault'), 'the mock injected the server fault');
+  const resolved = job.journal.filter((s) => (s.outcome ?? '').startsWith('resolved by reading')).length;
+  console.log(`# bulk: ${puts.length} PUTs, ${during.filter((q) => q.route === 'throttled' || q.status === 429).length} throttled, ${resolved} sends resolved by reading after the fault or the reload`);
+  assert.ok(resolved >= 1, 'a send without a clear answer was resolved by reading, not resent');
 
   // The history shows the job and exports it.
   const history = await openConvert(browser, mock, { view: 'history' });
