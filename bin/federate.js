@@ -122,11 +122,18 @@ function cell(value) {
   return value === null || value === undefined || value === '' ? '-' : String(value).replace(/[\r\n\t]+/g, ' ');
 }
 
+/** The owning project, and how many others a shared connection is shared with. */
+function projects(v) {
+  const owner = v.owner?.projectName ?? null;
+  const others = (v.sharedWith ?? []).filter((p) => p.projectName !== owner).length;
+  return owner && others ? `${owner} (+${others} shared)` : owner;
+}
+
 /** A plain-text table of verdicts, one connection a row. */
 function table(verdicts) {
   const head = ['Name', 'Type', 'Credential', 'State', 'Convertible', 'Issuer', 'Project'];
   const rows = verdicts.map((v) => [
-    v.name, v.type, v.credential, v.state, v.convertible?.status, v.federation?.format, v.owner ?? v.project,
+    v.name, v.type, v.credential, v.state, v.convertible?.status, v.federation?.format, projects(v),
   ].map(cell));
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => [...r[i]].length)));
   const line = (r) => r.map((c, i) => c + ' '.repeat(widths[i] - [...c].length)).join('  ').trimEnd();
@@ -140,22 +147,8 @@ function summary(verdicts) {
     + `${count((v) => v.federation?.format === 'azureDevOps')} on the Azure DevOps issuer`;
 }
 
-/** The verdicts of a live scan's result, whatever envelope the engine returns. */
-function verdictsOfScan(result, context) {
-  if (Array.isArray(result)) return result;
-  if (Array.isArray(result?.verdicts)) return result.verdicts;
-  if (Array.isArray(result?.endpoints)) return federate.classifyEndpoints(result.endpoints, context);
-  throw new CliError('the engine returned a scan result without verdicts', EXIT.internal);
-}
-
 function describeProgress(event) {
-  if (event && typeof event === 'object') {
-    const done = event.projectsDone ?? event.done;
-    const total = event.projectsTotal ?? event.total;
-    const found = event.connectionsFound ?? event.connections;
-    if (done !== undefined) return `scanned ${done}${total === undefined || total === null ? '' : `/${total}`} projects${found === undefined ? '' : `, ${found} connections`}`;
-  }
-  return typeof event === 'string' ? event : JSON.stringify(event);
+  return `scanned ${event.projectsDone}/${event.projectsTotal} projects, ${event.connectionsFound} connections`;
 }
 
 async function liveVerdicts(values, context) {
@@ -177,14 +170,20 @@ async function liveVerdicts(values, context) {
       ...(concurrency === undefined ? {} : { concurrency }),
       onProgress: (event) => process.stderr.write(`federate: ${describeProgress(event)}\n`),
       signal: controller.signal,
+      context,
     });
   } catch (err) {
     const kind = err && typeof err === 'object' && 'kind' in err ? ` (${err.kind})` : '';
     throw new CliError(`${values.org}${kind}: ${err instanceof Error ? err.message : String(err)}`, EXIT.service);
   }
-  const verdicts = verdictsOfScan(result, context);
-  process.stderr.write(`federate: done, ${verdicts.length} connections\n`);
-  return verdicts;
+  const { verdicts, scan } = result;
+  process.stderr.write(`federate: done, ${verdicts.length} connection${verdicts.length === 1 ? '' : 's'}\n`);
+  // An organization scan resolves with what it could read; say what is missing.
+  const failed = scan ? scan.projects.filter((p) => p.error) : [];
+  for (const p of failed) process.stderr.write(`federate: project "${p.name}" was not read: ${p.error.message ?? p.error.kind}\n`);
+  const incomplete = scan && (!scan.complete || failed.length > 0)
+    ? `the scan is incomplete${scan.stopped ? ` (${scan.stopped.kind}: ${scan.stopped.message ?? ''})` : ''}` : null;
+  return { verdicts, incomplete };
 }
 
 async function audit(positionals, values) {
@@ -194,17 +193,15 @@ async function audit(positionals, values) {
   const context = contextFrom(values);
   if (positionals.length > 1) throw usage('audit takes one FILE');
   let verdicts;
+  let incomplete = null;
   if (values.org) {
     if (positionals.length) throw usage('give either a FILE or --org, not both');
-    if (!context.organizationName) {
-      try {
-        const parsed = federate.parseAdoUrl?.(values.org);
-        if (parsed?.organization ?? parsed?.organizationName) context.organizationName = parsed.organization ?? parsed.organizationName;
-      } catch (err) {
-        throw usage(`--org: ${err instanceof Error ? err.message : String(err)}`);
-      }
+    try {
+      context.organizationName ??= federate.parseAdoUrl(values.org).organization;
+    } catch (err) {
+      throw usage(`--org: ${err instanceof Error ? err.message : String(err)}`);
     }
-    verdicts = await liveVerdicts(values, context);
+    ({ verdicts, incomplete } = await liveVerdicts(values, context));
   } else {
     if (values.project) throw usage('--project needs --org');
     const input = readInput(positionals[0]);
@@ -215,6 +212,10 @@ async function audit(positionals, values) {
   } else {
     const out = engineCall('report', () => federate.renderReport(verdicts, format));
     process.stdout.write(out.endsWith('\n') ? out : `${out}\n`);
+  }
+  if (incomplete) {
+    process.stderr.write(`federate: error: ${values.org}: ${incomplete}\n`);
+    return EXIT.service;
   }
   const failing = verdicts.filter((v) => gates.some((g) => matchesGate(v, g)));
   if (failing.length) {

@@ -1,7 +1,7 @@
 // Types of the Node entry point of `federate-ado` (the `node` export condition).
 export * from '../pkg/web/federate_wasm.js';
-export type { LiveScanOptions, TokenFromEnv } from './types.js';
-import type { LiveScanOptions, TokenFromEnv } from './types.js';
+export type { LiveScanResult, LiveScanOptions, TokenFromEnv } from './types.js';
+import type { LiveScanResult, LiveScanOptions, TokenFromEnv } from './types.js';
 
 /** Resolves at once: in Node the engine is initialised on import. */
 export function init(wasm?: unknown): Promise<void>;
@@ -16,4 +16,4 @@ export function tokenFromEnv(env?: Record<string, string | undefined>): TokenFro
  * Scans one project (with `project`) or every project of an organization, live, through the
  * engine's fetch transport. Without `token` it is taken from the environment.
  */
-export function scanLive(options: LiveScanOptions): Promise<any>;
+export function scanLive(options: LiveScanOptions): Promise<LiveScanResult>;

@@ -12,10 +12,14 @@ export interface LiveScanOptions {
   tokenKind?: 'pat' | 'bearer';
   /** The most projects scanned at once. */
   concurrency?: number;
-  /** Called with progress events of an organization scan. */
-  onProgress?: ((event: any) => void) | null;
-  /** Cancels an organization scan. */
+  /** Called as projects finish during an organization scan. */
+  onProgress?: ((event: import('../pkg/web/federate_wasm.js').ScanProgressEvent) => void) | null;
+  /** Cancels the scan. */
   signal?: AbortSignal | null;
+  /** Extra context for the verdicts (organization id, `now`); the organization name comes from `orgUrl`. */
+  context?: import('../pkg/web/federate_wasm.js').Context;
+  /** api-version (default 7.1). */
+  apiVersion?: string | null;
 }
 
 /** A token found in the environment, and the variable it came from. */
@@ -23,4 +27,16 @@ export interface TokenFromEnv {
   token: string;
   tokenKind: 'pat' | 'bearer';
   source: 'AZURE_DEVOPS_EXT_PAT' | 'SYSTEM_ACCESSTOKEN';
+}
+
+/** What `scanLive` resolves with. */
+export interface LiveScanResult {
+  /** The organization's name. */
+  organization: string;
+  /** Every connection found, as the service returned it (shared ones once, as read from their owner). */
+  endpoints: import('../pkg/web/federate_wasm.js').ServiceEndpoint[];
+  /** The verdict of each endpoint, in the same order. */
+  verdicts: import('../pkg/web/federate_wasm.js').Verdict[];
+  /** For an organization scan: projects, merged connections, `complete`, `stopped`, stats. Null for one project. */
+  scan: import('../pkg/web/federate_wasm.js').OrgScan | null;
 }

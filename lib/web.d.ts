@@ -1,7 +1,7 @@
 // Types of the browser and bundler entry point of `federate-ado` (the `default` export condition).
 export * from '../pkg/web/federate_wasm.js';
-export type { LiveScanOptions } from './types.js';
-import type { LiveScanOptions } from './types.js';
+export type { LiveScanResult, LiveScanOptions } from './types.js';
+import type { LiveScanResult, LiveScanOptions } from './types.js';
 
 /**
  * Loads and instantiates the engine once (later calls share the promise). Call it before any
@@ -11,4 +11,4 @@ export function init(wasm?: URL | string | Response | BufferSource | WebAssembly
 export default init;
 
 /** Scans one project (with `project`) or every project of an organization, live, with a token. */
-export function scanLive(options: LiveScanOptions): Promise<any>;
+export function scanLive(options: LiveScanOptions): Promise<LiveScanResult>;

@@ -1,0 +1,194 @@
+// The npm library as a user gets it: `npm pack`, install the tarball into an empty folder, import
+// `federate-ado` there (no init call in Node) and call every exported function, also live
+// against the mock Azure DevOps with a PAT.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { copyFileSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { root } from '../../scripts/lib.mjs';
+import { startMock } from '../mock/server.mjs';
+import { installPacked } from './packed.mjs';
+
+let pkg;
+let mock;
+let report;
+const demo = JSON.parse(readFileSync(join(root, 'www', 'static', 'demo.json'), 'utf8'));
+
+before(async () => {
+  pkg = installPacked();
+  copyFileSync(join(root, 'www', 'static', 'demo.json'), join(pkg.dir, 'sample.json'));
+  copyFileSync(join(root, 'tests', 'node', 'fixtures', 'library-check.mjs'), join(pkg.dir, 'check.mjs'));
+  mock = await startMock({ seed: 11, projects: 3, connectionsPerProject: 6 });
+  const project = mock.state.projects[0].name;
+  const res = await pkg.node(['check.mjs'], {
+    env: {
+      CHECK_ORG_URL: mock.localOrgUrl,
+      CHECK_PROJECT: project,
+      CHECK_PAT: mock.pat,
+      AZURE_DEVOPS_EXT_PAT: mock.pat,
+      NODE_EXTRA_CA_CERTS: mock.caPath,
+    },
+  });
+  assert.equal(res.code, 0, `check.mjs failed:\n${res.stderr}`);
+  report = JSON.parse(res.stdout);
+});
+
+after(async () => {
+  await mock?.close();
+  pkg?.cleanup();
+});
+
+const value = (name) => {
+  const r = report.results[name];
+  assert.ok(r, `${name} is exported`);
+  assert.equal(r.error, undefined, `${name} threw: ${r.error}`);
+  return r.value;
+};
+
+test('the tarball holds the library, the CLI, the wasm, types and the licence, and nothing else', () => {
+  for (const f of ['LICENSE', 'README.md', 'package.json', 'bin/federate.js', 'lib/node.js', 'lib/web.js', 'lib/node.d.ts', 'lib/web.d.ts',
+    'pkg/web/federate_wasm.js', 'pkg/web/federate_wasm.d.ts', 'pkg/web/federate_wasm_bg.wasm']) {
+    assert.ok(pkg.files.includes(f), `${f} is packed`);
+  }
+  const stray = pkg.files.filter((f) => !/^(LICENSE|README\.md|package\.json|bin\/|lib\/|pkg\/web\/)/.test(f));
+  assert.deepEqual(stray, [], 'no other files are packed');
+  const manifest = JSON.parse(readFileSync(join(pkg.dir, 'node_modules', 'federate-ado', 'package.json'), 'utf8'));
+  assert.equal(manifest.license, 'MIT');
+  assert.deepEqual(Object.keys(manifest.dependencies ?? {}), [], 'no runtime dependencies');
+});
+
+test('every exported function has a call in the check (none untested)', () => {
+  const untested = Object.entries(report.results).filter(([, r]) => r.untested).map(([k]) => k);
+  assert.deepEqual(untested, [], 'add a call in tests/node/fixtures/library-check.mjs for each new export');
+  for (const name of ['init', 'classifyEndpoint', 'classifyEndpoints', 'decodeFederationSubject', 'expectedFederation',
+    'federatedCredentialCommands', 'explainError', 'verdictRules', 'renderReport', 'encodeGuid', 'decodeGuid',
+    'engineVersion', 'parseAdoUrl', 'scanProject', 'scanOrganization', 'scanLive', 'tokenFromEnv', 'listProjects',
+    'organizationId', 'planConversions', 'conversionRequest', 'convertEndpoint', 'pollEndpoint', 'revertEndpoint',
+    'explainErrors', 'explainFederation']) {
+    assert.ok(report.exported.includes(name), `${name} is exported`);
+  }
+});
+
+test('verdicts: one connection and a whole list (JSON text), with the documented shape', () => {
+  const one = value('classifyEndpoint');
+  for (const key of ['id', 'name', 'type', 'scheme', 'credential', 'usesSecret', 'state', 'convertible', 'federation', 'label', 'summary']) {
+    assert.ok(key in one, `a verdict has ${key}`);
+  }
+  assert.equal(one.name, 'prod-arm');
+  assert.equal(one.credential, 'secret');
+  assert.equal(one.usesSecret, true);
+  assert.equal(one.state, 'ready');
+  assert.equal(one.convertible.status, 'yes');
+  const all = value('classifyEndpoints');
+  assert.equal(all.length, demo.value.length);
+  const by = Object.fromEntries(all.map((v) => [v.name, v]));
+  assert.equal(by['staging (manual SP)'].convertible.status, 'manual');
+  assert.equal(by['ops-shared-arm'].convertible.status === 'yes' || by['ops-shared-arm'].convertible.status === 'ownerProject', true);
+  assert.equal(by['new-env (draft)'].state, 'draft');
+  assert.equal(by['prod-federated'].federation.format, 'entra');
+  assert.equal(by['data platform'].federation.format, 'azureDevOps');
+  assert.equal(by['aks-identity'].credential, 'managedIdentity');
+  assert.equal(by['old-disabled'].state, 'disabled');
+  assert.equal(by['converting-now'].state, 'converting');
+  const bad = report.results.badJson;
+  assert.equal(bad.isError, true);
+  assert.match(bad.error, /line 1, column \d+/);
+});
+
+test('federation: subject decoding, expected issuer and subject, GUID codec', () => {
+  const d = value('decodeFederationSubject');
+  assert.equal(d.format, 'entra');
+  assert.equal(d.tenantId, 'ff882432-09b0-437b-bd22-ca13c0037ded');
+  assert.equal(d.applicationId, '499b84ac-1321-427f-aa17-267ca6975798');
+  assert.equal(d.organizationId, '0ca3ddd9-f0b0-4635-a98c-5866526961b6');
+  assert.equal(d.connectionId, '64171687-7a59-4fce-b2c8-823278dcf176');
+  const e = value('expectedFederation');
+  assert.equal(e.audience, 'api://AzureADTokenExchange');
+  assert.equal(e.azureDevOps.issuer, 'https://vstoken.dev.azure.com/0ca3ddd9-f0b0-4635-a98c-5866526961b6');
+  assert.equal(e.azureDevOps.subject, 'sc://contoso/Web Shop/prod-arm');
+  assert.equal(e.entra.issuer, 'https://login.microsoftonline.com/ff882432-09b0-437b-bd22-ca13c0037ded/v2.0');
+  assert.equal(e.entra.subject, `/eid1/c/pub/t/MiSI_7AJe0O9IsoTwAN97Q/a/rISbSSETf0KqFyZ8ppdXmA/sc/0ca3ddd9-f0b0-4635-a98c-5866526961b6/${demo.value[0].id}`);
+  assert.equal(value('encodeGuid'), 'MiSI_7AJe0O9IsoTwAN97Q');
+  assert.equal(value('decodeGuid'), '499b84ac-1321-427f-aa17-267ca6975798');
+});
+
+test('remedies in every format, diagnosis, rules, reports, URL parsing, version', () => {
+  const r = value('federatedCredentialCommands');
+  assert.match(r.az, /az ad app federated-credential create/);
+  assert.match(r.azIdentity, /az identity federated-credential create/);
+  assert.match(r.powershell, /FederatedIdentityCredential/i);
+  assert.match(r.bicep, /federatedIdentityCredentials/i);
+  assert.match(r.terraform, /resource\s+"/);
+  assert.match(r.graph, /graph\.microsoft\.com/);
+  assert.match(r.portal, /^\s*1[.)]/m);
+  for (const text of Object.values(r)) assert.match(text, /api:\/\/AzureADTokenExchange|AzureADTokenExchange/);
+  const x = value('explainError');
+  assert.equal(x.known.code, 'AADSTS700213');
+  for (const k of ['title', 'meaning', 'fix']) assert.ok(x.known[k].length > 0, `explanation has ${k}`);
+  assert.equal(x.unknown, null);
+  const all = value('explainErrors');
+  assert.deepEqual(all.map((d) => d.code), ['AADSTS700016', 'TF400733']);
+  const fed = value('explainFederation');
+  assert.equal(fed.format, 'entra');
+  assert.equal(fed.identity.tenantId, 'ff882432-09b0-437b-bd22-ca13c0037ded');
+  const plan = value('planConversions');
+  assert.ok(plan.send.some((s) => s.name === 'prod-arm'), 'the automatic secret connection is planned');
+  assert.ok(plan.skip.some((s) => s.name === 'staging (manual SP)' && s.reason === 'manual'), 'a manual one is skipped with its reason');
+  assert.ok(plan.skip.some((s) => s.name === 'ops-shared-arm' && s.reason === 'sharedFromAnotherProject'));
+  const req = value('conversionRequest');
+  assert.equal(req.method, 'PUT');
+  assert.match(req.url, /operation=ConvertAuthenticationScheme/);
+  assert.equal(JSON.parse(req.body).authorization.scheme, 'WorkloadIdentityFederation');
+  assert.ok(!req.headers.some(([k]) => k.toLowerCase() === 'authorization'), 'no credential in the dry run');
+  const rules = value('verdictRules');
+  assert.ok(Array.isArray(rules) && rules.length >= 10, 'the rule table has rows');
+  const reports = value('renderReport');
+  assert.equal(JSON.parse(reports.json).length ?? JSON.parse(reports.json).verdicts?.length, demo.value.length);
+  const csv = reports.csv.trim().split(/\r?\n/);
+  assert.ok(csv.length >= demo.value.length + 1, 'csv: a header and a line per connection');
+  assert.match(reports.markdown, /^\|.*\|$/m);
+  const sarif = JSON.parse(reports.sarif);
+  assert.equal(sarif.version, '2.1.0');
+  assert.ok(Array.isArray(sarif.runs) && sarif.runs.length === 1);
+  const u = value('parseAdoUrl');
+  assert.match(JSON.stringify(u.modern), /contoso/);
+  assert.match(JSON.stringify(u.modern), /Web Shop/);
+  assert.match(JSON.stringify(u.legacy), /contoso/);
+  assert.match(value('engineVersion'), /^\d+\.\d+\.\d+/);
+  const t = value('tokenFromEnv');
+  assert.deepEqual(t.pat, { token: 'p', tokenKind: 'pat', source: 'AZURE_DEVOPS_EXT_PAT' });
+  assert.deepEqual(t.bearer, { token: 'b', tokenKind: 'bearer', source: 'SYSTEM_ACCESSTOKEN' });
+  assert.equal(t.none, null);
+  assert.equal(value('init'), null);
+  assert.equal(value('initSync'), 'ok');
+});
+
+
+test('live against the mock with a PAT: one project, the organization, and from the environment', () => {
+  const project = value('scanProject');
+  assert.equal(project.length, mock.countEndpoints({ project: mock.state.projects[0].name }));
+  const org = value('scanOrganization');
+  assert.equal(org.result.connections.length, mock.countEndpoints(), 'every connection exactly once');
+  assert.equal(org.result.complete, true);
+  assert.ok(org.events >= 1, 'progress events were reported');
+  const viaEnv = value('scanLive');
+  assert.equal(viaEnv.verdicts.length, mock.countEndpoints(), 'scanLive took the PAT from AZURE_DEVOPS_EXT_PAT');
+  assert.equal(viaEnv.endpoints.length, viaEnv.verdicts.length);
+  assert.equal(viaEnv.organization, 'contoso');
+  assert.deepEqual(value('listProjects').map((p) => p.name).sort(), mock.state.projects.map((p) => p.name).sort());
+  assert.equal(value('organizationId'), mock.state.organization.id);
+  // A conversion through the engine's fetch transport: sent once, settled, reverted inside the window.
+  const converted = value('convertEndpoint');
+  assert.ok(converted.id, `a convertible connection was planned (${JSON.stringify(converted)})`);
+  assert.ok(['converted', 'converting'].includes(converted.first), `first outcome ${converted.first}`);
+  assert.ok(converted.journal.includes('sent') && converted.journal.includes('answered'), 'the journal records the request and the answer');
+  const settled = value('pollEndpoint');
+  assert.equal(settled.outcome, 'converted');
+  assert.match(settled.issuer ?? '', /^https:\/\//);
+  assert.ok(Date.parse(settled.revertDeadline) > Date.now(), 'a revert deadline in the future');
+  assert.deepEqual(value('revertEndpoint'), { outcome: 'reverted', scheme: 'ServicePrincipal' });
+  assert.equal(mock.convertedTwice().length, 0, 'never converted twice');
+  assert.deepEqual(mock.rejections(), [], 'the mock rejected nothing the engine sent');
+  const authorized = mock.requests.filter((r) => r.path.includes('/_apis/'));
+  assert.ok(authorized.length >= 4, 'the scans reached the mock');
+});
