@@ -80,8 +80,7 @@ export interface OrgLocation {
   apiBase: string;
 }
 
-/** A service endpoint exactly as the service returned it. */
-export type ServiceEndpoint = Record<string, unknown> & { id?: string; name?: string; type?: string };
+// `ServiceEndpoint` is declared once, by the engine's typescript section (engine.rs).
 
 export interface ProjectRefOut { projectId: string | null; projectName: string | null; name: string | null }
 
