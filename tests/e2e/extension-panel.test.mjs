@@ -1,0 +1,162 @@
+// The panel: opened from the summary bar over the Azure DevOps page; the project's
+// inventory; an organization of 200 generated projects scanned with progress, results as
+// projects finish, every connection exactly once (against the mock's own count), and
+// cancel; filter, search, sort, details, export; and the error states with recovery.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { startMock } from '../mock/server.mjs';
+import { launchBrowser, screenshot, waitForFederate } from '../harness/browser.mjs';
+
+let mock;
+let browser;
+
+before(async () => {
+  mock = await startMock({ seed: 23, projects: 200, connectionsPerProject: 3, autoSignIn: true, latencyMs: [0, 4] });
+  browser = await launchBrowser({ port: mock.port });
+});
+
+after(async () => {
+  await browser?.close();
+  await mock?.close();
+});
+
+const listPath = (project) => `/${mock.org}/${encodeURIComponent(project)}/_settings/adminservices`;
+
+/** Opens the list page and the panel from the summary bar; returns the page and the panel frame. */
+async function openPanel(project = mock.state.projects[0].name) {
+  const page = await browser.context.newPage();
+  await page.goto(mock.signInUrl(listPath(project)));
+  await waitForFederate(page);
+  await page.click('.federate-bar .federate-open-panel');
+  await page.waitForFunction(() => document.documentElement.dataset.federatePanel === 'open');
+  return { page, panel: await panelFrame(page) };
+}
+
+/** The panel's frame, once its engine is loaded. */
+async function panelFrame(page) {
+  await page.waitForFunction(() => document.documentElement.dataset.federatePanel === 'open');
+  const handle = await page.waitForSelector('iframe.federate-panel-frame');
+  const frame = await handle.contentFrame();
+  await frame.waitForFunction(() => document.documentElement.dataset.federate === 'ready', null, { timeout: 20_000 });
+  return frame;
+}
+
+const scanState = (panel, states) =>
+  panel.waitForFunction((s) => s.includes(document.documentElement.dataset.federateScan), states, { timeout: 60_000 });
+
+test('the project inventory: table, filter, search, sort, details with remedies, export', async () => {
+  const project = mock.state.projects[0].name;
+  const { page, panel } = await openPanel(project);
+  await scanState(panel, ['done']);
+  const expected = mock.endpointsFor(project).length;
+  assert.equal(await panel.evaluate(() => Number(document.documentElement.dataset.federateTotal)), expected, 'every connection of the project is listed');
+  assert.equal(await panel.locator('#inventory tbody tr').count(), expected);
+
+  // Filter and search narrow the rows and the counts say so.
+  await panel.selectOption('#filter', 'federated');
+  const federated = await panel.locator('#inventory tbody tr').evaluateAll((rows) => rows.map((r) => r.dataset.credential));
+  assert.ok(federated.every((c) => c === 'federated'), 'the filter keeps only federated connections');
+  assert.match(await panel.textContent('#counts'), new RegExp(`Showing ${federated.length} of ${expected}`));
+  await panel.selectOption('#filter', 'all');
+  const someName = mock.endpointsFor(project)[0].name;
+  await panel.fill('#search', someName);
+  assert.ok((await panel.locator('#inventory tbody tr').count()) >= 1);
+  await panel.fill('#search', '');
+
+  // Sort by name, both ways.
+  await panel.click('button[data-sort="name"]');
+  const desc = await panel.locator('#inventory tbody th').allTextContents();
+  assert.deepEqual(desc, [...desc].sort((a, b) => b.localeCompare(a, undefined, { sensitivity: 'base', numeric: true })), 'sorted descending');
+
+  // Details by keyboard: focus a name, Enter.
+  await panel.focus('#inventory tbody th button');
+  await page.keyboard.press('Enter');
+  await panel.waitForSelector('#details:not([hidden])');
+  assert.ok((await panel.textContent('#details')).length > 20);
+  assert.ok(await panel.locator('#details a[href*="resourceId="]').count(), 'a link to the connection in Azure DevOps');
+
+  // Export: a file download, made in the panel.
+  const [download] = await Promise.all([page.waitForEvent('download'), panel.click('button[data-export="csv"]')]);
+  const csv = readFileSync(await download.path(), 'utf8');
+  assert.ok(csv.split(/\r?\n/).filter(Boolean).length >= expected, 'the CSV has a line per connection');
+  const [json] = await Promise.all([page.waitForEvent('download'), panel.click('button[data-export="json"]')]);
+  assert.ok(readFileSync(await json.path(), 'utf8').trim().length > 2);
+  await screenshot(page, 'extension-panel-project');
+
+  // Escape closes the panel.
+  await panel.press('#search', 'Escape');
+  await page.waitForFunction(() => document.documentElement.dataset.federatePanel === 'closed');
+  await page.close();
+});
+
+test('an organization of 200 projects: progress, results as projects finish, every connection exactly once; cancel', async () => {
+  const { page, panel } = await openPanel();
+  await scanState(panel, ['done']);
+  await panel.click('#scan-org');
+  // Results appear before the scan ends.
+  await panel.waitForFunction(() => {
+    const [done, total] = (document.documentElement.dataset.federateProgress ?? '0/0').split('/').map(Number);
+    return total === 200 && done > 0 && done < total && Number(document.documentElement.dataset.federateTotal) > 0;
+  }, null, { timeout: 60_000 });
+  assert.equal(await panel.locator('#progress').isVisible(), true, 'a progress bar is shown');
+  await scanState(panel, ['done']);
+  const ids = await panel.locator('#inventory tbody tr').evaluateAll((rows) => rows.map((r) => r.dataset.federateId));
+  assert.equal(new Set(ids).size, ids.length, 'no connection is listed twice');
+  assert.equal(ids.length, mock.countEndpoints(), 'every connection of the organization is listed');
+  await screenshot(page, 'extension-panel-organization');
+
+  // Cancel part way.
+  await panel.click('#scan-org');
+  await panel.waitForFunction(() => Number((document.documentElement.dataset.federateProgress ?? '0/0').split('/')[0]) >= 5);
+  await panel.click('#cancel');
+  await scanState(panel, ['cancelled']);
+  const [done, total] = (await panel.evaluate(() => document.documentElement.dataset.federateProgress)).split('/').map(Number);
+  assert.ok(done < total, `cancelled before the end (${done}/${total})`);
+  assert.match(await panel.textContent('#status'), /cancelled/i);
+  await page.close();
+});
+
+test('signed out, throttled and failing servers show their states, and recover', async () => {
+  const project = mock.state.projects[1].name;
+  // Signed out: the summary bar and the panel say so, with a sign-in link.
+  const page = await browser.context.newPage();
+  await page.goto(mock.signInUrl(listPath(project)));
+  await waitForFederate(page);
+  mock.control({ signOut: true });
+  await page.click('.federate-bar .federate-open-panel');
+  const panel = await panelFrame(page);
+  await scanState(panel, ['error']);
+  assert.equal(await panel.evaluate(() => document.documentElement.dataset.federateErrorKind), 'signedOut');
+  assert.ok(await panel.locator('#sign-in').count(), 'a sign-in link');
+  mock.control({ signIn: true });
+  await page.goto(mock.signInUrl(listPath(project)));
+  await waitForFederate(page);
+
+  // Server failure: the page's own load may fail too; the panel shows a retry that works.
+  await page.click('.federate-bar .federate-open-panel');
+  const panel2 = await panelFrame(page);
+  await scanState(panel2, ['done']);
+  mock.control({ faults: { failNext: 50, failStatus: 503, scope: 'serviceendpoint' } });
+  await panel2.click('#scan-project');
+  await scanState(panel2, ['error']);
+  assert.equal(await panel2.evaluate(() => document.documentElement.dataset.federateErrorKind), 'server');
+  mock.control({ faults: { failNext: 0 } });
+  await panel2.click('#retry');
+  await scanState(panel2, ['done']);
+
+  // Throttled: blocked with a wait longer than the client will sit out; the panel says how long.
+  mock.control({ throttle: { limit: 1, blockAt: 2, windowMs: 300_000, delayMs: 0 } });
+  for (let i = 0; i < 5; i++) {
+    await panel2.click('#scan-project');
+    await scanState(panel2, ['error', 'done']);
+    if ((await panel2.evaluate(() => document.documentElement.dataset.federateScan)) === 'error') break;
+  }
+  assert.equal(await panel2.evaluate(() => document.documentElement.dataset.federateErrorKind), 'throttled');
+  assert.match(await panel2.textContent('#alert'), /Wait \d+ seconds/);
+  mock.control({ throttle: false, resetThrottle: true });
+  await panel2.click('#scan-project');
+  await scanState(panel2, ['done']);
+  await screenshot(page, 'extension-panel-recovered');
+  await page.close();
+});
