@@ -80,7 +80,8 @@ export interface OrgLocation {
   apiBase: string;
 }
 
-// `ServiceEndpoint` is declared once, by the engine's typescript section (engine.rs).
+/** A service endpoint exactly as the service returned it. */
+export type ServiceEndpoint = Record<string, unknown> & { id?: string; name?: string; type?: string };
 
 export interface ProjectRefOut { projectId: string | null; projectName: string | null; name: string | null }
 
