@@ -1,75 +1,10 @@
 // The docs page: the rule table and the worked examples from the engine, and the playground (verdicts
 // of a pasted list, a connection's details and remedies, a subject decoder, an error explainer).
 // Everything runs offline in the page. Text from input goes into the DOM with textContent only.
-import init, * as wasm from '../../pkg/web/federate_wasm.js';
-
-/** A reason of a verdict's convertibility. */
-interface Reason {
-  code: string;
-  message: string;
-}
-
-/** The parts of a verdict the page shows (the engine's verdict has these fields). */
-interface Verdict {
-  id: string | null;
-  name: string | null;
-  type: string | null;
-  scheme: string | null;
-  owner?: string | null;
-  sharedWith?: string[] | null;
-  isShared?: boolean | null;
-  credential: string;
-  usesSecret: boolean | null;
-  state: string;
-  convertible: { status: string; reasons: Reason[] };
-  revertDeadline?: string | null;
-  revertDaysLeft?: number | null;
-  federation?: Federation | null;
-  label?: string | null;
-  summary?: string | null;
-}
-
-interface Federation {
-  issuer?: string | null;
-  subject?: string | null;
-  audience?: string | null;
-  format?: string | null;
-  decoded?: Record<string, unknown> | null;
-  warnings?: (string | Reason)[] | null;
-  [key: string]: unknown;
-}
-
-interface Explanation {
-  code: string;
-  title: string;
-  meaning: string;
-  fix: string;
-  docs?: string | null;
-}
-
-interface Context {
-  organizationName?: string;
-  organizationId?: string;
-  now: string;
-}
-
-/** The engine functions the page calls, as the wasm module exports them. */
-interface Engine {
-  classifyEndpoints(input: unknown, context?: Context): Verdict[];
-  decodeFederationSubject(subject: string): Record<string, unknown>;
-  federatedCredentialCommands(endpoint: unknown, context: Context, format: string): string;
-  explainError(text: string): Explanation | null;
-  verdictRules(): Record<string, unknown>[];
-  engineVersion(): string;
-}
-
-const engine = wasm as unknown as Partial<Engine>;
-
-function need<K extends keyof Engine>(name: K): Engine[K] {
-  const fn = engine[name];
-  if (typeof fn !== 'function') throw new Error(`this build of the engine has no ${name}()`);
-  return fn as Engine[K];
-}
+import init, {
+  classifyEndpoints, decodeFederationSubject, engineVersion, explainError, federatedCredentialCommands, verdictRules,
+} from '../../pkg/web/federate_wasm.js';
+import type { CommandFormat, Context, EndpointJson, Verdict } from '../../pkg/web/federate_wasm.js';
 
 function $<T extends HTMLElement = HTMLElement>(id: string): T {
   const el = document.getElementById(id);
@@ -117,7 +52,7 @@ function fillFacts(list: HTMLElement, entries: [string, unknown][]): void {
 // ---- Rule table and worked examples -------------------------------------------------------------
 
 function renderRules(): void {
-  const rules = need('verdictRules')();
+  const rules = verdictRules() as unknown as Record<string, unknown>[];
   const table = $<HTMLTableElement>('rules-table');
   const keys: string[] = [];
   for (const rule of rules) for (const k of Object.keys(rule)) if (!keys.includes(k)) keys.push(k);
@@ -140,7 +75,7 @@ function renderRules(): void {
 
 function renderExample(subjectId: string, listId: string): void {
   const subject = $(subjectId).textContent ?? '';
-  const decoded = need('decodeFederationSubject')(subject);
+  const decoded = decodeFederationSubject(subject);
   fillFacts($(listId), Object.entries(decoded).map(([k, v]) => [words(k), v]));
 }
 
@@ -150,9 +85,9 @@ const input = $<HTMLTextAreaElement>('input');
 const inputError = $('input-error');
 const results = $('results');
 const details = $('details');
-let endpoints: unknown[] = [];
+let endpoints: EndpointJson[] = [];
 let verdicts: Verdict[] = [];
-let current: { verdict: Verdict; endpoint: unknown } | null = null;
+let current: { verdict: Verdict; endpoint: EndpointJson } | null = null;
 
 function context(): Context {
   const ctx: Context = { now: new Date().toISOString() };
@@ -164,11 +99,11 @@ function context(): Context {
 }
 
 /** The raw endpoints of a list the engine accepted, in its order. */
-function rawEndpoints(text: string): unknown[] {
+function rawEndpoints(text: string): EndpointJson[] {
   const json: unknown = JSON.parse(text.replace(/^\uFEFF/, ''));
-  if (Array.isArray(json)) return json;
-  if (json && typeof json === 'object' && Array.isArray((json as { value?: unknown }).value)) return (json as { value: unknown[] }).value;
-  return [json];
+  if (Array.isArray(json)) return json as EndpointJson[];
+  if (json && typeof json === 'object' && Array.isArray((json as { value?: unknown }).value)) return (json as { value: EndpointJson[] }).value;
+  return [json as EndpointJson];
 }
 
 /** Points the textarea at the line and column an error names, when it names one. */
@@ -248,7 +183,7 @@ function classify(): void {
     return;
   }
   try {
-    verdicts = need('classifyEndpoints')(text, context());
+    verdicts = classifyEndpoints(text, context());
     endpoints = rawEndpoints(text);
   } catch (err) {
     results.hidden = true;
@@ -261,8 +196,8 @@ function classify(): void {
 
 // ---- Playground: details and remedies -----------------------------------------------------------
 
-function endpointOf(v: Verdict, index: number): unknown {
-  const byId = v.id ? endpoints.find((e) => (e as { id?: unknown })?.id === v.id) : undefined;
+function endpointOf(v: Verdict, index: number): EndpointJson {
+  const byId = v.id ? endpoints.find((e) => e?.id === v.id) : undefined;
   return byId ?? endpoints[index];
 }
 
@@ -274,12 +209,13 @@ function openDetails(index: number): void {
   fillFacts($('details-facts'), [
     ['Id', v.id], ['Type', v.type], ['Scheme', v.scheme], ['Credential', v.credential],
     ['Holds a secret', v.usesSecret === null ? 'unknown' : v.usesSecret], ['State', v.state],
-    ['Convertible', v.convertible?.status], ['Owning project', v.owner], ['Shared with', v.sharedWith],
+    ['Convertible', v.convertible.status], ['Owning project', v.owner?.projectName],
+    ['Shared with', v.sharedWith.map((p) => p.projectName).filter((n) => n && n !== v.owner?.projectName)],
     ['Revert deadline', v.revertDeadline], ['Revert days left', v.revertDaysLeft],
   ]);
   const reasons = $('details-reasons');
   reasons.replaceChildren();
-  for (const r of v.convertible?.reasons ?? []) reasons.append(el('li', r.message));
+  for (const r of v.convertible.reasons) reasons.append(el('li', r.message));
   if (!reasons.childElementCount) reasons.append(el('li', 'No reasons given.'));
 
   const fed = v.federation ?? null;
@@ -287,22 +223,19 @@ function openDetails(index: number): void {
   if (fed) {
     const entries: [string, unknown][] = [
       ['Format', fed.format], ['Issuer', fed.issuer], ['Subject', fed.subject], ['Audience', fed.audience],
+      ['Application (client) id', fed.identity.applicationId], ['Identity tenant', fed.identity.tenantId],
     ];
-    let decoded = fed.decoded ?? null;
-    if (!decoded && fed.subject) {
-      try {
-        decoded = need('decodeFederationSubject')(fed.subject);
-      } catch (err) {
-        entries.push(['Subject problem', message(err)]);
-      }
+    for (const [k, val] of Object.entries(fed.decoded ?? {})) if (k !== 'format') entries.push([`Subject: ${words(k).toLowerCase()}`, val]);
+    if (fed.expected) {
+      entries.push(['Expected (Azure DevOps issuer)', fed.expected.azureDevOps.subject]);
+      if (fed.expected.entra) entries.push(['Expected (Entra issuer)', fed.expected.entra.subject]);
     }
-    for (const [k, val] of Object.entries(decoded ?? {})) if (k !== 'format') entries.push([words(k), val]);
     fillFacts($('federation-facts'), entries);
     const warnings = $('federation-warnings');
     warnings.replaceChildren();
-    for (const w of fed.warnings ?? []) warnings.append(el('li', typeof w === 'string' ? w : w.message));
+    for (const w of fed.warnings) warnings.append(el('li', w.message));
   }
-  const wantsRemedy = !!fed || ['yes', 'manual', 'ownerProject'].includes(v.convertible?.status);
+  const wantsRemedy = !!fed || ['yes', 'manual', 'ownerProject'].includes(v.convertible.status);
   $('remedies').hidden = !wantsRemedy;
   if (wantsRemedy) renderRemedy();
   details.hidden = false;
@@ -311,10 +244,10 @@ function openDetails(index: number): void {
 
 function renderRemedy(): void {
   if (!current) return;
-  const format = $<HTMLSelectElement>('remedy-format').value;
+  const format = $<HTMLSelectElement>('remedy-format').value as CommandFormat;
   const out = $('remedy-output');
   try {
-    out.textContent = need('federatedCredentialCommands')(current.endpoint, context(), format);
+    out.textContent = federatedCredentialCommands(current.endpoint, context(), format);
     out.dataset.format = format;
   } catch (err) {
     out.textContent = `No ${format} remedy for this connection: ${message(err)}`;
@@ -346,7 +279,7 @@ function decodeSubject(): void {
   const errorBox = $('subject-error');
   const list = $('decoded');
   try {
-    const decoded = need('decodeFederationSubject')(subject.value.trim());
+    const decoded = decodeFederationSubject(subject.value.trim());
     fillFacts(list, Object.entries(decoded).map(([k, v]) => [words(k), v]));
     list.hidden = false;
     errorBox.hidden = true;
@@ -363,7 +296,7 @@ function explain(): void {
   const text = $<HTMLTextAreaElement>('error-text').value;
   const empty = $('explain-empty');
   const box = $('explanation');
-  const found = text.trim() ? need('explainError')(text) : null;
+  const found = text.trim() ? explainError(text) : null;
   if (!found) {
     box.hidden = true;
     empty.textContent = text.trim() ? 'No known Azure DevOps or Microsoft Entra error found in this text.' : 'Paste an error message first.';
@@ -437,7 +370,7 @@ async function start(): Promise<void> {
         problems.push(`${what}: ${message(err)}`);
       }
     }
-    if (engine.engineVersion) $('engine-version').textContent = `engine ${engine.engineVersion()}`;
+    $('engine-version').textContent = `engine ${engineVersion()}`;
     status.textContent = problems.length ? `Engine ready, with problems: ${problems.join('; ')}` : 'Engine ready.';
     if (problems.length) root.dataset.federateError = problems.join('; ');
     root.dataset.federate = 'ready';
