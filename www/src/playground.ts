@@ -44,7 +44,7 @@ function show(value: unknown): string {
 function fillFacts(list: HTMLElement, entries: [string, unknown][]): void {
   list.replaceChildren();
   for (const [k, v] of entries) {
-    if (v === null || v === undefined || v === '') continue;
+    if (v === null || v === undefined || v === '' || (Array.isArray(v) && v.length === 0)) continue;
     list.append(el('dt', k), el('dd', show(v)));
   }
 }
@@ -60,6 +60,7 @@ function renderRules(): void {
   for (const k of keys) {
     const th = el('th', words(k));
     th.scope = 'col';
+    th.dataset.key = k;
     head.append(th);
   }
   table.tHead?.replaceChildren(head);
@@ -67,7 +68,7 @@ function renderRules(): void {
   body.replaceChildren();
   for (const rule of rules) {
     const tr = el('tr');
-    for (const k of keys) tr.append(el('td', show(rule[k])));
+    for (const k of keys) tr.append(el('td', k === 'usesSecret' && rule[k] === null ? 'unknown' : show(rule[k])));
     body.append(tr);
   }
   table.dataset.rules = String(rules.length);
