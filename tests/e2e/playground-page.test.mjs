@@ -93,8 +93,12 @@ test('details of a connection: reasons, federation, remedies with a format switc
   await page.getByRole('button', { name: 'Copy' }).click();
   await page.locator('#copy-status').filter({ hasText: /Copied|Selected/ }).waitFor();
 
-  // A draft: federation facts decoded, warnings listed; back to the table by keyboard.
-  await page.getByRole('button', { name: 'Back to the table' }).click();
+  // Escape closes the details and gives focus back to the button that opened them.
+  await page.keyboard.press('Escape');
+  assert.equal(await details.isHidden(), true);
+  assert.equal(await page.evaluate(() => document.activeElement?.getAttribute('aria-label')), 'Details of prod-arm');
+
+  // A draft, opened by keyboard: federation facts decoded, warnings listed.
   const draftButton = page.getByRole('button', { name: 'Details of new-env (draft)' });
   await draftButton.focus();
   await page.keyboard.press('Enter');
@@ -175,6 +179,43 @@ test('bad input: invalid JSON names its line and column and selects it; a non-li
   await page.close();
 });
 
+/** The lowest contrast ratio of text against its effective background over the page's text elements. */
+function lowestContrast(page) {
+  return page.evaluate(() => {
+    const parse = (c) => (c.match(/[\d.]+/g) ?? []).map(Number);
+    const lum = ([r, g, b]) => [r, g, b].map((v) => v / 255).map((c) => (c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4))
+      .reduce((sum, c, i) => sum + c * [0.2126, 0.7152, 0.0722][i], 0);
+    const background = (node) => {
+      for (let n = node; n; n = n.parentElement) {
+        const c = parse(getComputedStyle(n).backgroundColor);
+        if (c.length === 3 || (c.length === 4 && c[3] > 0.5)) return c;
+      }
+      return [255, 255, 255];
+    };
+    let worst = { ratio: 99, what: '' };
+    for (const node of document.querySelectorAll('p, li, td, th, dt, dd, label, button, a, code, .badge, .help, .status, summary')) {
+      if (!node.offsetParent || !node.textContent.trim()) continue;
+      const s = getComputedStyle(node);
+      if (Number(s.opacity) < 1) continue;
+      const fg = lum(parse(s.color));
+      const bg = lum(background(node));
+      const ratio = (Math.max(fg, bg) + 0.05) / (Math.min(fg, bg) + 0.05);
+      if (ratio < worst.ratio) worst = { ratio, what: `${node.tagName}.${node.className} "${node.textContent.trim().slice(0, 30)}"` };
+    }
+    return worst;
+  });
+}
+
+test('text contrast is at least 4.5:1 in light mode, with the table and details open', async () => {
+  const page = await openPage({ colorScheme: 'light' });
+  await page.getByRole('button', { name: 'Load demo data' }).click();
+  await page.getByRole('button', { name: 'Details of new-env (draft)' }).click();
+  await page.locator('#details-federation').waitFor();
+  const worst = await lowestContrast(page);
+  assert.ok(worst.ratio >= 4.5, `lowest contrast ${worst.ratio.toFixed(2)}:1 at ${worst.what}`);
+  await page.close();
+});
+
 test('dark mode follows prefers-color-scheme, and no script error happened on any page', async () => {
   const page = await openPage({ colorScheme: 'dark' });
   await page.getByRole('button', { name: 'Load demo data' }).click();
@@ -190,6 +231,10 @@ test('dark mode follows prefers-color-scheme, and no script error happened on an
   assert.ok(lum(bg) < 0.05, `dark background (${bg})`);
   const contrast = (lum(fg) + 0.05) / (lum(bg) + 0.05);
   assert.ok(contrast >= 7, `text contrast ${contrast.toFixed(1)}:1 in dark mode`);
+  await page.getByRole('button', { name: 'Details of new-env (draft)' }).click();
+  await page.locator('#details-federation').waitFor();
+  const worst = await lowestContrast(page);
+  assert.ok(worst.ratio >= 4.5, `lowest contrast ${worst.ratio.toFixed(2)}:1 at ${worst.what} in dark mode`);
   await screenshot(page, 'playground-dark');
   await page.close();
   assert.deepEqual(pageErrors, [], 'no uncaught error in the page');

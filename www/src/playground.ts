@@ -89,6 +89,8 @@ const details = $('details');
 let endpoints: EndpointJson[] = [];
 let verdicts: Verdict[] = [];
 let current: { verdict: Verdict; endpoint: EndpointJson } | null = null;
+/** The Details button that opened the details, to give focus back on close. */
+let opener: HTMLElement | null = null;
 
 function context(): Context {
   const ctx: Context = { now: new Date().toISOString() };
@@ -161,7 +163,10 @@ function renderVerdicts(): void {
     const button = el('button', 'Details', 'link');
     button.type = 'button';
     button.setAttribute('aria-label', `Details of ${v.name ?? v.id ?? `connection ${index + 1}`}`);
-    button.addEventListener('click', () => openDetails(index));
+    button.addEventListener('click', () => {
+      opener = button;
+      openDetails(index);
+    });
     action.append(button);
     tr.append(action);
     body.append(tr);
@@ -338,9 +343,13 @@ function wire(): void {
   });
   $('remedy-format').addEventListener('change', renderRemedy);
   $('copy-remedy').addEventListener('click', () => void copyRemedy());
-  $('close-details').addEventListener('click', () => {
+  const closeDetails = () => {
     details.hidden = true;
-    $('results-h').focus();
+    (opener?.isConnected ? opener : $('results-h')).focus();
+  };
+  $('close-details').addEventListener('click', closeDetails);
+  details.addEventListener('keydown', (e) => {
+    if (e.key === 'Escape') closeDetails();
   });
   $('decode-form').addEventListener('submit', (e) => {
     e.preventDefault();
