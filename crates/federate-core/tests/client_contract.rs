@@ -1,5 +1,5 @@
 //! Contract check: every request the client builds matches an operation of the official
-//! OpenAPI spec (MicrosoftDocs/vsts-rest-api-specs, serviceEndpoint 7.1; see
+//! `OpenAPI` spec (`MicrosoftDocs/vsts-rest-api-specs`, serviceEndpoint 7.1; see
 //! `fixtures/spec/README.md`): the path template, the method, and query parameters that
 //! the operation declares (with its required ones present).
 //!

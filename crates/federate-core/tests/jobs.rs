@@ -456,7 +456,7 @@ fn org_scan_merges_shared_connections_and_bounds_concurrency() {
     let client = Client::new(&fake, api(), options);
     let progress = RefCell::new(Vec::new());
     let scan = block_on(jobs::scan_organization(&client, &|p| {
-        progress.borrow_mut().push(*p)
+        progress.borrow_mut().push(*p);
     }))
     .unwrap();
     assert!(scan.complete);

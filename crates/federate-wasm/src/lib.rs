@@ -15,7 +15,9 @@ fn init() {
 /// Encodes a result as plain JS objects: `null` for `None`, no `Map`, no `BigInt`.
 pub(crate) fn to_js<T: Serialize>(value: &T) -> Result<JsValue, JsError> {
     let serializer = serde_wasm_bindgen::Serializer::json_compatible();
-    value.serialize(&serializer).map_err(|e| JsError::new(&e.to_string()))
+    value
+        .serialize(&serializer)
+        .map_err(|e| JsError::new(&e.to_string()))
 }
 
 /// Decodes a JS value (an object or a JSON string) into JSON.
