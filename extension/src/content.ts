@@ -103,6 +103,11 @@ const actions = {
     if (ctx) mountPanel(ctx);
   },
   retry: () => startLoad(),
+  // Conversions are confirmed and sent from the panel (an extension page), never from here.
+  openConnection: (id: string, action: 'convert' | 'revert') => {
+    const ctx = context();
+    if (ctx) mountPanel(ctx, { id, action });
+  },
 };
 
 /** One pass: re-parse the URL, start or abort work, draw what is known. */

@@ -9,6 +9,8 @@ import { isAzureDevOpsUrl, PANEL_PORT, type Message, type PageContext, type Pane
 import {
   countVerdicts, credentialWord, describeError, projectNames, type ErrorInfo, type ProjectInventory, type Verdict,
 } from './model.js';
+import { renderHistory, renderJob, renderPlan, timeLeft } from './convert/ui.js';
+import type { Direction, JobTarget } from './convert/types.js';
 
 const ROOT = document.documentElement;
 const app = document.getElementById('app')!;
@@ -19,6 +21,9 @@ const apiBase = params.get('apiBase') ?? '';
 const ctx: PageContext | null = isAzureDevOpsUrl(apiBase)
   ? { organizationName: params.get('org') ?? '', projectName: params.get('project') || null, apiBase }
   : null;
+/** A connection to open at once (the card's Convert… / Revert… buttons), and what to plan for it. */
+const focusId = params.get('connection')?.toLowerCase() ?? null;
+const focusAction = params.get('action');
 const theme = params.get('theme');
 if (theme === 'dark' || theme === 'light') {
   ROOT.dataset.theme = theme;
@@ -43,6 +48,11 @@ let selected: string | null = null;
 let sortKey: keyof typeof COLUMNS = 'name';
 let sortDir: 1 | -1 = 1;
 let throttleTimer = 0;
+/** Ids ticked in the inventory for a bulk conversion. */
+const picked = new Set<string>();
+/** The tab the panel is shown in: its page relays the conversion requests. */
+let tabId: number | null = null;
+void chrome.tabs.getCurrent().then((t) => (tabId = t?.id ?? null), () => undefined);
 
 const COLUMNS = {
   name: { title: 'Name', value: (r: Row) => r.verdict.name ?? '' },
@@ -141,6 +151,7 @@ function onEvent(e: PanelEvent): void {
       status = e.cancelled ? 'cancelled' : 'done';
       ROOT.dataset.federateScan = status;
       render();
+      openFocus();
       return;
     case 'failed':
       fail(e.error);
@@ -172,6 +183,10 @@ const tbody = h('tbody');
 const table = h('table', { id: 'inventory', class: 'inventory', 'aria-describedby': 'counts' },
   h('caption', { class: 'visually-hidden' }, 'Service connections'), h('thead', {}, headRow), tbody);
 const details = h('section', { id: 'details', class: 'details', 'aria-labelledby': 'details-title', hidden: true, tabindex: -1 });
+const bulkConvert = h('div', { id: 'bulk-convert', class: 'bulk-convert', 'data-federate-convert': 'bulk', hidden: true });
+const convertSelectedButton = h('button', { type: 'button', id: 'convert-selected', onclick: () => planBulk([...picked]) }, 'Convert selected…');
+const convertAllButton = h('button', { type: 'button', id: 'convert-all', onclick: () => planBulk(null) }, 'Convert all convertible…');
+const pickedText = h('span', { id: 'picked', 'aria-live': 'polite' });
 const exportButtons = (['csv', 'json', 'markdown'] as const).map((f) =>
   h('button', { type: 'button', 'data-export': f, onclick: () => exportAs(f) }, `Export ${f === 'markdown' ? 'Markdown' : f.toUpperCase()}`));
 
@@ -200,6 +215,7 @@ function tabs(): HTMLElement {
       document.getElementById(t.getAttribute('aria-controls')!)!.hidden = !on;
     }
     tab.focus();
+    if (tab === historyTab && ctx) void renderHistory(document.getElementById('view-history')!, ctx.organizationName, () => tabId);
   };
   inventoryTab.addEventListener('click', () => select(inventoryTab));
   historyTab.addEventListener('click', () => select(historyTab));
@@ -215,6 +231,7 @@ function build(): void {
   scanOrgButton.addEventListener('click', () => scan('organization'));
   search.addEventListener('input', () => render());
   filter.addEventListener('change', () => render());
+  headRow.append(h('th', { scope: 'col', class: 'pick' }, h('span', { class: 'visually-hidden' }, 'Select')));
   for (const [key, col] of Object.entries(COLUMNS)) {
     const button = h('button', { type: 'button', class: 'sort', 'data-sort': key }, col.title);
     button.addEventListener('click', () => {
@@ -238,6 +255,8 @@ function build(): void {
         h('label', { for: 'filter' }, 'Show'), filter,
         h('span', { class: 'exports', role: 'group', 'aria-label': 'Export the inventory' }, exportButtons)),
       counts,
+      ctx?.projectName ? h('div', { class: 'toolbar', role: 'group', 'aria-label': 'Convert' }, convertSelectedButton, convertAllButton, pickedText) : null,
+      bulkConvert,
       h('div', { class: 'table-wrap' }, table),
       details),
     h('div', { id: 'view-history', role: 'tabpanel', 'aria-labelledby': 'tab-history', hidden: true, 'data-federate-slot': 'history' },
@@ -310,6 +329,7 @@ function render(): void {
   ROOT.dataset.federateTotal = String(c.total);
   for (const th of headRow.children) {
     const key = (th as HTMLElement).dataset.col;
+    if (!key) continue;
     th.setAttribute('aria-sort', key === sortKey ? (sortDir === 1 ? 'ascending' : 'descending') : 'none');
   }
   tbody.replaceChildren(
@@ -319,10 +339,71 @@ function render(): void {
         key === 'name'
           ? h('th', { scope: 'row' }, h('button', { type: 'button', class: 'link', 'data-open': id, 'aria-expanded': String(selected === id), onclick: () => showDetails(id) }, col.value(r) || '(no name)'))
           : h('td', { 'data-col': key }, col.value(r)));
-      return h('tr', { 'data-federate-id': id, 'data-credential': r.verdict.credential, class: selected === id ? 'selected' : '' }, cells);
+      const pick = h('input', {
+        type: 'checkbox', 'data-pick': id, checked: picked.has(id), 'aria-label': `Select ${r.verdict.name ?? id}`,
+        onchange: (e: Event) => {
+          if ((e.currentTarget as HTMLInputElement).checked) picked.add(id);
+          else picked.delete(id);
+          renderPicked();
+        },
+      });
+      return h('tr', { 'data-federate-id': id, 'data-credential': r.verdict.credential, class: selected === id ? 'selected' : '' }, h('td', { class: 'pick' }, pick), cells);
     }),
   );
   exportButtons.forEach((b) => (b.disabled = rows.size === 0));
+  convertAllButton.disabled = running || c.convertibleNow === 0;
+  renderPicked();
+}
+
+function renderPicked(): void {
+  for (const id of picked) if (!rows.has(id)) picked.delete(id);
+  convertSelectedButton.disabled = status === 'running' || picked.size === 0;
+  pickedText.textContent = picked.size ? `${picked.size} selected` : '';
+}
+
+// ---- conversions (the convert UI of ./convert/ui.ts; the service worker runs the jobs)
+
+function target(projectName: string | null): JobTarget | null {
+  if (!ctx || tabId === null) return null;
+  return { organizationName: ctx.organizationName, apiBase: ctx.apiBase, projectName, tabId };
+}
+
+/** Plan, confirm and run in `container`; the plan view starts the job and follows it. */
+function planInto(container: HTMLElement, projectName: string | null, direction: Direction, ids: string[] | null, allowManual: boolean): void {
+  const t = target(projectName);
+  // One plan on screen at a time (the plan view uses fixed element ids).
+  for (const other of document.querySelectorAll<HTMLElement>('[data-federate-convert]')) if (other !== container) other.replaceChildren();
+  container.hidden = false;
+  if (!t) {
+    container.replaceChildren(h('p', { role: 'alert' }, 'Open the panel from the Azure DevOps page of the project: its page sends the requests.'));
+    return;
+  }
+  void renderPlan(container, {
+    target: t, direction, selected: ids, allowManual,
+    onStarted: (job) => renderJob(container, job.target.organizationName, job.id, () => tabId),
+  }).then(() => container.querySelector<HTMLElement>('[data-action="confirm"]')?.focus());
+}
+
+/** Bulk: the ticked connections (shared ones only this way), or every convertible one of the project. */
+function planBulk(ids: string[] | null): void {
+  planInto(bulkConvert, ctx?.projectName ?? null, 'convert', ids, false);
+}
+
+/** The Convert… / Revert… buttons of a connection's details, and the area they draw in. */
+function convertActions(v: Verdict, project: string): HTMLElement[] {
+  const id = v.id ?? '';
+  const area = h('div', { class: 'convert-area', 'data-federate-convert': id });
+  const out: HTMLElement[] = [];
+  const manual = v.convertible.status === 'manual';
+  if (v.convertible.status === 'yes' || manual) {
+    out.push(h('button', { type: 'button', class: 'primary', 'data-action': 'convert', onclick: () => planInto(area, project, 'convert', [id], manual) }, 'Convert…'));
+    if (manual) out.push(h('p', { class: 'note' }, 'Needs manual steps: Azure DevOps may answer with the issuer and subject to add to the identity first.'));
+  }
+  const left = v.credential === 'federated' && v.revertDeadline ? timeLeft(v.revertDeadline) : null;
+  if (left) {
+    out.push(h('button', { type: 'button', 'data-action': 'revert', onclick: () => planInto(area, project, 'revert', [id], false) }, `Revert… (${left})`));
+  }
+  return out.length ? [...out, area] : [];
 }
 
 function showDetails(id: string): void {
@@ -340,6 +421,7 @@ function showDetails(id: string): void {
     federationView(v),
     remediesView(rem, 'details-remedy'),
     h('div', { class: 'actions', 'data-federate-slot': 'actions' },
+      ...convertActions(v, project),
       h('a', { href: link, target: '_top', class: 'button' }, 'Open in Azure DevOps'),
       h('button', { type: 'button', onclick: () => hideDetails() }, 'Close details')),
   ].filter((n): n is HTMLElement => n !== null));
@@ -347,6 +429,16 @@ function showDetails(id: string): void {
   details.dataset.federateId = id;
   render();
   details.focus();
+}
+
+let focusDone = false;
+/** Opened from a card: show that connection's details, and its plan when asked (the user confirms). */
+function openFocus(): void {
+  if (focusDone || !focusId) return;
+  focusDone = true;
+  if (!rows.has(focusId)) return;
+  showDetails(focusId);
+  if (focusAction === 'convert' || focusAction === 'revert') details.querySelector<HTMLElement>(`[data-action="${focusAction}"]`)?.click();
 }
 
 function hideDetails(): void {

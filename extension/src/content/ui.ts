@@ -79,8 +79,34 @@ export type CardState =
   | { kind: 'ready'; id: string; details: ConnectionDetails }
   | { kind: 'error'; id: string; error: ErrorInfo; signInUrl: string };
 
+/** What the card's buttons do. `openConnection` opens the panel on one connection, where the user confirms. */
+export interface CardActions {
+  openPanel: () => void;
+  retry: () => void;
+  openConnection?: (id: string, action: 'convert' | 'revert') => void;
+}
+
+/** The card's Convert… / Revert… buttons: they only open the panel (the content script never converts). */
+function conversionButtons(v: Verdict, actions: CardActions): HTMLElement[] {
+  const open = actions.openConnection;
+  if (!open || !v.id) return [];
+  const id = v.id;
+  const out: HTMLElement[] = [];
+  if (v.convertible.status === 'yes' || v.convertible.status === 'manual') {
+    out.push(h('button', { type: 'button', class: 'federate-button', 'data-federate-action': 'convert', onclick: () => open(id, 'convert') }, 'Convert…'));
+  }
+  const end = v.revertDeadline ? Date.parse(v.revertDeadline) : NaN;
+  if (v.credential === 'federated' && end > Date.now()) {
+    const days = Math.floor((end - Date.now()) / 86_400_000);
+    const hours = Math.floor((end - Date.now()) / 3_600_000) % 24;
+    out.push(h('button', { type: 'button', class: 'federate-button', 'data-federate-action': 'revert', onclick: () => open(id, 'revert') },
+      `Revert… (${days > 0 ? `${days} d ` : ''}${hours} h left)`));
+  }
+  return out;
+}
+
 /** Draws the card at the top of the page's main content; keeps it there across re-renders. */
-export function drawCard(state: CardState, actions: { openPanel: () => void; retry: () => void }): void {
+export function drawCard(state: CardState, actions: CardActions): void {
   const key = `${state.id}|${state.kind}`;
   if (!card || card.dataset.key !== key) {
     const next = h('section', { class: 'federate-root federate-card', 'aria-labelledby': 'federate-card-title', 'data-key': key, 'data-federate-id': state.id });
@@ -102,6 +128,7 @@ export function drawCard(state: CardState, actions: { openPanel: () => void; ret
       if (rem) next.append(rem);
       // Actions: the panel now; conversions (issue 6) add their buttons to this slot.
       next.append(h('div', { class: 'federate-actions', 'data-federate-slot': 'actions' },
+        ...conversionButtons(v, actions),
         h('button', { type: 'button', class: 'federate-button federate-open-panel', onclick: actions.openPanel }, 'Open Federate panel')));
     }
     next.dataset.federateCard = state.kind;
@@ -138,7 +165,12 @@ export function pageTheme(): 'light' | 'dark' {
 }
 
 /** Opens the panel over the page (an extension page in an iframe); focus moves into it. */
-export function mountPanel(ctx: PageContext): void {
+export function mountPanel(ctx: PageContext, focus?: { id: string; action: 'convert' | 'revert' }): void {
+  // A panel asked for one connection replaces an open one (it opens on that connection).
+  if (focus && overlay?.isConnected) {
+    overlay.remove();
+    overlay = null;
+  }
   if (overlay?.isConnected) {
     overlay.querySelector('iframe')?.focus();
     return;
@@ -150,6 +182,10 @@ export function mountPanel(ctx: PageContext): void {
     apiBase: ctx.apiBase,
     theme: pageTheme(),
   });
+  if (focus) {
+    params.set('connection', focus.id);
+    params.set('action', focus.action);
+  }
   const frame = h('iframe', {
     src: `${chrome.runtime.getURL('panel.html')}#${params}`,
     title: 'Federate panel',

@@ -1,0 +1,112 @@
+// Conversions reachable from the panel and the card: the panel's details of a convertible
+// connection offer "Convert…", which shows the plan; confirming converts it (one PUT, nothing
+// rejected by the mock); the History tab lists the job; the inventory has labelled selection
+// checkboxes and the bulk buttons; the card's "Convert…" only opens the panel on that
+// connection (the content script sends no conversion).
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { generateScenario, startMock } from '../mock/server.mjs';
+import { makeEndpoint, rng } from '../mock/scenario.mjs';
+import { launchBrowser, screenshot, waitForFederate } from '../harness/browser.mjs';
+import { convertible } from './convert-helpers.mjs';
+
+let mock;
+let browser;
+let project;
+let pool;
+
+before(async () => {
+  const scenario = generateScenario({ seed: 21, projects: 2, connectionsPerProject: 6 });
+  const r = rng(5);
+  for (let i = 0; i < 3; i++) {
+    scenario.endpoints.push(makeEndpoint('azurerm-sp-automatic', {
+      org: scenario.organization.name, orgId: scenario.organization.id, tenantId: scenario.tenants[0], project: scenario.projects[0],
+      name: `panel-arm-${i}`, id: randomUUID(), r, now: Date.now(),
+    }));
+  }
+  mock = await startMock({ scenario, autoSignIn: true });
+  project = mock.state.projects[0].name;
+  pool = convertible(mock, project).filter((e) => e.name.startsWith('panel-arm-'));
+  assert.equal(pool.length, 3, 'the scenario has the added convertible connections');
+  for (const e of pool) mock.setMeta(e.id, { convert: 'A' });
+  browser = await launchBrowser({ port: mock.port });
+});
+
+after(async () => {
+  await browser?.close();
+  await mock?.close();
+});
+
+const pathOf = () => `/${mock.org}/${encodeURIComponent(project)}/_settings/adminservices`;
+
+/** The panel's frame once its project scan is done. */
+async function panelFrame(page) {
+  await page.waitForFunction(() => document.documentElement.dataset.federatePanel === 'open');
+  const frame = await (await page.waitForSelector('iframe.federate-panel-frame')).contentFrame();
+  await frame.waitForFunction(() => document.documentElement.dataset.federateScan === 'done', null, { timeout: 30_000 });
+  return frame;
+}
+
+const convertState = (frame, selector, states) =>
+  frame.waitForFunction(([sel, s]) => s.includes(document.querySelector(sel)?.dataset.convertState ?? ''), [selector, states], { timeout: 30_000 });
+
+test('panel: details → Convert… → plan → confirm → converted; History lists it; card opens the panel on a connection', { timeout: 60_000 }, async () => {
+  const [first, second] = pool;
+  const page = await browser.context.newPage();
+  await page.goto(mock.signInUrl(pathOf()));
+  await waitForFederate(page);
+  await page.click('.federate-bar .federate-open-panel');
+  const panel = await panelFrame(page);
+
+  // The inventory: a labelled checkbox per row, and the bulk buttons.
+  const box = panel.locator(`#inventory tbody tr[data-federate-id="${first.id}"] input[type="checkbox"]`);
+  assert.equal(await box.getAttribute('aria-label'), `Select ${first.name}`);
+  assert.ok(await panel.isDisabled('#convert-selected'), 'nothing selected yet');
+  await box.focus();
+  await panel.press(`#inventory tbody tr[data-federate-id="${first.id}"] input[type="checkbox"]`, 'Space');
+  assert.ok(await box.isChecked(), 'the keyboard ticks it');
+  assert.ok(!(await panel.isDisabled('#convert-selected')));
+  assert.match(await panel.textContent('#picked'), /1 selected/);
+  await box.uncheck();
+
+  // Details of a convertible connection → Convert… → the plan with one connection to send.
+  await panel.click(`#inventory tbody button[data-open="${first.id}"]`);
+  const area = `[data-federate-convert="${first.id}"]`;
+  await panel.click('#details [data-action="convert"]');
+  await convertState(panel, area, ['plan']);
+  const send = await panel.locator(`${area} [data-convert-plan="send"] li`).evaluateAll((li) => li.map((l) => l.dataset.id));
+  assert.deepEqual(send.map((s) => s.toLowerCase()), [first.id.toLowerCase()]);
+  assert.match(await panel.textContent(`${area} .convert-confirm`), /WorkloadIdentityFederation/);
+  assert.equal(mock.conversions.length, 0, 'the plan sends nothing');
+  await screenshot(page, 'e2e-convert-panel-plan');
+
+  await panel.click(`${area} [data-action="confirm"]`);
+  await convertState(panel, area, ['done']);
+  const item = panel.locator(`${area} [data-convert-item="${first.id}"]`);
+  assert.equal(await item.getAttribute('data-outcome'), 'converted', await item.textContent());
+  assert.equal(mock.conversions.length, 1, 'exactly one conversion');
+  assert.equal(mock.conversions[0].id.toLowerCase(), first.id.toLowerCase());
+  assert.deepEqual(mock.rejections(), []);
+  assert.equal(mock.getEndpoint(first.id).authorization.scheme, 'WorkloadIdentityFederation');
+
+  // History tab: the job is listed.
+  await panel.click('#tab-history');
+  await convertState(panel, '#view-history', ['history']);
+  const jobs = panel.locator('#view-history .convert-history > li');
+  assert.equal(await jobs.count(), 1);
+  assert.equal(await jobs.first().getAttribute('data-state'), 'done');
+  assert.match(await jobs.first().textContent(), /convert · 1 connection/);
+  await page.close();
+
+  // The card: Convert… opens the panel on that connection with its plan; nothing is sent.
+  const cardPage = await browser.context.newPage();
+  await cardPage.goto(mock.signInUrl(`${pathOf()}?resourceId=${second.id}`));
+  await cardPage.waitForFunction(() => document.documentElement.dataset.federateCard === 'ready', null, { timeout: 20_000 });
+  await cardPage.click('.federate-card [data-federate-slot="actions"] [data-federate-action="convert"]');
+  const cardPanel = await panelFrame(cardPage);
+  await cardPanel.waitForFunction((id) => document.getElementById('details')?.dataset.federateId === id && !document.getElementById('details').hidden, second.id.toLowerCase());
+  await convertState(cardPanel, `[data-federate-convert="${second.id.toLowerCase()}"]`, ['plan']);
+  assert.equal(mock.conversions.length, 1, 'opening the panel from the card converts nothing');
+  await cardPage.close();
+});
