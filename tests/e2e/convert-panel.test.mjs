@@ -1,6 +1,6 @@
 // Conversions reachable from the panel and the card: the panel's details of a convertible
 // connection offer "Convert…", which shows the plan; confirming converts it (one PUT, nothing
-// rejected by the mock); the History tab lists the job; the inventory has labelled selection
+// rejected by the mock); the History tab lists the job; rescanned, it offers Revert…; the inventory has labelled selection
 // checkboxes and the bulk buttons; the card's "Convert…" only opens the panel on that
 // connection (the content script sends no conversion).
 import { after, before, test } from 'node:test';
@@ -97,6 +97,14 @@ test('panel: details → Convert… → plan → confirm → converted; History 
   assert.equal(await jobs.count(), 1);
   assert.equal(await jobs.first().getAttribute('data-state'), 'done');
   assert.match(await jobs.first().textContent(), /convert · 1 connection/);
+
+  // Scanned again, the converted connection offers Revert… with the time left, not Convert….
+  await panel.click('#tab-inventory');
+  await panel.click('#scan-project');
+  await panel.waitForFunction(() => document.documentElement.dataset.federateScan === 'done', null, { timeout: 30_000 });
+  await panel.click(`#inventory tbody button[data-open="${first.id}"]`);
+  assert.match(await panel.textContent('#details [data-action="revert"]'), /^Revert… \(\d+ days? \d+ hours? left\)$/);
+  assert.equal(await panel.locator('#details [data-action="convert"]').count(), 0);
   await page.close();
 
   // The card: Convert… opens the panel on that connection with its plan; nothing is sent.
