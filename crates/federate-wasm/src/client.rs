@@ -247,6 +247,17 @@ struct Setup {
     authorization: Option<String>,
 }
 
+impl Setup {
+    /// The transport for one call: the relay when given, else fetch with the token.
+    fn transport(
+        &self,
+        relay: JsValue,
+        signal: Option<AbortLikeJs>,
+    ) -> Result<JsTransport, JsValue> {
+        JsTransport::new(relay, self.authorization.clone(), signal.map(JsValue::from))
+    }
+}
+
 fn setup(options: JsValue) -> Result<Setup, JsValue> {
     let value = decode(options)?;
     let opts: Options =
@@ -545,11 +556,7 @@ pub async fn scan_project(
     init();
     let setup = setup(options)?;
     let project = project_of(&setup)?;
-    let transport = JsTransport::new(
-        relay,
-        setup.authorization.clone(),
-        signal.map(JsValue::from),
-    )?;
+    let transport = setup.transport(relay, signal)?;
     let client = Client::new(&transport, setup.api.clone(), setup.options);
     let list = jobs::scan_project(&client, &project)
         .await
@@ -566,11 +573,7 @@ pub async fn list_projects(
 ) -> Result<JsValue, JsValue> {
     init();
     let setup = setup(options)?;
-    let transport = JsTransport::new(
-        relay,
-        setup.authorization.clone(),
-        signal.map(JsValue::from),
-    )?;
+    let transport = setup.transport(relay, signal)?;
     let client = Client::new(&transport, setup.api.clone(), setup.options);
     let list = jobs::list_projects(&client)
         .await
@@ -591,11 +594,7 @@ pub async fn scan_organization(
     init();
     let setup = setup(options)?;
     let on_progress = callback(on_progress.map(JsValue::from), "onProgress")?;
-    let transport = JsTransport::new(
-        relay,
-        setup.authorization.clone(),
-        signal.map(JsValue::from),
-    )?;
+    let transport = setup.transport(relay, signal)?;
     let client = Client::new(&transport, setup.api.clone(), setup.options);
     let progress = |p: &ScanProgress| call_with(on_progress.as_ref(), p);
     let scan = jobs::scan_organization(&client, &progress)
@@ -613,11 +612,7 @@ pub async fn organization_id(
 ) -> Result<JsValue, JsValue> {
     init();
     let setup = setup(options)?;
-    let transport = JsTransport::new(
-        relay,
-        setup.authorization.clone(),
-        signal.map(JsValue::from),
-    )?;
+    let transport = setup.transport(relay, signal)?;
     let client = Client::new(&transport, setup.api.clone(), setup.options);
     let id = jobs::organization_id(&client)
         .await
@@ -768,11 +763,7 @@ pub async fn poll_endpoint(
         (id, project)
     };
     let on_journal = callback(on_journal.map(JsValue::from), "onJournal")?;
-    let transport = JsTransport::new(
-        relay,
-        setup.authorization.clone(),
-        signal.map(JsValue::from),
-    )?;
+    let transport = setup.transport(relay, signal)?;
     let journal = |e: &JournalEntry| call_with(on_journal.as_ref(), e);
     let client = Client::new(&transport, setup.api.clone(), setup.options).with_journal(&journal);
     encode(&jobs::poll(&client, &project, &id, direction).await)
