@@ -104,7 +104,10 @@ function contextFrom(values) {
 }
 
 function listOf(values, name, allowed) {
-  const items = (values[name] ?? []).flatMap((v) => v.split(',')).map((v) => v.trim()).filter(Boolean);
+  const items = (values[name] ?? [])
+    .flatMap((v) => v.split(','))
+    .map((v) => v.trim())
+    .filter(Boolean);
   for (const item of items) {
     if (!allowed.includes(item)) throw usage(`--${name} "${item}" is not one of ${allowed.join(', ')}`);
   }
@@ -132,19 +135,25 @@ function projects(v) {
 /** A plain-text table of verdicts, one connection a row. */
 function table(verdicts) {
   const head = ['Name', 'Type', 'Credential', 'State', 'Convertible', 'Issuer', 'Project'];
-  const rows = verdicts.map((v) => [
-    v.name, v.type, v.credential, v.state, v.convertible?.status, v.federation?.format, projects(v),
-  ].map(cell));
+  const rows = verdicts.map((v) =>
+    [v.name, v.type, v.credential, v.state, v.convertible?.status, v.federation?.format, projects(v)].map(cell),
+  );
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => [...r[i]].length)));
-  const line = (r) => r.map((c, i) => c + ' '.repeat(widths[i] - [...c].length)).join('  ').trimEnd();
+  const line = (r) =>
+    r
+      .map((c, i) => c + ' '.repeat(widths[i] - [...c].length))
+      .join('  ')
+      .trimEnd();
   return [line(head), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
 }
 
 function summary(verdicts) {
   const count = (p) => verdicts.filter(p).length;
-  return `${verdicts.length} connection${verdicts.length === 1 ? '' : 's'}: ${count((v) => v.usesSecret === true)} hold a secret, `
-    + `${count((v) => v.state === 'draft')} draft, ${count((v) => v.convertible?.status === 'yes')} convertible now, `
-    + `${count((v) => v.federation?.format === 'azureDevOps')} on the Azure DevOps issuer`;
+  return (
+    `${verdicts.length} connection${verdicts.length === 1 ? '' : 's'}: ${count((v) => v.usesSecret === true)} hold a secret, ` +
+    `${count((v) => v.state === 'draft')} draft, ${count((v) => v.convertible?.status === 'yes')} convertible now, ` +
+    `${count((v) => v.federation?.format === 'azureDevOps')} on the Azure DevOps issuer`
+  );
 }
 
 function describeProgress(event) {
@@ -155,7 +164,8 @@ async function liveVerdicts(values, context) {
   const found = federate.tokenFromEnv();
   if (!found) throw usage('--org needs a token: set AZURE_DEVOPS_EXT_PAT (a personal access token) or SYSTEM_ACCESSTOKEN');
   const concurrency = values.concurrency === undefined ? undefined : Number(values.concurrency);
-  if (concurrency !== undefined && !(Number.isInteger(concurrency) && concurrency > 0)) throw usage('--concurrency must be a positive whole number');
+  if (concurrency !== undefined && !(Number.isInteger(concurrency) && concurrency > 0))
+    throw usage('--concurrency must be a positive whole number');
   const controller = new AbortController();
   process.once('SIGINT', () => controller.abort());
   const target = values.project ? `project "${values.project}" of ${values.org}` : values.org;
@@ -181,8 +191,10 @@ async function liveVerdicts(values, context) {
   // An organization scan resolves with what it could read; say what is missing.
   const failed = scan ? scan.projects.filter((p) => p.error) : [];
   for (const p of failed) process.stderr.write(`federate: project "${p.name}" was not read: ${p.error.message ?? p.error.kind}\n`);
-  const incomplete = scan && (!scan.complete || failed.length > 0)
-    ? `the scan is incomplete${scan.stopped ? ` (${scan.stopped.kind}: ${scan.stopped.message ?? ''})` : ''}` : null;
+  const incomplete =
+    scan && (!scan.complete || failed.length > 0)
+      ? `the scan is incomplete${scan.stopped ? ` (${scan.stopped.kind}: ${scan.stopped.message ?? ''})` : ''}`
+      : null;
   return { verdicts, incomplete };
 }
 
@@ -219,7 +231,9 @@ async function audit(positionals, values) {
   }
   const failing = verdicts.filter((v) => gates.some((g) => matchesGate(v, g)));
   if (failing.length) {
-    process.stderr.write(`federate: --fail-on ${gates.join(',')}: ${failing.length} connection${failing.length === 1 ? '' : 's'} matched: ${failing.map((v) => v.name ?? v.id).join(', ')}\n`);
+    process.stderr.write(
+      `federate: --fail-on ${gates.join(',')}: ${failing.length} connection${failing.length === 1 ? '' : 's'} matched: ${failing.map((v) => v.name ?? v.id).join(', ')}\n`,
+    );
     return EXIT.findings;
   }
   return EXIT.ok;
@@ -233,7 +247,7 @@ function decode(positionals, values) {
   } else {
     const entries = Object.entries(decoded).filter(([, v]) => v !== null && v !== undefined && typeof v !== 'object');
     const width = Math.max(...entries.map(([k]) => k.length));
-    process.stdout.write(entries.map(([k, v]) => `${k.padEnd(width)}  ${v}`).join('\n') + '\n');
+    process.stdout.write(`${entries.map(([k, v]) => `${k.padEnd(width)}  ${v}`).join('\n')}\n`);
   }
   return EXIT.ok;
 }
@@ -245,7 +259,9 @@ function explain(positionals, values) {
   if (values.json) {
     process.stdout.write(`${JSON.stringify(found, null, 2)}\n`);
   } else if (found) {
-    process.stdout.write(`${found.code}: ${found.title}\n\nWhat it means: ${found.meaning}\nHow to fix it: ${found.fix}\n${found.docs ? `More: ${found.docs}\n` : ''}`);
+    process.stdout.write(
+      `${found.code}: ${found.title}\n\nWhat it means: ${found.meaning}\nHow to fix it: ${found.fix}\n${found.docs ? `More: ${found.docs}\n` : ''}`,
+    );
   } else {
     process.stdout.write('No known Azure DevOps or Microsoft Entra error found in this text.\n');
   }
@@ -270,8 +286,9 @@ function remedy(positionals, values) {
   engineCall(input.name, () => federate.classifyEndpoints(input.text, context));
   const endpoints = rawEndpoints(input.text);
   const wanted = values.id.toLowerCase();
-  const endpoint = endpoints.find((e) => String(e?.id ?? '').toLowerCase() === wanted)
-    ?? endpoints.find((e) => String(e?.name ?? '').toLowerCase() === wanted);
+  const endpoint =
+    endpoints.find((e) => String(e?.id ?? '').toLowerCase() === wanted) ??
+    endpoints.find((e) => String(e?.name ?? '').toLowerCase() === wanted);
   if (!endpoint) throw new CliError(`${input.name}: no connection with id or name "${values.id}"`, EXIT.input);
   const out = engineCall(endpoint.name ?? values.id, () => federate.federatedCredentialCommands(endpoint, context, format));
   process.stdout.write(out.endsWith('\n') ? out : `${out}\n`);

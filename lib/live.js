@@ -25,7 +25,12 @@ export async function scanLive(options) {
   const project = request.project ?? location.project;
   if (project) {
     const endpoints = await engine.scanProject({ ...request, project }, null, signal ?? null);
-    return { organization: location.organization, endpoints, verdicts: engine.classifyEndpoints(endpoints, { projectName: project, ...ctx }), scan: null };
+    return {
+      organization: location.organization,
+      endpoints,
+      verdicts: engine.classifyEndpoints(endpoints, { projectName: project, ...ctx }),
+      scan: null,
+    };
   }
   const scan = await engine.scanOrganization(request, null, onProgress ?? null, signal ?? null);
   const endpoints = scan.connections.map((c) => c.endpoint);

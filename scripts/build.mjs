@@ -8,8 +8,12 @@ import { join } from 'node:path';
 import { main, root, run, step } from './lib.mjs';
 
 const wasmFeatures = [
-  '--enable-bulk-memory', '--enable-multivalue', '--enable-mutable-globals',
-  '--enable-nontrapping-float-to-int', '--enable-reference-types', '--enable-sign-ext',
+  '--enable-bulk-memory',
+  '--enable-multivalue',
+  '--enable-mutable-globals',
+  '--enable-nontrapping-float-to-int',
+  '--enable-reference-types',
+  '--enable-sign-ext',
 ];
 
 /** Compiles the engine to wasm and binds it; skips bindgen and wasm-opt when the wasm is unchanged. */
@@ -34,8 +38,16 @@ export function buildWasm() {
 
 /** Bundles TypeScript entry points with esbuild. */
 function bundle(entries, outdir, format) {
-  run('esbuild', [...entries, '--bundle', `--format=${format}`, '--target=chrome120,node20', `--outdir=${outdir}`,
-    '--sourcemap=linked', '--log-level=warning', '--legal-comments=none']);
+  run('esbuild', [
+    ...entries,
+    '--bundle',
+    `--format=${format}`,
+    '--target=chrome120,node20',
+    `--outdir=${outdir}`,
+    '--sourcemap=linked',
+    '--log-level=warning',
+    '--legal-comments=none',
+  ]);
 }
 
 function copyWasm(dest) {
@@ -65,7 +77,11 @@ function buildExtension() {
   rmSync(out, { recursive: true, force: true });
   mkdirSync(out, { recursive: true });
   copyStatic(join(root, 'extension', 'static'), out);
-  bundle(['extension/src/background.ts', 'extension/src/panel.ts', 'extension/src/options.ts', 'extension/src/convert/page.ts'], out, 'esm');
+  bundle(
+    ['extension/src/background.ts', 'extension/src/panel.ts', 'extension/src/options.ts', 'extension/src/convert/page.ts'],
+    out,
+    'esm',
+  );
   bundle(['extension/src/content.ts'], out, 'iife');
   copyWasm(join(out, 'wasm'));
 }
@@ -83,7 +99,9 @@ function buildWww() {
 function reportSize(wasm) {
   const bytes = readFileSync(wasm);
   const kib = (n) => `${(n / 1024).toFixed(1)} KiB`;
-  console.log(`\nwasm size: ${kib(statSync(wasm).size)} raw, ${kib(gzipSync(bytes, { level: 9 }).length)} gzip (${wasm.replace(`${root}/`, '')})`);
+  console.log(
+    `\nwasm size: ${kib(statSync(wasm).size)} raw, ${kib(gzipSync(bytes, { level: 9 }).length)} gzip (${wasm.replace(`${root}/`, '')})`,
+  );
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {

@@ -39,7 +39,9 @@ function chromium() {
   if (haveChromium()) return say(`chromium: ${chromiumPath} present`);
   const cmd = 'apt-get update && apt-get install -y chromium chromium-driver';
   if (process.getuid?.() !== 0) {
-    throw new Error(`Chromium is missing (${chromiumPath}) and installing it needs root. Run:\n  sudo sh -c '${cmd}'\nthen run this command again.`);
+    throw new Error(
+      `Chromium is missing (${chromiumPath}) and installing it needs root. Run:\n  sudo sh -c '${cmd}'\nthen run this command again.`,
+    );
   }
   step("Installing Debian's chromium and chromium-driver");
   run('sh', ['-c', `DEBIAN_FRONTEND=noninteractive ${cmd}`]);
@@ -53,5 +55,6 @@ main(async () => {
   if (needBrowser) chromium();
   // Fail early and clearly if something above silently did not work.
   if (!existsSync(join(root, 'node_modules', 'playwright-core'))) throw new Error('npm packages did not install');
-  if (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).name !== 'federate-ado') throw new Error('run from the Federate checkout');
+  if (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).name !== 'federate-ado')
+    throw new Error('run from the Federate checkout');
 });

@@ -7,9 +7,21 @@ import { chromedriverPath, main, root, run, step } from './lib.mjs';
 const stages = {
   setup: () => run('node', ['scripts/setup.mjs', '--quiet']),
   fmt: () => run('cargo', ['fmt', '--all', '--check']),
+  lint: () => run('biome', ['ci', '--reporter=summary']),
   clippy: () => {
     run('cargo', ['clippy', '--workspace', '--all-targets', '--locked', '--', '-D', 'warnings']);
-    run('cargo', ['clippy', '-p', 'federate-wasm', '--all-targets', '--target', 'wasm32-unknown-unknown', '--locked', '--', '-D', 'warnings']);
+    run('cargo', [
+      'clippy',
+      '-p',
+      'federate-wasm',
+      '--all-targets',
+      '--target',
+      'wasm32-unknown-unknown',
+      '--locked',
+      '--',
+      '-D',
+      'warnings',
+    ]);
   },
   cargo: () => run('cargo', ['test', '--workspace', '--locked']),
   wasm: () =>
@@ -23,14 +35,21 @@ const stages = {
   },
   node: () => {
     const dirs = ['tests/node', 'tests/contract', 'tests/e2e'].filter((d) => existsSync(join(root, d)));
-    const files = dirs.flatMap((d) => readdirSync(join(root, d)).filter((f) => f.endsWith('.test.mjs')).map((f) => join(d, f)));
+    const files = dirs.flatMap((d) =>
+      readdirSync(join(root, d))
+        .filter((f) => f.endsWith('.test.mjs'))
+        .map((f) => join(d, f)),
+    );
     // Browser tests share two cores: one file at a time keeps them from starving each other.
     run('node', ['--test', '--test-concurrency=1', ...files]);
   },
 };
 
 main(async () => {
-  const only = process.argv.find((a) => a.startsWith('--only='))?.slice(7).split(',');
+  const only = process.argv
+    .find((a) => a.startsWith('--only='))
+    ?.slice(7)
+    .split(',');
   for (const [name, fn] of Object.entries(stages)) {
     if (only && !only.includes(name) && name !== 'setup') continue;
     step(`test: ${name}`);

@@ -3,8 +3,19 @@
 // message. Every HTTP request of a job is relayed to the tab's content script.
 import { loadEngine, remedies, type Relay } from './engine.js';
 import {
-  isAzureDevOpsUrl, isExtensionPage, isMessage, isPanelRequest, isTrustedSender, PANEL_PORT,
-  type Message, type PageContext, type PanelEvent, type RelayResponse, type Reply, type ReplyOf, type TabMessage,
+  isAzureDevOpsUrl,
+  isExtensionPage,
+  isMessage,
+  isPanelRequest,
+  isTrustedSender,
+  PANEL_PORT,
+  type Message,
+  type PageContext,
+  type PanelEvent,
+  type RelayResponse,
+  type Reply,
+  type ReplyOf,
+  type TabMessage,
 } from './messages.js';
 import { toErrorInfo } from './model.js';
 import { contextFor, scanOrganization, scanProject, type ScannedProject } from './scan.js';

@@ -22,10 +22,7 @@ async function ask<T extends Message>(message: T): Promise<ReplyOf[T['type']]> {
 }
 
 /** The state of the current project's inventory. */
-type Load =
-  | { kind: 'loading' }
-  | { kind: 'ready'; index: VerdictIndex }
-  | { kind: 'error'; error: ErrorInfo };
+type Load = { kind: 'loading' } | { kind: 'ready'; index: VerdictIndex } | { kind: 'error'; error: ErrorInfo };
 
 let info: PageInfo | null = null;
 let lastHref = '';
@@ -37,7 +34,8 @@ let warnedNoRows = false;
 let active = true;
 
 const signInUrl = () => (info ? `${info.apiBase}/` : location.origin);
-const context = (): PageContext | null => (info ? { organizationName: info.organizationName, projectName: info.projectName, apiBase: info.apiBase } : null);
+const context = (): PageContext | null =>
+  info ? { organizationName: info.organizationName, projectName: info.projectName, apiBase: info.apiBase } : null;
 
 function setError(error: ErrorInfo | null): void {
   if (error) {
@@ -193,11 +191,22 @@ function observe(): void {
     for (const r of records) {
       if (ours(r.target)) continue;
       const nodes = [...r.addedNodes, ...r.removedNodes];
-      if (r.type === 'childList' && nodes.length > 0 && nodes.every((n) => n instanceof Element && (n.classList.contains('federate-mark') || n.classList.contains('federate-root')))) continue;
+      if (
+        r.type === 'childList' &&
+        nodes.length > 0 &&
+        nodes.every((n) => n instanceof Element && (n.classList.contains('federate-mark') || n.classList.contains('federate-root')))
+      )
+        continue;
       schedule();
       return;
     }
-  }).observe(document.documentElement, { childList: true, subtree: true, characterData: true, attributes: true, attributeFilter: ['href'] });
+  }).observe(document.documentElement, {
+    childList: true,
+    subtree: true,
+    characterData: true,
+    attributes: true,
+    attributeFilter: ['href'],
+  });
   // Extra triggers; the observer alone already sees the re-render of a navigation.
   window.addEventListener('popstate', schedule);
   (window as { navigation?: EventTarget }).navigation?.addEventListener('navigatesuccess', schedule);
@@ -227,7 +236,7 @@ async function enabledHere(): Promise<boolean> {
   if (!here) return false;
   try {
     const { organizations } = (await chrome.storage.sync.get('organizations')) as { organizations?: { mode?: string; names?: unknown } };
-    if (!organizations || organizations.mode !== 'only' || !Array.isArray(organizations.names)) return true;
+    if (organizations?.mode !== 'only' || !Array.isArray(organizations.names)) return true;
     return organizations.names.some((n) => typeof n === 'string' && n.toLowerCase() === here.organizationName.toLowerCase());
   } catch {
     return true;

@@ -71,15 +71,24 @@ export function renderReport(verdicts: readonly Verdict[], format: 'json' | 'csv
   if (format === 'json') return JSON.stringify(verdicts, null, 2);
   const cols = ['name', 'project', 'type', 'credential', 'state', 'convertible', 'issuerFormat', 'id'] as const;
   const rows = verdicts.map((v) => [
-    v.name ?? '', v.owner?.projectName ?? v.foundIn?.projectName ?? '', v.type ?? '', v.credential, v.state,
-    v.convertible.status, v.federation?.format ?? '', v.id ?? '',
+    v.name ?? '',
+    v.owner?.projectName ?? v.foundIn?.projectName ?? '',
+    v.type ?? '',
+    v.credential,
+    v.state,
+    v.convertible.status,
+    v.federation?.format ?? '',
+    v.id ?? '',
   ]);
   if (format === 'csv') {
     const cell = (s: string) => (/[",\n\r]/.test(s) || /^[=+\-@]/.test(s) ? `"${s.replace(/"/g, '""').replace(/^([=+\-@])/, "'$1")}"` : s);
-    return [cols.join(','), ...rows.map((r) => r.map(cell).join(','))].join('\r\n') + '\r\n';
+    return `${[cols.join(','), ...rows.map((r) => r.map(cell).join(','))].join('\r\n')}\r\n`;
   }
   const md = (s: string) => s.replace(/[|\\`*_<>[\]]/g, (c) => `\\${c}`).replace(/\r?\n/g, ' ');
-  return [`| ${cols.join(' | ')} |`, `|${cols.map(() => ' --- |').join('')}`, ...rows.map((r) => `| ${r.map(md).join(' | ')} |`)].join('\n') + '\n';
+  return (
+    [`| ${cols.join(' | ')} |`, `|${cols.map(() => ' --- |').join('')}`, ...rows.map((r) => `| ${r.map(md).join(' | ')} |`)].join('\n') +
+    '\n'
+  );
 }
 
 /** A relay: the engine's request (headers as pairs or a record), answered by the page's origin. */
@@ -110,7 +119,11 @@ export async function clientScanProject(options: ClientOptions, relay: Relay, si
 }
 
 /** The client's `listProjects`. */
-export async function clientListProjects(options: ClientOptions, relay: Relay, signal: AbortSignal): Promise<{ id: string; name: string }[]> {
+export async function clientListProjects(
+  options: ClientOptions,
+  relay: Relay,
+  signal: AbortSignal,
+): Promise<{ id: string; name: string }[]> {
   const out = await (client('listProjects')(options, relay, signal) as Promise<unknown>);
   return Array.isArray(out) ? (out as { id: string; name: string }[]) : [];
 }

@@ -3,9 +3,7 @@
 // button. DOM only (no chrome.*, no wasm): drawn by the content script's card and by the
 // panel's details from data the engine computed.
 import { copyText, h } from './dom.js';
-import {
-  allReasons, credentialWord, projectNames, REMEDY_FORMAT_NAMES, REMEDY_FORMATS, type RemedyFormat, type Verdict,
-} from './model.js';
+import { allReasons, credentialWord, projectNames, REMEDY_FORMAT_NAMES, REMEDY_FORMATS, type RemedyFormat, type Verdict } from './model.js';
 
 const CONVERTIBLE_WORDS: Record<string, string> = {
   yes: 'Can be converted now',
@@ -47,16 +45,29 @@ function decodedView(decoded: unknown): HTMLElement | null {
     for (const [k, v] of Object.entries(decoded)) rows.push([k, scalar(v), '']);
   }
   if (rows.length === 0) return null;
-  return h('table', { class: 'federate-decoded' },
+  return h(
+    'table',
+    { class: 'federate-decoded' },
     h('caption', {}, 'The subject, segment by segment'),
-    h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'Segment'), h('th', { scope: 'col' }, 'Value'), h('th', { scope: 'col' }, 'Meaning'))),
-    h('tbody', {}, rows.map(([a, b, c]) => h('tr', {}, h('td', {}, h('code', {}, a)), h('td', {}, h('code', {}, b)), h('td', {}, c)))),
+    h(
+      'thead',
+      {},
+      h('tr', {}, h('th', { scope: 'col' }, 'Segment'), h('th', { scope: 'col' }, 'Value'), h('th', { scope: 'col' }, 'Meaning')),
+    ),
+    h(
+      'tbody',
+      {},
+      rows.map(([a, b, c]) => h('tr', {}, h('td', {}, h('code', {}, a)), h('td', {}, h('code', {}, b)), h('td', {}, c))),
+    ),
   );
 }
 
 function dl(pairs: [string, Node | string | null][]): HTMLElement {
-  return h('dl', { class: 'federate-facts' },
-    pairs.filter(([, v]) => v !== null && v !== '').flatMap(([k, v]) => [h('dt', {}, k), h('dd', {}, v)]));
+  return h(
+    'dl',
+    { class: 'federate-facts' },
+    pairs.filter(([, v]) => v !== null && v !== '').flatMap(([k, v]) => [h('dt', {}, k), h('dd', {}, v)]),
+  );
 }
 
 /** The federation section: issuer, subject decoded, audience, identity, warnings. */
@@ -64,7 +75,9 @@ export function federationView(v: Verdict): HTMLElement | null {
   const f = v.federation;
   if (!f) return null;
   const expected = isObject(f.expected) ? f.expected : null;
-  return h('section', { class: 'federate-federation', 'aria-label': 'Workload identity federation' },
+  return h(
+    'section',
+    { class: 'federate-federation', 'aria-label': 'Workload identity federation' },
     h('h3', {}, 'Workload identity federation'),
     dl([
       ['Issuer', f.issuer ? h('code', {}, f.issuer) : null],
@@ -74,13 +87,23 @@ export function federationView(v: Verdict): HTMLElement | null {
       ['Application (client) id', f.identity?.applicationId ? h('code', {}, f.identity.applicationId) : null],
       ['Tenant id', f.identity?.tenantId ? h('code', {}, f.identity.tenantId) : null],
       ['Expected issuer', typeof expected?.issuer === 'string' && expected.issuer !== f.issuer ? h('code', {}, expected.issuer) : null],
-      ['Expected subject', typeof expected?.subject === 'string' && expected.subject !== f.subject ? h('code', {}, expected.subject) : null],
+      [
+        'Expected subject',
+        typeof expected?.subject === 'string' && expected.subject !== f.subject ? h('code', {}, expected.subject) : null,
+      ],
     ]),
     decodedView(f.decoded),
     f.warnings.length > 0
-      ? h('div', { class: 'federate-warnings', role: 'group', 'aria-label': 'Warnings' },
+      ? h(
+          'div',
+          { class: 'federate-warnings', role: 'group', 'aria-label': 'Warnings' },
           h('h4', {}, 'Warnings'),
-          h('ul', {}, f.warnings.map((w) => h('li', { 'data-code': w.code }, w.message))))
+          h(
+            'ul',
+            {},
+            f.warnings.map((w) => h('li', { 'data-code': w.code }, w.message)),
+          ),
+        )
       : null,
   );
 }
@@ -92,8 +115,11 @@ export function remediesView(remedies: Partial<Record<RemedyFormat, string>>, id
   const selectId = `${idPrefix}-format`;
   const pre = h('pre', { class: 'federate-remedy', tabindex: 0, 'aria-label': 'Commands' });
   const status = h('span', { class: 'federate-copy-status', role: 'status' });
-  const select = h('select', { id: selectId },
-    formats.map((f) => h('option', { value: f }, REMEDY_FORMAT_NAMES[f])));
+  const select = h(
+    'select',
+    { id: selectId },
+    formats.map((f) => h('option', { value: f }, REMEDY_FORMAT_NAMES[f])),
+  );
   const showFormat = () => {
     pre.textContent = remedies[select.value as RemedyFormat] ?? '';
     pre.dataset.format = select.value;
@@ -107,16 +133,21 @@ export function remediesView(remedies: Partial<Record<RemedyFormat, string>>, id
     });
   });
   showFormat();
-  return h('section', { class: 'federate-remedies', 'aria-label': 'Remedies' },
+  return h(
+    'section',
+    { class: 'federate-remedies', 'aria-label': 'Remedies' },
     h('h3', {}, 'Create the federated credential'),
     h('div', { class: 'federate-remedy-bar' }, h('label', { for: selectId }, 'Format'), select, copy, status),
-    pre);
+    pre,
+  );
 }
 
 /** The verdict: label, summary, facts and reasons. */
 export function verdictView(v: Verdict): HTMLElement {
   const reasons = allReasons(v).filter((r) => !(v.federation?.warnings ?? []).includes(r));
-  return h('section', { class: 'federate-verdict', 'aria-label': 'Verdict' },
+  return h(
+    'section',
+    { class: 'federate-verdict', 'aria-label': 'Verdict' },
     h('p', { class: 'federate-verdict-label' }, v.label),
     v.summary ? h('p', {}, v.summary) : null,
     dl([
@@ -126,8 +157,17 @@ export function verdictView(v: Verdict): HTMLElement {
       ['State', v.state],
       ['Conversion', convertibleWord(v.convertible.status)],
       ['Project(s)', projectNames(v).join(', ') || null],
-      ['Revert until', v.revertDeadline ? `${v.revertDeadline}${v.revertDaysLeft != null ? ` (${v.revertDaysLeft} days left)` : ''}` : null],
+      [
+        'Revert until',
+        v.revertDeadline ? `${v.revertDeadline}${v.revertDaysLeft != null ? ` (${v.revertDaysLeft} days left)` : ''}` : null,
+      ],
     ]),
-    reasons.length > 0 ? h('ul', { class: 'federate-reasons' }, reasons.map((r) => h('li', { 'data-code': r.code }, r.message))) : null,
+    reasons.length > 0
+      ? h(
+          'ul',
+          { class: 'federate-reasons' },
+          reasons.map((r) => h('li', { 'data-code': r.code }, r.message)),
+        )
+      : null,
   );
 }

@@ -52,18 +52,13 @@ export interface ReplyOf {
 
 // ---- service worker -> content script (chrome.tabs.sendMessage)
 
-export type TabMessage =
-  | { type: 'relay'; request: RelayRequest }
-  | { type: 'mountPanel' }
-  | { type: 'unmountPanel' };
+export type TabMessage = { type: 'relay'; request: RelayRequest } | { type: 'mountPanel' } | { type: 'unmountPanel' };
 
 // ---- panel <-> service worker (a chrome.runtime Port named 'panel')
 
 export const PANEL_PORT = 'panel';
 
-export type PanelRequest =
-  | { type: 'scan'; scope: 'project' | 'organization'; context: PageContext }
-  | { type: 'cancel' };
+export type PanelRequest = { type: 'scan'; scope: 'project' | 'organization'; context: PageContext } | { type: 'cancel' };
 
 export type PanelEvent =
   | { type: 'started'; scope: 'project' | 'organization' }

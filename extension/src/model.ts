@@ -92,9 +92,7 @@ export const REMEDY_FORMAT_NAMES: Record<RemedyFormat, string> = {
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 const str = (v: unknown): string | null => (typeof v === 'string' ? v : null);
 const reasons = (v: unknown): Reason[] =>
-  Array.isArray(v)
-    ? v.filter(isObject).map((r) => ({ code: str(r.code) ?? '', message: str(r.message) ?? str(r.code) ?? '' }))
-    : [];
+  Array.isArray(v) ? v.filter(isObject).map((r) => ({ code: str(r.code) ?? '', message: str(r.message) ?? str(r.code) ?? '' })) : [];
 const projectRef = (v: unknown): ProjectRef | null => {
   if (typeof v === 'string') return { projectId: null, projectName: v };
   if (!isObject(v)) return null;
@@ -237,7 +235,10 @@ export function describeError(e: ErrorInfo): { title: string; advice: string } {
     case 'signedOut':
       return { title: 'You are signed out of Azure DevOps', advice: 'Sign in again, then retry.' };
     case 'forbidden':
-      return { title: 'No permission', advice: 'Your account cannot read service connections here. Ask a project administrator for access.' };
+      return {
+        title: 'No permission',
+        advice: 'Your account cannot read service connections here. Ask a project administrator for access.',
+      };
     case 'throttled':
       return {
         title: 'Azure DevOps is rate-limiting requests',

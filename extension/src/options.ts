@@ -17,7 +17,14 @@ const open = $<HTMLButtonElement>('open-panel');
 const openStatus = $<HTMLElement>('open-status');
 
 function parseNames(text: string): string[] {
-  return [...new Set(text.split(/[\s,]+/).map((s) => s.trim()).filter((s) => /^[\w.-]{1,100}$/.test(s)))];
+  return [
+    ...new Set(
+      text
+        .split(/[\s,]+/)
+        .map((s) => s.trim())
+        .filter((s) => /^[\w.-]{1,100}$/.test(s)),
+    ),
+  ];
 }
 
 async function loadSettings(): Promise<void> {
@@ -33,9 +40,10 @@ async function save(): Promise<void> {
   const value: Organizations = { mode: only.checked ? 'only' : 'all', names: parseNames(names.value) };
   names.disabled = value.mode !== 'only';
   await chrome.storage.sync.set({ organizations: value });
-  saved.textContent = value.mode === 'all'
-    ? 'Saved: active on every organization. Reload Azure DevOps pages to apply.'
-    : `Saved: active on ${value.names.length ? value.names.join(', ') : 'no organization'}. Reload Azure DevOps pages to apply.`;
+  saved.textContent =
+    value.mode === 'all'
+      ? 'Saved: active on every organization. Reload Azure DevOps pages to apply.'
+      : `Saved: active on ${value.names.length ? value.names.join(', ') : 'no organization'}. Reload Azure DevOps pages to apply.`;
 }
 
 for (const el of [all, only]) el.addEventListener('change', () => void save());
@@ -53,7 +61,9 @@ void activeTab().then((tab) => {
 
 open.addEventListener('click', async () => {
   const tab = await activeTab();
-  const reply = (await chrome.runtime.sendMessage({ type: 'openPanel', tabId: tab?.id ?? null } satisfies Message)) as Reply<null> | undefined;
+  const reply = (await chrome.runtime.sendMessage({ type: 'openPanel', tabId: tab?.id ?? null } satisfies Message)) as
+    | Reply<null>
+    | undefined;
   if (reply?.ok) window.close();
   else openStatus.textContent = reply?.error.message ?? 'The panel could not open.';
 });

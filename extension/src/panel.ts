@@ -7,7 +7,13 @@ import { convertibleWord, federationView, issuerFormatWord, remediesView, verdic
 import { loadEngine, remedies, renderReport } from './engine.js';
 import { isAzureDevOpsUrl, PANEL_PORT, type Message, type PageContext, type PanelEvent, type PanelRequest } from './messages.js';
 import {
-  countVerdicts, credentialWord, describeError, projectNames, type ErrorInfo, type ProjectInventory, type Verdict,
+  countVerdicts,
+  credentialWord,
+  describeError,
+  projectNames,
+  type ErrorInfo,
+  type ProjectInventory,
+  type Verdict,
 } from './model.js';
 import { renderHistory, renderJob, renderPlan, timeLeft } from './convert/ui.js';
 import type { Direction, JobTarget } from './convert/types.js';
@@ -52,7 +58,10 @@ let throttleTimer = 0;
 const picked = new Set<string>();
 /** The tab the panel is shown in: its page relays the conversion requests. */
 let tabId: number | null = null;
-void chrome.tabs.getCurrent().then((t) => (tabId = t?.id ?? null), () => undefined);
+void chrome.tabs.getCurrent().then(
+  (t) => (tabId = t?.id ?? null),
+  () => undefined,
+);
 
 const COLUMNS = {
   name: { title: 'Name', value: (r: Row) => r.verdict.name ?? '' },
@@ -133,7 +142,13 @@ function addInventory(inv: ProjectInventory): void {
       if (seen && !row.seenIn.includes(seen)) row.seenIn.push(seen);
       // The owner's copy is the authoritative one (its verdict knows it can convert there).
       if (v.owner?.projectName && v.owner.projectName === seen) Object.assign(row, { verdict: v, endpoint: byId.get(id) ?? row.endpoint });
-    } else rows.set(id, { verdict: v, endpoint: v.id ? byId.get(v.id) : undefined, organizationId: inv.organizationId, seenIn: seen ? [seen] : [] });
+    } else
+      rows.set(id, {
+        verdict: v,
+        endpoint: v.id ? byId.get(v.id) : undefined,
+        organizationId: inv.organizationId,
+        seenIn: seen ? [seen] : [],
+      });
   }
 }
 
@@ -176,26 +191,47 @@ const scanProjectButton = h('button', { type: 'button', id: 'scan-project' }, 'S
 const scanOrgButton = h('button', { type: 'button', id: 'scan-org' }, 'Scan the whole organization');
 const cancelButton = h('button', { type: 'button', id: 'cancel' }, 'Cancel');
 const search = h('input', { type: 'search', id: 'search', placeholder: 'Name, type, project…', autocomplete: 'off' });
-const filter = h('select', { id: 'filter' }, Object.entries(FILTERS).map(([k, f]) => h('option', { value: k }, f.title)));
+const filter = h(
+  'select',
+  { id: 'filter' },
+  Object.entries(FILTERS).map(([k, f]) => h('option', { value: k }, f.title)),
+);
 const counts = h('p', { id: 'counts', class: 'counts', 'aria-live': 'polite' });
 const headRow = h('tr');
 const tbody = h('tbody');
-const table = h('table', { id: 'inventory', class: 'inventory', 'aria-describedby': 'counts' },
-  h('caption', { class: 'visually-hidden' }, 'Service connections'), h('thead', {}, headRow), tbody);
+const table = h(
+  'table',
+  { id: 'inventory', class: 'inventory', 'aria-describedby': 'counts' },
+  h('caption', { class: 'visually-hidden' }, 'Service connections'),
+  h('thead', {}, headRow),
+  tbody,
+);
 const details = h('section', { id: 'details', class: 'details', 'aria-labelledby': 'details-title', hidden: true, tabindex: -1 });
 const bulkConvert = h('div', { id: 'bulk-convert', class: 'bulk-convert', 'data-federate-convert': 'bulk', hidden: true });
-const convertSelectedButton = h('button', { type: 'button', id: 'convert-selected', onclick: () => planBulk([...picked]) }, 'Convert selected…');
+const convertSelectedButton = h(
+  'button',
+  { type: 'button', id: 'convert-selected', onclick: () => planBulk([...picked]) },
+  'Convert selected…',
+);
 const convertAllButton = h('button', { type: 'button', id: 'convert-all', onclick: () => planBulk(null) }, 'Convert all convertible…');
 const pickedText = h('span', { id: 'picked', 'aria-live': 'polite' });
 const exportButtons = (['csv', 'json', 'markdown'] as const).map((f) =>
-  h('button', { type: 'button', 'data-export': f, onclick: () => exportAs(f) }, `Export ${f === 'markdown' ? 'Markdown' : f.toUpperCase()}`));
+  h(
+    'button',
+    { type: 'button', 'data-export': f, onclick: () => exportAs(f) },
+    `Export ${f === 'markdown' ? 'Markdown' : f.toUpperCase()}`,
+  ),
+);
 
 function header(): HTMLElement {
   const where = ctx ? (ctx.projectName ? `${ctx.projectName} · ${ctx.organizationName}` : ctx.organizationName) : '';
-  return h('header', { class: 'top' },
+  return h(
+    'header',
+    { class: 'top' },
     h('h1', {}, 'Federate'),
     h('span', { class: 'where' }, where),
-    h('button', { type: 'button', id: 'close', class: 'close', 'aria-label': 'Close the Federate panel', onclick: close }, '×'));
+    h('button', { type: 'button', id: 'close', class: 'close', 'aria-label': 'Close the Federate panel', onclick: close }, '×'),
+  );
 }
 
 function close(): void {
@@ -203,9 +239,17 @@ function close(): void {
 }
 
 function tabs(): HTMLElement {
-  const inventoryTab = h('button', { type: 'button', role: 'tab', id: 'tab-inventory', 'aria-selected': 'true', 'aria-controls': 'view-inventory' }, 'Inventory');
+  const inventoryTab = h(
+    'button',
+    { type: 'button', role: 'tab', id: 'tab-inventory', 'aria-selected': 'true', 'aria-controls': 'view-inventory' },
+    'Inventory',
+  );
   // Conversions (issue 6) fill the history view.
-  const historyTab = h('button', { type: 'button', role: 'tab', id: 'tab-history', 'aria-selected': 'false', 'aria-controls': 'view-history', tabindex: -1 }, 'History');
+  const historyTab = h(
+    'button',
+    { type: 'button', role: 'tab', id: 'tab-history', 'aria-selected': 'false', 'aria-controls': 'view-history', tabindex: -1 },
+    'History',
+  );
   const list = h('div', { role: 'tablist', 'aria-label': 'Panel views', class: 'tabs' }, inventoryTab, historyTab);
   const select = (tab: HTMLElement) => {
     for (const t of [inventoryTab, historyTab]) {
@@ -247,20 +291,35 @@ function build(): void {
   app.replaceChildren(
     header(),
     tabs(),
-    h('div', { id: 'view-inventory', role: 'tabpanel', 'aria-labelledby': 'tab-inventory' },
+    h(
+      'div',
+      { id: 'view-inventory', role: 'tabpanel', 'aria-labelledby': 'tab-inventory' },
       h('div', { class: 'toolbar' }, ctx?.projectName ? scanProjectButton : null, scanOrgButton, cancelButton),
-      progressBox, statusLine, alertBox,
-      h('div', { class: 'filters' },
-        h('label', { for: 'search' }, 'Search'), search,
-        h('label', { for: 'filter' }, 'Show'), filter,
-        h('span', { class: 'exports', role: 'group', 'aria-label': 'Export the inventory' }, exportButtons)),
+      progressBox,
+      statusLine,
+      alertBox,
+      h(
+        'div',
+        { class: 'filters' },
+        h('label', { for: 'search' }, 'Search'),
+        search,
+        h('label', { for: 'filter' }, 'Show'),
+        filter,
+        h('span', { class: 'exports', role: 'group', 'aria-label': 'Export the inventory' }, exportButtons),
+      ),
       counts,
-      ctx?.projectName ? h('div', { class: 'toolbar', role: 'group', 'aria-label': 'Convert' }, convertSelectedButton, convertAllButton, pickedText) : null,
+      ctx?.projectName
+        ? h('div', { class: 'toolbar', role: 'group', 'aria-label': 'Convert' }, convertSelectedButton, convertAllButton, pickedText)
+        : null,
       bulkConvert,
       h('div', { class: 'table-wrap' }, table),
-      details),
-    h('div', { id: 'view-history', role: 'tabpanel', 'aria-labelledby': 'tab-history', hidden: true, 'data-federate-slot': 'history' },
-      h('p', {}, 'Conversions and reverts made from Federate will be listed here.')),
+      details,
+    ),
+    h(
+      'div',
+      { id: 'view-history', role: 'tabpanel', 'aria-labelledby': 'tab-history', hidden: true, 'data-federate-slot': 'history' },
+      h('p', {}, 'Conversions and reverts made from Federate will be listed here.'),
+    ),
   );
   document.addEventListener('keydown', (e) => {
     if (e.key === 'Escape' && !e.defaultPrevented) close();
@@ -270,7 +329,9 @@ function build(): void {
 function visibleRows(): Row[] {
   const q = search.value.trim().toLowerCase();
   const f = FILTERS[filter.value] ?? FILTERS.all!;
-  const out = [...rows.values()].filter((r) => f.test(r.verdict) && (!q || Object.values(COLUMNS).some((c) => c.value(r).toLowerCase().includes(q))));
+  const out = [...rows.values()].filter(
+    (r) => f.test(r.verdict) && (!q || Object.values(COLUMNS).some((c) => c.value(r).toLowerCase().includes(q))),
+  );
   const col = COLUMNS[sortKey];
   return out.sort((a, b) => sortDir * col.value(a).localeCompare(col.value(b), undefined, { sensitivity: 'base', numeric: true }));
 }
@@ -287,7 +348,9 @@ function statusText(): string {
       return '';
     case 'done':
       return rows.size === 0
-        ? scope === 'project' ? 'This project has no service connections.' : 'No service connections in this organization.'
+        ? scope === 'project'
+          ? 'This project has no service connections.'
+          : 'No service connections in this organization.'
         : `Scan finished: ${rows.size} connections.`;
   }
 }
@@ -301,7 +364,9 @@ function renderAlert(): void {
   alertBox.append(h('strong', {}, d.title), ' ', d.advice);
   if (error.message && error.kind !== 'cancelled') alertBox.append(h('p', { class: 'detail' }, error.message));
   if (error.kind === 'signedOut' && ctx) {
-    alertBox.append(h('a', { href: `${ctx.apiBase}/`, target: '_blank', rel: 'noopener', class: 'button', id: 'sign-in' }, 'Sign in to Azure DevOps'));
+    alertBox.append(
+      h('a', { href: `${ctx.apiBase}/`, target: '_blank', rel: 'noopener', class: 'button', id: 'sign-in' }, 'Sign in to Azure DevOps'),
+    );
   }
   alertBox.append(h('button', { type: 'button', id: 'retry', onclick: () => scan(scope) }, 'Retry'));
 }
@@ -316,7 +381,9 @@ function render(): void {
   progressBar.value = progress.done;
   progressText.textContent = progress.total
     ? `${progress.done} of ${progress.total} projects${progress.project && running ? ` (last: ${progress.project})` : ''}`
-    : running ? 'Listing projects…' : '';
+    : running
+      ? 'Listing projects…'
+      : '';
   ROOT.dataset.federateProgress = `${progress.done}/${progress.total}`;
   statusLine.textContent = statusText();
   renderAlert();
@@ -337,20 +404,43 @@ function render(): void {
       const id = r.verdict.id ?? '';
       const cells = Object.entries(COLUMNS).map(([key, col]) =>
         key === 'name'
-          ? h('th', { scope: 'row' }, h('button', { type: 'button', class: 'link', 'data-open': id, 'aria-expanded': String(selected === id), onclick: () => showDetails(id) }, col.value(r) || '(no name)'))
-          : h('td', { 'data-col': key }, col.value(r)));
+          ? h(
+              'th',
+              { scope: 'row' },
+              h(
+                'button',
+                {
+                  type: 'button',
+                  class: 'link',
+                  'data-open': id,
+                  'aria-expanded': String(selected === id),
+                  onclick: () => showDetails(id),
+                },
+                col.value(r) || '(no name)',
+              ),
+            )
+          : h('td', { 'data-col': key }, col.value(r)),
+      );
       const pick = h('input', {
-        type: 'checkbox', 'data-pick': id, checked: picked.has(id), 'aria-label': `Select ${r.verdict.name ?? id}`,
+        type: 'checkbox',
+        'data-pick': id,
+        checked: picked.has(id),
+        'aria-label': `Select ${r.verdict.name ?? id}`,
         onchange: (e: Event) => {
           if ((e.currentTarget as HTMLInputElement).checked) picked.add(id);
           else picked.delete(id);
           renderPicked();
         },
       });
-      return h('tr', { 'data-federate-id': id, 'data-credential': r.verdict.credential, class: selected === id ? 'selected' : '' }, h('td', { class: 'pick' }, pick), cells);
+      return h(
+        'tr',
+        { 'data-federate-id': id, 'data-credential': r.verdict.credential, class: selected === id ? 'selected' : '' },
+        h('td', { class: 'pick' }, pick),
+        cells,
+      );
     }),
   );
-  exportButtons.forEach((b) => (b.disabled = rows.size === 0));
+  for (const b of exportButtons) b.disabled = rows.size === 0;
   convertAllButton.disabled = running || c.convertibleNow === 0;
   renderPicked();
 }
@@ -369,17 +459,28 @@ function target(projectName: string | null): JobTarget | null {
 }
 
 /** Plan, confirm and run in `container`; the plan view starts the job and follows it. */
-function planInto(container: HTMLElement, projectName: string | null, direction: Direction, ids: string[] | null, allowManual: boolean): void {
+function planInto(
+  container: HTMLElement,
+  projectName: string | null,
+  direction: Direction,
+  ids: string[] | null,
+  allowManual: boolean,
+): void {
   const t = target(projectName);
   // One plan on screen at a time (the plan view uses fixed element ids).
   for (const other of document.querySelectorAll<HTMLElement>('[data-federate-convert]')) if (other !== container) other.replaceChildren();
   container.hidden = false;
   if (!t) {
-    container.replaceChildren(h('p', { role: 'alert' }, 'Open the panel from the Azure DevOps page of the project: its page sends the requests.'));
+    container.replaceChildren(
+      h('p', { role: 'alert' }, 'Open the panel from the Azure DevOps page of the project: its page sends the requests.'),
+    );
     return;
   }
   void renderPlan(container, {
-    target: t, direction, selected: ids, allowManual,
+    target: t,
+    direction,
+    selected: ids,
+    allowManual,
     onStarted: (job) => renderJob(container, job.target.organizationName, job.id, () => tabId),
   }).then(() => container.querySelector<HTMLElement>('[data-action="confirm"]')?.focus());
 }
@@ -396,12 +497,27 @@ function convertActions(v: Verdict, project: string): HTMLElement[] {
   const out: HTMLElement[] = [];
   const manual = v.convertible.status === 'manual';
   if (v.convertible.status === 'yes' || manual) {
-    out.push(h('button', { type: 'button', class: 'primary', 'data-action': 'convert', onclick: () => planInto(area, project, 'convert', [id], manual) }, 'Convert…'));
-    if (manual) out.push(h('p', { class: 'note' }, 'Needs manual steps: Azure DevOps may answer with the issuer and subject to add to the identity first.'));
+    out.push(
+      h(
+        'button',
+        { type: 'button', class: 'primary', 'data-action': 'convert', onclick: () => planInto(area, project, 'convert', [id], manual) },
+        'Convert…',
+      ),
+    );
+    if (manual)
+      out.push(
+        h('p', { class: 'note' }, 'Needs manual steps: Azure DevOps may answer with the issuer and subject to add to the identity first.'),
+      );
   }
   const left = v.credential === 'federated' && v.revertDeadline ? timeLeft(v.revertDeadline) : null;
   if (left) {
-    out.push(h('button', { type: 'button', 'data-action': 'revert', onclick: () => planInto(area, project, 'revert', [id], false) }, `Revert… (${left})`));
+    out.push(
+      h(
+        'button',
+        { type: 'button', 'data-action': 'revert', onclick: () => planInto(area, project, 'revert', [id], false) },
+        `Revert… (${left})`,
+      ),
+    );
   }
   return out.length ? [...out, area] : [];
 }
@@ -412,19 +528,30 @@ function showDetails(id: string): void {
   if (!row || !ctx) return;
   const v = row.verdict;
   const project = v.owner?.projectName ?? row.seenIn[0] ?? ctx.projectName ?? '';
-  const context = { organizationName: ctx.organizationName, organizationId: row.organizationId, projectName: project, projectId: v.owner?.projectId ?? null, now: new Date().toISOString() };
+  const context = {
+    organizationName: ctx.organizationName,
+    organizationId: row.organizationId,
+    projectName: project,
+    projectId: v.owner?.projectId ?? null,
+    now: new Date().toISOString(),
+  };
   const rem = row.endpoint ? remedies(row.endpoint, context) : {};
   const link = `${ctx.apiBase}/${encodeURIComponent(project)}/_settings/adminservices?resourceId=${encodeURIComponent(id)}`;
-  details.replaceChildren(...[
-    h('h2', { id: 'details-title' }, v.name ?? id),
-    verdictView(v),
-    federationView(v),
-    remediesView(rem, 'details-remedy'),
-    h('div', { class: 'actions', 'data-federate-slot': 'actions' },
-      ...convertActions(v, project),
-      h('a', { href: link, target: '_top', class: 'button' }, 'Open in Azure DevOps'),
-      h('button', { type: 'button', onclick: () => hideDetails() }, 'Close details')),
-  ].filter((n): n is HTMLElement => n !== null));
+  details.replaceChildren(
+    ...[
+      h('h2', { id: 'details-title' }, v.name ?? id),
+      verdictView(v),
+      federationView(v),
+      remediesView(rem, 'details-remedy'),
+      h(
+        'div',
+        { class: 'actions', 'data-federate-slot': 'actions' },
+        ...convertActions(v, project),
+        h('a', { href: link, target: '_top', class: 'button' }, 'Open in Azure DevOps'),
+        h('button', { type: 'button', onclick: () => hideDetails() }, 'Close details'),
+      ),
+    ].filter((n): n is HTMLElement => n !== null),
+  );
   details.hidden = false;
   details.dataset.federateId = id;
   render();
@@ -454,8 +581,11 @@ function exportAs(format: 'csv' | 'json' | 'markdown'): void {
   const text = renderReport(verdicts, format);
   const type = format === 'csv' ? 'text/csv' : format === 'json' ? 'application/json' : 'text/markdown';
   const ext = format === 'markdown' ? 'md' : format;
-  const name = `federate-${ctx?.organizationName ?? 'inventory'}-${scope === 'project' ? ctx?.projectName ?? 'project' : 'organization'}.${ext}`
-    .replace(/[^\w.-]+/g, '_');
+  const name =
+    `federate-${ctx?.organizationName ?? 'inventory'}-${scope === 'project' ? (ctx?.projectName ?? 'project') : 'organization'}.${ext}`.replace(
+      /[^\w.-]+/g,
+      '_',
+    );
   const url = URL.createObjectURL(new Blob([text], { type: `${type};charset=utf-8` }));
   const a = h('a', { href: url, download: name, hidden: true });
   document.body.append(a);

@@ -2,9 +2,7 @@
 // the engine's client, which decides what to call and owns paging, throttling and retries;
 // every HTTP request goes through a relay to the tab's content script, which makes it from
 // the page's origin with the page's session.
-import {
-  classify, clientListProjects, clientOrganizationId, clientScanProject, type EngineContext, type Relay,
-} from './engine.js';
+import { classify, clientListProjects, clientOrganizationId, clientScanProject, type EngineContext, type Relay } from './engine.js';
 import type { PageContext } from './messages.js';
 import type { ProjectInventory, ProjectRef } from './model.js';
 

@@ -18,7 +18,11 @@ const RECORDER = () => {
     if (d.federate === 'ready' && d.federateMarks && !window.__federateDrawnAt) window.__federateDrawnAt = performance.now();
   };
   // The document node: at init time the <html> element may not exist yet.
-  new MutationObserver(mark).observe(document, { attributes: true, subtree: true, attributeFilter: ['data-federate', 'data-federate-marks'] });
+  new MutationObserver(mark).observe(document, {
+    attributes: true,
+    subtree: true,
+    attributeFilter: ['data-federate', 'data-federate-marks'],
+  });
 };
 
 async function metrics(cdp) {
@@ -41,7 +45,8 @@ async function measure(browser, mock, project, withExtension) {
     latency = await page.evaluate(() => {
       // The list response: the page's own endpoints list (the content script's relayed fetch is
       // not in the page's timeline; it is made at the same time, from the same origin).
-      const ends = performance.getEntriesByType('resource')
+      const ends = performance
+        .getEntriesByType('resource')
         .filter((e) => e.name.includes('/_apis/serviceendpoint/endpoints') && e.responseEnd <= window.__federateDrawnAt)
         .map((e) => e.responseEnd);
       return ends.length ? window.__federateDrawnAt - Math.max(...ends) : null;
@@ -51,8 +56,14 @@ async function measure(browser, mock, project, withExtension) {
   await page.fill('.mock-filter', 'a');
   await page.waitForFunction(() => Number(document.body.dataset.mockCount) >= 0);
   await page.fill('.mock-filter', '');
-  await page.waitForFunction((n) => Number(document.body.dataset.mockCount) === n, await page.evaluate(() => document.querySelectorAll('.mock-row').length));
-  if (withExtension) await page.waitForFunction(() => document.documentElement.dataset.federateMarks === String(document.querySelectorAll('.mock-row').length));
+  await page.waitForFunction(
+    (n) => Number(document.body.dataset.mockCount) === n,
+    await page.evaluate(() => document.querySelectorAll('.mock-row').length),
+  );
+  if (withExtension)
+    await page.waitForFunction(
+      () => document.documentElement.dataset.federateMarks === String(document.querySelectorAll('.mock-row').length),
+    );
   const m = await metrics(cdp);
   await page.close();
   return { latency, task: m.TaskDuration * 1000, script: m.ScriptDuration * 1000 };

@@ -67,8 +67,12 @@ function relayTo(mock) {
       const url = new URL(req.url);
       const r = request(
         {
-          host: '127.0.0.1', port: mock.port, servername: 'dev.azure.com', ca: mock.ca,
-          method: req.method, path: url.pathname + url.search,
+          host: '127.0.0.1',
+          port: mock.port,
+          servername: 'dev.azure.com',
+          ca: mock.ca,
+          method: req.method,
+          path: url.pathname + url.search,
           headers: { ...Object.fromEntries(req.headers), host: url.host, authorization: auth },
         },
         (res) => {
@@ -117,7 +121,9 @@ async function measure(mock, concurrency) {
 const fmt = (n, d = 0) => n.toFixed(d).padStart(8);
 
 async function scanRegime(name, throttle) {
-  console.log(`\nOrg scan: ${PROJECTS} projects x ${CONNECTIONS} connections, ${LATENCY} ms latency, throttling "${name}" ${JSON.stringify(throttle)}`);
+  console.log(
+    `\nOrg scan: ${PROJECTS} projects x ${CONNECTIONS} connections, ${LATENCY} ms latency, throttling "${name}" ${JSON.stringify(throttle)}`,
+  );
   const mock = await startMock({ seed: 42, projects: PROJECTS, connectionsPerProject: CONNECTIONS, latencyMs: LATENCY, throttle });
   try {
     const expected = mock.countEndpoints();
@@ -126,12 +132,21 @@ async function scanRegime(name, throttle) {
     const bound = (engine.requests / engine.maxInFlight) * LATENCY;
     console.log('\n| scan | concurrency | wall ms | requests | 429s | found | x lower bound | x engine |');
     console.log('|---|---|---|---|---|---|---|---|');
-    for (const [name, r] of [['engine (default)', engine], ['serial', serial]]) {
-      console.log(`| ${name} | ${r.maxInFlight} | ${fmt(r.ms)} | ${r.requests} | ${r.throttled} | ${r.found} | ${(r.ms / bound).toFixed(2)} | ${(r.ms / engine.ms).toFixed(2)} |`);
+    for (const [name, r] of [
+      ['engine (default)', engine],
+      ['serial', serial],
+    ]) {
+      console.log(
+        `| ${name} | ${r.maxInFlight} | ${fmt(r.ms)} | ${r.requests} | ${r.throttled} | ${r.found} | ${(r.ms / bound).toFixed(2)} | ${(r.ms / engine.ms).toFixed(2)} |`,
+      );
     }
-    console.log(`| lower bound | ${engine.maxInFlight} | ${fmt(bound)} | ${engine.requests} | | | 1.00 | ${(bound / engine.ms).toFixed(2)} |`);
+    console.log(
+      `| lower bound | ${engine.maxInFlight} | ${fmt(bound)} | ${engine.requests} | | | 1.00 | ${(bound / engine.ms).toFixed(2)} |`,
+    );
     console.log(`\nconnections in the mock: ${expected}; engine found ${engine.found}, serial found ${serial.found}`);
-    console.log(`peak JS heap growth during the engine scan: ${engine.peakHeapMiB.toFixed(1)} MiB; wasm linear memory: ${(wasm.memory.buffer.byteLength / 2 ** 20).toFixed(1)} MiB`);
+    console.log(
+      `peak JS heap growth during the engine scan: ${engine.peakHeapMiB.toFixed(1)} MiB; wasm linear memory: ${(wasm.memory.buffer.byteLength / 2 ** 20).toFixed(1)} MiB`,
+    );
     if (engine.found !== expected || serial.found !== expected) {
       console.error('MISMATCH: a scan did not find every connection exactly once');
       process.exitCode = 1;
@@ -148,7 +163,13 @@ async function main() {
   const THROTTLE = REGIMES.budget;
   const sweepProjects = Math.min(PROJECTS, 200);
   console.log(`\nConcurrency sweep: ${sweepProjects} projects x ${CONNECTIONS}, ${LATENCY} ms latency, same throttling`);
-  const small = await startMock({ seed: 43, projects: sweepProjects, connectionsPerProject: CONNECTIONS, latencyMs: LATENCY, throttle: THROTTLE });
+  const small = await startMock({
+    seed: 43,
+    projects: sweepProjects,
+    connectionsPerProject: CONNECTIONS,
+    latencyMs: LATENCY,
+    throttle: THROTTLE,
+  });
   try {
     // Three rounds, interleaved, median per concurrency: this machine is noisy.
     const levels = [1, 2, 4, 6, 8, 12, 16, 32];

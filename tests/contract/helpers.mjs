@@ -35,18 +35,21 @@ export function call(mock, { method = 'GET', path, host = 'dev.azure.com', heade
   const payload = body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body);
   if (payload !== undefined && !h['content-type']) h['content-type'] = 'application/json';
   return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port: mock.port, path, method, headers: h, ca: mock.ca, servername: host.replace(/:\d+$/, '') }, (res) => {
-      let text = '';
-      res.setEncoding('utf8');
-      res.on('data', (c) => (text += c));
-      res.on('end', () => {
-        let json;
-        try {
-          json = text ? JSON.parse(text) : undefined;
-        } catch {}
-        resolve({ status: res.statusCode, headers: res.headers, text, json });
-      });
-    });
+    const req = request(
+      { host: '127.0.0.1', port: mock.port, path, method, headers: h, ca: mock.ca, servername: host.replace(/:\d+$/, '') },
+      (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (c) => (text += c));
+        res.on('end', () => {
+          let json;
+          try {
+            json = text ? JSON.parse(text) : undefined;
+          } catch {}
+          resolve({ status: res.statusCode, headers: res.headers, text, json });
+        });
+      },
+    );
     req.setTimeout(timeoutMs, () => req.destroy(new Error(`timeout after ${timeoutMs} ms: ${method} ${path}`)));
     req.on('error', reject);
     if (payload !== undefined) req.write(payload);
@@ -74,20 +77,28 @@ export function validate(value, schema, definitions, path = '$', errors = []) {
   const actual = Array.isArray(value) ? 'array' : typeof value;
   switch (t) {
     case 'object':
-      if (actual !== 'object') return errors.push(`${path}: expected object, got ${actual}`), errors;
+      if (actual !== 'object') {
+        errors.push(`${path}: expected object, got ${actual}`);
+        return errors;
+      }
       for (const [k, v] of Object.entries(value)) {
         if (schema.properties && k in schema.properties) validate(v, schema.properties[k], definitions, `${path}.${k}`, errors);
-        else if (schema.additionalProperties && typeof schema.additionalProperties === 'object') validate(v, schema.additionalProperties, definitions, `${path}.${k}`, errors);
+        else if (schema.additionalProperties && typeof schema.additionalProperties === 'object')
+          validate(v, schema.additionalProperties, definitions, `${path}.${k}`, errors);
         else if (schema.additionalProperties === false) errors.push(`${path}.${k}: property not allowed`);
       }
       break;
     case 'array':
-      if (actual !== 'array') return errors.push(`${path}: expected array, got ${actual}`), errors;
-      value.forEach((v, i) => validate(v, schema.items, definitions, `${path}[${i}]`, errors));
+      if (actual !== 'array') {
+        errors.push(`${path}: expected array, got ${actual}`);
+        return errors;
+      }
+      for (const [i, v] of value.entries()) validate(v, schema.items, definitions, `${path}[${i}]`, errors);
       break;
     case 'string':
       if (actual !== 'string') errors.push(`${path}: expected string, got ${actual}`);
-      else if (schema.format === 'uuid' && !/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(value)) errors.push(`${path}: not a uuid: ${value}`);
+      else if (schema.format === 'uuid' && !/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(value))
+        errors.push(`${path}: not a uuid: ${value}`);
       else if (schema.format === 'date-time' && Number.isNaN(Date.parse(value))) errors.push(`${path}: not a date-time: ${value}`);
       break;
     case 'integer':
@@ -102,7 +113,14 @@ export function validate(value, schema, definitions, path = '$', errors = []) {
     default:
       break;
   }
-  if (schema.enum && actual === 'string' && !schema.enum.map(String).map((s) => s.toLowerCase()).includes(value.toLowerCase())) {
+  if (
+    schema.enum &&
+    actual === 'string' &&
+    !schema.enum
+      .map(String)
+      .map((s) => s.toLowerCase())
+      .includes(value.toLowerCase())
+  ) {
     errors.push(`${path}: ${value} not in enum ${schema.enum.join(',')}`);
   }
   return errors;

@@ -17,9 +17,16 @@ after(() => mock?.close());
 
 const byKind = (kind) => [...mock.state.meta].filter(([, m]) => m.kind === kind).map(([id]) => mock.state.endpoints.get(id));
 const home = (e) => e.serviceEndpointProjectReferences[0].projectReference;
-const getEp = async (e, q = 'api-version=7.1') => (await call(mock, { path: `/contoso/${home(e).id}/_apis/serviceendpoint/endpoints/${e.id}?${q}` })).json;
+const getEp = async (e, q = 'api-version=7.1') =>
+  (await call(mock, { path: `/contoso/${home(e).id}/_apis/serviceendpoint/endpoints/${e.id}?${q}` })).json;
 const put = (e, body, { scoped = true, q = 'operation=ConvertAuthenticationScheme&api-version=7.1' } = {}) =>
-  call(mock, { method: 'PUT', path: scoped ? `/contoso/${encodeURIComponent(home(e).name)}/_apis/serviceendpoint/endpoints/${e.id}?${q}` : `/contoso/_apis/serviceendpoint/endpoints/${e.id}?${q}`, body });
+  call(mock, {
+    method: 'PUT',
+    path: scoped
+      ? `/contoso/${encodeURIComponent(home(e).name)}/_apis/serviceendpoint/endpoints/${e.id}?${q}`
+      : `/contoso/_apis/serviceendpoint/endpoints/${e.id}?${q}`,
+    body,
+  });
 const withScheme = (ep, scheme) => {
   const b = structuredClone(ep);
   b.authorization.scheme = scheme;
@@ -32,8 +39,16 @@ describe('federation codec', () => {
     assert.equal(guidToLe64('ff882432-09b0-437b-bd22-ca13c0037ded'), 'MiSI_7AJe0O9IsoTwAN97Q');
     assert.equal(le64ToGuid('v4j5cvGGr0GRqy180BHbRw'), '72f988bf-86f1-41af-91ab-2d7cd011db47');
     assert.equal(guidToLe64('499b84ac-1321-427f-aa17-267ca6975798'), 'rISbSSETf0KqFyZ8ppdXmA');
-    const s = parseEntraSubject('/eid1/c/pub/t/MiSI_7AJe0O9IsoTwAN97Q/a/rISbSSETf0KqFyZ8ppdXmA/sc/0ca3ddd9-f0b0-4635-a98c-5866526961b6/64171687-7a59-4fce-b2c8-823278dcf176');
-    assert.deepEqual(s, { cloud: 'pub', tenantId: 'ff882432-09b0-437b-bd22-ca13c0037ded', appId: '499b84ac-1321-427f-aa17-267ca6975798', orgId: '0ca3ddd9-f0b0-4635-a98c-5866526961b6', endpointId: '64171687-7a59-4fce-b2c8-823278dcf176' });
+    const s = parseEntraSubject(
+      '/eid1/c/pub/t/MiSI_7AJe0O9IsoTwAN97Q/a/rISbSSETf0KqFyZ8ppdXmA/sc/0ca3ddd9-f0b0-4635-a98c-5866526961b6/64171687-7a59-4fce-b2c8-823278dcf176',
+    );
+    assert.deepEqual(s, {
+      cloud: 'pub',
+      tenantId: 'ff882432-09b0-437b-bd22-ca13c0037ded',
+      appId: '499b84ac-1321-427f-aa17-267ca6975798',
+      orgId: '0ca3ddd9-f0b0-4635-a98c-5866526961b6',
+      endpointId: '64171687-7a59-4fce-b2c8-823278dcf176',
+    });
   });
 });
 
@@ -48,23 +63,36 @@ describe('api-version and URL forms', () => {
     assert.equal((await call(mock, { path: `${path}?api-version=7.3-preview.1` })).status, 400);
     assert.equal((await call(mock, { path: `${path}?api-version=6.0-preview.4` })).status, 400);
     assert.equal((await call(mock, { path: `${path}?api-version=7.2-preview.5` })).status, 400);
-    for (const v of ['7.1', '7.1-preview.4', '7.2-preview.4']) assert.equal((await call(mock, { path: `${path}?api-version=${v}` })).status, 200, v);
+    for (const v of ['7.1', '7.1-preview.4', '7.2-preview.4'])
+      assert.equal((await call(mock, { path: `${path}?api-version=${v}` })).status, 200, v);
     assert.equal((await call(mock, { path, headers: { accept: 'application/json;api-version=7.1;excludeUrls=true' } })).status, 200);
     assert.equal((await call(mock, { path: `/contoso/_apis/serviceendpoint/types?api-version=7.2-preview.1` })).status, 200);
   });
 
   test('{org}.visualstudio.com serves the same data without /{org}; connectionData gives the org id', async () => {
-    const a = await call(mock, { path: `/contoso/${encodeURIComponent(P.name)}/_apis/serviceendpoint/endpoints?api-version=7.1&includeFailed=true` });
-    const b = await call(mock, { host: 'contoso.visualstudio.com', path: `/${encodeURIComponent(P.name)}/_apis/serviceendpoint/endpoints?api-version=7.1&includeFailed=true` });
+    const a = await call(mock, {
+      path: `/contoso/${encodeURIComponent(P.name)}/_apis/serviceendpoint/endpoints?api-version=7.1&includeFailed=true`,
+    });
+    const b = await call(mock, {
+      host: 'contoso.visualstudio.com',
+      path: `/${encodeURIComponent(P.name)}/_apis/serviceendpoint/endpoints?api-version=7.1&includeFailed=true`,
+    });
     assert.equal(b.status, 200);
     assert.deepEqual(b.json, a.json);
-    for (const [host, path] of [['dev.azure.com', '/contoso/_apis/connectionData?api-version=7.1-preview.1'], ['contoso.visualstudio.com', '/_apis/connectionData?api-version=7.2-preview.1']]) {
+    for (const [host, path] of [
+      ['dev.azure.com', '/contoso/_apis/connectionData?api-version=7.1-preview.1'],
+      ['contoso.visualstudio.com', '/_apis/connectionData?api-version=7.2-preview.1'],
+    ]) {
       const cd = await call(mock, { host, path });
       assert.equal(cd.status, 200);
       assert.equal(cd.json.instanceId, mock.state.organization.id);
       assert.equal(cd.json.deploymentType, 'hosted');
     }
-    assert.equal((await call(mock, { host: 'fabrikam.visualstudio.com', path: '/_apis/projects?api-version=7.1' })).status, 404, 'another organization does not exist');
+    assert.equal(
+      (await call(mock, { host: 'fabrikam.visualstudio.com', path: '/_apis/projects?api-version=7.1' })).status,
+      404,
+      'another organization does not exist',
+    );
     assert.equal((await call(mock, { path: '/contoso/NoSuchProject/_apis/serviceendpoint/endpoints?api-version=7.1' })).status, 404);
   });
 });
@@ -83,9 +111,16 @@ describe('authentication', () => {
     const r302 = await call(mock, { path, auth: 'none' });
     mock.control({ signedOutAnswer: '203' });
     assert.equal(r302.status, 302);
-    assert.match(r302.headers.location, /^https:\/\/spsprod\.vssps\.visualstudio\.com\/_signin\?realm=dev\.azure\.com&reply_to=https%3A%2F%2Fdev\.azure\.com%2Fcontoso%2F_apis%2Fprojects/);
+    assert.match(
+      r302.headers.location,
+      /^https:\/\/spsprod\.vssps\.visualstudio\.com\/_signin\?realm=dev\.azure\.com&reply_to=https%3A%2F%2Fdev\.azure\.com%2Fcontoso%2F_apis%2Fprojects/,
+    );
     assert.equal((await call(mock, { path, auth: 'bearer' })).status, 200);
-    const badPat = await call(mock, { path, auth: 'none', headers: { authorization: `Basic ${Buffer.from(':wrong').toString('base64')}`, 'x-tfs-fedauthredirect': 'Suppress' } });
+    const badPat = await call(mock, {
+      path,
+      auth: 'none',
+      headers: { authorization: `Basic ${Buffer.from(':wrong').toString('base64')}`, 'x-tfs-fedauthredirect': 'Suppress' },
+    });
     assert.equal(badPat.status, 401);
   });
 
@@ -94,7 +129,13 @@ describe('authentication', () => {
     const page = await call(mock, { path: signIn.pathname + signIn.search, auth: 'none' });
     assert.equal(page.status, 200);
     assert.match(page.text, /<button[^>]*>Sign in<\/button>/);
-    const post = await call(mock, { method: 'POST', path: '/_signin', auth: 'none', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: `reply_to=${encodeURIComponent(signIn.searchParams.get('reply_to'))}` });
+    const post = await call(mock, {
+      method: 'POST',
+      path: '/_signin',
+      auth: 'none',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: `reply_to=${encodeURIComponent(signIn.searchParams.get('reply_to'))}`,
+    });
     assert.equal(post.status, 302);
     assert.equal(post.headers.location, `https://dev.azure.com/contoso/${encodeURIComponent(P.name)}/_settings/adminservices`);
     const cookie = /UserAuthentication=([^;]+)/.exec(post.headers['set-cookie'][0])[1];
@@ -112,18 +153,35 @@ describe('authentication', () => {
     assert.equal((await call(mock, { path, auth: cookie, headers: h })).status, 200);
     assert.equal((await call(mock, { path, auth: cookie, headers: h })).status, 401, 'expired after 2 requests');
     assert.equal((await call(mock, { path, auth: 'pat', headers: h })).status, 401, 'tokens too, until a new sign-in');
-    const again = await call(mock, { method: 'POST', path: '/_signin', auth: 'none', body: 'reply_to=https%3A%2F%2Fdev.azure.com%2Fcontoso%2F', headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+    const again = await call(mock, {
+      method: 'POST',
+      path: '/_signin',
+      auth: 'none',
+      body: 'reply_to=https%3A%2F%2Fdev.azure.com%2Fcontoso%2F',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    });
     const fresh = /UserAuthentication=([^;]+)/.exec(again.headers['set-cookie'][0])[1];
     assert.equal((await call(mock, { path, auth: fresh, headers: h })).status, 200);
     assert.equal((await call(mock, { path, auth: 'pat' })).status, 200);
   });
 
   test('pages redirect to sign-in; sign-in on spsprod hands the session to the reply host', async () => {
-    const r = await call(mock, { host: 'contoso.visualstudio.com', path: `/${encodeURIComponent(P.name)}/_settings/adminservices`, auth: 'none' });
+    const r = await call(mock, {
+      host: 'contoso.visualstudio.com',
+      path: `/${encodeURIComponent(P.name)}/_settings/adminservices`,
+      auth: 'none',
+    });
     assert.equal(r.status, 302);
     const loc = new URL(r.headers.location);
     assert.equal(loc.host, 'spsprod.vssps.visualstudio.com');
-    const post = await call(mock, { host: loc.host, method: 'POST', path: '/_signin', auth: 'none', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: `reply_to=${encodeURIComponent(loc.searchParams.get('reply_to'))}` });
+    const post = await call(mock, {
+      host: loc.host,
+      method: 'POST',
+      path: '/_signin',
+      auth: 'none',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: `reply_to=${encodeURIComponent(loc.searchParams.get('reply_to'))}`,
+    });
     const cb = new URL(post.headers.location);
     assert.equal(cb.host, 'contoso.visualstudio.com');
     const done = await call(mock, { host: cb.host, path: cb.pathname + cb.search, auth: 'none' });
@@ -140,7 +198,10 @@ describe('throttling, faults, paging', () => {
     const rs = [];
     for (let i = 0; i < 7; i++) rs.push(await call(mock, { path }));
     mock.control({ throttle: false });
-    assert.deepEqual(rs.map((r) => r.status), [200, 200, 200, 200, 200, 200, 429]);
+    assert.deepEqual(
+      rs.map((r) => r.status),
+      [200, 200, 200, 200, 200, 200, 429],
+    );
     assert.equal(rs[0].headers['x-ratelimit-limit'], undefined, 'no headers far from the limit');
     assert.equal(rs[2].headers['x-ratelimit-limit'], '4');
     assert.equal(rs[2].headers['x-ratelimit-remaining'], '1');
@@ -183,9 +244,15 @@ describe('throttling, faults, paging', () => {
         pages++;
       } while (token);
       assert.equal(pages, 3);
-      assert.deepEqual(names, big.state.projects.map((p) => p.name));
+      assert.deepEqual(
+        names,
+        big.state.projects.map((p) => p.name),
+      );
       const skip = await call(big, { path: '/contoso/_apis/projects?api-version=7.1&$skip=5' });
-      assert.deepEqual(skip.json.value.map((p) => p.name), big.state.projects.slice(5).map((p) => p.name));
+      assert.deepEqual(
+        skip.json.value.map((p) => p.name),
+        big.state.projects.slice(5).map((p) => p.name),
+      );
       assert.equal(skip.headers['x-ms-continuationtoken'], undefined);
     } finally {
       await big.close();
@@ -197,8 +264,12 @@ describe('endpoint filters, keys and secrets', () => {
   test('type/authSchemes case-insensitive, endpointIds, actionFilter names and numbers, includeFailed', async () => {
     const base = `/contoso/${P.id}/_apis/serviceendpoint/endpoints?api-version=7.1`;
     const all = (await call(mock, { path: `${base}&includeFailed=true` })).json.value;
-    const arm = (await call(mock, { path: `${base}&includeFailed=true&type=AzureRM&authSchemes=serviceprincipal,PublishProfile` })).json.value;
-    assert.deepEqual(arm.map((e) => e.id), all.filter((e) => e.type === 'azurerm' && ['ServicePrincipal', 'PublishProfile'].includes(e.authorization.scheme)).map((e) => e.id));
+    const arm = (await call(mock, { path: `${base}&includeFailed=true&type=AzureRM&authSchemes=serviceprincipal,PublishProfile` })).json
+      .value;
+    assert.deepEqual(
+      arm.map((e) => e.id),
+      all.filter((e) => e.type === 'azurerm' && ['ServicePrincipal', 'PublishProfile'].includes(e.authorization.scheme)).map((e) => e.id),
+    );
     const ids = all.slice(0, 3).map((e) => e.id.toUpperCase());
     assert.equal((await call(mock, { path: `${base}&includeFailed=true&endpointIds=${ids.join(',')}` })).json.count, 3);
     const use = (await call(mock, { path: `${base}&includeFailed=true&actionFilter=use` })).json.value;
@@ -217,12 +288,28 @@ describe('endpoint filters, keys and secrets', () => {
     const kinds = new Set([...mock.state.meta.values()].map((m) => m.kind));
     assert.ok(kinds.size >= 30, `all kinds present (${kinds.size})`);
     const eps = [...mock.state.endpoints.values()];
-    assert.ok(eps.some((e) => e.serviceEndpointProjectReferences.length > 1), 'shared');
-    assert.ok(eps.some((e) => e.isDisabled), 'disabled');
-    assert.ok(eps.some((e) => e.name.includes('<img src=x onerror=alert(1)>')), 'HTML-looking name');
-    assert.ok(eps.some((e) => /[^\x00-\x7f]/.test(e.name)), 'unicode name');
+    assert.ok(
+      eps.some((e) => e.serviceEndpointProjectReferences.length > 1),
+      'shared',
+    );
+    assert.ok(
+      eps.some((e) => e.isDisabled),
+      'disabled',
+    );
+    assert.ok(
+      eps.some((e) => e.name.includes('<img src=x onerror=alert(1)>')),
+      'HTML-looking name',
+    );
+    assert.ok(
+      eps.some((e) => [...e.name].some((ch) => ch.codePointAt(0) > 0x7f)),
+      'unicode name',
+    );
     const issuers = eps.map((e) => e.authorization.parameters?.workloadIdentityFederationIssuer).filter(Boolean);
-    assert.ok(issuers.some((i) => i.startsWith('https://vstoken.dev.azure.com/')) && issuers.some((i) => i.startsWith('https://login.microsoftonline.com/')), 'both issuers');
+    assert.ok(
+      issuers.some((i) => i.startsWith('https://vstoken.dev.azure.com/')) &&
+        issuers.some((i) => i.startsWith('https://login.microsoftonline.com/')),
+      'both issuers',
+    );
     // A shared connection is listed in each project, under that project's name for it.
     const shared = eps.find((e) => e.serviceEndpointProjectReferences.length > 1);
     for (const ref of shared.serviceEndpointProjectReferences) {
@@ -238,7 +325,9 @@ describe('endpoint filters, keys and secrets', () => {
     assert.equal(got.authorization.scheme, 'WorkloadIdentityFederation');
     assert.equal(got.data.isDraft, 'true');
     assert.equal(got.data.creationMode, 'Manual');
-    assert.ok(got.authorization.parameters.workloadIdentityFederationIssuer && got.authorization.parameters.workloadIdentityFederationSubject);
+    assert.ok(
+      got.authorization.parameters.workloadIdentityFederationIssuer && got.authorization.parameters.workloadIdentityFederationSubject,
+    );
     assert.equal(got.isReady, true);
     mock.control({ draftsReady: false });
     assert.equal((await getEp(d)).isReady, false);
@@ -256,7 +345,13 @@ describe('conversion and revert', () => {
     const p = r.json.authorization.parameters;
     assert.equal(r.json.authorization.scheme, 'WorkloadIdentityFederation');
     assert.equal(p.workloadIdentityFederationIssuer, `https://login.microsoftonline.com/${before.authorization.parameters.tenantid}/v2.0`);
-    assert.deepEqual(parseEntraSubject(p.workloadIdentityFederationSubject), { cloud: 'pub', tenantId: before.authorization.parameters.tenantid, appId: '499b84ac-1321-427f-aa17-267ca6975798', orgId: mock.state.organization.id, endpointId: e.id });
+    assert.deepEqual(parseEntraSubject(p.workloadIdentityFederationSubject), {
+      cloud: 'pub',
+      tenantId: before.authorization.parameters.tenantid,
+      appId: '499b84ac-1321-427f-aa17-267ca6975798',
+      orgId: mock.state.organization.id,
+      endpointId: e.id,
+    });
     assert.equal(p.workloadIdentityFederationIssuerType, 'EntraID');
     assert.equal(p.serviceprincipalkey, undefined);
     assert.match(r.json.data.revertSchemeDeadline, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{7}Z$/);
@@ -266,7 +361,10 @@ describe('conversion and revert', () => {
     // Convert again: same scheme.
     const again = await put(e, withScheme(r.json, 'WorkloadIdentityFederation'));
     assert.equal(again.status, 400);
-    assert.equal(again.json.message, 'Converting endpoint type azurerm scheme from WorkloadIdentityFederation to WorkloadIdentityFederation is neither an upgrade or a downgrade and is not supported.');
+    assert.equal(
+      again.json.message,
+      'Converting endpoint type azurerm scheme from WorkloadIdentityFederation to WorkloadIdentityFederation is neither an upgrade or a downgrade and is not supported.',
+    );
     // Revert: the GET result with the scheme changed (deadline equal to the stored one is fine).
     const rev = await put(e, { ...structuredClone(r.json), authorization: { ...r.json.authorization, scheme: 'ServicePrincipal' } });
     assert.equal(rev.status, 200, rev.text);
@@ -284,9 +382,15 @@ describe('conversion and revert', () => {
     const r = await put(e, { ...(await getEp(e)), authorization: { ...(await getEp(e)).authorization, scheme: 'ServicePrincipal' } });
     mock.control({ advanceClockMs: -8 * 86_400_000 });
     assert.equal(r.status, 400);
-    assert.equal(r.json.message, 'Endpoint scheme could not be downgraded from WorkloadIdentityFederation to ServicePrincipal as no recovery data exist for this endpoint.');
+    assert.equal(
+      r.json.message,
+      'Endpoint scheme could not be downgraded from WorkloadIdentityFederation to ServicePrincipal as no recovery data exist for this endpoint.',
+    );
     const expired = byKind('azurerm-converted-expired')[0];
-    const r2 = await put(expired, { ...(await getEp(expired)), authorization: { ...(await getEp(expired)).authorization, scheme: 'ServicePrincipal' } });
+    const r2 = await put(expired, {
+      ...(await getEp(expired)),
+      authorization: { ...(await getEp(expired)).authorization, scheme: 'ServicePrincipal' },
+    });
     assert.equal(r2.status, 400);
     const ok = await put(e, { ...(await getEp(e)), authorization: { ...(await getEp(e)).authorization, scheme: 'ServicePrincipal' } });
     assert.equal(ok.status, 200, 'inside the window it reverts');
@@ -321,14 +425,20 @@ describe('conversion and revert', () => {
     const m = await getEp(manual);
     const c = await put(manual, withScheme(m, 'WorkloadIdentityFederation'));
     assert.equal(c.status, 400);
-    assert.equal(c.json.message, 'The authorization scheme could not be upgraded to WorkloadIdentityFederation because the service principal could not be configured automatically, and no valid configuration exists.');
+    assert.equal(
+      c.json.message,
+      'The authorization scheme could not be upgraded to WorkloadIdentityFederation because the service principal could not be configured automatically, and no valid configuration exists.',
+    );
     assert.deepEqual(await getEp(manual), m, 'unchanged');
 
     const creating = byKind('azurerm-creating')[0];
     mock.setMeta(creating.id, { busyPolls: 100 });
     const busy = await put(creating, withScheme(creating, 'WorkloadIdentityFederation'));
     assert.equal(busy.status, 400);
-    assert.match(busy.json.message, /^Cannot perform this operation since another operation is already in progress with current status '.*'\. Try again later\.$/);
+    assert.match(
+      busy.json.message,
+      /^Cannot perform this operation since another operation is already in progress with current status '.*'\. Try again later\.$/,
+    );
 
     const auto = byKind('azurerm-sp-automatic').at(-1);
     const a = await getEp(auto);
@@ -344,7 +454,10 @@ describe('conversion and revert', () => {
 
     const renamed = await put(auto, { ...withScheme(a, 'WorkloadIdentityFederation'), name: `${a.name} x` });
     assert.equal(renamed.status, 400);
-    assert.equal(renamed.json.message, 'Properties cannot be changed during service connection upgrade. Property name does not match current endpoint value. Set it to the original value or do not provide at all.');
+    assert.equal(
+      renamed.json.message,
+      'Properties cannot be changed during service connection upgrade. Property name does not match current endpoint value. Set it to the original value or do not provide at all.',
+    );
     const withDeadline = withScheme(a, 'WorkloadIdentityFederation');
     withDeadline.data.revertSchemeDeadline = '2030-01-01T00:00:00.0000000Z';
     assert.match((await put(auto, withDeadline)).json.message, /Property revertSchemeDeadline does not match/);
@@ -367,27 +480,53 @@ describe('conversion and revert', () => {
     const r = await put(e, withScheme(b, 'WorkloadIdentityFederation'));
     mock.control({ conversion: { issuer: 'entra' } });
     assert.equal(r.status, 200, r.text);
-    assert.equal(r.json.authorization.parameters.workloadIdentityFederationIssuer, `https://vstoken.dev.azure.com/${mock.state.organization.id}`);
-    assert.equal(r.json.authorization.parameters.workloadIdentityFederationSubject, `sc://contoso/${home(e).name}/${e.serviceEndpointProjectReferences[0].name}`);
+    assert.equal(
+      r.json.authorization.parameters.workloadIdentityFederationIssuer,
+      `https://vstoken.dev.azure.com/${mock.state.organization.id}`,
+    );
+    assert.equal(
+      r.json.authorization.parameters.workloadIdentityFederationSubject,
+      `sc://contoso/${home(e).name}/${e.serviceEndpointProjectReferences[0].name}`,
+    );
   });
 });
 
 describe('share, unshare, delete, update; the request record; the control endpoint', () => {
   test('PATCH shares, DELETE from another project unshares, DELETE from home deletes', async () => {
     const [p0, p1] = mock.state.projects;
-    const e = mock.endpointsFor(p0.id).find((x) => x.serviceEndpointProjectReferences.length === 1 && x.type === 'generic') ?? mock.endpointsFor(p0.id).find((x) => x.serviceEndpointProjectReferences.length === 1);
-    const share = await call(mock, { method: 'PATCH', path: `/contoso/_apis/serviceendpoint/endpoints/${e.id}?api-version=7.1`, body: [{ projectReference: { id: p1.id, name: p1.name }, name: 'borrowed', description: '' }] });
+    const e =
+      mock.endpointsFor(p0.id).find((x) => x.serviceEndpointProjectReferences.length === 1 && x.type === 'generic') ??
+      mock.endpointsFor(p0.id).find((x) => x.serviceEndpointProjectReferences.length === 1);
+    const share = await call(mock, {
+      method: 'PATCH',
+      path: `/contoso/_apis/serviceendpoint/endpoints/${e.id}?api-version=7.1`,
+      body: [{ projectReference: { id: p1.id, name: p1.name }, name: 'borrowed', description: '' }],
+    });
     assert.equal(share.status, 204);
     const there = mock.endpointsFor(p1.id).find((x) => x.id === e.id);
     assert.equal(there.name, 'borrowed');
     assert.equal(there.isShared, true);
-    const unshare = await call(mock, { method: 'DELETE', path: `/contoso/_apis/serviceendpoint/endpoints/${e.id}?projectIds=${p1.id}&api-version=7.1` });
+    const unshare = await call(mock, {
+      method: 'DELETE',
+      path: `/contoso/_apis/serviceendpoint/endpoints/${e.id}?projectIds=${p1.id}&api-version=7.1`,
+    });
     assert.equal(unshare.status, 204);
-    assert.equal(mock.endpointsFor(p1.id).find((x) => x.id === e.id), undefined);
+    assert.equal(
+      mock.endpointsFor(p1.id).find((x) => x.id === e.id),
+      undefined,
+    );
     assert.ok(mock.getEndpoint(e.id));
-    assert.equal((await call(mock, { method: 'DELETE', path: `/contoso/_apis/serviceendpoint/endpoints/${e.id}?api-version=7.1` })).status, 400, 'projectIds is required');
+    assert.equal(
+      (await call(mock, { method: 'DELETE', path: `/contoso/_apis/serviceendpoint/endpoints/${e.id}?api-version=7.1` })).status,
+      400,
+      'projectIds is required',
+    );
     const n = mock.countEndpoints();
-    assert.equal((await call(mock, { method: 'DELETE', path: `/contoso/_apis/serviceendpoint/endpoints/${e.id}?projectIds=${p0.id}&api-version=7.1` })).status, 204);
+    assert.equal(
+      (await call(mock, { method: 'DELETE', path: `/contoso/_apis/serviceendpoint/endpoints/${e.id}?projectIds=${p0.id}&api-version=7.1` }))
+        .status,
+      204,
+    );
     assert.equal(mock.countEndpoints(), n - 1);
     const gone = await call(mock, { path: `/contoso/${p0.id}/_apis/serviceendpoint/endpoints/${e.id}?api-version=7.1` });
     assert.equal(gone.status, 200);
@@ -395,7 +534,9 @@ describe('share, unshare, delete, update; the request record; the control endpoi
   });
 
   test('plain PUT keeps secrets sent as null; unknown operation is refused', async () => {
-    const e = [...mock.state.endpoints.values()].find((x) => ['generic', 'ssh'].includes(x.type) && Object.keys(mock.store.secrets.get(x.id)).length > 0);
+    const e = [...mock.state.endpoints.values()].find(
+      (x) => ['generic', 'ssh'].includes(x.type) && Object.keys(mock.store.secrets.get(x.id)).length > 0,
+    );
     const secretsBefore = Object.keys(mock.store.secrets.get(e.id));
     const b = await getEp(e);
     assert.equal(b.authorization.parameters.password, null);
@@ -414,7 +555,13 @@ describe('share, unshare, delete, update; the request record; the control endpoi
     assert.ok(!JSON.stringify(mock.requests).includes(mock.pat));
     const noToken = await call(mock, { method: 'POST', path: '/_mock/control', auth: 'none', body: { latencyMs: 5 } });
     assert.equal(noToken.status, 403);
-    const ok = await call(mock, { method: 'POST', path: '/_mock/control', auth: 'none', headers: { 'x-mock-token': mock.controlToken }, body: { layout: 'noLink' } });
+    const ok = await call(mock, {
+      method: 'POST',
+      path: '/_mock/control',
+      auth: 'none',
+      headers: { 'x-mock-token': mock.controlToken },
+      body: { layout: 'noLink' },
+    });
     assert.equal(ok.status, 200);
     assert.equal(ok.json.knobs.layout, 'noLink');
     mock.control({ layout: 'rowLink' });

@@ -20,10 +20,19 @@ function connect() {
 test('azure-devops-node-api lists every project, page by page', async () => {
   const core = await connect().getCoreApi();
   const all = await core.getProjects();
-  assert.deepEqual(all.map((p) => p.id), mock.state.projects.map((p) => p.id));
-  assert.deepEqual(all.map((p) => p.name), mock.state.projects.map((p) => p.name));
+  assert.deepEqual(
+    all.map((p) => p.id),
+    mock.state.projects.map((p) => p.id),
+  );
+  assert.deepEqual(
+    all.map((p) => p.name),
+    mock.state.projects.map((p) => p.name),
+  );
   const page = await core.getProjects(undefined, 3, 2);
-  assert.deepEqual(page.map((p) => p.name), mock.state.projects.slice(2, 5).map((p) => p.name));
+  assert.deepEqual(
+    page.map((p) => p.name),
+    mock.state.projects.slice(2, 5).map((p) => p.name),
+  );
   // node-api parses dates of known fields into Date objects.
   assert.ok(all[0].lastUpdateTime instanceof Date && !Number.isNaN(all[0].lastUpdateTime.getTime()));
 });
@@ -50,13 +59,25 @@ test('azure-devops-node-api lists and reads service connections as the mock hold
     assert.equal(one.name, list[0].name);
     // Filters through the client's own query building: type and scheme, and names.
     const arm = await se.getServiceEndpoints(p.name, 'azurerm', ['ServicePrincipal'], undefined, undefined, true);
-    assert.deepEqual(arm.map((e) => e.id).sort(), expected.filter((e) => e.type === 'azurerm' && e.authorization.scheme === 'ServicePrincipal').map((e) => e.id).sort());
+    assert.deepEqual(
+      arm.map((e) => e.id).sort(),
+      expected
+        .filter((e) => e.type === 'azurerm' && e.authorization.scheme === 'ServicePrincipal')
+        .map((e) => e.id)
+        .sort(),
+    );
     const byName = await se.getServiceEndpointsByNames(p.name, [list[0].name], undefined, undefined, undefined, true);
-    assert.deepEqual(byName.map((e) => e.id), [list[0].id]);
+    assert.deepEqual(
+      byName.map((e) => e.id),
+      [list[0].id],
+    );
   }
   assert.ok(total >= mock.countEndpoints(), 'shared connections appear in each project that references them');
   // The client really went through the mock, with its own versions and Basic auth.
   const calls = mock.requests.filter((r) => r.route === 'endpoints.list');
   assert.ok(calls.length >= mock.state.projects.length);
-  assert.ok(calls.every((r) => r.via === 'pat' && /api-version=7\.2-preview\.4/.test(r.headers.accept)), 'node-api sends 7.2-preview.4 in Accept');
+  assert.ok(
+    calls.every((r) => r.via === 'pat' && /api-version=7\.2-preview\.4/.test(r.headers.accept)),
+    'node-api sends 7.2-preview.4 in Accept',
+  );
 });

@@ -40,14 +40,18 @@ describe('mock responses validate against the OpenAPI specs', { skip: !haveSampl
   test('lists, single GETs and execution history of every project', async () => {
     let endpoints = 0;
     for (const p of mock.state.projects) {
-      const list = await call(mock, { path: `/contoso/${encodeURIComponent(p.name)}/_apis/serviceendpoint/endpoints?includeFailed=true&api-version=7.1` });
+      const list = await call(mock, {
+        path: `/contoso/${encodeURIComponent(p.name)}/_apis/serviceendpoint/endpoints?includeFailed=true&api-version=7.1`,
+      });
       assert.equal(list.status, 200);
-      for (const v of ['7.1', '7.2']) check(v, 'get', '/{organization}/{project}/_apis/serviceendpoint/endpoints', list.json, `list of ${p.name}`);
+      for (const v of ['7.1', '7.2'])
+        check(v, 'get', '/{organization}/{project}/_apis/serviceendpoint/endpoints', list.json, `list of ${p.name}`);
       for (const e of list.json.value) {
         endpoints++;
         const one = await call(mock, { path: `/contoso/${p.id}/_apis/serviceendpoint/endpoints/${e.id}?api-version=7.2-preview.4` });
         assert.equal(one.status, 200);
-        for (const v of ['7.1', '7.2']) check(v, 'get', '/{organization}/{project}/_apis/serviceendpoint/endpoints/{endpointId}', one.json, `endpoint ${e.id}`);
+        for (const v of ['7.1', '7.2'])
+          check(v, 'get', '/{organization}/{project}/_apis/serviceendpoint/endpoints/{endpointId}', one.json, `endpoint ${e.id}`);
         assert.deepEqual(one.json, e, 'GET one equals its list entry');
       }
       const first = list.json.value[0];
@@ -64,15 +68,33 @@ describe('mock responses validate against the OpenAPI specs', { skip: !haveSampl
     check('7.1', 'get', '/{organization}/_apis/serviceendpoint/types', types.json, 'types');
 
     const p = mock.state.projects[0];
-    const list = (await call(mock, { path: `/contoso/${p.id}/_apis/serviceendpoint/endpoints?type=azurerm&authSchemes=ServicePrincipal&includeFailed=false&api-version=7.1` })).json.value;
+    const list = (
+      await call(mock, {
+        path: `/contoso/${p.id}/_apis/serviceendpoint/endpoints?type=azurerm&authSchemes=ServicePrincipal&includeFailed=false&api-version=7.1`,
+      })
+    ).json.value;
     const candidate = list.find((e) => e.data.creationMode === 'Automatic' && !e.operationStatus);
     assert.ok(candidate, 'an automatic secret-based azurerm connection exists');
     mock.setMeta(candidate.id, { convert: 'A' });
-    const converted = await call(mock, { method: 'PUT', path: `/contoso/_apis/serviceendpoint/endpoints/${candidate.id}?operation=ConvertAuthenticationScheme&api-version=7.1`, body: { ...candidate, authorization: { ...candidate.authorization, scheme: 'WorkloadIdentityFederation' } } });
+    const converted = await call(mock, {
+      method: 'PUT',
+      path: `/contoso/_apis/serviceendpoint/endpoints/${candidate.id}?operation=ConvertAuthenticationScheme&api-version=7.1`,
+      body: { ...candidate, authorization: { ...candidate.authorization, scheme: 'WorkloadIdentityFederation' } },
+    });
     assert.equal(converted.status, 200, converted.text);
     check('7.1', 'put', '/{organization}/_apis/serviceendpoint/endpoints/{endpointId}', converted.json, 'converted endpoint');
 
-    const created = await call(mock, { method: 'POST', path: '/contoso/_apis/serviceendpoint/endpoints?api-version=7.1', body: { name: 'new generic', type: 'generic', url: 'https://x.example', authorization: { scheme: 'UsernamePassword', parameters: { username: 'u', password: 'p' } }, serviceEndpointProjectReferences: [{ projectReference: { id: p.id, name: p.name }, name: 'new generic' }] } });
+    const created = await call(mock, {
+      method: 'POST',
+      path: '/contoso/_apis/serviceendpoint/endpoints?api-version=7.1',
+      body: {
+        name: 'new generic',
+        type: 'generic',
+        url: 'https://x.example',
+        authorization: { scheme: 'UsernamePassword', parameters: { username: 'u', password: 'p' } },
+        serviceEndpointProjectReferences: [{ projectReference: { id: p.id, name: p.name }, name: 'new generic' }],
+      },
+    });
     assert.equal(created.status, 200, created.text);
     check('7.2', 'post', '/{organization}/_apis/serviceendpoint/endpoints', created.json, 'created endpoint');
     assert.equal(created.json.authorization.parameters.password, null, 'the new secret comes back null');
@@ -84,7 +106,12 @@ describe('mock responses validate against the OpenAPI specs', { skip: !haveSampl
       assert.ok(!res.text.includes('mock-secret-value-not-real'), `no secret value in ${p.name}'s list`);
       for (const e of res.json.value) {
         for (const [k, v] of Object.entries(e.authorization?.parameters ?? {})) {
-          if (/^(serviceprincipalkey|password|serviceprincipalcertificate|apitoken|accesstoken|publishprofile|kubeconfig|certificate)$/i.test(k)) assert.equal(v, null, `${e.id} ${k}`);
+          if (
+            /^(serviceprincipalkey|password|serviceprincipalcertificate|apitoken|accesstoken|publishprofile|kubeconfig|certificate)$/i.test(
+              k,
+            )
+          )
+            assert.equal(v, null, `${e.id} ${k}`);
         }
       }
     }
@@ -109,7 +136,14 @@ function scenarioFromExamples(files) {
   const projects = new Map();
   const addProject = (id, name) => {
     const key = (name ?? id).toLowerCase();
-    if (!projects.has(key)) projects.set(key, { id: id ?? `0000aaaa-0000-4000-8000-${String(projects.size + 1).padStart(12, '0')}`, name, state: 'wellFormed', revision: 1, visibility: 'private' });
+    if (!projects.has(key))
+      projects.set(key, {
+        id: id ?? `0000aaaa-0000-4000-8000-${String(projects.size + 1).padStart(12, '0')}`,
+        name,
+        state: 'wellFormed',
+        revision: 1,
+        visibility: 'private',
+      });
     return projects.get(key);
   };
   addProject('c7e5f0b3-71fa-4429-9fb3-3321963a7c06', 'TestProject');
@@ -117,10 +151,20 @@ function scenarioFromExamples(files) {
   const addEndpoint = (e, project) => {
     if (!e?.id || !e.type) return;
     const have = endpoints.get(e.id) ?? { ...structuredClone(e), serviceEndpointProjectReferences: [] };
-    const refs = [...(e.serviceEndpointProjectReferences ?? []), ...(project ? [{ projectReference: { id: project.id, name: project.name }, name: e.name, description: e.description ?? '' }] : [])];
+    const refs = [
+      ...(e.serviceEndpointProjectReferences ?? []),
+      ...(project ? [{ projectReference: { id: project.id, name: project.name }, name: e.name, description: e.description ?? '' }] : []),
+    ];
     for (const r of refs) {
-      const p = r.projectReference.name ? addProject(r.projectReference.id, r.projectReference.name) : [...projects.values()].find((x) => x.id === r.projectReference.id);
-      if (p && !have.serviceEndpointProjectReferences.some((x) => x.projectReference.id === p.id)) have.serviceEndpointProjectReferences.push({ projectReference: { id: p.id, name: p.name }, name: r.name ?? e.name, description: r.description ?? '' });
+      const p = r.projectReference.name
+        ? addProject(r.projectReference.id, r.projectReference.name)
+        : [...projects.values()].find((x) => x.id === r.projectReference.id);
+      if (p && !have.serviceEndpointProjectReferences.some((x) => x.projectReference.id === p.id))
+        have.serviceEndpointProjectReferences.push({
+          projectReference: { id: p.id, name: p.name },
+          name: r.name ?? e.name,
+          description: r.description ?? '',
+        });
     }
     endpoints.set(e.id, have);
   };
@@ -128,12 +172,17 @@ function scenarioFromExamples(files) {
     const ex = readJson(f);
     const { url, body } = exampleRequest(ex);
     if (url.pathname.endsWith('/_apis/projects')) {
-      for (const p of ex.responses['200'].body.value) Object.assign(addProject(p.id, p.name), { description: p.description, state: p.state });
+      for (const p of ex.responses['200'].body.value)
+        Object.assign(addProject(p.id, p.name), { description: p.description, state: p.state });
       continue;
     }
     const parts = url.pathname.split('/').filter(Boolean);
     const projectSeg = parts[1] !== '_apis' ? decodeURIComponent(parts[1]) : null;
-    const project = projectSeg ? (/^[0-9a-f-]{36}$/i.test(projectSeg) ? [...projects.values()].find((p) => p.id === projectSeg) : addProject(null, projectSeg)) : null;
+    const project = projectSeg
+      ? /^[0-9a-f-]{36}$/i.test(projectSeg)
+        ? [...projects.values()].find((p) => p.id === projectSeg)
+        : addProject(null, projectSeg)
+      : null;
     const resp = Object.values(ex.responses)[0]?.body;
     if (f.endsWith('ListEndpointTypes.json')) continue;
     for (const e of resp?.value ?? (resp ? [resp] : [])) if (!f.includes('Create')) addEndpoint(e, project);
@@ -141,8 +190,19 @@ function scenarioFromExamples(files) {
     // Projects an endpoint is shared into exist in the organization.
     if (ex['x-ms-vss-request-method'] === 'PATCH') for (const r of body ?? []) addProject(r.projectReference.id, r.projectReference.name);
   }
-  for (const e of endpoints.values()) if (e.serviceEndpointProjectReferences.length === 0) e.serviceEndpointProjectReferences.push({ projectReference: { id: [...projects.values()][0].id, name: [...projects.values()][0].name }, name: e.name, description: '' });
-  return { organization: { id: '6c2b0933-3600-42ae-bf8b-93d4f7e83594', name: 'fabrikam' }, tenants: ['1272a66f-e2e8-4e88-ab43-487409186c3f'], projects: [...projects.values()], endpoints: [...endpoints.values()] };
+  for (const e of endpoints.values())
+    if (e.serviceEndpointProjectReferences.length === 0)
+      e.serviceEndpointProjectReferences.push({
+        projectReference: { id: [...projects.values()][0].id, name: [...projects.values()][0].name },
+        name: e.name,
+        description: '',
+      });
+  return {
+    organization: { id: '6c2b0933-3600-42ae-bf8b-93d4f7e83594', name: 'fabrikam' },
+    tenants: ['1272a66f-e2e8-4e88-ab43-487409186c3f'],
+    projects: [...projects.values()],
+    endpoints: [...endpoints.values()],
+  };
 }
 
 describe('official examples replayed against the mock', { skip: !haveSamples && 'reference samples missing' }, () => {
@@ -160,7 +220,9 @@ describe('official examples replayed against the mock', { skip: !haveSamples && 
 
   test('every example gives its documented status, in a dependency-respecting order', async () => {
     const order = { GET: 0, POST: 1, PUT: 2, PATCH: 3, DELETE: 4 };
-    const exs = files.map((f) => ({ f, ex: readJson(f) })).sort((a, b) => order[a.ex['x-ms-vss-request-method'] ?? 'GET'] - order[b.ex['x-ms-vss-request-method'] ?? 'GET']);
+    const exs = files
+      .map((f) => ({ f, ex: readJson(f) }))
+      .sort((a, b) => order[a.ex['x-ms-vss-request-method'] ?? 'GET'] - order[b.ex['x-ms-vss-request-method'] ?? 'GET']);
     assert.ok(exs.length >= 15, 'all the examples were found');
     for (const { f, ex } of exs) {
       const name = f.split('/').pop();
@@ -188,7 +250,11 @@ describe('official examples replayed against the mock', { skip: !haveSamples && 
         continue;
       }
       if (doc.value && method === 'GET') {
-        assert.deepEqual(res.json.value.map((e) => e.id).sort(), doc.value.map((e) => e.id).sort(), `${name}: same endpoints as documented`);
+        assert.deepEqual(
+          res.json.value.map((e) => e.id).sort(),
+          doc.value.map((e) => e.id).sort(),
+          `${name}: same endpoints as documented`,
+        );
         assert.equal(res.json.count, doc.count, `${name}: count`);
       } else if (doc.value && method === 'PUT') {
         assert.equal(res.json.count, doc.value.length, `${name}: count`);

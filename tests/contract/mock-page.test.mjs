@@ -36,12 +36,19 @@ for (const layout of ['rowLink', 'nameLink', 'noLink']) {
     const links = await page.$$eval('a[href*="resourceId="]', (as) => as.length);
     assert.equal(links, layout === 'noLink' ? 0 : 31);
     assert.equal(await page.$$eval('img', (i) => i.length), 0, 'HTML-looking names are text');
-    assert.ok((await page.textContent('body')).includes('<img src=x onerror=alert(1)>') || !mock.endpointsFor(p.id).some((e) => e.name.includes('<img')));
+    assert.ok(
+      (await page.textContent('body')).includes('<img src=x onerror=alert(1)>') ||
+        !mock.endpointsFor(p.id).some((e) => e.name.includes('<img')),
+    );
 
     // Filtering reuses the first row element for another connection.
     const firstText = await rows[0].evaluate((r) => r.querySelector('.mock-name-text').textContent);
     const handle = rows[0];
-    const other = mock.endpointsFor(p.id).map((e) => e.name).sort((a, b) => a.localeCompare(b, undefined, { sensitivity: 'base' })).find((n) => n !== firstText && !n.startsWith(firstText.slice(0, 3)));
+    const other = mock
+      .endpointsFor(p.id)
+      .map((e) => e.name)
+      .sort((a, b) => a.localeCompare(b, undefined, { sensitivity: 'base' }))
+      .find((n) => n !== firstText && !n.startsWith(firstText.slice(0, 3)));
     await page.fill('.mock-filter', other);
     await page.waitForFunction((n) => document.querySelector('.mock-row .mock-name-text')?.textContent === n, other);
     assert.equal(await handle.evaluate((r) => r.isConnected), true, 'the same element stayed');
@@ -77,7 +84,10 @@ test('the other URL form, project links, CSP without inline scripts', async () =
   const ids = await page.$$eval('a[href*="resourceId="]', (as) => as.map((a) => new URL(a.href).searchParams.get('resourceId')));
   assert.ok(ids.every((id) => mock.endpointsFor(p0.id).some((e) => e.id === id)));
   await page.click(`.mock-project-link:text-is("${p1.name}")`);
-  await page.waitForFunction((n) => decodeURIComponent(location.pathname).includes(n) && document.body.dataset.mockReady === 'list', p1.name);
+  await page.waitForFunction(
+    (n) => decodeURIComponent(location.pathname).includes(n) && document.body.dataset.mockReady === 'list',
+    p1.name,
+  );
   assert.equal(Number(await page.getAttribute('body', 'data-mock-count')), mock.endpointsFor(p1.id).length);
   assert.deepEqual(violations, []);
   await page.close();

@@ -26,10 +26,18 @@ before(async () => {
   const project = scenario.projects[0];
   const r = rng(99);
   for (let i = 0; i < 100; i++) {
-    scenario.endpoints.push(makeEndpoint('azurerm-sp-automatic', {
-      org: scenario.organization.name, orgId: scenario.organization.id, tenantId: scenario.tenants[0], project,
-      name: `bulk-arm-${String(i).padStart(3, '0')}`, id: randomUUID(), r, now: Date.now(),
-    }));
+    scenario.endpoints.push(
+      makeEndpoint('azurerm-sp-automatic', {
+        org: scenario.organization.name,
+        orgId: scenario.organization.id,
+        tenantId: scenario.tenants[0],
+        project,
+        name: `bulk-arm-${String(i).padStart(3, '0')}`,
+        id: randomUUID(),
+        r,
+        now: Date.now(),
+      }),
+    );
   }
   mock = await startMock({ scenario, autoSignIn: true, latencyMs: [20, 60] });
   browser = await launchBrowser({ port: mock.port });
@@ -50,7 +58,9 @@ test('100 conversions through throttling, a server fault and a page reload', { t
   await waitState(page, ['plan']);
   const planned = await page.$$eval('[data-convert-plan="send"] li', (els) => els.map((el) => el.dataset.id.toLowerCase()));
   for (const e of bulk) assert.ok(planned.includes(e.id), `${e.name} is planned`);
-  const skipped = await page.$$eval('[data-convert-plan="skip"] li', (els) => els.map((el) => ({ id: el.dataset.id, reason: el.dataset.reason })));
+  const skipped = await page.$$eval('[data-convert-plan="skip"] li', (els) =>
+    els.map((el) => ({ id: el.dataset.id, reason: el.dataset.reason })),
+  );
   for (const s of skipped) assert.ok(s.reason, `skip ${s.id} has a reason`);
 
   const firstRequest = mock.requests.length;
@@ -104,22 +114,39 @@ test('100 conversions through throttling, a server fault and a page reload', { t
   const converted = new Set(mock.conversions.filter((c) => c.outcome === 'converted' || c.outcome === 'converting').map((c) => c.id));
   for (const item of job.items) {
     assert.ok(converted.has(item.id.toLowerCase()), `the mock converted ${item.name}`);
-    assert.ok(job.journal.some((s) => s.endpointId === item.id && s.kind === 'planned'), `${item.name} planned`);
-    assert.ok(job.journal.some((s) => s.endpointId === item.id && s.kind === 'sent'), `${item.name} sent`);
+    assert.ok(
+      job.journal.some((s) => s.endpointId === item.id && s.kind === 'planned'),
+      `${item.name} planned`,
+    );
+    assert.ok(
+      job.journal.some((s) => s.endpointId === item.id && s.kind === 'sent'),
+      `${item.name} sent`,
+    );
   }
   const mockIds = new Set(puts.map((q) => q.path.split('/').pop().toLowerCase()));
   const journalIds = new Set(sent.map((s) => s.endpointId.toLowerCase()));
   assert.deepEqual([...mockIds].sort(), [...journalIds].filter((id) => mockIds.has(id)).sort());
-  assert.ok(job.journal.some((s) => s.kind === 'job' && s.outcome === 'paused'), 'the pause is in the journal');
+  assert.ok(
+    job.journal.some((s) => s.kind === 'job' && s.outcome === 'paused'),
+    'the pause is in the journal',
+  );
   // The disturbances really happened.
   const during = mock.requests.slice(firstRequest);
   const tally = {};
   for (const q of during) tally[`${q.method} ${q.status} ${q.route ?? ''}`] = (tally[`${q.method} ${q.status} ${q.route ?? ''}`] ?? 0) + 1;
   console.log('# requests during the run', JSON.stringify(tally));
-  assert.ok(during.some((q) => q.route === 'throttled' || q.status === 429), 'the mock throttled some requests');
-  assert.ok(during.some((q) => q.route === 'fault'), 'the mock injected the server fault');
+  assert.ok(
+    during.some((q) => q.route === 'throttled' || q.status === 429),
+    'the mock throttled some requests',
+  );
+  assert.ok(
+    during.some((q) => q.route === 'fault'),
+    'the mock injected the server fault',
+  );
   const resolved = job.journal.filter((s) => (s.outcome ?? '').startsWith('resolved by reading')).length;
-  console.log(`# bulk: ${puts.length} PUTs, ${during.filter((q) => q.route === 'throttled' || q.status === 429).length} throttled, ${resolved} sends resolved by reading after the fault or the reload`);
+  console.log(
+    `# bulk: ${puts.length} PUTs, ${during.filter((q) => q.route === 'throttled' || q.status === 429).length} throttled, ${resolved} sends resolved by reading after the fault or the reload`,
+  );
   assert.ok(resolved >= 1, 'a send without a clear answer was resolved by reading, not resent');
 
   // The history shows the job and exports it.

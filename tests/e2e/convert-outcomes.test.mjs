@@ -21,10 +21,18 @@ before(async () => {
   const scenario = generateScenario({ seed: 11, projects: 3, connectionsPerProject: 12 });
   const r = rng(3);
   for (let i = 0; i < 12; i++) {
-    scenario.endpoints.push(makeEndpoint('azurerm-sp-automatic', {
-      org: scenario.organization.name, orgId: scenario.organization.id, tenantId: scenario.tenants[0], project: scenario.projects[0],
-      name: `single-arm-${i}`, id: randomUUID(), r, now: Date.now(),
-    }));
+    scenario.endpoints.push(
+      makeEndpoint('azurerm-sp-automatic', {
+        org: scenario.organization.name,
+        orgId: scenario.organization.id,
+        tenantId: scenario.tenants[0],
+        project: scenario.projects[0],
+        name: `single-arm-${i}`,
+        id: randomUUID(),
+        r,
+        now: Date.now(),
+      }),
+    );
   }
   mock = await startMock({ scenario, autoSignIn: true });
   project = mock.state.projects[0].name;
@@ -76,7 +84,10 @@ test('202 then Ready: polled until converted', async () => {
   mock.setMeta(e.id, { convert: 'B', outcome: 'Ready', pollsToSettle: 1 });
   const { item, page } = await single(e.id);
   assert.equal(item.outcome, 'converted', item.message ?? '');
-  assert.ok(mock.requests.some((r) => r.method === 'GET' && r.path.toLowerCase().endsWith(e.id.toLowerCase())), 'it polled the connection');
+  assert.ok(
+    mock.requests.some((r) => r.method === 'GET' && r.path.toLowerCase().endsWith(e.id.toLowerCase())),
+    'it polled the connection',
+  );
   await page.close();
 });
 
@@ -143,7 +154,11 @@ test('dry run: the exact requests, nothing sent', async () => {
   const body = JSON.parse(await page.textContent('.convert-body'));
   const stored = mock.getEndpoint(e.id);
   assert.equal(body.authorization.scheme, 'WorkloadIdentityFederation');
-  assert.deepEqual({ ...body, authorization: { ...body.authorization, scheme: stored.authorization.scheme } }, stored, 'the body is the endpoint as read, scheme aside');
+  assert.deepEqual(
+    { ...body, authorization: { ...body.authorization, scheme: stored.authorization.scheme } },
+    stored,
+    'the body is the endpoint as read, scheme aside',
+  );
   assert.equal(mock.requests.filter((r) => r.method === 'PUT').length, before, 'nothing sent');
   await page.close();
 });
@@ -167,7 +182,13 @@ test('revert inside the window, and the explanation after it', async () => {
   assert.equal(mock.getEndpoint(e.id).authorization.scheme, 'ServicePrincipal');
   await card.close();
   // After the window: explained, nothing offered.
-  const late = await openConvert(browser, mock, { view: 'revert', project, tab: String(tabId), ids: e.id, deadline: new Date(Date.now() - 3_600_000).toISOString() });
+  const late = await openConvert(browser, mock, {
+    view: 'revert',
+    project,
+    tab: String(tabId),
+    ids: e.id,
+    deadline: new Date(Date.now() - 3_600_000).toISOString(),
+  });
   await waitState(late, ['revert-unavailable']);
   assert.match(await late.textContent('[data-revert="unavailable"]'), /can no longer be reverted/);
   assert.equal(await late.$('[data-action="revert"]'), null);
@@ -181,7 +202,11 @@ test('a shared connection is not converted from a project that does not own it',
   // Share it into the other project (as the mock's PATCH would).
   const stored = mock.state.endpoints.get(e.id);
   stored.isShared = true;
-  stored.serviceEndpointProjectReferences.push({ projectReference: { id: other.id, name: other.name }, name: stored.name, description: '' });
+  stored.serviceEndpointProjectReferences.push({
+    projectReference: { id: other.id, name: other.name },
+    name: stored.name,
+    description: '',
+  });
   const { tabId: otherTab, page: otherPage } = await openAdoPage(browser, mock, other.name);
   const puts = mock.requests.filter((r) => r.method === 'PUT').length;
   const page = await openConvert(browser, mock, { project: other.name, tab: String(otherTab), ids: e.id });

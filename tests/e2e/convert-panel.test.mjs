@@ -20,10 +20,18 @@ before(async () => {
   const scenario = generateScenario({ seed: 21, projects: 2, connectionsPerProject: 6 });
   const r = rng(5);
   for (let i = 0; i < 3; i++) {
-    scenario.endpoints.push(makeEndpoint('azurerm-sp-automatic', {
-      org: scenario.organization.name, orgId: scenario.organization.id, tenantId: scenario.tenants[0], project: scenario.projects[0],
-      name: `panel-arm-${i}`, id: randomUUID(), r, now: Date.now(),
-    }));
+    scenario.endpoints.push(
+      makeEndpoint('azurerm-sp-automatic', {
+        org: scenario.organization.name,
+        orgId: scenario.organization.id,
+        tenantId: scenario.tenants[0],
+        project: scenario.projects[0],
+        name: `panel-arm-${i}`,
+        id: randomUUID(),
+        r,
+        now: Date.now(),
+      }),
+    );
   }
   mock = await startMock({ scenario, autoSignIn: true });
   project = mock.state.projects[0].name;
@@ -49,9 +57,13 @@ async function panelFrame(page) {
 }
 
 const convertState = (frame, selector, states) =>
-  frame.waitForFunction(([sel, s]) => s.includes(document.querySelector(sel)?.dataset.convertState ?? ''), [selector, states], { timeout: 30_000 });
+  frame.waitForFunction(([sel, s]) => s.includes(document.querySelector(sel)?.dataset.convertState ?? ''), [selector, states], {
+    timeout: 30_000,
+  });
 
-test('panel: details → Convert… → plan → confirm → converted; History lists it; card opens the panel on a connection', { timeout: 60_000 }, async () => {
+test('panel: details → Convert… → plan → confirm → converted; History lists it; card opens the panel on a connection', {
+  timeout: 60_000,
+}, async () => {
   const [first, second] = pool;
   const page = await browser.context.newPage();
   await page.goto(mock.signInUrl(pathOf()));
@@ -76,7 +88,10 @@ test('panel: details → Convert… → plan → confirm → converted; History 
   await panel.click('#details [data-action="convert"]');
   await convertState(panel, area, ['plan']);
   const send = await panel.locator(`${area} [data-convert-plan="send"] li`).evaluateAll((li) => li.map((l) => l.dataset.id));
-  assert.deepEqual(send.map((s) => s.toLowerCase()), [first.id.toLowerCase()]);
+  assert.deepEqual(
+    send.map((s) => s.toLowerCase()),
+    [first.id.toLowerCase()],
+  );
   assert.match(await panel.textContent(`${area} .convert-confirm`), /WorkloadIdentityFederation/);
   assert.equal(mock.conversions.length, 0, 'the plan sends nothing');
   await screenshot(page, 'e2e-convert-panel-plan');
@@ -113,7 +128,10 @@ test('panel: details → Convert… → plan → confirm → converted; History 
   await cardPage.waitForFunction(() => document.documentElement.dataset.federateCard === 'ready', null, { timeout: 20_000 });
   await cardPage.click('.federate-card [data-federate-slot="actions"] [data-federate-action="convert"]');
   const cardPanel = await panelFrame(cardPage);
-  await cardPanel.waitForFunction((id) => document.getElementById('details')?.dataset.federateId === id && !document.getElementById('details').hidden, second.id.toLowerCase());
+  await cardPanel.waitForFunction(
+    (id) => document.getElementById('details')?.dataset.federateId === id && !document.getElementById('details').hidden,
+    second.id.toLowerCase(),
+  );
   await convertState(cardPanel, `[data-federate-convert="${second.id.toLowerCase()}"]`, ['plan']);
   assert.equal(mock.conversions.length, 1, 'opening the panel from the card converts nothing');
   await cardPage.close();

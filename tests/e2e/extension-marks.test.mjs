@@ -41,11 +41,20 @@ async function settledMarks(page, project) {
     for (const row of rows) {
       const link = row.matches('a[href]') ? row : row.querySelector('a[href]');
       const nameEl = row.querySelector('.mock-name-text');
-      const name = [...nameEl.childNodes].filter((n) => n.nodeType === 3).map((n) => n.nodeValue).join('');
+      const name = [...nameEl.childNodes]
+        .filter((n) => n.nodeType === 3)
+        .map((n) => n.nodeValue)
+        .join('');
       const id = link ? new URL(link.href).searchParams.get('resourceId')?.toLowerCase() : names[name];
       const marks = [...row.querySelectorAll('.federate-mark')];
       if (marks.length !== 1 || marks[0].dataset.federateId !== id) return null;
-      seen.push({ id, name, credential: marks[0].dataset.federateCredential, state: marks[0].dataset.federateState, text: marks[0].textContent });
+      seen.push({
+        id,
+        name,
+        credential: marks[0].dataset.federateCredential,
+        state: marks[0].dataset.federateState,
+        text: marks[0].textContent,
+      });
     }
     if (document.querySelectorAll('.federate-mark').length !== rows.length || rows.length === 0) return null;
     if (document.documentElement.dataset.federateMarks !== String(rows.length)) return null;
@@ -76,7 +85,8 @@ test('every kind of connection gets one mark with words, and HTML-looking names 
     for (let y = 0; ; y += 300) {
       scroll.scrollTop = y;
       await new Promise((r) => requestAnimationFrame(() => setTimeout(r, 60)));
-      for (const m of document.querySelectorAll('.federate-mark')) found.set(m.dataset.federateId, { state: m.dataset.federateState, credential: m.dataset.federateCredential, text: m.textContent });
+      for (const m of document.querySelectorAll('.federate-mark'))
+        found.set(m.dataset.federateId, { state: m.dataset.federateState, credential: m.dataset.federateCredential, text: m.textContent });
       if (y > scroll.scrollHeight) break;
     }
     return Object.fromEntries(found);
@@ -85,16 +95,23 @@ test('every kind of connection gets one mark with words, and HTML-looking names 
   const states = new Set(Object.values(all).map((m) => m.state));
   const credentials = new Set(Object.values(all).map((m) => m.credential));
   for (const s of ['ready', 'draft']) assert.ok(states.has(s), `a ${s} connection is marked (states: ${[...states]})`);
-  for (const c of ['secret', 'federated', 'certificate']) assert.ok(credentials.has(c), `a ${c} connection is marked (credentials: ${[...credentials]})`);
+  for (const c of ['secret', 'federated', 'certificate'])
+    assert.ok(credentials.has(c), `a ${c} connection is marked (credentials: ${[...credentials]})`);
   for (const [id, e] of Object.entries(raw)) {
     if (String(e.data?.isDraft ?? '').toLowerCase() === 'true') assert.equal(all[id].state, 'draft', `${e.name} is marked as a draft`);
-    if (e.authorization?.scheme === 'ServicePrincipal' && e.authorization?.parameters?.authenticationType !== 'spnCertificate' && e.type === 'azurerm') {
+    if (
+      e.authorization?.scheme === 'ServicePrincipal' &&
+      e.authorization?.parameters?.authenticationType !== 'spnCertificate' &&
+      e.type === 'azurerm'
+    ) {
       assert.equal(all[id].credential, 'secret', `${e.name} is marked as holding a secret`);
     }
   }
 
   // HTML-looking names: the page shows them as text and so do we (no element was injected).
-  const injected = await page.evaluate(() => document.querySelectorAll('.mock-row b, .mock-row img, .federate-root img, .federate-mark *').length);
+  const injected = await page.evaluate(
+    () => document.querySelectorAll('.mock-row b, .mock-row img, .federate-root img, .federate-mark *').length,
+  );
   assert.equal(injected, 0, 'no element came from a connection name');
   await page.close();
 });
@@ -106,14 +123,21 @@ test('the three layouts, virtualized scrolling, filtering with reused rows, refr
     await page.goto(mock.signInUrl(listPath(projectA)));
     await waitForFederate(page);
     let seen = await settledMarks(page, projectA);
-    assert.ok(seen.length >= 25 && seen.length < mock.endpointsFor(projectA).length, `${layout}: the list is virtualized (${seen.length} rows in the DOM)`);
+    assert.ok(
+      seen.length >= 25 && seen.length < mock.endpointsFor(projectA).length,
+      `${layout}: the list is virtualized (${seen.length} rows in the DOM)`,
+    );
 
     // Scroll to the end: rows are added and removed, marks follow.
     await page.evaluate(() => {
       const s = document.querySelector('[data-mock-scroll]');
       s.scrollTop = s.scrollHeight;
     });
-    const last = mock.endpointsFor(projectA).map((e) => e.name).sort((a, b) => a.localeCompare(b)).at(-1);
+    const last = mock
+      .endpointsFor(projectA)
+      .map((e) => e.name)
+      .sort((a, b) => a.localeCompare(b))
+      .at(-1);
     await page.waitForFunction((name) => [...document.querySelectorAll('.mock-name-text')].some((n) => n.textContent === name), last);
     seen = await settledMarks(page, projectA);
 
@@ -145,7 +169,10 @@ test('the three layouts, virtualized scrolling, filtering with reused rows, refr
     await waitForFederate(page);
     seen = await settledMarks(page, projectB);
     const idsB = new Set(mock.endpointsFor(projectB).map((e) => e.id.toLowerCase()));
-    assert.ok(seen.every((m) => idsB.has(m.id)), `${layout}: after navigation every mark belongs to ${projectB}`);
+    assert.ok(
+      seen.every((m) => idsB.has(m.id)),
+      `${layout}: after navigation every mark belongs to ${projectB}`,
+    );
     if (layout === 'rowLink') await screenshot(page, 'extension-marks-rowLink');
     await page.close();
   }
@@ -186,7 +213,9 @@ test('the {org}.visualstudio.com form works, and the connection page shows a car
   await waitForFederate(page);
   const seen = await settledMarks(page, projectA);
   assert.ok(seen.length > 0, 'marks on the visualstudio.com form');
-  const calls = mock.requests.filter((r) => r.host?.startsWith(`${mock.org}.visualstudio.com`) && r.path.endsWith('/_apis/serviceendpoint/endpoints'));
+  const calls = mock.requests.filter(
+    (r) => r.host?.startsWith(`${mock.org}.visualstudio.com`) && r.path.endsWith('/_apis/serviceendpoint/endpoints'),
+  );
   assert.ok(calls.length >= 1, 'the list was read from the visualstudio.com origin');
 
   // A draft's page: verdict, federation explanation with decoded segments, remedies.

@@ -50,13 +50,20 @@ test('the project inventory: table, filter, search, sort, details with remedies,
   const { page, panel } = await openPanel(project);
   await scanState(panel, ['done']);
   const expected = mock.endpointsFor(project).length;
-  assert.equal(await panel.evaluate(() => Number(document.documentElement.dataset.federateTotal)), expected, 'every connection of the project is listed');
+  assert.equal(
+    await panel.evaluate(() => Number(document.documentElement.dataset.federateTotal)),
+    expected,
+    'every connection of the project is listed',
+  );
   assert.equal(await panel.locator('#inventory tbody tr').count(), expected);
 
   // Filter and search narrow the rows and the counts say so.
   await panel.selectOption('#filter', 'federated');
   const federated = await panel.locator('#inventory tbody tr').evaluateAll((rows) => rows.map((r) => r.dataset.credential));
-  assert.ok(federated.every((c) => c === 'federated'), 'the filter keeps only federated connections');
+  assert.ok(
+    federated.every((c) => c === 'federated'),
+    'the filter keeps only federated connections',
+  );
   assert.match(await panel.textContent('#counts'), new RegExp(`Showing ${federated.length} of ${expected}`));
   await panel.selectOption('#filter', 'all');
   const someName = mock.endpointsFor(project)[0].name;
@@ -67,7 +74,11 @@ test('the project inventory: table, filter, search, sort, details with remedies,
   // Sort by name, both ways.
   await panel.click('button[data-sort="name"]');
   const desc = await panel.locator('#inventory tbody th').allTextContents();
-  assert.deepEqual(desc, [...desc].sort((a, b) => b.localeCompare(a, undefined, { sensitivity: 'base', numeric: true })), 'sorted descending');
+  assert.deepEqual(
+    desc,
+    [...desc].sort((a, b) => b.localeCompare(a, undefined, { sensitivity: 'base', numeric: true })),
+    'sorted descending',
+  );
 
   // Details by keyboard: focus a name, Enter.
   await panel.focus('#inventory tbody th button');
@@ -95,10 +106,14 @@ test('an organization of 200 projects: progress, results as projects finish, eve
   await scanState(panel, ['done']);
   await panel.click('#scan-org');
   // Results appear before the scan ends.
-  await panel.waitForFunction(() => {
-    const [done, total] = (document.documentElement.dataset.federateProgress ?? '0/0').split('/').map(Number);
-    return total === 200 && done > 0 && done < total && Number(document.documentElement.dataset.federateTotal) > 0;
-  }, null, { timeout: 60_000 });
+  await panel.waitForFunction(
+    () => {
+      const [done, total] = (document.documentElement.dataset.federateProgress ?? '0/0').split('/').map(Number);
+      return total === 200 && done > 0 && done < total && Number(document.documentElement.dataset.federateTotal) > 0;
+    },
+    null,
+    { timeout: 60_000 },
+  );
   assert.equal(await panel.locator('#progress').isVisible(), true, 'a progress bar is shown');
   await scanState(panel, ['done']);
   const ids = await panel.locator('#inventory tbody tr').evaluateAll((rows) => rows.map((r) => r.dataset.federateId));

@@ -11,7 +11,8 @@ import { serveStatic } from './playground-server.mjs';
 
 const wwwDir = process.env.FEDERATE_WWW_DIR ?? join(root, 'dist', 'www');
 const demo = JSON.parse(readFileSync(join(root, 'www', 'static', 'demo.json'), 'utf8'));
-const ENTRA_SUBJECT = '/eid1/c/pub/t/MiSI_7AJe0O9IsoTwAN97Q/a/rISbSSETf0KqFyZ8ppdXmA/sc/0ca3ddd9-f0b0-4635-a98c-5866526961b6/64171687-7a59-4fce-b2c8-823278dcf176';
+const ENTRA_SUBJECT =
+  '/eid1/c/pub/t/MiSI_7AJe0O9IsoTwAN97Q/a/rISbSSETf0KqFyZ8ppdXmA/sc/0ca3ddd9-f0b0-4635-a98c-5866526961b6/64171687-7a59-4fce-b2c8-823278dcf176';
 
 let server;
 let browser;
@@ -62,9 +63,14 @@ test('load the demo data: one row per connection, names as text, the summary cou
   await rows.first().waitFor();
   assert.equal(await rows.count(), demo.value.length);
   const names = await page.locator('#verdicts-table tbody td.name').allTextContents();
-  assert.deepEqual(names, demo.value.map((e) => e.name));
+  assert.deepEqual(
+    names,
+    demo.value.map((e) => e.name),
+  );
   assert.equal(await page.locator('#verdicts-table tbody b').count(), 0, 'HTML-looking names are not parsed as HTML');
-  const credentials = await rows.evaluateAll((trs) => Object.fromEntries(trs.map((tr) => [tr.querySelector('td.name').textContent, tr.dataset.credential])));
+  const credentials = await rows.evaluateAll((trs) =>
+    Object.fromEntries(trs.map((tr) => [tr.querySelector('td.name').textContent, tr.dataset.credential])),
+  );
   assert.equal(credentials['prod-arm'], 'secret');
   assert.equal(credentials['prod-federated'], 'federated');
   assert.equal(credentials['aks-identity'], 'managedIdentity');
@@ -91,7 +97,10 @@ test('details of a connection: reasons, federation, remedies with a format switc
   assert.match(tf, /resource|terraform/i);
   await browser.context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: server.url.replace(/\/$/, '') });
   await page.getByRole('button', { name: 'Copy' }).click();
-  await page.locator('#copy-status').filter({ hasText: /Copied|Selected/ }).waitFor();
+  await page
+    .locator('#copy-status')
+    .filter({ hasText: /Copied|Selected/ })
+    .waitFor();
 
   // Escape closes the details and gives focus back to the button that opened them.
   await page.keyboard.press('Escape');
@@ -139,9 +148,11 @@ test('the subject decoder: both formats, and a malformed subject names its bad s
 
 test('the error explainer: a known code inside a log, and unknown text', async () => {
   const page = await openPage();
-  await page.getByLabel('Error message or pipeline log').fill(
-    '##[error]AADSTS700213: No matching federated identity record found for presented assertion subject \'sc://contoso/Web Shop/prod\'.',
-  );
+  await page
+    .getByLabel('Error message or pipeline log')
+    .fill(
+      "##[error]AADSTS700213: No matching federated identity record found for presented assertion subject 'sc://contoso/Web Shop/prod'.",
+    );
   await page.getByRole('button', { name: 'Explain' }).click();
   await page.locator('#explanation').waitFor();
   assert.match(await page.locator('#explain-code').textContent(), /AADSTS700213/);
@@ -183,8 +194,11 @@ test('bad input: invalid JSON names its line and column and selects it; a non-li
 function lowestContrast(page) {
   return page.evaluate(() => {
     const parse = (c) => (c.match(/[\d.]+/g) ?? []).map(Number);
-    const lum = ([r, g, b]) => [r, g, b].map((v) => v / 255).map((c) => (c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4))
-      .reduce((sum, c, i) => sum + c * [0.2126, 0.7152, 0.0722][i], 0);
+    const lum = ([r, g, b]) =>
+      [r, g, b]
+        .map((v) => v / 255)
+        .map((c) => (c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4))
+        .reduce((sum, c, i) => sum + c * [0.2126, 0.7152, 0.0722][i], 0);
     const background = (node) => {
       for (let n = node; n; n = n.parentElement) {
         const c = parse(getComputedStyle(n).backgroundColor);
@@ -225,7 +239,11 @@ test('dark mode follows prefers-color-scheme, and no script error happened on an
     return [s.backgroundColor, s.color];
   });
   const lum = (rgb) => {
-    const [r, g, b] = rgb.match(/\d+/g).slice(0, 3).map((n) => Number(n) / 255).map((c) => (c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4));
+    const [r, g, b] = rgb
+      .match(/\d+/g)
+      .slice(0, 3)
+      .map((n) => Number(n) / 255)
+      .map((c) => (c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4));
     return 0.2126 * r + 0.7152 * g + 0.0722 * b;
   };
   assert.ok(lum(bg) < 0.05, `dark background (${bg})`);

@@ -15,7 +15,9 @@ let browser;
 
 before(async () => {
   pkg = installPacked();
-  writeFileSync(join(pkg.dir, 'index.html'), `<!doctype html>
+  writeFileSync(
+    join(pkg.dir, 'index.html'),
+    `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>federate-ado in a page</title>
 <script type="importmap">{"imports": {"federate-ado": "./node_modules/federate-ado/lib/web.js"}}</script>
 </head><body><pre id="out"></pre>
@@ -38,7 +40,8 @@ before(async () => {
     root.dataset.federateError = String(err && err.stack || err);
     root.dataset.federate = 'error';
   }
-</script></body></html>`);
+</script></body></html>`,
+  );
   server = await serveStatic(pkg.dir);
   browser = await launchBrowser({ extension: false });
 });

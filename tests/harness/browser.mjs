@@ -16,11 +16,18 @@ export const screenshotDir = join(root, 'tests', '.out', 'screenshots');
 export async function launchBrowser({ port, headless = true, extension = true } = {}) {
   const userDataDir = mkdtempSync(join(tmpdir(), 'federate-chromium-'));
   const args = [
-    '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
-    '--disable-sync', '--no-first-run', '--disable-quic', '--no-default-browser-check',
+    '--no-sandbox',
+    '--disable-gpu',
+    '--disable-background-networking',
+    '--disable-component-update',
+    '--disable-sync',
+    '--no-first-run',
+    '--disable-quic',
+    '--no-default-browser-check',
     '--ignore-certificate-errors',
   ];
-  if (port) args.push(`--host-resolver-rules=MAP dev.azure.com 127.0.0.1:${port}, MAP *.visualstudio.com 127.0.0.1:${port}, EXCLUDE localhost`);
+  if (port)
+    args.push(`--host-resolver-rules=MAP dev.azure.com 127.0.0.1:${port}, MAP *.visualstudio.com 127.0.0.1:${port}, EXCLUDE localhost`);
   if (extension) args.push(`--disable-extensions-except=${extensionDir}`, `--load-extension=${extensionDir}`);
   if (headless) args.push('--headless=new');
   const context = await chromium.launchPersistentContext(userDataDir, {

@@ -18,15 +18,34 @@ export function ensureCerts(dir = certDir) {
     mkdirSync(dir, { recursive: true });
     // Made in a scratch folder and renamed as one file, so parallel test processes never see half a pair.
     const tmp = mkdtempSync(join(dir, 'tmp-'));
-    execFileSync('openssl', [
-      'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-sha256', '-days', '30',
-      '-keyout', join(tmp, 'key.pem'), '-out', join(tmp, 'cert.pem'),
-      '-subj', '/CN=dev.azure.com/O=Federate mock (test only)',
-      '-addext', `subjectAltName=${SAN}`,
-      '-addext', 'basicConstraints=critical,CA:TRUE',
-      '-addext', 'keyUsage=critical,digitalSignature,keyEncipherment,keyCertSign',
-      '-addext', 'extendedKeyUsage=serverAuth',
-    ], { stdio: 'pipe' });
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'rsa:2048',
+        '-nodes',
+        '-sha256',
+        '-days',
+        '30',
+        '-keyout',
+        join(tmp, 'key.pem'),
+        '-out',
+        join(tmp, 'cert.pem'),
+        '-subj',
+        '/CN=dev.azure.com/O=Federate mock (test only)',
+        '-addext',
+        `subjectAltName=${SAN}`,
+        '-addext',
+        'basicConstraints=critical,CA:TRUE',
+        '-addext',
+        'keyUsage=critical,digitalSignature,keyEncipherment,keyCertSign',
+        '-addext',
+        'extendedKeyUsage=serverAuth',
+      ],
+      { stdio: 'pipe' },
+    );
     writeFileSync(join(tmp, 'pair.pem'), readFileSync(join(tmp, 'key.pem'), 'utf8') + readFileSync(join(tmp, 'cert.pem'), 'utf8'));
     renameSync(join(tmp, 'pair.pem'), pairPath);
     rmSync(tmp, { recursive: true, force: true });

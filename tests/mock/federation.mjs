@@ -75,7 +75,9 @@ export function federationFor(format, { org, orgId, tenantId, project, name, end
 
 /** Parses an Entra subject into its decoded parts, or null when it is not one. */
 export function parseEntraSubject(subject) {
-  const m = /^\/eid1\/c\/([^/]+)\/t\/([A-Za-z0-9_-]{22})\/a\/([A-Za-z0-9_-]{22})\/sc\/([0-9a-fA-F-]{36})\/([0-9a-fA-F-]{36})$/.exec(subject);
+  const m = /^\/eid1\/c\/([^/]+)\/t\/([A-Za-z0-9_-]{22})\/a\/([A-Za-z0-9_-]{22})\/sc\/([0-9a-fA-F-]{36})\/([0-9a-fA-F-]{36})$/.exec(
+    subject,
+  );
   if (!m) return null;
   return { cloud: m[1], tenantId: le64ToGuid(m[2]), appId: le64ToGuid(m[3]), orgId: m[4].toLowerCase(), endpointId: m[5].toLowerCase() };
 }

@@ -79,9 +79,23 @@ export const KINDS = [
 ];
 
 const NAME_STEMS = [
-  'prod-arm', 'staging-arm', 'Payments Prod (West Europe)', 'shared-services', 'Zürich – Überwachung',
-  'データ連携', 'ops 🚀 deploy', '<img src=x onerror=alert(1)>', 'team "alpha" & co', 'legacy-subscription',
-  'sandbox', 'dev   spaces  ', "O'Brien's sub", '<b>bold</b>', 'Ελληνικά', 'a/b\\c', 'landing-zone',
+  'prod-arm',
+  'staging-arm',
+  'Payments Prod (West Europe)',
+  'shared-services',
+  'Zürich – Überwachung',
+  'データ連携',
+  'ops 🚀 deploy',
+  '<img src=x onerror=alert(1)>',
+  'team "alpha" & co',
+  'legacy-subscription',
+  'sandbox',
+  'dev   spaces  ',
+  "O'Brien's sub",
+  '<b>bold</b>',
+  'Ελληνικά',
+  'a/b\\c',
+  'landing-zone',
 ];
 
 const USER = {
@@ -133,7 +147,12 @@ export function makeEndpoint(kind, ctx) {
     subscriptionName: `Contoso ${r.pick(['Production', 'Staging', 'Dev', 'Shared', 'Sandbox'])}`,
     creationMode,
     ...(creationMode === 'Automatic'
-      ? { azureSpnRoleAssignmentId: r.uuid(), azureSpnPermissions: '[{"roleAssignmentId":"x","resourceProvider":"Microsoft.RoleAssignment","provisioned":true}]', spnObjectId: r.uuid(), appObjectId: r.uuid() }
+      ? {
+          azureSpnRoleAssignmentId: r.uuid(),
+          azureSpnPermissions: '[{"roleAssignmentId":"x","resourceProvider":"Microsoft.RoleAssignment","provisioned":true}]',
+          spnObjectId: r.uuid(),
+          appObjectId: r.uuid(),
+        }
       : {}),
   });
   const spParams = (authenticationType = 'spnKey') => ({
@@ -176,12 +195,18 @@ export function makeEndpoint(kind, ctx) {
     case 'azurerm-wif-entra-automatic':
     case 'azurerm-wif-ado-automatic':
       e.data = armData('Automatic');
-      e.authorization = { parameters: wif(kind.includes('entra') ? 'entra' : 'azureDevOps', 'Automatic'), scheme: 'WorkloadIdentityFederation' };
+      e.authorization = {
+        parameters: wif(kind.includes('entra') ? 'entra' : 'azureDevOps', 'Automatic'),
+        scheme: 'WorkloadIdentityFederation',
+      };
       break;
     case 'azurerm-wif-entra-manual':
     case 'azurerm-wif-ado-manual':
       e.data = armData('Manual');
-      e.authorization = { parameters: wif(kind.includes('entra') ? 'entra' : 'azureDevOps', 'Manual'), scheme: 'WorkloadIdentityFederation' };
+      e.authorization = {
+        parameters: wif(kind.includes('entra') ? 'entra' : 'azureDevOps', 'Manual'),
+        scheme: 'WorkloadIdentityFederation',
+      };
       break;
     case 'azurerm-draft':
       e.data = { ...armData('Manual'), isDraft: 'true' };
@@ -193,8 +218,14 @@ export function makeEndpoint(kind, ctx) {
     case 'azurerm-converted-expired': {
       const expired = kind.endsWith('expired');
       const saved = spParams();
-      e.data = { ...armData('Automatic'), revertSchemeDeadline: isoTicks(expired ? now - (1 + r.int(30)) * DAY : now + (1 + r.int(6)) * DAY) };
-      e.authorization = { parameters: { ...wif('entra', 'Automatic'), serviceprincipalid: saved.serviceprincipalid }, scheme: 'WorkloadIdentityFederation' };
+      e.data = {
+        ...armData('Automatic'),
+        revertSchemeDeadline: isoTicks(expired ? now - (1 + r.int(30)) * DAY : now + (1 + r.int(6)) * DAY),
+      };
+      e.authorization = {
+        parameters: { ...wif('entra', 'Automatic'), serviceprincipalid: saved.serviceprincipalid },
+        scheme: 'WorkloadIdentityFederation',
+      };
       e.operationStatus = { state: 'Ready', statusMessage: '' };
       if (!expired) e._mock.recovery = { scheme: 'ServicePrincipal', parameters: saved };
       break;
@@ -206,7 +237,11 @@ export function makeEndpoint(kind, ctx) {
       e.url = 'https://management.azure.com/';
       break;
     case 'azurerm-publishprofile':
-      e.data = { resourceId: `/subscriptions/${sub}/resourceGroups/web/providers/Microsoft.Web/sites/site${r.int(99)}`, scopeLevel: 'Subscription', environment: 'AzureCloud' };
+      e.data = {
+        resourceId: `/subscriptions/${sub}/resourceGroups/web/providers/Microsoft.Web/sites/site${r.int(99)}`,
+        scopeLevel: 'Subscription',
+        environment: 'AzureCloud',
+      };
       e.authorization = { parameters: { tenantid: tenantId, publishProfile: SECRET }, scheme: 'PublishProfile' };
       break;
     case 'azurerm-converting':
@@ -224,7 +259,10 @@ export function makeEndpoint(kind, ctx) {
       e.data = armData('Automatic');
       e.authorization = { parameters: spParams(), scheme: 'ServicePrincipal' };
       e.isReady = false;
-      e.operationStatus = { state: 'Failed', statusMessage: 'Failed to create an app in Microsoft Entra ID. Error: Insufficient privileges to complete the operation.' };
+      e.operationStatus = {
+        state: 'Failed',
+        statusMessage: 'Failed to create an app in Microsoft Entra ID. Error: Insufficient privileges to complete the operation.',
+      };
       e._mock.lastUsed = null;
       break;
     case 'azurerm-creating':
@@ -239,20 +277,59 @@ export function makeEndpoint(kind, ctx) {
       e.type = 'dockerregistry';
       e.url = 'https://index.docker.io/v1/';
       e.data = { registrytype: 'Others' };
-      e.authorization = { parameters: { registry: 'https://index.docker.io/v1/', username: 'contoso', password: SECRET, email: 'ops@contoso.example' }, scheme: 'UsernamePassword' };
+      e.authorization = {
+        parameters: { registry: 'https://index.docker.io/v1/', username: 'contoso', password: SECRET, email: 'ops@contoso.example' },
+        scheme: 'UsernamePassword',
+      };
       break;
     case 'dockerregistry-acr-sp':
       e.type = 'dockerregistry';
       e.url = `https://contoso${r.int(99)}.azurecr.io`;
-      e.data = { registrytype: 'ACR', registryId: `/subscriptions/${sub}/resourceGroups/acr/providers/Microsoft.ContainerRegistry/registries/contoso`, subscriptionId: sub, subscriptionName: 'Contoso Shared', spnObjectId: r.uuid(), appObjectId: r.uuid(), azureSpnRoleAssignmentId: r.uuid(), azureSpnPermissions: '[]' };
-      e.authorization = { parameters: { loginServer: e.url.slice(8), role: '8311e382-0749-4cb8-b61a-304f252e45ec', scope: e.data.registryId, tenantId, serviceprincipalid: r.uuid(), serviceprincipalkey: SECRET }, scheme: 'ServicePrincipal' };
+      e.data = {
+        registrytype: 'ACR',
+        registryId: `/subscriptions/${sub}/resourceGroups/acr/providers/Microsoft.ContainerRegistry/registries/contoso`,
+        subscriptionId: sub,
+        subscriptionName: 'Contoso Shared',
+        spnObjectId: r.uuid(),
+        appObjectId: r.uuid(),
+        azureSpnRoleAssignmentId: r.uuid(),
+        azureSpnPermissions: '[]',
+      };
+      e.authorization = {
+        parameters: {
+          loginServer: e.url.slice(8),
+          role: '8311e382-0749-4cb8-b61a-304f252e45ec',
+          scope: e.data.registryId,
+          tenantId,
+          serviceprincipalid: r.uuid(),
+          serviceprincipalkey: SECRET,
+        },
+        scheme: 'ServicePrincipal',
+      };
       break;
     case 'dockerregistry-acr-wif': {
       e.type = 'dockerregistry';
       e.url = `https://contoso${r.int(99)}.azurecr.io`;
-      e.data = { registrytype: 'ACR', registryId: `/subscriptions/${sub}/resourceGroups/acr/providers/Microsoft.ContainerRegistry/registries/contoso`, subscriptionId: sub, subscriptionName: 'Contoso Shared', creationMode: 'Automatic' };
+      e.data = {
+        registrytype: 'ACR',
+        registryId: `/subscriptions/${sub}/resourceGroups/acr/providers/Microsoft.ContainerRegistry/registries/contoso`,
+        subscriptionId: sub,
+        subscriptionName: 'Contoso Shared',
+        creationMode: 'Automatic',
+      };
       const f = wif('entra', 'Automatic');
-      e.authorization = { parameters: { loginServer: e.url.slice(8), scope: e.data.registryId, tenantId, serviceprincipalid: f.serviceprincipalid, workloadIdentityFederationIssuer: f.workloadIdentityFederationIssuer, workloadIdentityFederationSubject: f.workloadIdentityFederationSubject, workloadIdentityFederationIssuerType: 'EntraID' }, scheme: 'WorkloadIdentityFederation' };
+      e.authorization = {
+        parameters: {
+          loginServer: e.url.slice(8),
+          scope: e.data.registryId,
+          tenantId,
+          serviceprincipalid: f.serviceprincipalid,
+          workloadIdentityFederationIssuer: f.workloadIdentityFederationIssuer,
+          workloadIdentityFederationSubject: f.workloadIdentityFederationSubject,
+          workloadIdentityFederationIssuerType: 'EntraID',
+        },
+        scheme: 'WorkloadIdentityFederation',
+      };
       break;
     }
     case 'github-oauth':
@@ -282,7 +359,10 @@ export function makeEndpoint(kind, ctx) {
       e.type = 'kubernetes';
       e.url = `https://k8s-${r.int(999)}.contoso.example:6443`;
       e.data = { authorizationType: 'ServiceAccount' };
-      e.authorization = { parameters: { apitoken: SECRET, serviceAccountCertificate: SECRET, isCreatedFromSecretYaml: 'true' }, scheme: 'Token' };
+      e.authorization = {
+        parameters: { apitoken: SECRET, serviceAccountCertificate: SECRET, isCreatedFromSecretYaml: 'true' },
+        scheme: 'Token',
+      };
       break;
     case 'generic':
       e.type = 'generic';
@@ -345,7 +425,10 @@ export function generateScenario({ seed = 1, org = 'contoso', projects = 3, conn
   const weights = KINDS.reduce((s, [, w]) => s + w, 0);
   const weighted = () => {
     let x = r() * weights;
-    for (const [k, w] of KINDS) if ((x -= w) < 0) return k;
+    for (const [k, w] of KINDS) {
+      x -= w;
+      if (x < 0) return k;
+    }
     return KINDS[0][0];
   };
   const endpoints = [];
@@ -388,7 +471,15 @@ export function scenarioDemo({ now = Date.now() } = {}) {
   const r = rng(2026);
   const organization = { id: '0ca3ddd9-f0b0-4635-a98c-5866526961b6', name: 'contoso' };
   const tenantId = 'ff882432-09b0-437b-bd22-ca13c0037ded';
-  const mk = (id, name, description) => ({ id, name, description, state: 'wellFormed', revision: 42, visibility: 'private', lastUpdateTime: new Date(now - 86_400_000).toISOString() });
+  const mk = (id, name, description) => ({
+    id,
+    name,
+    description,
+    state: 'wellFormed',
+    revision: 42,
+    visibility: 'private',
+    lastUpdateTime: new Date(now - 86_400_000).toISOString(),
+  });
   const projects = [
     mk('c7e5f0b3-71fa-4429-9fb3-3321963a7c06', 'Payments', 'Card payments and settlement'),
     mk('5b1e2c1a-8f0d-4c55-9a51-2a0e3f3d7b21', 'Web Platform', 'Public web sites and the CDN'),
@@ -404,7 +495,9 @@ export function scenarioDemo({ now = Date.now() } = {}) {
     return e;
   };
   const endpoints = [
-    ep('azurerm-sp-automatic', pay, 'payments-prod-arm', '64171687-7a59-4fce-b2c8-823278dcf176', { description: 'Production subscription (West Europe)' }),
+    ep('azurerm-sp-automatic', pay, 'payments-prod-arm', '64171687-7a59-4fce-b2c8-823278dcf176', {
+      description: 'Production subscription (West Europe)',
+    }),
     ep('azurerm-sp-automatic', pay, 'payments-staging-arm', '5e47a0d8-c745-44f8-8f93-784f18ff31c4'),
     ep('azurerm-sp-manual', pay, 'payments-legacy-spn', '1d5d6c9e-3f6a-4c3e-8a8e-0b4c2f1e9d70'),
     ep('azurerm-wif-entra-automatic', pay, 'payments-dev-arm', 'a3c1f2e4-5b6d-4e7f-8a9b-0c1d2e3f4a5b'),
@@ -420,7 +513,9 @@ export function scenarioDemo({ now = Date.now() } = {}) {
     ep('azurerm-sp-automatic', data, 'data-lake-arm', '4d0b1c2e-f507-4189-8e56-a0b1c2d3e4f5'),
   ];
   // The shared-services connection: owned by Payments, shared with Web Platform and Data & AI.
-  const shared = ep('azurerm-sp-automatic', pay, 'shared-services', '5e1c2d3f-0618-429a-9f67-b1c2d3e4f5a6', { description: 'Hub subscription' });
+  const shared = ep('azurerm-sp-automatic', pay, 'shared-services', '5e1c2d3f-0618-429a-9f67-b1c2d3e4f5a6', {
+    description: 'Hub subscription',
+  });
   shared.isShared = true;
   shared.serviceEndpointProjectReferences.push(
     { projectReference: { id: web.id, name: web.name }, name: 'shared-services', description: 'Shared from Payments' },

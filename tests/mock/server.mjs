@@ -27,7 +27,11 @@ const STATIC = {
   'adminservices.js': ['text/javascript; charset=utf-8', join(here, 'static', 'adminservices.js')],
   'adminservices.css': ['text/css; charset=utf-8', join(here, 'static', 'adminservices.css')],
 };
-const AREA_IDS = { core: '79134c72-4a58-4b42-976c-04e7115f32bf', serviceendpoint: '1814ab31-2f4f-4a9f-8761-f4d77dc5a5d7', location: '00d9565f-ed9c-4a06-9a50-00e7896ccab4' };
+const AREA_IDS = {
+  core: '79134c72-4a58-4b42-976c-04e7115f32bf',
+  serviceendpoint: '1814ab31-2f4f-4a9f-8761-f4d77dc5a5d7',
+  location: '00d9565f-ed9c-4a06-9a50-00e7896ccab4',
+};
 
 /** Resource locations the mock serves (for OPTIONS /_apis/{area}, as azure-devops-node-api asks). */
 const LOCATIONS = {
@@ -44,7 +48,15 @@ const LOCATIONS = {
   ],
 };
 
-const DEFAULT_THROTTLE = { limit: 200, windowMs: 300_000, blockAt: null, delayMs: 200, cost: 1, warnRatio: 0.5, resource: 'ServiceEndpoints' };
+const DEFAULT_THROTTLE = {
+  limit: 200,
+  windowMs: 300_000,
+  blockAt: null,
+  delayMs: 200,
+  cost: 1,
+  warnRatio: 0.5,
+  resource: 'ServiceEndpoints',
+};
 
 /**
  * Starts the mock. Options (all optional): port (0 = any), org, seed, projects,
@@ -58,17 +70,32 @@ const DEFAULT_THROTTLE = { limit: 200, windowMs: 300_000, blockAt: null, delayMs
  */
 export async function startMock(options = {}) {
   const { key, cert, certPath } = ensureCerts();
-  const scenario = options.scenario ?? generateScenario({
-    seed: options.seed ?? 1, org: options.org ?? 'contoso', projects: options.projects ?? 3, connectionsPerProject: options.connectionsPerProject ?? 12,
-  });
+  const scenario =
+    options.scenario ??
+    generateScenario({
+      seed: options.seed ?? 1,
+      org: options.org ?? 'contoso',
+      projects: options.projects ?? 3,
+      connectionsPerProject: options.connectionsPerProject ?? 12,
+    });
   const org = scenario.organization.name;
   let clockOffset = 0;
   const now = () => Date.now() + clockOffset;
   const knobs = {
-    latencyMs: 0, autoSignIn: false, signedOutAnswer: '203', layout: 'rowLink', virtualize: true, admin: true, draftsReady: true,
-    unknownIdGet: 'null', revertWindowMs: 7 * 86_400_000, lenientApiVersions: false, signInHost: 'spsprod',
+    latencyMs: 0,
+    autoSignIn: false,
+    signedOutAnswer: '203',
+    layout: 'rowLink',
+    virtualize: true,
+    admin: true,
+    draftsReady: true,
+    unknownIdGet: 'null',
+    revertWindowMs: 7 * 86_400_000,
+    lenientApiVersions: false,
+    signInHost: 'spsprod',
     conversion: { mode: 'auto', outcome: 'Ready', pollsToSettle: 2, settleMs: null, issuer: 'entra' },
-    createdBy: createdBy(org), throttle: null,
+    createdBy: createdBy(org),
+    throttle: null,
     faults: { failNext: 0, failStatus: 503, failRate: 0, hangNext: 0, hangRate: 0, expireSessionAfter: null, scope: '/_apis/' },
   };
   const store = new Store(scenario, knobs, now);
@@ -83,10 +110,27 @@ export async function startMock(options = {}) {
   let authedSinceArm = 0;
   const usage = new Map();
   const faultRng = rng((options.seed ?? 1) * 7919 + 17);
-  const user = { id: knobs.createdBy.id, displayName: knobs.createdBy.displayName, uniqueName: knobs.createdBy.uniqueName, descriptor: knobs.createdBy.descriptor };
+  const user = {
+    id: knobs.createdBy.id,
+    displayName: knobs.createdBy.displayName,
+    uniqueName: knobs.createdBy.uniqueName,
+    descriptor: knobs.createdBy.descriptor,
+  };
 
   function control(opts = {}) {
-    for (const k of ['latencyMs', 'autoSignIn', 'signedOutAnswer', 'layout', 'virtualize', 'admin', 'draftsReady', 'unknownIdGet', 'revertWindowMs', 'lenientApiVersions', 'signInHost']) {
+    for (const k of [
+      'latencyMs',
+      'autoSignIn',
+      'signedOutAnswer',
+      'layout',
+      'virtualize',
+      'admin',
+      'draftsReady',
+      'unknownIdGet',
+      'revertWindowMs',
+      'lenientApiVersions',
+      'signInHost',
+    ]) {
       if (opts[k] !== undefined) knobs[k] = opts[k];
     }
     if (opts.conversion) Object.assign(knobs.conversion, opts.conversion);
@@ -120,7 +164,10 @@ export async function startMock(options = {}) {
 
   // ---- helpers ------------------------------------------------------------------------------
   const hostInfo = (hostHeader) => {
-    const host = String(hostHeader ?? '').toLowerCase().replace(/:\d+$/, '').replace(/^\[|\]$/g, '');
+    const host = String(hostHeader ?? '')
+      .toLowerCase()
+      .replace(/:\d+$/, '')
+      .replace(/^\[|\]$/g, '');
     if (host === 'dev.azure.com' || host === 'localhost' || host === '127.0.0.1' || host === '::1') return { kind: 'dev', host };
     const vs = /^([a-z0-9-]+)\.visualstudio\.com$/.exec(host);
     if (vs && !['app', 'spsprod', 'vssps', 'vstoken'].includes(vs[1])) return { kind: 'vs', host, org: vs[1] };
@@ -216,19 +263,42 @@ export async function startMock(options = {}) {
     if (used >= blockAt) {
       return {
         kind: 'block',
-        headers: { 'Retry-After': String(secondsUntilBelow(blockAt)), 'X-RateLimit-Resource': resource, 'X-RateLimit-Delay': '0.000', 'X-RateLimit-Limit': String(t.limit), 'X-RateLimit-Remaining': '0', 'X-RateLimit-Reset': String(reset) },
+        headers: {
+          'Retry-After': String(secondsUntilBelow(blockAt)),
+          'X-RateLimit-Resource': resource,
+          'X-RateLimit-Delay': '0.000',
+          'X-RateLimit-Limit': String(t.limit),
+          'X-RateLimit-Remaining': '0',
+          'X-RateLimit-Reset': String(reset),
+        },
       };
     }
     list.push({ at, cost });
     if (used >= t.limit) {
       const delayMs = typeof t.delayMs === 'function' ? t.delayMs(used) : t.delayMs;
       return {
-        kind: 'delay', delayMs,
-        headers: { 'Retry-After': String(secondsUntilBelow(t.limit)), 'X-RateLimit-Resource': resource, 'X-RateLimit-Delay': (delayMs / 1000).toFixed(3), 'X-RateLimit-Limit': String(t.limit), 'X-RateLimit-Remaining': '0', 'X-RateLimit-Reset': String(reset) },
+        kind: 'delay',
+        delayMs,
+        headers: {
+          'Retry-After': String(secondsUntilBelow(t.limit)),
+          'X-RateLimit-Resource': resource,
+          'X-RateLimit-Delay': (delayMs / 1000).toFixed(3),
+          'X-RateLimit-Limit': String(t.limit),
+          'X-RateLimit-Remaining': '0',
+          'X-RateLimit-Reset': String(reset),
+        },
       };
     }
     if (used + cost >= t.limit * t.warnRatio) {
-      return { kind: 'ok', headers: { 'X-RateLimit-Resource': resource, 'X-RateLimit-Limit': String(t.limit), 'X-RateLimit-Remaining': String(Math.max(0, t.limit - used - cost)), 'X-RateLimit-Reset': String(reset) } };
+      return {
+        kind: 'ok',
+        headers: {
+          'X-RateLimit-Resource': resource,
+          'X-RateLimit-Limit': String(t.limit),
+          'X-RateLimit-Remaining': String(Math.max(0, t.limit - used - cost)),
+          'X-RateLimit-Reset': String(reset),
+        },
+      };
     }
     return { kind: 'ok', headers: {} };
   }
@@ -241,23 +311,55 @@ export async function startMock(options = {}) {
       v = m?.[1];
     }
     if (!v) {
-      throw new AdoError(400, `No api-version was supplied for the "${req.method}" request. The version must be supplied either as part of the Accept header (e.g. "application/json; api-version=1.0") or as a query parameter (e.g. "?api-version=1.0").`, 'VssVersionNotSpecifiedException', 'Microsoft.VisualStudio.Services.WebApi.VssVersionNotSpecifiedException, Microsoft.VisualStudio.Services.WebApi');
+      throw new AdoError(
+        400,
+        `No api-version was supplied for the "${req.method}" request. The version must be supplied either as part of the Accept header (e.g. "application/json; api-version=1.0") or as a query parameter (e.g. "?api-version=1.0").`,
+        'VssVersionNotSpecifiedException',
+        'Microsoft.VisualStudio.Services.WebApi.VssVersionNotSpecifiedException, Microsoft.VisualStudio.Services.WebApi',
+      );
     }
     const m = /^(\d+)\.(\d+)(-preview(\.(\d+))?)?$/.exec(v.trim());
-    const outOfRange = () => new AdoError(400, `The requested REST API version of ${v} is out of range for this server. The latest REST API version this server supports is ${LATEST}.`, 'VssVersionOutOfRangeException', 'Microsoft.VisualStudio.Services.WebApi.VssVersionOutOfRangeException, Microsoft.VisualStudio.Services.WebApi');
-    if (!m) throw new AdoError(400, `The api-version '${v}' is not valid. Use a value like 7.1 or 7.2-preview.4.`, 'VssInvalidApiVersionException', 'Microsoft.VisualStudio.Services.WebApi.VssInvalidApiVersionException, Microsoft.VisualStudio.Services.WebApi');
+    const outOfRange = () =>
+      new AdoError(
+        400,
+        `The requested REST API version of ${v} is out of range for this server. The latest REST API version this server supports is ${LATEST}.`,
+        'VssVersionOutOfRangeException',
+        'Microsoft.VisualStudio.Services.WebApi.VssVersionOutOfRangeException, Microsoft.VisualStudio.Services.WebApi',
+      );
+    if (!m)
+      throw new AdoError(
+        400,
+        `The api-version '${v}' is not valid. Use a value like 7.1 or 7.2-preview.4.`,
+        'VssInvalidApiVersionException',
+        'Microsoft.VisualStudio.Services.WebApi.VssInvalidApiVersionException, Microsoft.VisualStudio.Services.WebApi',
+      );
     const num = Number(`${m[1]}.${m[2]}`);
     const preview = !!m[3];
     const rv = m[5] ? Number(m[5]) : null;
     if (num > Number(LATEST)) throw outOfRange();
     if (num === Number(LATEST) && !preview) {
-      throw new AdoError(400, `The requested version "${v}" of the resource is under preview. The -preview flag must be supplied in the api-version for such requests. For example: "${v}-preview"`, 'VssInvalidPreviewVersionException', 'Microsoft.VisualStudio.Services.WebApi.VssInvalidPreviewVersionException, Microsoft.VisualStudio.Services.WebApi');
+      throw new AdoError(
+        400,
+        `The requested version "${v}" of the resource is under preview. The -preview flag must be supplied in the api-version for such requests. For example: "${v}-preview"`,
+        'VssInvalidPreviewVersionException',
+        'Microsoft.VisualStudio.Services.WebApi.VssInvalidPreviewVersionException, Microsoft.VisualStudio.Services.WebApi',
+      );
     }
     if (rv != null && rv > maxResourceVersion) {
-      throw new AdoError(400, `The requested resource version ${rv} of api-version ${v} is not supported; the highest resource version is ${maxResourceVersion}.`, 'VssVersionOutOfRangeException', 'Microsoft.VisualStudio.Services.WebApi.VssVersionOutOfRangeException, Microsoft.VisualStudio.Services.WebApi');
+      throw new AdoError(
+        400,
+        `The requested resource version ${rv} of api-version ${v} is not supported; the highest resource version is ${maxResourceVersion}.`,
+        'VssVersionOutOfRangeException',
+        'Microsoft.VisualStudio.Services.WebApi.VssVersionOutOfRangeException, Microsoft.VisualStudio.Services.WebApi',
+      );
     }
     if (!knobs.lenientApiVersions && num < 7.1) {
-      throw new AdoError(400, `The mock accepts api-version 7.1, 7.1-preview.1..${maxResourceVersion} and 7.2-preview.1..${maxResourceVersion} on this route (set lenientApiVersions to accept older ones); ${v} was sent.`, 'VssVersionOutOfRangeException', 'Microsoft.VisualStudio.Services.WebApi.VssVersionOutOfRangeException, Microsoft.VisualStudio.Services.WebApi');
+      throw new AdoError(
+        400,
+        `The mock accepts api-version 7.1, 7.1-preview.1..${maxResourceVersion} and 7.2-preview.1..${maxResourceVersion} on this route (set lenientApiVersions to accept older ones); ${v} was sent.`,
+        'VssVersionOutOfRangeException',
+        'Microsoft.VisualStudio.Services.WebApi.VssVersionOutOfRangeException, Microsoft.VisualStudio.Services.WebApi',
+      );
     }
     return v;
   }
@@ -293,8 +395,17 @@ export async function startMock(options = {}) {
     if (url.pathname.startsWith('/_mock/')) return mockRoute(req, res, url, body);
 
     const rec = {
-      method: req.method, host: info.host, path: url.pathname, query: Object.fromEntries(url.searchParams), headers: redact(req.headers),
-      body: redactBody(body), status: 0, at: started, ms: 0, route: null, via: null,
+      method: req.method,
+      host: info.host,
+      path: url.pathname,
+      query: Object.fromEntries(url.searchParams),
+      headers: redact(req.headers),
+      body: redactBody(body),
+      status: 0,
+      at: started,
+      ms: 0,
+      route: null,
+      via: null,
     };
     const send = (status, headers, payload) => {
       rec.status = status;
@@ -313,15 +424,27 @@ export async function startMock(options = {}) {
     const sendError = (err, headers = {}) => {
       if (err instanceof AdoError) return send(err.status, headers, err.body());
       console.error('[mock] internal error', err);
-      return send(500, headers, new AdoError(500, `TF400898: An Internal Error Occurred. ${err?.message ?? ''}`.trim(), 'Exception', 'System.Exception, mscorlib').body());
+      return send(
+        500,
+        headers,
+        new AdoError(
+          500,
+          `TF400898: An Internal Error Occurred. ${err?.message ?? ''}`.trim(),
+          'Exception',
+          'System.Exception, mscorlib',
+        ).body(),
+      );
     };
 
     // Sign-in pages, on any mock host.
     const lowerPath = url.pathname.toLowerCase();
-    if (lowerPath === '/_signin' || lowerPath === '/_signin/callback' || lowerPath === '/_signout') return signInRoute(req, url, body, send, rec);
+    if (lowerPath === '/_signin' || lowerPath === '/_signin/callback' || lowerPath === '/_signout')
+      return signInRoute(req, url, body, send, rec);
 
     // Latency and faults (faults apply to paths matching `faults.scope`).
-    const lat = Array.isArray(knobs.latencyMs) ? knobs.latencyMs[0] + faultRng() * (knobs.latencyMs[1] - knobs.latencyMs[0]) : knobs.latencyMs;
+    const lat = Array.isArray(knobs.latencyMs)
+      ? knobs.latencyMs[0] + faultRng() * (knobs.latencyMs[1] - knobs.latencyMs[0])
+      : knobs.latencyMs;
     if (lat > 0) await sleep(lat);
     const f = knobs.faults;
     if (new RegExp(f.scope, 'i').test(url.pathname)) {
@@ -336,7 +459,16 @@ export async function startMock(options = {}) {
       if (f.failNext > 0 || (f.failRate > 0 && faultRng() < f.failRate)) {
         if (f.failNext > 0) f.failNext -= 1;
         rec.route = 'fault';
-        return send(f.failStatus, {}, new AdoError(f.failStatus, 'TF400898: An Internal Error Occurred. Activity Id: 00000000-0000-0000-0000-000000000000.', 'Exception', 'System.Exception, mscorlib').body());
+        return send(
+          f.failStatus,
+          {},
+          new AdoError(
+            f.failStatus,
+            'TF400898: An Internal Error Occurred. Activity Id: 00000000-0000-0000-0000-000000000000.',
+            'Exception',
+            'System.Exception, mscorlib',
+          ).body(),
+        );
       }
     }
 
@@ -354,7 +486,16 @@ export async function startMock(options = {}) {
       return send(404, { 'Content-Type': 'text/plain' }, 'Not a mock Azure DevOps host');
     }
     if (!orgName || orgName.toLowerCase() !== org.toLowerCase()) {
-      return send(404, {}, new AdoError(404, `TF400813: The organization '${orgName ?? ''}' could not be found.`, 'AccountNotFoundException', 'Microsoft.VisualStudio.Services.Account.AccountNotFoundException, Microsoft.VisualStudio.Services.Account').body());
+      return send(
+        404,
+        {},
+        new AdoError(
+          404,
+          `TF400813: The organization '${orgName ?? ''}' could not be found.`,
+          'AccountNotFoundException',
+          'Microsoft.VisualStudio.Services.Account.AccountNotFoundException, Microsoft.VisualStudio.Services.Account',
+        ).body(),
+      );
     }
     const orgBase = info.kind === 'vs' ? `https://${info.host}` : `https://${req.headers.host ?? 'dev.azure.com'}/${org}`;
     const canonicalOrgUrl = info.kind === 'vs' ? `https://${info.host}` : `https://dev.azure.com/${org}`;
@@ -371,12 +512,25 @@ export async function startMock(options = {}) {
       const sps = knobs.signInHost === 'same' ? `https://${req.headers.host ?? info.host}` : 'https://spsprod.vssps.visualstudio.com';
       const location = `${sps}/_signin?realm=dev.azure.com&reply_to=${encodeURIComponent(reply)}`;
       if (isApi && suppress) {
-        return send(401, { 'WWW-Authenticate': `Bearer authorization_uri=https://login.microsoftonline.com/${tenant}`, 'X-VSS-ResourceTenant': tenant }, new AdoError(401, "TF400813: The user '' is not authorized to access this resource.", 'UnauthorizedRequestException', 'Microsoft.TeamFoundation.Framework.Server.UnauthorizedRequestException, Microsoft.TeamFoundation.Framework.Server').body());
+        return send(
+          401,
+          { 'WWW-Authenticate': `Bearer authorization_uri=https://login.microsoftonline.com/${tenant}`, 'X-VSS-ResourceTenant': tenant },
+          new AdoError(
+            401,
+            "TF400813: The user '' is not authorized to access this resource.",
+            'UnauthorizedRequestException',
+            'Microsoft.TeamFoundation.Framework.Server.UnauthorizedRequestException, Microsoft.TeamFoundation.Framework.Server',
+          ).body(),
+        );
       }
       if (isApi && knobs.signedOutAnswer === '203') {
         return send(203, { 'Content-Type': 'text/html; charset=utf-8' }, renderSignIn({ reply }));
       }
-      return send(302, { Location: location, 'Content-Type': 'text/html; charset=utf-8' }, `<html><head><title>Object moved</title></head><body><h2>Object moved to <a href="${escapeAttr(location)}">here</a>.</h2></body></html>`);
+      return send(
+        302,
+        { Location: location, 'Content-Type': 'text/html; charset=utf-8' },
+        `<html><head><title>Object moved</title></head><body><h2>Object moved to <a href="${escapeAttr(location)}">here</a>.</h2></body></html>`,
+      );
     };
     const who = authenticate(req);
     if (!who) return answerSignedOut();
@@ -399,25 +553,59 @@ export async function startMock(options = {}) {
         return send(302, { Location: `${orgBase}/${encodeURIComponent(p?.name ?? '')}/_settings/adminservices` }, '');
       }
       const project = store.project(rest[0]);
-      if (!project) return send(404, { 'Content-Type': 'text/html; charset=utf-8' }, `<!doctype html><title>Not found</title><p>TF200016: The project does not exist.</p>`);
+      if (!project)
+        return send(
+          404,
+          { 'Content-Type': 'text/html; charset=utf-8' },
+          `<!doctype html><title>Not found</title><p>TF200016: The project does not exist.</p>`,
+        );
       if (rest.length === 1 || (rest[1] === '_settings' && (rest.length === 2 || rest[2]?.toLowerCase() === 'adminservices'))) {
         rec.route = 'page.adminservices';
         const nonce = randomBytes(16).toString('base64');
-        const html = renderPage({ nonce, org, orgId: store.organization.id, orgUrl: canonicalOrgUrl, host: info.host, hostKind: info.kind, project, projects: store.projects, user, knobs, lastUsed: lastUsedMap(store, project.id) });
-        return send(200, {
-          'Content-Type': 'text/html; charset=utf-8',
-          'Content-Security-Policy': `default-src 'self'; script-src 'self' 'nonce-${nonce}'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'self'; base-uri 'self'; object-src 'none'`,
-          'Cache-Control': 'no-store',
-        }, html);
+        const html = renderPage({
+          nonce,
+          org,
+          orgId: store.organization.id,
+          orgUrl: canonicalOrgUrl,
+          host: info.host,
+          hostKind: info.kind,
+          project,
+          projects: store.projects,
+          user,
+          knobs,
+          lastUsed: lastUsedMap(store, project.id),
+        });
+        return send(
+          200,
+          {
+            'Content-Type': 'text/html; charset=utf-8',
+            'Content-Security-Policy': `default-src 'self'; script-src 'self' 'nonce-${nonce}'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'self'; base-uri 'self'; object-src 'none'`,
+            'Cache-Control': 'no-store',
+          },
+          html,
+        );
       }
-      return send(404, { 'Content-Type': 'text/html; charset=utf-8' }, '<!doctype html><title>Not found</title><p>This mock serves only the service connections page.</p>');
+      return send(
+        404,
+        { 'Content-Type': 'text/html; charset=utf-8' },
+        '<!doctype html><title>Not found</title><p>This mock serves only the service connections page.</p>',
+      );
     }
 
     // Throttling (per user).
     const th = throttleCheck(who.user.id, url.pathname);
     if (th.kind === 'block') {
       rec.route = 'throttled';
-      return send(429, th.headers, new AdoError(429, `TF400733: The request has been canceled: Request was blocked due to exceeding usage of resource '${knobs.throttle.resource}' in namespace 'User'.`, 'RequestBlockedException', 'Microsoft.TeamFoundation.Framework.Server.RequestBlockedException, Microsoft.TeamFoundation.Framework.Server').body());
+      return send(
+        429,
+        th.headers,
+        new AdoError(
+          429,
+          `TF400733: The request has been canceled: Request was blocked due to exceeding usage of resource '${knobs.throttle.resource}' in namespace 'User'.`,
+          'RequestBlockedException',
+          'Microsoft.TeamFoundation.Framework.Server.RequestBlockedException, Microsoft.TeamFoundation.Framework.Server',
+        ).body(),
+      );
     }
     if (th.kind === 'delay' && th.delayMs > 0) await sleep(th.delayMs);
 
@@ -437,14 +625,32 @@ export async function startMock(options = {}) {
     const seg = rest.slice(apisAt + 1).map((s) => decodeURIComponent(s));
     const low = seg.map((s) => s.toLowerCase());
     const q = url.searchParams;
-    const notFound = () => new AdoError(404, `API resource location was not found for ${m} ${url.pathname}.`, 'ApiResourceLocationNotFoundException', 'Microsoft.VisualStudio.Services.WebApi.ApiResourceLocationNotFoundException, Microsoft.VisualStudio.Services.WebApi');
+    const notFound = () =>
+      new AdoError(
+        404,
+        `API resource location was not found for ${m} ${url.pathname}.`,
+        'ApiResourceLocationNotFoundException',
+        'Microsoft.VisualStudio.Services.WebApi.ApiResourceLocationNotFoundException, Microsoft.VisualStudio.Services.WebApi',
+      );
     const ok = (b, status = 200, headers) => ({ status, body: b, headers });
 
     // OPTIONS /_apis/{area}: resource locations (azure-devops-node-api negotiates with these).
     if (m === 'OPTIONS' && projectRef === null && seg.length === 1) {
       rec.route = 'locations';
       const list = LOCATIONS[low[0]] ?? [];
-      return ok({ count: list.length, value: list.map(([id, resourceName, routeTemplate, resourceVersion]) => ({ id, area: low[0] === 'location' ? 'Location' : low[0], resourceName, routeTemplate, resourceVersion, minVersion: '1.0', maxVersion: LATEST, releasedVersion: '7.1' })) });
+      return ok({
+        count: list.length,
+        value: list.map(([id, resourceName, routeTemplate, resourceVersion]) => ({
+          id,
+          area: low[0] === 'location' ? 'Location' : low[0],
+          resourceName,
+          routeTemplate,
+          resourceVersion,
+          minVersion: '1.0',
+          maxVersion: LATEST,
+          releasedVersion: '7.1',
+        })),
+      });
     }
 
     if (projectRef === null) {
@@ -477,11 +683,26 @@ export async function startMock(options = {}) {
         if (low[1] === 'endpoints') {
           apiVersion(req, url, 4);
           const id = seg[2];
-          if (seg.length === 2 && m === 'POST') { rec.route = 'endpoints.create'; return store.create(body, null); }
-          if (seg.length === 2 && m === 'PUT') { rec.route = 'endpoints.updateMany'; return store.updateMany(body); }
-          if (seg.length === 3 && m === 'PUT') { rec.route = q.get('operation')?.toLowerCase() === 'convertauthenticationscheme' ? 'endpoints.convert' : 'endpoints.update'; return store.update(id, body, q, null); }
-          if (seg.length === 3 && m === 'PATCH') { rec.route = 'endpoints.share'; return store.share(id, body); }
-          if (seg.length === 3 && m === 'DELETE') { rec.route = 'endpoints.delete'; return store.remove(id, q); }
+          if (seg.length === 2 && m === 'POST') {
+            rec.route = 'endpoints.create';
+            return store.create(body, null);
+          }
+          if (seg.length === 2 && m === 'PUT') {
+            rec.route = 'endpoints.updateMany';
+            return store.updateMany(body);
+          }
+          if (seg.length === 3 && m === 'PUT') {
+            rec.route = q.get('operation')?.toLowerCase() === 'convertauthenticationscheme' ? 'endpoints.convert' : 'endpoints.update';
+            return store.update(id, body, q, null);
+          }
+          if (seg.length === 3 && m === 'PATCH') {
+            rec.route = 'endpoints.share';
+            return store.share(id, body);
+          }
+          if (seg.length === 3 && m === 'DELETE') {
+            rec.route = 'endpoints.delete';
+            return store.remove(id, q);
+          }
         }
       }
       throw notFound();
@@ -492,16 +713,36 @@ export async function startMock(options = {}) {
       if (low[1] === 'endpoints') {
         apiVersion(req, url, 4);
         const id = seg[2];
-        if (seg.length === 2 && m === 'GET') { rec.route = 'endpoints.list'; return ok(store.list(projectRef, q)); }
+        if (seg.length === 2 && m === 'GET') {
+          rec.route = 'endpoints.list';
+          return ok(store.list(projectRef, q));
+        }
         if (seg.length === 2 && m === 'POST') {
-          if (q.get('endpointIds')) { rec.route = 'endpoints.refresh'; return ok(store.list(projectRef, q).value); }
+          if (q.get('endpointIds')) {
+            rec.route = 'endpoints.refresh';
+            return ok(store.list(projectRef, q).value);
+          }
           rec.route = 'endpoints.create';
           return store.create(body, projectRef);
         }
-        if (seg.length === 2 && m === 'PUT') { rec.route = 'endpoints.updateMany'; store.requireProject(projectRef); return store.updateMany(body); }
-        if (seg.length === 3 && m === 'GET') { rec.route = 'endpoints.get'; return store.get(projectRef, id, q); }
-        if (seg.length === 3 && m === 'PUT') { rec.route = q.get('operation')?.toLowerCase() === 'convertauthenticationscheme' ? 'endpoints.convert' : 'endpoints.update'; return store.update(id, body, q, projectRef); }
-        if (seg.length === 3 && m === 'PATCH') { rec.route = 'endpoints.share'; store.requireProject(projectRef); return store.share(id, body); }
+        if (seg.length === 2 && m === 'PUT') {
+          rec.route = 'endpoints.updateMany';
+          store.requireProject(projectRef);
+          return store.updateMany(body);
+        }
+        if (seg.length === 3 && m === 'GET') {
+          rec.route = 'endpoints.get';
+          return store.get(projectRef, id, q);
+        }
+        if (seg.length === 3 && m === 'PUT') {
+          rec.route = q.get('operation')?.toLowerCase() === 'convertauthenticationscheme' ? 'endpoints.convert' : 'endpoints.update';
+          return store.update(id, body, q, projectRef);
+        }
+        if (seg.length === 3 && m === 'PATCH') {
+          rec.route = 'endpoints.share';
+          store.requireProject(projectRef);
+          return store.share(id, body);
+        }
         if (seg.length === 3 && m === 'DELETE') {
           rec.route = 'endpoints.delete';
           const p = store.requireProject(projectRef);
@@ -532,7 +773,7 @@ export async function startMock(options = {}) {
     const skipN = int(skipQ, '$skip');
     const ctN = int(ct, 'continuationToken');
     const paging = topN != null || skipN != null || ctN != null;
-    const skip = ctN != null && ctN > 0 ? ctN : skipN ?? 0;
+    const skip = ctN != null && ctN > 0 ? ctN : (skipN ?? 0);
     const take = topN ?? Math.max(0, all.length - skip);
     const page = all.slice(skip, skip + take);
     const headers = {};
@@ -541,7 +782,16 @@ export async function startMock(options = {}) {
   }
 
   function connectionData(orgUrl) {
-    const identity = { id: user.id, descriptor: `Microsoft.IdentityModel.Claims.ClaimsIdentity;${store.tenants[0] ?? 'tenant'}\\${user.uniqueName}`, subjectDescriptor: user.descriptor, providerDisplayName: user.displayName, isActive: true, properties: { Account: { $type: 'System.String', $value: user.uniqueName } }, resourceVersion: 2, metaTypeId: 0 };
+    const identity = {
+      id: user.id,
+      descriptor: `Microsoft.IdentityModel.Claims.ClaimsIdentity;${store.tenants[0] ?? 'tenant'}\\${user.uniqueName}`,
+      subjectDescriptor: user.descriptor,
+      providerDisplayName: user.displayName,
+      isActive: true,
+      properties: { Account: { $type: 'System.String', $value: user.uniqueName } },
+      resourceVersion: 2,
+      metaTypeId: 0,
+    };
     return {
       authenticatedUser: identity,
       authorizedUser: identity,
@@ -553,7 +803,15 @@ export async function startMock(options = {}) {
         defaultAccessMappingMoniker: 'PublicAccessMapping',
         lastChangeId: 1,
         lastChangeId64: 1,
-        accessMappings: [{ displayName: 'Public Access Mapping', moniker: 'PublicAccessMapping', accessPoint: `${orgUrl}/`, serviceOwner: '00025394-6065-48ca-87d9-7f5672854ef7', virtualDirectory: '' }],
+        accessMappings: [
+          {
+            displayName: 'Public Access Mapping',
+            moniker: 'PublicAccessMapping',
+            accessPoint: `${orgUrl}/`,
+            serviceOwner: '00025394-6065-48ca-87d9-7f5672854ef7',
+            virtualDirectory: '',
+          },
+        ],
       },
       webApplicationRelativeDirectory: orgUrl.includes('visualstudio.com') ? '/' : `/${org}/`,
     };
@@ -587,7 +845,14 @@ export async function startMock(options = {}) {
     };
     if (req.method === 'POST') return complete();
     if (knobs.autoSignIn) return complete();
-    return send(200, { 'Content-Type': 'text/html; charset=utf-8', 'Content-Security-Policy': "default-src 'self'; style-src 'unsafe-inline'; form-action https:" }, renderSignIn({ reply: reply.href }));
+    return send(
+      200,
+      {
+        'Content-Type': 'text/html; charset=utf-8',
+        'Content-Security-Policy': "default-src 'self'; style-src 'unsafe-inline'; form-action https:",
+      },
+      renderSignIn({ reply: reply.href }),
+    );
   }
 
   function mockRoute(req, res, url, body) {
@@ -603,7 +868,10 @@ export async function startMock(options = {}) {
     try {
       if (name === 'control' && req.method === 'POST') return json(200, control(body ?? {}));
       if (name === 'requests' && req.method === 'GET') return json(200, requests.slice(Number(url.searchParams.get('since') ?? 0)));
-      if (name === 'requests' && req.method === 'DELETE') { requests.length = 0; return json(200, { ok: true }); }
+      if (name === 'requests' && req.method === 'DELETE') {
+        requests.length = 0;
+        return json(200, { ok: true });
+      }
       if (name === 'state' && req.method === 'GET') return json(200, summary());
       if (name === 'conversions' && req.method === 'GET') return json(200, store.conversions);
       if (name === 'session' && req.method === 'POST') return json(200, { name: COOKIE, value: newSession() });
@@ -614,7 +882,13 @@ export async function startMock(options = {}) {
   }
 
   function summary() {
-    return { organization: store.organization, projects: store.projects.length, endpoints: store.endpoints.size, conversions: store.conversions.length, requests: requests.length };
+    return {
+      organization: store.organization,
+      projects: store.projects.length,
+      endpoints: store.endpoints.size,
+      conversions: store.conversions.length,
+      requests: requests.length,
+    };
   }
 
   // ---- server ------------------------------------------------------------------------------
@@ -646,7 +920,13 @@ export async function startMock(options = {}) {
     bearer,
     user,
     get state() {
-      return { organization: store.organization, tenants: store.tenants, projects: store.projects, endpoints: store.endpoints, meta: store.meta };
+      return {
+        organization: store.organization,
+        tenants: store.tenants,
+        projects: store.projects,
+        endpoints: store.endpoints,
+        meta: store.meta,
+      };
     },
     requests,
     store,
@@ -662,7 +942,9 @@ export async function startMock(options = {}) {
     /** One endpoint as a client sees it from its home project (or the given one). */
     getEndpoint: (id, project) => {
       const e = store.endpoints.get(id.toLowerCase());
-      return e ? store.view(e, project ? store.requireProject(project).id : e.serviceEndpointProjectReferences[0]?.projectReference.id) : null;
+      return e
+        ? store.view(e, project ? store.requireProject(project).id : e.serviceEndpointProjectReferences[0]?.projectReference.id)
+        : null;
     },
     /** Every conversion or revert attempt: {id, op: 'convert'|'revert', status, outcome, message, at, mode}. */
     get conversions() {
@@ -673,10 +955,14 @@ export async function startMock(options = {}) {
     /** Ids whose conversion was started (200 or new 202) more than once. */
     convertedTwice: () => {
       const n = new Map();
-      for (const c of store.conversions) if (c.op === 'convert' && (c.outcome === 'converted' || c.outcome === 'converting')) n.set(c.id, (n.get(c.id) ?? 0) + 1);
+      for (const c of store.conversions)
+        if (c.op === 'convert' && (c.outcome === 'converted' || c.outcome === 'converting')) n.set(c.id, (n.get(c.id) ?? 0) + 1);
       return [...n].filter(([, k]) => k > 1).map(([id]) => id);
     },
-    chromiumArgs: () => [`--host-resolver-rules=MAP dev.azure.com 127.0.0.1:${port}, MAP *.visualstudio.com 127.0.0.1:${port}`, '--ignore-certificate-errors'],
+    chromiumArgs: () => [
+      `--host-resolver-rules=MAP dev.azure.com 127.0.0.1:${port}, MAP *.visualstudio.com 127.0.0.1:${port}`,
+      '--ignore-certificate-errors',
+    ],
     async close() {
       for (const r of hung) r.destroy();
       server.closeAllConnections?.();
@@ -694,20 +980,94 @@ function lastUsedMap(store, projectId) {
 
 /** A small subset of `_apis/serviceendpoint/types`, filtered by `type` and `scheme`. */
 function endpointTypes(q) {
-  const scheme = (s, displayName, inputs = []) => ({ scheme: s, displayName, inputDescriptors: inputs.map((id) => ({ id, name: id, inputMode: 'textbox', isConfidential: isSecretKey(id), validation: { isRequired: false, dataType: 'string' }, hasDynamicValueInformation: false })), authorizationHeaders: [], dataSourceBindings: [], clientCertificates: [], requiresOAuth2Configuration: false });
+  const scheme = (s, displayName, inputs = []) => ({
+    scheme: s,
+    displayName,
+    inputDescriptors: inputs.map((id) => ({
+      id,
+      name: id,
+      inputMode: 'textbox',
+      isConfidential: isSecretKey(id),
+      validation: { isRequired: false, dataType: 'string' },
+      hasDynamicValueInformation: false,
+    })),
+    authorizationHeaders: [],
+    dataSourceBindings: [],
+    clientCertificates: [],
+    requiresOAuth2Configuration: false,
+  });
   const types = [
-    { name: 'azurerm', displayName: 'Azure Resource Manager', authenticationSchemes: [scheme('ServicePrincipal', 'Service Principal', ['serviceprincipalid', 'serviceprincipalkey', 'tenantid', 'authenticationType']), scheme('WorkloadIdentityFederation', 'Workload Identity federation', ['serviceprincipalid', 'tenantid', 'workloadIdentityFederationIssuer', 'workloadIdentityFederationSubject']), scheme('ManagedServiceIdentity', 'Managed Identity', ['tenantid']), scheme('PublishProfile', 'Publish Profile', ['publishProfile', 'tenantid'])] },
-    { name: 'dockerregistry', displayName: 'Docker Registry', authenticationSchemes: [scheme('UsernamePassword', 'Username and Password', ['registry', 'username', 'password', 'email']), scheme('ServicePrincipal', 'Service Principal', ['loginServer', 'serviceprincipalid', 'serviceprincipalkey', 'tenantId']), scheme('WorkloadIdentityFederation', 'Workload Identity federation', ['loginServer', 'serviceprincipalid', 'tenantId'])] },
-    { name: 'github', displayName: 'GitHub', authenticationSchemes: [scheme('OAuth', 'OAuth', ['AccessToken']), scheme('InstallationToken', 'GitHub App', ['IdToken', 'IdSignature']), scheme('Token', 'Personal access token', ['accessToken'])] },
-    { name: 'kubernetes', displayName: 'Kubernetes', authenticationSchemes: [scheme('Kubernetes', 'Kubeconfig', ['kubeconfig', 'clusterContext']), scheme('Token', 'Service Account', ['apitoken', 'serviceAccountCertificate'])] },
-    { name: 'generic', displayName: 'Generic', authenticationSchemes: [scheme('UsernamePassword', 'Username and Password', ['username', 'password'])] },
-    { name: 'ssh', displayName: 'SSH', authenticationSchemes: [scheme('UsernamePassword', 'Username and Password', ['username', 'password'])] },
+    {
+      name: 'azurerm',
+      displayName: 'Azure Resource Manager',
+      authenticationSchemes: [
+        scheme('ServicePrincipal', 'Service Principal', ['serviceprincipalid', 'serviceprincipalkey', 'tenantid', 'authenticationType']),
+        scheme('WorkloadIdentityFederation', 'Workload Identity federation', [
+          'serviceprincipalid',
+          'tenantid',
+          'workloadIdentityFederationIssuer',
+          'workloadIdentityFederationSubject',
+        ]),
+        scheme('ManagedServiceIdentity', 'Managed Identity', ['tenantid']),
+        scheme('PublishProfile', 'Publish Profile', ['publishProfile', 'tenantid']),
+      ],
+    },
+    {
+      name: 'dockerregistry',
+      displayName: 'Docker Registry',
+      authenticationSchemes: [
+        scheme('UsernamePassword', 'Username and Password', ['registry', 'username', 'password', 'email']),
+        scheme('ServicePrincipal', 'Service Principal', ['loginServer', 'serviceprincipalid', 'serviceprincipalkey', 'tenantId']),
+        scheme('WorkloadIdentityFederation', 'Workload Identity federation', ['loginServer', 'serviceprincipalid', 'tenantId']),
+      ],
+    },
+    {
+      name: 'github',
+      displayName: 'GitHub',
+      authenticationSchemes: [
+        scheme('OAuth', 'OAuth', ['AccessToken']),
+        scheme('InstallationToken', 'GitHub App', ['IdToken', 'IdSignature']),
+        scheme('Token', 'Personal access token', ['accessToken']),
+      ],
+    },
+    {
+      name: 'kubernetes',
+      displayName: 'Kubernetes',
+      authenticationSchemes: [
+        scheme('Kubernetes', 'Kubeconfig', ['kubeconfig', 'clusterContext']),
+        scheme('Token', 'Service Account', ['apitoken', 'serviceAccountCertificate']),
+      ],
+    },
+    {
+      name: 'generic',
+      displayName: 'Generic',
+      authenticationSchemes: [scheme('UsernamePassword', 'Username and Password', ['username', 'password'])],
+    },
+    {
+      name: 'ssh',
+      displayName: 'SSH',
+      authenticationSchemes: [scheme('UsernamePassword', 'Username and Password', ['username', 'password'])],
+    },
   ];
   const t = q.get('type')?.toLowerCase();
   const s = q.get('scheme')?.toLowerCase();
   let list = types.filter((x) => !t || x.name === t);
-  if (s) list = list.map((x) => ({ ...x, authenticationSchemes: x.authenticationSchemes.filter((a) => a.scheme.toLowerCase() === s) })).filter((x) => x.authenticationSchemes.length);
-  return { count: list.length, value: list.map((x) => ({ ...x, description: x.displayName, endpointUrl: { displayName: 'Server URL', isVisible: 'true', value: '' }, inputDescriptors: [], dataSources: [], trustedHosts: [], uiContributionId: null })) };
+  if (s)
+    list = list
+      .map((x) => ({ ...x, authenticationSchemes: x.authenticationSchemes.filter((a) => a.scheme.toLowerCase() === s) }))
+      .filter((x) => x.authenticationSchemes.length);
+  return {
+    count: list.length,
+    value: list.map((x) => ({
+      ...x,
+      description: x.displayName,
+      endpointUrl: { displayName: 'Server URL', isVisible: 'true', value: '' },
+      inputDescriptors: [],
+      dataSources: [],
+      trustedHosts: [],
+      uiContributionId: null,
+    })),
+  };
 }
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -735,14 +1095,21 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   if (flag('demo')) opts.scenario = scenarioDemo();
   const mock = await startMock(opts);
   const first = mock.state.projects[0];
-  console.log(`Mock Azure DevOps on https://127.0.0.1:${mock.port} (organization ${mock.org}, ${mock.state.projects.length} projects, ${mock.countEndpoints()} connections)`);
+  console.log(
+    `Mock Azure DevOps on https://127.0.0.1:${mock.port} (organization ${mock.org}, ${mock.state.projects.length} projects, ${mock.countEndpoints()} connections)`,
+  );
   console.log(`  org URL          ${mock.orgUrl}   and   ${mock.vsOrgUrl}`);
   console.log(`  Node clients     ${mock.localOrgUrl}   (CA: ${mock.caPath})`);
   console.log(`  page             ${mock.orgUrl}/${encodeURIComponent(first?.name ?? '')}/_settings/adminservices`);
   console.log(`  sign in          ${mock.signInUrl(`/${mock.org}/${encodeURIComponent(first?.name ?? '')}/_settings/adminservices`)}`);
   console.log(`  PAT              ${mock.pat}`);
   console.log(`  control          POST ${mock.controlUrl}  (header x-mock-token: ${mock.controlToken})`);
-  console.log(`  Chromium         ${mock.chromiumArgs().map((a) => JSON.stringify(a)).join(' ')}`);
+  console.log(
+    `  Chromium         ${mock
+      .chromiumArgs()
+      .map((a) => JSON.stringify(a))
+      .join(' ')}`,
+  );
   const stop = async () => {
     await mock.close();
     process.exit(0);

@@ -15,18 +15,44 @@ export class AdoError extends Error {
     this.eventId = eventId;
   }
   body() {
-    return { $id: '1', innerException: null, message: this.message, typeName: this.typeName, typeKey: this.typeKey, errorCode: 0, eventId: this.eventId };
+    return {
+      $id: '1',
+      innerException: null,
+      message: this.message,
+      typeName: this.typeName,
+      typeKey: this.typeKey,
+      errorCode: 0,
+      eventId: this.eventId,
+    };
   }
 }
 
-const SE_EXC = ['Microsoft.VisualStudio.Services.ServiceEndpoints.WebApi.ServiceEndpointException, Microsoft.VisualStudio.Services.ServiceEndpoints.WebApi', 'ServiceEndpointException'];
+const SE_EXC = [
+  'Microsoft.VisualStudio.Services.ServiceEndpoints.WebApi.ServiceEndpointException, Microsoft.VisualStudio.Services.ServiceEndpoints.WebApi',
+  'ServiceEndpointException',
+];
 const seError = (status, message) => new AdoError(status, message, SE_EXC[1], SE_EXC[0], 3000);
 
 /** Parameter and data keys whose values are secrets: stored server-side, returned as null. */
 export const SECRET_KEYS = new Set([
-  'serviceprincipalkey', 'password', 'serviceprincipalcertificate', 'certificate', 'apitoken', 'accesstoken',
-  'publishprofile', 'kubeconfig', 'serviceaccountcertificate', 'privatekey', 'idtoken', 'idsignature', 'token',
-  'clientsecret', 'secret', 'securefile', 'accesstokensecret', 'refreshtoken',
+  'serviceprincipalkey',
+  'password',
+  'serviceprincipalcertificate',
+  'certificate',
+  'apitoken',
+  'accesstoken',
+  'publishprofile',
+  'kubeconfig',
+  'serviceaccountcertificate',
+  'privatekey',
+  'idtoken',
+  'idsignature',
+  'token',
+  'clientsecret',
+  'secret',
+  'securefile',
+  'accesstokensecret',
+  'refreshtoken',
 ]);
 export const isSecretKey = (k) => SECRET_KEYS.has(String(k).toLowerCase());
 
@@ -84,8 +110,18 @@ export class Store {
     e.id = lc(e.id);
     const secrets = {};
     const params = e.authorization?.parameters;
-    if (params) for (const [k, v] of Object.entries(params)) if (isSecretKey(k) && v != null) { secrets[k] = v; params[k] = null; }
-    if (e.data) for (const [k, v] of Object.entries(e.data)) if (isSecretKey(k) && v != null) { secrets[k] = v; e.data[k] = null; }
+    if (params)
+      for (const [k, v] of Object.entries(params))
+        if (isSecretKey(k) && v != null) {
+          secrets[k] = v;
+          params[k] = null;
+        }
+    if (e.data)
+      for (const [k, v] of Object.entries(e.data))
+        if (isSecretKey(k) && v != null) {
+          secrets[k] = v;
+          e.data[k] = null;
+        }
     if (meta.recovery) meta.recovery = clone(meta.recovery);
     this.endpoints.set(e.id, e);
     this.secrets.set(e.id, secrets);
@@ -106,14 +142,25 @@ export class Store {
   requireProject(idOrName) {
     const p = this.project(idOrName);
     if (!p) {
-      throw new AdoError(404, `TF200016: The following project does not exist: ${decodeURIComponentSafe(idOrName)}. Verify that the name of the project is correct and that the project exists on the specified Azure DevOps Server.`, 'ProjectDoesNotExistException', 'Microsoft.TeamFoundation.Core.WebApi.ProjectDoesNotExistException, Microsoft.TeamFoundation.Core.WebApi');
+      throw new AdoError(
+        404,
+        `TF200016: The following project does not exist: ${decodeURIComponentSafe(idOrName)}. Verify that the name of the project is correct and that the project exists on the specified Azure DevOps Server.`,
+        'ProjectDoesNotExistException',
+        'Microsoft.TeamFoundation.Core.WebApi.ProjectDoesNotExistException, Microsoft.TeamFoundation.Core.WebApi',
+      );
     }
     return p;
   }
   projectJson(p, orgUrl) {
     const out = { id: p.id, name: p.name };
     if (p.description !== undefined) out.description = p.description;
-    Object.assign(out, { url: `${orgUrl}/_apis/projects/${p.id}`, state: p.state ?? 'wellFormed', revision: p.revision ?? 1, visibility: p.visibility ?? 'private', lastUpdateTime: p.lastUpdateTime ?? '2026-01-01T00:00:00.000Z' });
+    Object.assign(out, {
+      url: `${orgUrl}/_apis/projects/${p.id}`,
+      state: p.state ?? 'wellFormed',
+      revision: p.revision ?? 1,
+      visibility: p.visibility ?? 'private',
+      lastUpdateTime: p.lastUpdateTime ?? '2026-01-01T00:00:00.000Z',
+    });
     return out;
   }
 
@@ -121,10 +168,16 @@ export class Store {
   /** Endpoints referenced by a project. */
   inProject(projectId) {
     const id = lc(projectId);
-    return [...this.endpoints.values()].filter((e) => (e.serviceEndpointProjectReferences ?? []).some((r) => lc(r.projectReference?.id) === id));
+    return [...this.endpoints.values()].filter((e) =>
+      (e.serviceEndpointProjectReferences ?? []).some((r) => lc(r.projectReference?.id) === id),
+    );
   }
   isDraft(e) {
-    return lc(getCi(e.data, 'isDraft')?.[1]) === 'true' && e.authorization?.scheme === WIF && lc(getCi(e.data, 'creationMode')?.[1]) !== 'automatic';
+    return (
+      lc(getCi(e.data, 'isDraft')?.[1]) === 'true' &&
+      e.authorization?.scheme === WIF &&
+      lc(getCi(e.data, 'creationMode')?.[1]) !== 'automatic'
+    );
   }
   isAdmin(id) {
     const m = this.meta.get(id);
@@ -180,7 +233,13 @@ export class Store {
   list(projectRef, q) {
     const project = this.requireProject(projectRef);
     const get = (name) => q.get(name);
-    const csv = (name) => (get(name) ? get(name).split(',').map((s) => s.trim()).filter(Boolean) : null);
+    const csv = (name) =>
+      get(name)
+        ? get(name)
+            .split(',')
+            .map((s) => s.trim())
+            .filter(Boolean)
+        : null;
     const types = csv('type')?.map(lc);
     const schemes = csv('authSchemes')?.map(lc);
     const ids = csv('endpointIds')?.map(lc);
@@ -211,7 +270,8 @@ export class Store {
     const e = this.endpoints.get(lc(id));
     const visible = e && this.inProject(project.id).includes(e);
     if (!visible) {
-      if (this.knobs.unknownIdGet === '404') throw seError(404, `Service connection with id ${id} does not exist or you do not have permissions on it.`);
+      if (this.knobs.unknownIdGet === '404')
+        throw seError(404, `Service connection with id ${id} does not exist or you do not have permissions on it.`);
       return { status: 200, body: null };
     }
     this.settle(e.id, { poll: true });
@@ -220,12 +280,20 @@ export class Store {
 
   // ---- endpoints: changes --------------------------------------------------------------
   create(body, projectRef) {
-    if (!body || typeof body !== 'object') throw new AdoError(400, 'Value cannot be null.\r\nParameter name: endpoint', 'ArgumentNullException', 'System.ArgumentNullException, mscorlib');
+    if (!body || typeof body !== 'object')
+      throw new AdoError(
+        400,
+        'Value cannot be null.\r\nParameter name: endpoint',
+        'ArgumentNullException',
+        'System.ArgumentNullException, mscorlib',
+      );
     const refs = body.serviceEndpointProjectReferences;
     if (!Array.isArray(refs) || refs.length === 0) {
       if (!projectRef) throw new AdoError(400, 'Project reference must be set in the endpoint.');
       const p = this.requireProject(projectRef);
-      body.serviceEndpointProjectReferences = [{ projectReference: { id: p.id, name: p.name }, name: body.name, description: body.description ?? '' }];
+      body.serviceEndpointProjectReferences = [
+        { projectReference: { id: p.id, name: p.name }, name: body.name, description: body.description ?? '' },
+      ];
     }
     for (const r of body.serviceEndpointProjectReferences) {
       const p = this.project(r.projectReference?.id ?? r.projectReference?.name ?? '');
@@ -234,8 +302,16 @@ export class Store {
       r.name ??= body.name;
       r.description ??= body.description ?? '';
     }
-    const e = { ...body, id: this.newId(), createdBy: this.knobs.createdBy, isReady: body.isReady ?? true, owner: body.owner ?? 'library', operationStatus: body.operationStatus ?? null };
-    if (e.data && getCi(e.data, 'isDraft') && typeof getCi(e.data, 'isDraft')[1] === 'boolean') setCi(e.data, 'isDraft', getCi(e.data, 'isDraft')[1] ? 'True' : 'False');
+    const e = {
+      ...body,
+      id: this.newId(),
+      createdBy: this.knobs.createdBy,
+      isReady: body.isReady ?? true,
+      owner: body.owner ?? 'library',
+      operationStatus: body.operationStatus ?? null,
+    };
+    if (e.data && getCi(e.data, 'isDraft') && typeof getCi(e.data, 'isDraft')[1] === 'boolean')
+      setCi(e.data, 'isDraft', getCi(e.data, 'isDraft')[1] ? 'True' : 'False');
     const stored = this.insert(e);
     return { status: 200, body: this.view(stored, stored.serviceEndpointProjectReferences[0].projectReference.id) };
   }
@@ -243,15 +319,29 @@ export class Store {
   /** PUT {id}: plain update, or `operation=ConvertAuthenticationScheme` (convert or revert). */
   update(id, body, q, projectRef) {
     const op = q.get('operation');
-    if (op && !['create', 'update', 'delete', 'assignpermissions', 'none', 'changeproperties', 'convertauthenticationscheme'].includes(lc(op))) {
+    if (
+      op &&
+      !['create', 'update', 'delete', 'assignpermissions', 'none', 'changeproperties', 'convertauthenticationscheme'].includes(lc(op))
+    ) {
       throw seError(400, `Operation '${op}' is invalid. Allowed operation values are Create, Update, Delete and AssignPermissions.`);
     }
     const project = projectRef ? this.requireProject(projectRef) : null;
     const e = this.endpoints.get(lc(id));
-    if (!e || (project && !this.inProject(project.id).includes(e))) throw seError(404, `Service connection with id ${id} does not exist or you do not have permissions on it.`);
-    if (!body || typeof body !== 'object' || Array.isArray(body)) throw new AdoError(400, 'Value cannot be null.\r\nParameter name: endpoint', 'ArgumentNullException', 'System.ArgumentNullException, mscorlib');
+    if (!e || (project && !this.inProject(project.id).includes(e)))
+      throw seError(404, `Service connection with id ${id} does not exist or you do not have permissions on it.`);
+    if (!body || typeof body !== 'object' || Array.isArray(body))
+      throw new AdoError(
+        400,
+        'Value cannot be null.\r\nParameter name: endpoint',
+        'ArgumentNullException',
+        'System.ArgumentNullException, mscorlib',
+      );
     if (lc(op) === 'convertauthenticationscheme') return this.convert(e, body, project);
-    if (!this.isAdmin(e.id)) throw seError(403, 'You do not have permissions to perform this operation on the service connection. You need to be an Administrator on this service connection.');
+    if (!this.isAdmin(e.id))
+      throw seError(
+        403,
+        'You do not have permissions to perform this operation on the service connection. You need to be an Administrator on this service connection.',
+      );
     this.applyUpdate(e, body, project);
     return { status: 200, body: this.view(e, project?.id) };
   }
@@ -261,14 +351,21 @@ export class Store {
     for (const key of ['url', 'type', 'owner', 'isDisabled', 'isReady']) if (body[key] !== undefined) e[key] = body[key];
     if (body.data) {
       const data = clone(body.data);
-      for (const [k, v] of Object.entries(data)) if (isSecretKey(k) && v != null) { secrets[k] = v; data[k] = null; }
+      for (const [k, v] of Object.entries(data))
+        if (isSecretKey(k) && v != null) {
+          secrets[k] = v;
+          data[k] = null;
+        }
       e.data = data;
     }
     if (body.authorization) {
       const params = clone(body.authorization.parameters ?? {});
       for (const [k, v] of Object.entries(params)) {
         if (!isSecretKey(k)) continue;
-        if (v != null) { setCi(secrets, k, v); params[k] = null; }
+        if (v != null) {
+          setCi(secrets, k, v);
+          params[k] = null;
+        }
       }
       // Secrets missing from the new parameters are forgotten; null ones keep the stored value.
       for (const k of Object.keys(secrets)) if (!getCi(params, k) && !getCi(e.data, k)) delete secrets[k];
@@ -285,7 +382,13 @@ export class Store {
   }
 
   updateMany(list) {
-    if (!Array.isArray(list)) throw new AdoError(400, 'Value cannot be null.\r\nParameter name: endpoints', 'ArgumentNullException', 'System.ArgumentNullException, mscorlib');
+    if (!Array.isArray(list))
+      throw new AdoError(
+        400,
+        'Value cannot be null.\r\nParameter name: endpoints',
+        'ArgumentNullException',
+        'System.ArgumentNullException, mscorlib',
+      );
     const out = list.map((b) => this.update(b?.id ?? '', b, new URLSearchParams(), null).body);
     return { status: 200, body: { count: out.length, value: out } };
   }
@@ -293,13 +396,27 @@ export class Store {
   share(id, refs) {
     const e = this.endpoints.get(lc(id));
     if (!e) throw seError(404, `Service connection with id ${id} does not exist or you do not have permissions on it.`);
-    if (!Array.isArray(refs)) throw new AdoError(400, 'Value cannot be null.\r\nParameter name: endpointProjectReferences', 'ArgumentNullException', 'System.ArgumentNullException, mscorlib');
-    if (!this.isAdmin(e.id)) throw seError(403, 'You do not have permissions to perform this operation on the service connection. You need to be an Administrator on this service connection.');
+    if (!Array.isArray(refs))
+      throw new AdoError(
+        400,
+        'Value cannot be null.\r\nParameter name: endpointProjectReferences',
+        'ArgumentNullException',
+        'System.ArgumentNullException, mscorlib',
+      );
+    if (!this.isAdmin(e.id))
+      throw seError(
+        403,
+        'You do not have permissions to perform this operation on the service connection. You need to be an Administrator on this service connection.',
+      );
     for (const r of refs) {
       const p = this.project(r?.projectReference?.id ?? r?.projectReference?.name ?? '');
       if (!p) throw new AdoError(400, `Project '${r?.projectReference?.id ?? r?.projectReference?.name}' does not exist.`);
       if (e.serviceEndpointProjectReferences.some((x) => lc(x.projectReference.id) === lc(p.id))) continue;
-      e.serviceEndpointProjectReferences.push({ projectReference: { id: p.id, name: p.name }, name: r.name ?? e.name, description: r.description ?? '' });
+      e.serviceEndpointProjectReferences.push({
+        projectReference: { id: p.id, name: p.name },
+        name: r.name ?? e.name,
+        description: r.description ?? '',
+      });
     }
     e.isShared = e.serviceEndpointProjectReferences.length > 1;
     return { status: 204, body: undefined };
@@ -307,11 +424,19 @@ export class Store {
 
   /** DELETE: unshare from the given projects; from the home project (or the last one) it deletes. */
   remove(id, q) {
-    const ids = (q.get('projectIds') ?? '').split(',').map((s) => lc(s.trim())).filter(Boolean);
-    if (ids.length === 0) throw new AdoError(400, 'The value for projectIds parameter is not valid. Please specify at least one project id.');
+    const ids = (q.get('projectIds') ?? '')
+      .split(',')
+      .map((s) => lc(s.trim()))
+      .filter(Boolean);
+    if (ids.length === 0)
+      throw new AdoError(400, 'The value for projectIds parameter is not valid. Please specify at least one project id.');
     const e = this.endpoints.get(lc(id));
     if (!e) return { status: 204, body: undefined };
-    if (!this.isAdmin(e.id)) throw seError(403, 'You do not have permissions to perform this operation on the service connection. You need to be an Administrator on this service connection.');
+    if (!this.isAdmin(e.id))
+      throw seError(
+        403,
+        'You do not have permissions to perform this operation on the service connection. You need to be an Administrator on this service connection.',
+      );
     const homeId = lc(e.serviceEndpointProjectReferences[0]?.projectReference.id);
     const resolved = ids.map((x) => lc(this.project(x)?.id ?? x));
     if (resolved.includes(homeId)) {
@@ -328,7 +453,8 @@ export class Store {
   executionHistory(projectRef, id, q) {
     const project = this.requireProject(projectRef);
     const e = this.endpoints.get(lc(id));
-    if (!e || !this.inProject(project.id).includes(e)) throw seError(404, `Service connection with id ${id} does not exist or you do not have permissions on it.`);
+    if (!e || !this.inProject(project.id).includes(e))
+      throw seError(404, `Service connection with id ${id} does not exist or you do not have permissions on it.`);
     const top = Math.max(0, Number(q.get('top') ?? 50) || 50);
     const last = this.meta.get(e.id)?.lastUsed;
     const value = [];
@@ -375,8 +501,13 @@ export class Store {
   }
 
   convertChecked(e, body, project, op) {
-    if (!this.isAdmin(e.id)) throw seError(403, 'You do not have permissions to perform this operation on the service connection. You need to be an Administrator on this service connection.');
-    if (!['azurerm', 'dockerregistry'].includes(lc(e.type))) throw seError(400, `Operation 'ConvertAuthenticationScheme' is not supported for service connection type '${e.type}'.`);
+    if (!this.isAdmin(e.id))
+      throw seError(
+        403,
+        'You do not have permissions to perform this operation on the service connection. You need to be an Administrator on this service connection.',
+      );
+    if (!['azurerm', 'dockerregistry'].includes(lc(e.type)))
+      throw seError(400, `Operation 'ConvertAuthenticationScheme' is not supported for service connection type '${e.type}'.`);
     const refs = body.serviceEndpointProjectReferences;
     if (!Array.isArray(refs) || refs.length === 0 || !refs.some((r) => r?.projectReference?.id || r?.projectReference?.name)) {
       throw seError(400, 'Project reference must be set in the updated endpoint.');
@@ -388,25 +519,42 @@ export class Store {
       if (status.statusMessage === 'converting_scheme' && lc(to) === lc(WIF)) {
         return { status: 202, body: this.view(e, project?.id), outcome: 'already-converting', mode: 'B' };
       }
-      throw seError(400, `Cannot perform this operation since another operation is already in progress with current status '${status.statusMessage || status.state}'. Try again later.`);
+      throw seError(
+        400,
+        `Cannot perform this operation since another operation is already in progress with current status '${status.statusMessage || status.state}'. Try again later.`,
+      );
     }
     const upgrade = lc(from) === lc(SP) && lc(to) === lc(WIF);
     const downgrade = lc(from) === lc(WIF) && lc(to) === lc(SP);
     if (!upgrade && !downgrade) {
-      throw seError(400, `Converting endpoint type ${e.type} scheme from ${from} to ${to} is neither an upgrade or a downgrade and is not supported.`);
+      throw seError(
+        400,
+        `Converting endpoint type ${e.type} scheme from ${from} to ${to} is neither an upgrade or a downgrade and is not supported.`,
+      );
     }
     const mismatch = this.findMismatch(e, body, project, op);
-    if (mismatch) throw seError(400, `Properties cannot be changed during service connection upgrade. Property ${mismatch} does not match current endpoint value. Set it to the original value or do not provide at all.`);
+    if (mismatch)
+      throw seError(
+        400,
+        `Properties cannot be changed during service connection upgrade. Property ${mismatch} does not match current endpoint value. Set it to the original value or do not provide at all.`,
+      );
     if (downgrade) return this.revert(e, project);
     const meta = this.meta.get(e.id);
     const mode = this.modeFor(e);
     if (mode === 'C') {
-      throw seError(400, 'The authorization scheme could not be upgraded to WorkloadIdentityFederation because the service principal could not be configured automatically, and no valid configuration exists.');
+      throw seError(
+        400,
+        'The authorization scheme could not be upgraded to WorkloadIdentityFederation because the service principal could not be configured automatically, and no valid configuration exists.',
+      );
     }
     if (mode === 'B') {
       const k = this.knobs.conversion;
       const outcome = meta.outcome ?? k.outcome ?? 'Ready';
-      meta.pending = { outcome, pollsLeft: meta.pollsToSettle ?? k.pollsToSettle ?? 2, readyAt: k.settleMs != null ? this.now() + k.settleMs : null };
+      meta.pending = {
+        outcome,
+        pollsLeft: meta.pollsToSettle ?? k.pollsToSettle ?? 2,
+        readyAt: k.settleMs != null ? this.now() + k.settleMs : null,
+      };
       e.operationStatus = { state: 'InProgress', statusMessage: 'converting_scheme' };
       return { status: 202, body: this.view(e, project?.id), outcome: 'converting', mode };
     }
@@ -434,7 +582,12 @@ export class Store {
     const home = e.serviceEndpointProjectReferences[0];
     const tenantId = getCi(params, 'tenantid')?.[1] ?? this.tenants[0] ?? '00000000-0000-0000-0000-000000000000';
     const f = federationFor(meta.issuerFormat ?? this.knobs.conversion.issuer ?? 'entra', {
-      org: this.organization.name, orgId: this.organization.id, tenantId, project: home.projectReference.name, name: home.name, endpointId: e.id,
+      org: this.organization.name,
+      orgId: this.organization.id,
+      tenantId,
+      project: home.projectReference.name,
+      name: home.name,
+      endpointId: e.id,
     });
     const next = {};
     for (const key of ['tenantid', 'tenantId', 'serviceprincipalid', 'scope', 'loginServer', 'role']) {
@@ -458,11 +611,18 @@ export class Store {
     const meta = this.meta.get(e.id);
     const deadline = Date.parse(getCi(e.data, 'revertSchemeDeadline')?.[1] ?? '');
     if (!meta.recovery || !(deadline > this.now())) {
-      throw seError(400, `Endpoint scheme could not be downgraded from ${e.authorization.scheme} to ${SP} as no recovery data exist for this endpoint.`);
+      throw seError(
+        400,
+        `Endpoint scheme could not be downgraded from ${e.authorization.scheme} to ${SP} as no recovery data exist for this endpoint.`,
+      );
     }
     const params = clone(meta.recovery.parameters);
     const secrets = {};
-    for (const [k, v] of Object.entries(params)) if (isSecretKey(k) && v != null) { secrets[k] = v; params[k] = null; }
+    for (const [k, v] of Object.entries(params))
+      if (isSecretKey(k) && v != null) {
+        secrets[k] = v;
+        params[k] = null;
+      }
     for (const k of WIF_KEYS) deleteCi(params, k);
     e.authorization = { parameters: params, scheme: meta.recovery.scheme ?? SP };
     this.secrets.set(e.id, secrets);
@@ -483,7 +643,11 @@ export class Store {
     const names = new Set([stored.name, e.name, ...e.serviceEndpointProjectReferences.map((r) => r.name)]);
     if (body.id != null && lc(body.id) !== e.id) return 'id';
     if (body.name != null && !names.has(body.name)) return 'name';
-    const descs = new Set([stored.description ?? '', e.description ?? '', ...e.serviceEndpointProjectReferences.map((r) => r.description ?? '')]);
+    const descs = new Set([
+      stored.description ?? '',
+      e.description ?? '',
+      ...e.serviceEndpointProjectReferences.map((r) => r.description ?? ''),
+    ]);
     if (body.description != null && !descs.has(body.description)) return 'description';
     if (body.createdBy?.id != null && lc(body.createdBy.id) !== lc(e.createdBy?.id)) return 'createdBy';
     if (body.groupScopeId != null && !same(body.groupScopeId, e.groupScopeId)) return 'groupScopeId';
@@ -495,7 +659,8 @@ export class Store {
       if (!s) return 'serviceEndpointProjectReferences';
       if (r.name != null && r.name !== s.name) return 'serviceEndpointProjectReferences.name';
       if (r.description != null && r.description !== (s.description ?? '')) return 'serviceEndpointProjectReferences.description';
-      if (r.projectReference?.name != null && r.projectReference.name !== s.projectReference.name) return 'serviceEndpointProjectReferences.projectReference.name';
+      if (r.projectReference?.name != null && r.projectReference.name !== s.projectReference.name)
+        return 'serviceEndpointProjectReferences.projectReference.name';
     }
     const secrets = this.secrets.get(e.id) ?? {};
     for (const [k, v] of Object.entries(body.authorization?.parameters ?? {})) {

@@ -12,7 +12,8 @@ import { installPacked } from './packed.mjs';
 let pkg;
 const demoText = readFileSync(join(root, 'www', 'static', 'demo.json'), 'utf8');
 const demo = JSON.parse(demoText);
-const ENTRA = '/eid1/c/pub/t/MiSI_7AJe0O9IsoTwAN97Q/a/rISbSSETf0KqFyZ8ppdXmA/sc/0ca3ddd9-f0b0-4635-a98c-5866526961b6/64171687-7a59-4fce-b2c8-823278dcf176';
+const ENTRA =
+  '/eid1/c/pub/t/MiSI_7AJe0O9IsoTwAN97Q/a/rISbSSETf0KqFyZ8ppdXmA/sc/0ca3ddd9-f0b0-4635-a98c-5866526961b6/64171687-7a59-4fce-b2c8-823278dcf176';
 const noToken = { AZURE_DEVOPS_EXT_PAT: '', SYSTEM_ACCESSTOKEN: '' };
 
 before(() => {
@@ -20,7 +21,10 @@ before(() => {
   copyFileSync(join(root, 'www', 'static', 'demo.json'), join(pkg.dir, 'sample.json'));
   // What `az devops service-endpoint list -o json` prints: a bare array.
   writeFileSync(join(pkg.dir, 'az-list.json'), JSON.stringify(demo.value, null, 2));
-  writeFileSync(join(pkg.dir, 'federated-only.json'), JSON.stringify({ count: 1, value: [demo.value.find((e) => e.name === 'prod-federated')] }));
+  writeFileSync(
+    join(pkg.dir, 'federated-only.json'),
+    JSON.stringify({ count: 1, value: [demo.value.find((e) => e.name === 'prod-federated')] }),
+  );
   writeFileSync(join(pkg.dir, 'broken.json'), '{\n  "count": 2,\n  "value": [\n    {"id": "x" "name": "y"}\n  ]\n}\n');
   writeFileSync(join(pkg.dir, 'not-a-list.json'), '{"hello": "world"}');
   mkdirSync(join(pkg.dir, 'a-folder'), { recursive: true });
@@ -53,7 +57,10 @@ test('report formats: json, csv, markdown, sarif', () => {
   const parsed = JSON.parse(json.stdout);
   const rows = Array.isArray(parsed) ? parsed : parsed.verdicts;
   assert.equal(rows.length, demo.value.length);
-  assert.deepEqual(rows.map((v) => v.name), demo.value.map((e) => e.name));
+  assert.deepEqual(
+    rows.map((v) => v.name),
+    demo.value.map((e) => e.name),
+  );
   const csv = pkg.run(['audit', 'sample.json', '--format', 'csv']);
   assert.equal(csv.code, 0, csv.stderr);
   assert.match(csv.stdout.split('\n')[0], /name/i);
@@ -126,7 +133,8 @@ test('explain-error: text arguments, a log on stdin, --json, and unknown text', 
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stdout, /^AADSTS7000215: /);
   assert.match(r.stdout, /How to fix it: /);
-  const log = '2026-11-23T10:00:00Z ##[section]Starting: Deploy\n##[error]TF400733: The request has been canceled: Request was blocked due to exceeding usage of resource\n';
+  const log =
+    '2026-11-23T10:00:00Z ##[section]Starting: Deploy\n##[error]TF400733: The request has been canceled: Request was blocked due to exceeding usage of resource\n';
   const stdin = pkg.run(['explain-error', '-', '--json'], { input: log });
   assert.equal(stdin.code, 0, stdin.stderr);
   assert.equal(JSON.parse(stdin.stdout).code, 'TF400733');
@@ -141,7 +149,7 @@ test('remedy: by id and by name, every format, unknown id and bad format', () =>
   const az = pkg.run(['remedy', 'sample.json', '--id', draft.id, '--format', 'az']);
   assert.equal(az.code, 0, az.stderr);
   assert.match(az.stdout, /az ad app federated-credential create/);
-  assert.ok(az.stdout.includes(draft.authorization.parameters.workloadIdentityFederationSubject), 'the draft\'s own subject');
+  assert.ok(az.stdout.includes(draft.authorization.parameters.workloadIdentityFederationSubject), "the draft's own subject");
   for (const format of ['azIdentity', 'powershell', 'bicep', 'terraform', 'graph', 'portal']) {
     const r = pkg.run(['remedy', 'sample.json', '--id', 'new-env (draft)', '--format', format]);
     assert.equal(r.code, 0, `${format}: ${r.stderr}`);
@@ -157,7 +165,16 @@ test('remedy: by id and by name, every format, unknown id and bad format', () =>
 test('--help documents commands and exit codes; --version; unknown command and option', () => {
   const help = pkg.run(['--help']);
   assert.equal(help.code, 0);
-  for (const word of ['audit', 'decode', 'explain-error', 'remedy', '--fail-on', 'AZURE_DEVOPS_EXT_PAT', 'SYSTEM_ACCESSTOKEN', 'Exit codes']) {
+  for (const word of [
+    'audit',
+    'decode',
+    'explain-error',
+    'remedy',
+    '--fail-on',
+    'AZURE_DEVOPS_EXT_PAT',
+    'SYSTEM_ACCESSTOKEN',
+    'Exit codes',
+  ]) {
     assert.ok(help.stdout.includes(word), `help mentions ${word}`);
   }
   for (const code of [0, 1, 2, 3, 4, 5]) assert.match(help.stdout, new RegExp(`^  ${code}  `, 'm'));
@@ -188,8 +205,9 @@ test('live audit against the mock: token from the environment, progress on stder
     assert.equal(one.code, 0, one.stderr);
     assert.match(one.stdout, new RegExp(`^${mock.countEndpoints({ project })} connections?:`, 'm'));
 
-    const bearer = await pkg.runLive(['audit', '--org', mock.localOrgUrl, '--project', project, '--format', 'json'],
-      { env: { ...env, AZURE_DEVOPS_EXT_PAT: '', SYSTEM_ACCESSTOKEN: mock.bearer } });
+    const bearer = await pkg.runLive(['audit', '--org', mock.localOrgUrl, '--project', project, '--format', 'json'], {
+      env: { ...env, AZURE_DEVOPS_EXT_PAT: '', SYSTEM_ACCESSTOKEN: mock.bearer },
+    });
     assert.equal(bearer.code, 0, bearer.stderr);
     assert.match(bearer.stderr, /token from SYSTEM_ACCESSTOKEN/);
 
@@ -197,7 +215,9 @@ test('live audit against the mock: token from the environment, progress on stder
     assert.equal(none.code, 2);
     assert.match(none.stderr, /AZURE_DEVOPS_EXT_PAT/);
 
-    const wrong = await pkg.runLive(['audit', '--org', mock.localOrgUrl, '--project', project], { env: { ...env, AZURE_DEVOPS_EXT_PAT: 'not-the-pat' } });
+    const wrong = await pkg.runLive(['audit', '--org', mock.localOrgUrl, '--project', project], {
+      env: { ...env, AZURE_DEVOPS_EXT_PAT: 'not-the-pat' },
+    });
     assert.equal(wrong.code, 4);
     assert.match(wrong.stderr, /sign|401|auth/i);
   } finally {

@@ -46,8 +46,19 @@ const value = (name) => {
 };
 
 test('the tarball holds the library, the CLI, the wasm, types and the licence, and nothing else', () => {
-  for (const f of ['LICENSE', 'README.md', 'package.json', 'bin/federate.js', 'lib/node.js', 'lib/web.js', 'lib/node.d.ts', 'lib/web.d.ts',
-    'pkg/web/federate_wasm.js', 'pkg/web/federate_wasm.d.ts', 'pkg/web/federate_wasm_bg.wasm']) {
+  for (const f of [
+    'LICENSE',
+    'README.md',
+    'package.json',
+    'bin/federate.js',
+    'lib/node.js',
+    'lib/web.js',
+    'lib/node.d.ts',
+    'lib/web.d.ts',
+    'pkg/web/federate_wasm.js',
+    'pkg/web/federate_wasm.d.ts',
+    'pkg/web/federate_wasm_bg.wasm',
+  ]) {
     assert.ok(pkg.files.includes(f), `${f} is packed`);
   }
   const stray = pkg.files.filter((f) => !/^(LICENSE|README\.md|package\.json|bin\/|lib\/|pkg\/web\/)/.test(f));
@@ -58,20 +69,57 @@ test('the tarball holds the library, the CLI, the wasm, types and the licence, a
 });
 
 test('every exported function has a call in the check (none untested)', () => {
-  const untested = Object.entries(report.results).filter(([, r]) => r.untested).map(([k]) => k);
+  const untested = Object.entries(report.results)
+    .filter(([, r]) => r.untested)
+    .map(([k]) => k);
   assert.deepEqual(untested, [], 'add a call in tests/node/fixtures/library-check.mjs for each new export');
-  for (const name of ['init', 'classifyEndpoint', 'classifyEndpoints', 'decodeFederationSubject', 'expectedFederation',
-    'federatedCredentialCommands', 'explainError', 'verdictRules', 'renderReport', 'encodeGuid', 'decodeGuid',
-    'engineVersion', 'parseAdoUrl', 'scanProject', 'scanOrganization', 'scanLive', 'tokenFromEnv', 'listProjects',
-    'organizationId', 'planConversions', 'conversionRequest', 'convertEndpoint', 'pollEndpoint', 'revertEndpoint',
-    'explainErrors', 'explainFederation']) {
+  for (const name of [
+    'init',
+    'classifyEndpoint',
+    'classifyEndpoints',
+    'decodeFederationSubject',
+    'expectedFederation',
+    'federatedCredentialCommands',
+    'explainError',
+    'verdictRules',
+    'renderReport',
+    'encodeGuid',
+    'decodeGuid',
+    'engineVersion',
+    'parseAdoUrl',
+    'scanProject',
+    'scanOrganization',
+    'scanLive',
+    'tokenFromEnv',
+    'listProjects',
+    'organizationId',
+    'planConversions',
+    'conversionRequest',
+    'convertEndpoint',
+    'pollEndpoint',
+    'revertEndpoint',
+    'explainErrors',
+    'explainFederation',
+  ]) {
     assert.ok(report.exported.includes(name), `${name} is exported`);
   }
 });
 
 test('verdicts: one connection and a whole list (JSON text), with the documented shape', () => {
   const one = value('classifyEndpoint');
-  for (const key of ['id', 'name', 'type', 'scheme', 'credential', 'usesSecret', 'state', 'convertible', 'federation', 'label', 'summary']) {
+  for (const key of [
+    'id',
+    'name',
+    'type',
+    'scheme',
+    'credential',
+    'usesSecret',
+    'state',
+    'convertible',
+    'federation',
+    'label',
+    'summary',
+  ]) {
     assert.ok(key in one, `a verdict has ${key}`);
   }
   assert.equal(one.name, 'prod-arm');
@@ -107,7 +155,10 @@ test('federation: subject decoding, expected issuer and subject, GUID codec', ()
   assert.equal(e.azureDevOps.issuer, 'https://vstoken.dev.azure.com/0ca3ddd9-f0b0-4635-a98c-5866526961b6');
   assert.equal(e.azureDevOps.subject, 'sc://contoso/Web Shop/prod-arm');
   assert.equal(e.entra.issuer, 'https://login.microsoftonline.com/ff882432-09b0-437b-bd22-ca13c0037ded/v2.0');
-  assert.equal(e.entra.subject, `/eid1/c/pub/t/MiSI_7AJe0O9IsoTwAN97Q/a/rISbSSETf0KqFyZ8ppdXmA/sc/0ca3ddd9-f0b0-4635-a98c-5866526961b6/${demo.value[0].id}`);
+  assert.equal(
+    e.entra.subject,
+    `/eid1/c/pub/t/MiSI_7AJe0O9IsoTwAN97Q/a/rISbSSETf0KqFyZ8ppdXmA/sc/0ca3ddd9-f0b0-4635-a98c-5866526961b6/${demo.value[0].id}`,
+  );
   assert.equal(value('encodeGuid'), 'MiSI_7AJe0O9IsoTwAN97Q');
   assert.equal(value('decodeGuid'), '499b84ac-1321-427f-aa17-267ca6975798');
 });
@@ -127,13 +178,22 @@ test('remedies in every format, diagnosis, rules, reports, URL parsing, version'
   for (const k of ['title', 'meaning', 'fix']) assert.ok(x.known[k].length > 0, `explanation has ${k}`);
   assert.equal(x.unknown, null);
   const all = value('explainErrors');
-  assert.deepEqual(all.map((d) => d.code), ['AADSTS700016', 'TF400733']);
+  assert.deepEqual(
+    all.map((d) => d.code),
+    ['AADSTS700016', 'TF400733'],
+  );
   const fed = value('explainFederation');
   assert.equal(fed.format, 'entra');
   assert.equal(fed.identity.tenantId, 'ff882432-09b0-437b-bd22-ca13c0037ded');
   const plan = value('planConversions');
-  assert.ok(plan.send.some((s) => s.name === 'prod-arm'), 'the automatic secret connection is planned');
-  assert.ok(plan.skip.some((s) => s.name === 'staging (manual SP)' && s.reason === 'manual'), 'a manual one is skipped with its reason');
+  assert.ok(
+    plan.send.some((s) => s.name === 'prod-arm'),
+    'the automatic secret connection is planned',
+  );
+  assert.ok(
+    plan.skip.some((s) => s.name === 'staging (manual SP)' && s.reason === 'manual'),
+    'a manual one is skipped with its reason',
+  );
   assert.ok(plan.skip.some((s) => s.name === 'ops-shared-arm' && s.reason === 'sharedFromAnotherProject'));
   const req = value('conversionRequest');
   assert.equal(req.method, 'PUT');
@@ -163,7 +223,6 @@ test('remedies in every format, diagnosis, rules, reports, URL parsing, version'
   assert.equal(value('initSync'), 'ok');
 });
 
-
 test('live against the mock with a PAT: one project, the organization, and from the environment', () => {
   const project = value('scanProject');
   assert.equal(project.length, mock.countEndpoints({ project: mock.state.projects[0].name }));
@@ -175,7 +234,12 @@ test('live against the mock with a PAT: one project, the organization, and from 
   assert.equal(viaEnv.verdicts.length, mock.countEndpoints(), 'scanLive took the PAT from AZURE_DEVOPS_EXT_PAT');
   assert.equal(viaEnv.endpoints.length, viaEnv.verdicts.length);
   assert.equal(viaEnv.organization, 'contoso');
-  assert.deepEqual(value('listProjects').map((p) => p.name).sort(), mock.state.projects.map((p) => p.name).sort());
+  assert.deepEqual(
+    value('listProjects')
+      .map((p) => p.name)
+      .sort(),
+    mock.state.projects.map((p) => p.name).sort(),
+  );
   assert.equal(value('organizationId'), mock.state.organization.id);
   // A conversion through the engine's fetch transport: sent once, settled, reverted inside the window.
   const converted = value('convertEndpoint');

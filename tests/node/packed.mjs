@@ -21,7 +21,11 @@ export function installPacked() {
   const app = join(dir, 'app');
   execFileSync('mkdir', ['-p', app]);
   writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'scratch', private: true, type: 'module' }));
-  execFileSync('npm', ['install', tarball, '--no-audit', '--no-fund', '--offline', '--no-package-lock'], { cwd: app, env, encoding: 'utf8' });
+  execFileSync('npm', ['install', tarball, '--no-audit', '--no-fund', '--offline', '--no-package-lock'], {
+    cwd: app,
+    env,
+    encoding: 'utf8',
+  });
   const bin = join(app, 'node_modules', '.bin', 'federate');
   const spawn = (cmd, args, { input, env: extra = {} } = {}) => {
     const res = spawnSync(cmd, args, { cwd: app, input, encoding: 'utf8', env: { ...env, ...extra }, timeout: 120_000 });
@@ -30,21 +34,28 @@ export function installPacked() {
   };
   // Async, for anything that talks to a mock served by this same process (a sync spawn would
   // block the event loop the mock answers on).
-  const spawnLive = (cmd, args, { input, env: extra = {} } = {}) => new Promise((resolve, reject) => {
-    const child = spawnAsync(cmd, args, { cwd: app, env: { ...env, ...extra }, timeout: 120_000 });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d) => { stdout += d; });
-    child.stderr.setEncoding('utf8').on('data', (d) => { stderr += d; });
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-    child.stdin.end(input ?? '');
-  });
+  const spawnLive = (cmd, args, { input, env: extra = {} } = {}) =>
+    new Promise((resolve, reject) => {
+      const child = spawnAsync(cmd, args, { cwd: app, env: { ...env, ...extra }, timeout: 120_000 });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.setEncoding('utf8').on('data', (d) => {
+        stdout += d;
+      });
+      child.stderr.setEncoding('utf8').on('data', (d) => {
+        stderr += d;
+      });
+      child.on('error', reject);
+      child.on('close', (code) => resolve({ code, stdout, stderr }));
+      child.stdin.end(input ?? '');
+    });
   installed = {
     dir: app,
     tarball,
     files: info.files.map((f) => f.path).sort(),
-    installedFiles: readdirSync(join(app, 'node_modules', 'federate-ado'), { recursive: true }).map(String).sort(),
+    installedFiles: readdirSync(join(app, 'node_modules', 'federate-ado'), { recursive: true })
+      .map(String)
+      .sort(),
     bin,
     /** Runs the installed `federate` bin. */
     run: (args, opts) => spawn(bin, args, opts),

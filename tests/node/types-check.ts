@@ -1,9 +1,26 @@
 // Compiled by tsc (tests/node/types.test.mjs) against the types of the packed federate-ado: every
 // public function called with the documented argument and result shapes. Never run.
 import {
-  classifyEndpoint, classifyEndpoints, decodeFederationSubject, decodeGuid, encodeGuid, engineVersion,
-  expectedFederation, explainError, explainErrors, explainFederation, federatedCredentialCommands, init,
-  parseAdoUrl, planConversions, renderReport, scanLive, scanOrganization, scanProject, tokenFromEnv, verdictRules,
+  classifyEndpoint,
+  classifyEndpoints,
+  decodeFederationSubject,
+  decodeGuid,
+  encodeGuid,
+  engineVersion,
+  expectedFederation,
+  explainError,
+  explainErrors,
+  explainFederation,
+  federatedCredentialCommands,
+  init,
+  parseAdoUrl,
+  planConversions,
+  renderReport,
+  scanLive,
+  scanOrganization,
+  scanProject,
+  tokenFromEnv,
+  verdictRules,
 } from 'federate-ado';
 import type { CommandFormat, Context, EndpointJson, LiveScanResult, ReportFormat, ServiceEndpoint, Verdict } from 'federate-ado';
 import webInit, { init as webInitNamed, classifyEndpoints as webClassify } from 'federate-ado/web';
@@ -39,16 +56,48 @@ export async function check(): Promise<string[]> {
   const skipped: string[] = plan.skip.map((s) => `${s.name}: ${s.reason}`);
   const token = tokenFromEnv();
   const kind: 'pat' | 'bearer' | undefined = token?.tokenKind;
-  const live: LiveScanResult = await scanLive({ orgUrl: 'https://dev.azure.com/contoso', project: 'Web Shop', onProgress: (e) => e.projectsDone });
+  const live: LiveScanResult = await scanLive({
+    orgUrl: 'https://dev.azure.com/contoso',
+    project: 'Web Shop',
+    onProgress: (e) => e.projectsDone,
+  });
   const complete: boolean | undefined = live.scan?.complete;
   const scanned: ServiceEndpoint[] = await scanProject({ orgUrl: 'https://dev.azure.com/contoso', token: 't' }, null, null);
   const scannedVerdicts: Verdict[] = classifyEndpoints(scanned);
-  const whole = await scanOrganization({ orgUrl: 'https://dev.azure.com/contoso', token: 't', tokenKind: 'bearer' }, null, (e) => e.connectionsFound, null);
+  const whole = await scanOrganization(
+    { orgUrl: 'https://dev.azure.com/contoso', token: 't', tokenKind: 'bearer' },
+    null,
+    (e) => e.connectionsFound,
+    null,
+  );
   const owners: (string | null)[] = whole.connections.map((c) => c.owner?.projectName ?? null);
   await webInit();
   await webInitNamed(new URL('https://example.invalid/federate_wasm_bg.wasm'));
   const webVerdicts: Verdict[] = webClassify([endpoint], context);
-  return [status, ...reasons, String(secret), String(days), String(issuer), String(tenant), audience, String(entraSubject), ...commands,
-    String(fix), ...codes, ...warnings, ...rules, ...reports, guid, org, ...skipped, String(kind), String(complete),
-    String(scanned.length), String(scannedVerdicts.length), ...owners.map(String), String(webVerdicts.length), engineVersion()];
+  return [
+    status,
+    ...reasons,
+    String(secret),
+    String(days),
+    String(issuer),
+    String(tenant),
+    audience,
+    String(entraSubject),
+    ...commands,
+    String(fix),
+    ...codes,
+    ...warnings,
+    ...rules,
+    ...reports,
+    guid,
+    org,
+    ...skipped,
+    String(kind),
+    String(complete),
+    String(scanned.length),
+    String(scannedVerdicts.length),
+    ...owners.map(String),
+    String(webVerdicts.length),
+    engineVersion(),
+  ];
 }

@@ -30,14 +30,17 @@ before(() => {
   copyFileSync(join(root, 'tests', 'node', 'types-check.ts'), join(pkg.dir, 'types-check.ts'));
   copyFileSync(join(root, 'tests', 'node', 'types-misuse.ts'), join(pkg.dir, 'types-misuse.ts'));
   // The bundler build sees the browser entry, which has no tokenFromEnv: check the rest there.
-  writeFileSync(join(pkg.dir, 'types-web.ts'), [
-    "import init, { classifyEndpoints, scanLive, verdictRules, type Verdict } from 'federate-ado';",
-    'await init();',
-    "const v: Verdict[] = classifyEndpoints('[]', null);",
-    "const r = await scanLive({ orgUrl: 'https://dev.azure.com/contoso', token: 't' });",
-    'export const n: number = v.length + r.verdicts.length + verdictRules().length;',
-    '',
-  ].join('\n'));
+  writeFileSync(
+    join(pkg.dir, 'types-web.ts'),
+    [
+      "import init, { classifyEndpoints, scanLive, verdictRules, type Verdict } from 'federate-ado';",
+      'await init();',
+      "const v: Verdict[] = classifyEndpoints('[]', null);",
+      "const r = await scanLive({ orgUrl: 'https://dev.azure.com/contoso', token: 't' });",
+      'export const n: number = v.length + r.verdicts.length + verdictRules().length;',
+      '',
+    ].join('\n'),
+  );
 });
 
 after(() => pkg?.cleanup());

@@ -2,7 +2,12 @@
 // of a pasted list, a connection's details and remedies, a subject decoder, an error explainer).
 // Everything runs offline in the page. Text from input goes into the DOM with textContent only.
 import init, {
-  classifyEndpoints, decodeFederationSubject, engineVersion, explainError, federatedCredentialCommands, verdictRules,
+  classifyEndpoints,
+  decodeFederationSubject,
+  engineVersion,
+  explainError,
+  federatedCredentialCommands,
+  verdictRules,
 } from '../../pkg/web/federate_wasm.js';
 import type { CommandFormat, Context, EndpointJson, Verdict } from '../../pkg/web/federate_wasm.js';
 
@@ -36,7 +41,9 @@ function show(value: unknown): string {
   if (typeof value === 'object') {
     const obj = value as Record<string, unknown>;
     if (typeof obj.message === 'string') return obj.message;
-    return Object.entries(obj).map(([k, v]) => `${words(k)}: ${show(v)}`).join('; ');
+    return Object.entries(obj)
+      .map(([k, v]) => `${words(k)}: ${show(v)}`)
+      .join('; ');
   }
   return String(value);
 }
@@ -77,7 +84,10 @@ function renderRules(): void {
 function renderExample(subjectId: string, listId: string): void {
   const subject = $(subjectId).textContent ?? '';
   const decoded = decodeFederationSubject(subject);
-  fillFacts($(listId), Object.entries(decoded).map(([k, v]) => [words(k), v]));
+  fillFacts(
+    $(listId),
+    Object.entries(decoded).map(([k, v]) => [words(k), v]),
+  );
 }
 
 // ---- Playground: verdicts ---------------------------------------------------------------------
@@ -105,7 +115,8 @@ function context(): Context {
 function rawEndpoints(text: string): EndpointJson[] {
   const json: unknown = JSON.parse(text.replace(/^\uFEFF/, ''));
   if (Array.isArray(json)) return json as EndpointJson[];
-  if (json && typeof json === 'object' && Array.isArray((json as { value?: unknown }).value)) return (json as { value: EndpointJson[] }).value;
+  if (json && typeof json === 'object' && Array.isArray((json as { value?: unknown }).value))
+    return (json as { value: EndpointJson[] }).value;
   return [json as EndpointJson];
 }
 
@@ -172,10 +183,11 @@ function renderVerdicts(): void {
     body.append(tr);
   });
   const count = (p: (v: Verdict) => boolean) => verdicts.filter(p).length;
-  $('summary').textContent = `${verdicts.length} connection${verdicts.length === 1 ? '' : 's'}: `
-    + `${count((v) => v.usesSecret === true)} hold a secret, ${count((v) => v.state === 'draft')} draft, `
-    + `${count((v) => v.convertible?.status === 'yes')} convertible now, `
-    + `${count((v) => v.federation?.format === 'azureDevOps')} on the Azure DevOps issuer.`;
+  $('summary').textContent =
+    `${verdicts.length} connection${verdicts.length === 1 ? '' : 's'}: ` +
+    `${count((v) => v.usesSecret === true)} hold a secret, ${count((v) => v.state === 'draft')} draft, ` +
+    `${count((v) => v.convertible?.status === 'yes')} convertible now, ` +
+    `${count((v) => v.federation?.format === 'azureDevOps')} on the Azure DevOps issuer.`;
   results.hidden = false;
 }
 
@@ -213,11 +225,17 @@ function openDetails(index: number): void {
   $('details-h').textContent = v.name ?? v.id ?? 'Connection';
   $('details-summary').textContent = v.summary ?? v.label ?? '';
   fillFacts($('details-facts'), [
-    ['Id', v.id], ['Type', v.type], ['Scheme', v.scheme], ['Credential', v.credential],
-    ['Holds a secret', v.usesSecret === null ? 'unknown' : v.usesSecret], ['State', v.state],
-    ['Convertible', v.convertible.status], ['Owning project', v.owner?.projectName],
+    ['Id', v.id],
+    ['Type', v.type],
+    ['Scheme', v.scheme],
+    ['Credential', v.credential],
+    ['Holds a secret', v.usesSecret === null ? 'unknown' : v.usesSecret],
+    ['State', v.state],
+    ['Convertible', v.convertible.status],
+    ['Owning project', v.owner?.projectName],
     ['Shared with', v.sharedWith.map((p) => p.projectName).filter((n) => n && n !== v.owner?.projectName)],
-    ['Revert deadline', v.revertDeadline], ['Revert days left', v.revertDaysLeft],
+    ['Revert deadline', v.revertDeadline],
+    ['Revert days left', v.revertDaysLeft],
   ]);
   const reasons = $('details-reasons');
   reasons.replaceChildren();
@@ -228,8 +246,12 @@ function openDetails(index: number): void {
   $('details-federation').hidden = !fed;
   if (fed) {
     const entries: [string, unknown][] = [
-      ['Format', fed.format], ['Issuer', fed.issuer], ['Subject', fed.subject], ['Audience', fed.audience],
-      ['Application (client) id', fed.identity.applicationId], ['Identity tenant', fed.identity.tenantId],
+      ['Format', fed.format],
+      ['Issuer', fed.issuer],
+      ['Subject', fed.subject],
+      ['Audience', fed.audience],
+      ['Application (client) id', fed.identity.applicationId],
+      ['Identity tenant', fed.identity.tenantId],
     ];
     for (const [k, val] of Object.entries(fed.decoded ?? {})) if (k !== 'format') entries.push([`Subject: ${words(k).toLowerCase()}`, val]);
     if (fed.expected) {
@@ -286,7 +308,10 @@ function decodeSubject(): void {
   const list = $('decoded');
   try {
     const decoded = decodeFederationSubject(subject.value.trim());
-    fillFacts(list, Object.entries(decoded).map(([k, v]) => [words(k), v]));
+    fillFacts(
+      list,
+      Object.entries(decoded).map(([k, v]) => [words(k), v]),
+    );
     list.hidden = false;
     errorBox.hidden = true;
     subject.removeAttribute('aria-invalid');
@@ -305,7 +330,9 @@ function explain(): void {
   const found = text.trim() ? explainError(text) : null;
   if (!found) {
     box.hidden = true;
-    empty.textContent = text.trim() ? 'No known Azure DevOps or Microsoft Entra error found in this text.' : 'Paste an error message first.';
+    empty.textContent = text.trim()
+      ? 'No known Azure DevOps or Microsoft Entra error found in this text.'
+      : 'Paste an error message first.';
     empty.hidden = false;
     return;
   }

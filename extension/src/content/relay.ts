@@ -43,7 +43,12 @@ export async function relay(request: RelayRequest): Promise<Reply<RelayResponse>
   } catch (err) {
     return {
       ok: false,
-      error: { kind: 'network', message: `TF400893: Unable to contact the server (${err instanceof Error ? err.message : String(err)}).`, retryAfter: null, status: null },
+      error: {
+        kind: 'network',
+        message: `TF400893: Unable to contact the server (${err instanceof Error ? err.message : String(err)}).`,
+        retryAfter: null,
+        status: null,
+      },
     };
   }
 }

@@ -54,8 +54,7 @@ function hide(delay = 0): void {
   else run();
 }
 
-const markOf = (t: EventTarget | null): HTMLElement | null =>
-  t instanceof Element ? t.closest<HTMLElement>('.federate-mark') : null;
+const markOf = (t: EventTarget | null): HTMLElement | null => (t instanceof Element ? t.closest<HTMLElement>('.federate-mark') : null);
 
 /** Installs the listeners once (capture phase on window, so the page's handlers never see mark events). */
 export function installMarkBehaviour(): void {
@@ -67,23 +66,31 @@ export function installMarkBehaviour(): void {
   for (const type of ['click', 'auxclick', 'mousedown', 'mouseup', 'pointerdown', 'pointerup', 'dblclick']) {
     window.addEventListener(type, swallow, true);
   }
-  window.addEventListener('click', (e) => {
-    const mark = markOf(e.target);
-    if (mark) show(mark);
-  }, true);
-  window.addEventListener('keydown', (e) => {
-    const mark = markOf(e.target);
-    if (e.key === 'Escape' && current) {
-      hide();
-      if (mark) e.stopPropagation();
-      return;
-    }
-    if (mark && (e.key === 'Enter' || e.key === ' ')) {
-      e.stopPropagation();
-      e.preventDefault();
-      show(mark);
-    }
-  }, true);
+  window.addEventListener(
+    'click',
+    (e) => {
+      const mark = markOf(e.target);
+      if (mark) show(mark);
+    },
+    true,
+  );
+  window.addEventListener(
+    'keydown',
+    (e) => {
+      const mark = markOf(e.target);
+      if (e.key === 'Escape' && current) {
+        hide();
+        if (mark) e.stopPropagation();
+        return;
+      }
+      if (mark && (e.key === 'Enter' || e.key === ' ')) {
+        e.stopPropagation();
+        e.preventDefault();
+        show(mark);
+      }
+    },
+    true,
+  );
   document.addEventListener('mouseover', (e) => {
     const mark = markOf(e.target);
     if (mark) show(mark);

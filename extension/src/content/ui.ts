@@ -40,14 +40,19 @@ export function drawBar(state: BarState, actions: { openPanel: () => void; retry
       const stat = (n: number, one: string, many: string, name: string) =>
         h('span', { class: 'federate-stat', 'data-stat': name }, h('b', {}, String(n)), ` ${n === 1 ? one : many}`);
       next.append(
-        h('span', { class: 'federate-stats', role: 'status' },
+        h(
+          'span',
+          { class: 'federate-stats', role: 'status' },
           stat(c.total, 'connection', 'connections', 'total'),
           stat(c.secrets, 'holds a secret', 'hold secrets', 'secrets'),
           stat(c.drafts, 'draft', 'drafts', 'drafts'),
-          stat(c.convertibleNow, 'can be converted now', 'can be converted now', 'convertible')),
+          stat(c.convertibleNow, 'can be converted now', 'can be converted now', 'convertible'),
+        ),
       );
     }
-    next.append(h('button', { type: 'button', class: 'federate-button federate-open-panel', onclick: actions.openPanel }, 'Open Federate panel'));
+    next.append(
+      h('button', { type: 'button', class: 'federate-button federate-open-panel', onclick: actions.openPanel }, 'Open Federate panel'),
+    );
     bar?.remove();
     bar = next;
   }
@@ -93,14 +98,25 @@ function conversionButtons(v: Verdict, actions: CardActions): HTMLElement[] {
   const id = v.id;
   const out: HTMLElement[] = [];
   if (v.convertible.status === 'yes' || v.convertible.status === 'manual') {
-    out.push(h('button', { type: 'button', class: 'federate-button', 'data-federate-action': 'convert', onclick: () => open(id, 'convert') }, 'Convert…'));
+    out.push(
+      h(
+        'button',
+        { type: 'button', class: 'federate-button', 'data-federate-action': 'convert', onclick: () => open(id, 'convert') },
+        'Convert…',
+      ),
+    );
   }
   const end = v.revertDeadline ? Date.parse(v.revertDeadline) : NaN;
   if (v.credential === 'federated' && end > Date.now()) {
     const days = Math.floor((end - Date.now()) / 86_400_000);
     const hours = Math.floor((end - Date.now()) / 3_600_000) % 24;
-    out.push(h('button', { type: 'button', class: 'federate-button', 'data-federate-action': 'revert', onclick: () => open(id, 'revert') },
-      `Revert… (${days > 0 ? `${days} d ` : ''}${hours} h left)`));
+    out.push(
+      h(
+        'button',
+        { type: 'button', class: 'federate-button', 'data-federate-action': 'revert', onclick: () => open(id, 'revert') },
+        `Revert… (${days > 0 ? `${days} d ` : ''}${hours} h left)`,
+      ),
+    );
   }
   return out;
 }
@@ -109,7 +125,12 @@ function conversionButtons(v: Verdict, actions: CardActions): HTMLElement[] {
 export function drawCard(state: CardState, actions: CardActions): void {
   const key = `${state.id}|${state.kind}`;
   if (!card || card.dataset.key !== key) {
-    const next = h('section', { class: 'federate-root federate-card', 'aria-labelledby': 'federate-card-title', 'data-key': key, 'data-federate-id': state.id });
+    const next = h('section', {
+      class: 'federate-root federate-card',
+      'aria-labelledby': 'federate-card-title',
+      'data-key': key,
+      'data-federate-id': state.id,
+    });
     next.append(h('h2', { id: 'federate-card-title' }, 'Federate'));
     if (state.kind === 'loading') next.append(h('p', { role: 'status' }, 'Reading this service connection…'));
     else if (state.kind === 'error') {
@@ -127,9 +148,14 @@ export function drawCard(state: CardState, actions: CardActions): void {
       const rem = remediesView(state.details.remedies, 'federate-card-remedy');
       if (rem) next.append(rem);
       // Actions: the panel now; conversions (issue 6) add their buttons to this slot.
-      next.append(h('div', { class: 'federate-actions', 'data-federate-slot': 'actions' },
-        ...conversionButtons(v, actions),
-        h('button', { type: 'button', class: 'federate-button federate-open-panel', onclick: actions.openPanel }, 'Open Federate panel')));
+      next.append(
+        h(
+          'div',
+          { class: 'federate-actions', 'data-federate-slot': 'actions' },
+          ...conversionButtons(v, actions),
+          h('button', { type: 'button', class: 'federate-button federate-open-panel', onclick: actions.openPanel }, 'Open Federate panel'),
+        ),
+      );
     }
     next.dataset.federateCard = state.kind;
     card?.remove();
@@ -192,9 +218,12 @@ export function mountPanel(ctx: PageContext, focus?: { id: string; action: 'conv
     allow: 'clipboard-write',
     class: 'federate-panel-frame',
   });
-  overlay = h('div', { class: 'federate-root federate-overlay', role: 'dialog', 'aria-label': 'Federate panel', 'aria-modal': 'true' },
+  overlay = h(
+    'div',
+    { class: 'federate-root federate-overlay', role: 'dialog', 'aria-label': 'Federate panel', 'aria-modal': 'true' },
     h('div', { class: 'federate-backdrop', onclick: () => unmountPanel() }),
-    frame);
+    frame,
+  );
   overlay.addEventListener('keydown', (e) => {
     if (e.key === 'Escape') unmountPanel();
   });

@@ -5,12 +5,28 @@
 // with a send whose answer was lost is read (GET) before anything else is sent for it.
 import { isExtensionPage } from '../messages.js';
 import {
-  changeScheme, conversionRequest, type EngineJournalEntry, loadEngine, type Outcome, planConversions, pollEndpoint, readProject, type Relay,
+  changeScheme,
+  conversionRequest,
+  type EngineJournalEntry,
+  loadEngine,
+  type Outcome,
+  planConversions,
+  pollEndpoint,
+  readProject,
+  type Relay,
 } from './engine.js';
 import { addJob, loadJob, loadJobs, organizations, record, save } from './journal.js';
 import { tabRelay } from './relay.js';
 import {
-  type ConvertMessage, type ConvertReply, type Direction, FINAL_OUTCOMES, isConvertMessage, type Job, type JobItem, type JobTarget, type Plan,
+  type ConvertMessage,
+  type ConvertReply,
+  type Direction,
+  FINAL_OUTCOMES,
+  isConvertMessage,
+  type Job,
+  type JobItem,
+  type JobTarget,
+  type Plan,
   type PlannedRequest,
 } from './types.js';
 
@@ -40,7 +56,9 @@ function planReverts(endpoints: Map<string, unknown>, selected: string[] | null)
   // (a passed window comes back as `revertUnavailable`), so this only picks the selection.
   const plan: Plan = { send: [], skip: [] };
   for (const id of selected ?? []) {
-    const ep = endpoints.get(id.toLowerCase()) as { id?: string; name?: string; serviceEndpointProjectReferences?: { projectReference?: { id?: string; name?: string } }[] } | undefined;
+    const ep = endpoints.get(id.toLowerCase()) as
+      | { id?: string; name?: string; serviceEndpointProjectReferences?: { projectReference?: { id?: string; name?: string } }[] }
+      | undefined;
     const home = ep?.serviceEndpointProjectReferences?.[0]?.projectReference;
     const project = home?.id ?? home?.name;
     if (!ep || !project) plan.skip.push({ id, name: ep?.name ?? null, reason: 'notFound', message: 'Not found in this project.' });
@@ -75,14 +93,43 @@ function newJob(target: JobTarget, direction: Direction, plan: Plan, endpoints: 
     pause: null,
     concurrency,
     items: plan.send.map((p) => ({
-      id: p.id, name: p.name, project: p.project, status: 'pending', outcome: null, message: null,
-      issuer: null, subject: null, revertDeadline: null, attempts: 0, endpoint: endpoints.get(p.id.toLowerCase()) ?? null,
+      id: p.id,
+      name: p.name,
+      project: p.project,
+      status: 'pending',
+      outcome: null,
+      message: null,
+      issuer: null,
+      subject: null,
+      revertDeadline: null,
+      attempts: 0,
+      endpoint: endpoints.get(p.id.toLowerCase()) ?? null,
     })),
     skipped: plan.skip,
     journal: [],
   };
-  for (const p of plan.send) record(job, { kind: 'planned', endpointId: p.id, method: 'PUT', outcome: direction, message: p.name, url: null, status: null, at: now });
-  for (const s of plan.skip) record(job, { kind: 'skipped', endpointId: s.id, outcome: s.reason, message: s.message, method: null, url: null, status: null, at: now });
+  for (const p of plan.send)
+    record(job, {
+      kind: 'planned',
+      endpointId: p.id,
+      method: 'PUT',
+      outcome: direction,
+      message: p.name,
+      url: null,
+      status: null,
+      at: now,
+    });
+  for (const s of plan.skip)
+    record(job, {
+      kind: 'skipped',
+      endpointId: s.id,
+      outcome: s.reason,
+      message: s.message,
+      method: null,
+      url: null,
+      status: null,
+      at: now,
+    });
   return job;
 }
 
@@ -92,8 +139,14 @@ function newJob(target: JobTarget, direction: Direction, plan: Plan, endpoints: 
 function journalSink(job: Job): (entry: EngineJournalEntry) => void {
   return (entry) => {
     record(job, {
-      at: entry.atMs || Date.now(), kind: entry.kind, endpointId: entry.endpointId, method: entry.method, url: entry.url,
-      status: entry.status, outcome: entry.outcome, message: entry.message,
+      at: entry.atMs || Date.now(),
+      kind: entry.kind,
+      endpointId: entry.endpointId,
+      method: entry.method,
+      url: entry.url,
+      status: entry.status,
+      outcome: entry.outcome,
+      message: entry.message,
     });
     void save(job);
   };
@@ -109,7 +162,16 @@ function itemRelay(job: Job, item: JobItem, base: Relay): Relay {
       item.attempts += 1;
       // The engine records "sent" just before it calls the relay; add it if it did not.
       const last = [...job.journal].reverse().find((s) => s.endpointId === item.id);
-      if (last?.kind !== 'sent') record(job, { kind: 'sent', endpointId: item.id, method: request.method, url: request.url, status: null, outcome: null, message: null });
+      if (last?.kind !== 'sent')
+        record(job, {
+          kind: 'sent',
+          endpointId: item.id,
+          method: request.method,
+          url: request.url,
+          status: null,
+          outcome: null,
+          message: null,
+        });
       await save(job);
     }
     return base(request);
@@ -158,7 +220,15 @@ async function runItem(job: Job, item: JobItem, base: Relay): Promise<void> {
   if (item.attempts > 0) {
     // A scheme change went out before and its answer is not known: read, don't resend.
     out = await pollEndpoint(direction, target, item.project, item.id, relay, sink);
-    record(job, { kind: 'answered', endpointId: item.id, outcome: `resolved by reading: ${out.outcome}`, message: out.message ?? null, method: 'GET', url: null, status: null });
+    record(job, {
+      kind: 'answered',
+      endpointId: item.id,
+      outcome: `resolved by reading: ${out.outcome}`,
+      message: out.message ?? null,
+      method: 'GET',
+      url: null,
+      status: null,
+    });
     if (unchanged(out, direction)) out = null; // it never ran: send it now
   }
   for (let round = 1; out === null || out.outcome === 'inProgress'; round++) {
@@ -188,7 +258,8 @@ async function runItem(job: Job, item: JobItem, base: Relay): Promise<void> {
     if (out.outcome === 'paused') {
       const kind = out.error?.kind ?? 'network';
       const retry = out.error?.retryAfterMs ?? null;
-      const resumeAt = kind === 'throttled' ? Date.now() + (retry ?? DEFAULT_THROTTLE_WAIT_MS) : kind === 'network' ? Date.now() + 1000 : null;
+      const resumeAt =
+        kind === 'throttled' ? Date.now() + (retry ?? DEFAULT_THROTTLE_WAIT_MS) : kind === 'network' ? Date.now() + 1000 : null;
       pauseJob(job, kind, pauseMessage(kind, out.error?.message ?? ''), resumeAt);
     } else if (out.outcome === 'converting') {
       pauseJob(job, 'converting', 'Azure DevOps is still converting in the background. Resume later to check again.', null);
@@ -264,7 +335,10 @@ function schedule(job: Job): void {
   const key = jobKey(job);
   clearTimeout(timers.get(key));
   const ms = Math.max(0, (job.pause?.resumeAt ?? Date.now()) - Date.now());
-  timers.set(key, setTimeout(() => void resume(job, null), ms));
+  timers.set(
+    key,
+    setTimeout(() => void resume(job, null), ms),
+  );
 }
 
 async function resume(job: Job, tabId: number | null): Promise<Job> {
@@ -320,7 +394,15 @@ async function handle(message: ConvertMessage): Promise<ConvertReply> {
       if (message.planId) plans.delete(message.planId);
       const { plan, endpoints } = kept && kept.key === planKey(message) ? kept : await makePlan(message);
       const job = newJob(message.target, message.direction, plan, endpoints, message.concurrency);
-      record(job, { kind: 'job', outcome: 'started', message: `${plan.send.length} to send, ${plan.skip.length} skipped`, endpointId: null, method: null, url: null, status: null });
+      record(job, {
+        kind: 'job',
+        outcome: 'started',
+        message: `${plan.send.length} to send, ${plan.skip.length} skipped`,
+        endpointId: null,
+        method: null,
+        url: null,
+        status: null,
+      });
       await addJob(job);
       void runJob(job);
       return { ok: true, job };
@@ -348,7 +430,8 @@ async function handle(message: ConvertMessage): Promise<ConvertReply> {
           // A connection with a send whose answer was lost stays to be checked on its card.
           item.status = 'skipped';
           item.outcome = 'cancelled';
-          item.message = item.attempts > 0 ? 'Cancelled; a request was sent earlier: check the connection.' : 'Cancelled before it was sent.';
+          item.message =
+            item.attempts > 0 ? 'Cancelled; a request was sent earlier: check the connection.' : 'Cancelled before it was sent.';
         }
         record(job, { kind: 'job', outcome: 'cancelled', message: summary(job), endpointId: null, method: null, url: null, status: null });
         await save(job);

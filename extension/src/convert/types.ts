@@ -93,7 +93,15 @@ export interface PlannedRequest {
 export type ConvertMessage =
   | { type: 'convert.plan'; target: JobTarget; direction: Direction; selected: string[] | null; allowManual: boolean }
   | { type: 'convert.dryRun'; target: JobTarget; direction: Direction; selected: string[] | null; allowManual: boolean }
-  | { type: 'convert.start'; target: JobTarget; direction: Direction; selected: string[] | null; allowManual: boolean; concurrency: number; planId: string | null }
+  | {
+      type: 'convert.start';
+      target: JobTarget;
+      direction: Direction;
+      selected: string[] | null;
+      allowManual: boolean;
+      concurrency: number;
+      planId: string | null;
+    }
   | { type: 'convert.pause'; organizationName: string; jobId: string }
   | { type: 'convert.resume'; organizationName: string; jobId: string; tabId: number | null }
   | { type: 'convert.cancel'; organizationName: string; jobId: string }
@@ -141,8 +149,13 @@ export function isConvertMessage(v: unknown): v is ConvertMessage {
       return isJobTarget(v.target) && isDirection(v.direction) && isIdList(v.selected) && typeof v.allowManual === 'boolean';
     case 'convert.start':
       return (
-        isJobTarget(v.target) && isDirection(v.direction) && isIdList(v.selected) && typeof v.allowManual === 'boolean' &&
-        Number.isInteger(v.concurrency) && (v.concurrency as number) >= 1 && (v.concurrency as number) <= 16 &&
+        isJobTarget(v.target) &&
+        isDirection(v.direction) &&
+        isIdList(v.selected) &&
+        typeof v.allowManual === 'boolean' &&
+        Number.isInteger(v.concurrency) &&
+        (v.concurrency as number) >= 1 &&
+        (v.concurrency as number) <= 16 &&
         (v.planId === null || isStr(v.planId))
       );
     case 'convert.pause':
@@ -168,5 +181,13 @@ export const storageKeys = {
 
 /** Outcomes after which a connection is finished (nothing more to send). */
 export const FINAL_OUTCOMES = new Set([
-  'converted', 'reverted', 'failed', 'needsManual', 'alreadyFederated', 'forbidden', 'revertUnavailable', 'notFound', 'rejected',
+  'converted',
+  'reverted',
+  'failed',
+  'needsManual',
+  'alreadyFederated',
+  'forbidden',
+  'revertUnavailable',
+  'notFound',
+  'rejected',
 ]);

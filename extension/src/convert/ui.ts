@@ -4,8 +4,16 @@
 // chrome.storage.local: the view follows storage changes, so a closed and reopened panel
 // shows the same job. Readiness attributes for tests: `data-convert-state` on the container.
 import {
-  type ConvertMessage, type ConvertReply, type Direction, type Job, type JobItem, type JobTarget, type JournalStep, type Plan,
-  type PlannedRequest, storageKeys,
+  type ConvertMessage,
+  type ConvertReply,
+  type Direction,
+  type Job,
+  type JobItem,
+  type JobTarget,
+  type JournalStep,
+  type Plan,
+  type PlannedRequest,
+  storageKeys,
 } from './types.js';
 
 type Child = Node | string | null | undefined | false;
@@ -51,7 +59,12 @@ export function timeLeft(deadline: string, now = Date.now()): string | null {
   const d = Math.floor(mins / 1440);
   const hrs = Math.floor((mins % 1440) / 60);
   const m = mins % 60;
-  const parts = d > 0 ? [`${d} day${d === 1 ? '' : 's'}`, `${hrs} hour${hrs === 1 ? '' : 's'}`] : hrs > 0 ? [`${hrs} hour${hrs === 1 ? '' : 's'}`, `${m} min`] : [`${m} min`];
+  const parts =
+    d > 0
+      ? [`${d} day${d === 1 ? '' : 's'}`, `${hrs} hour${hrs === 1 ? '' : 's'}`]
+      : hrs > 0
+        ? [`${hrs} hour${hrs === 1 ? '' : 's'}`, `${m} min`]
+        : [`${m} min`];
   return `${parts.join(' ')} left`;
 }
 
@@ -64,11 +77,31 @@ export function conversionExplanation(count: number): HTMLElement {
   return h(
     'ul',
     { class: 'convert-explain' },
-    h('li', {}, `Scheme: ${what} move from a service principal with a secret (scheme ServicePrincipal) to workload identity federation (scheme WorkloadIdentityFederation).`),
-    h('li', {}, 'The secret: Azure DevOps stops using it. It keeps it only as recovery data for the revert window, then drops it. Nothing here reads or shows it.'),
-    h('li', {}, 'Pipelines that use it keep working: the connection keeps its name, its id and its permissions; only how it signs in to Azure changes.'),
-    h('li', {}, 'Revert: possible from the connection\'s card until the revert deadline Azure DevOps sets at conversion (usually 7 days later), shown when it is done.'),
-    h('li', {}, 'Connections whose identity Azure DevOps cannot configure come back with the issuer and subject to add by hand, then "Try again".'),
+    h(
+      'li',
+      {},
+      `Scheme: ${what} move from a service principal with a secret (scheme ServicePrincipal) to workload identity federation (scheme WorkloadIdentityFederation).`,
+    ),
+    h(
+      'li',
+      {},
+      'The secret: Azure DevOps stops using it. It keeps it only as recovery data for the revert window, then drops it. Nothing here reads or shows it.',
+    ),
+    h(
+      'li',
+      {},
+      'Pipelines that use it keep working: the connection keeps its name, its id and its permissions; only how it signs in to Azure changes.',
+    ),
+    h(
+      'li',
+      {},
+      "Revert: possible from the connection's card until the revert deadline Azure DevOps sets at conversion (usually 7 days later), shown when it is done.",
+    ),
+    h(
+      'li',
+      {},
+      'Connections whose identity Azure DevOps cannot configure come back with the issuer and subject to add by hand, then "Try again".',
+    ),
   );
 }
 
@@ -77,7 +110,11 @@ export function revertExplanation(deadline: string | null): HTMLElement {
   return h(
     'ul',
     { class: 'convert-explain' },
-    h('li', {}, 'Scheme: back from workload identity federation to the service principal with the secret it had before (scheme ServicePrincipal).'),
+    h(
+      'li',
+      {},
+      'Scheme: back from workload identity federation to the service principal with the secret it had before (scheme ServicePrincipal).',
+    ),
     h('li', {}, 'The secret: Azure DevOps restores the one it kept as recovery data; it expires as it would have.'),
     h('li', {}, 'Pipelines that use it keep working with the restored secret.'),
     deadline ? h('li', {}, `Possible until ${new Date(deadline).toLocaleString()} (${timeLeft(deadline) ?? 'passed'}).`) : null,
@@ -109,7 +146,9 @@ function planList(plan: Plan): HTMLElement {
     h(
       'ul',
       { 'data-convert-plan': 'skip' },
-      ...plan.skip.map((s) => h('li', { 'data-id': s.id, 'data-reason': s.reason }, `${s.name ?? s.id}: `, h('span', { class: 'reason' }, s.message))),
+      ...plan.skip.map((s) =>
+        h('li', { 'data-id': s.id, 'data-reason': s.reason }, `${s.name ?? s.id}: `, h('span', { class: 'reason' }, s.message)),
+      ),
     ),
   );
 }
@@ -145,7 +184,13 @@ export async function renderPlan(container: HTMLElement, opts: PlanOptions): Pro
   }
   const verb = opts.direction === 'convert' ? 'Convert' : 'Revert';
   const dry = h('div', { class: 'convert-dry-run-slot' });
-  const concurrency = h('input', { type: 'number', min: '1', max: '8', value: String(opts.concurrency ?? 4), id: 'convert-concurrency' }) as HTMLInputElement;
+  const concurrency = h('input', {
+    type: 'number',
+    min: '1',
+    max: '8',
+    value: String(opts.concurrency ?? 4),
+    id: 'convert-concurrency',
+  }) as HTMLInputElement;
   const dialog = h(
     'section',
     { class: 'convert-confirm', role: 'dialog', 'aria-labelledby': 'convert-confirm-title' },
@@ -155,31 +200,43 @@ export async function renderPlan(container: HTMLElement, opts: PlanOptions): Pro
     h(
       'div',
       { class: 'convert-actions' },
-      h('button', {
-        type: 'button', class: 'primary', 'data-action': 'confirm', disabled: plan.send.length === 0,
-        onclick: async (e: Event) => {
-          (e.currentTarget as HTMLButtonElement).disabled = true;
-          try {
-            const n = Math.min(8, Math.max(1, Number(concurrency.value) || 4));
-            const { job } = await send({ type: 'convert.start', ...base, concurrency: n, planId });
-            opts.onStarted?.(job!);
-            renderJob(container, job!.target.organizationName, job!.id);
-          } catch (err) {
-            showError(container, err, () => void renderPlan(container, opts));
-          }
+      h(
+        'button',
+        {
+          type: 'button',
+          class: 'primary',
+          'data-action': 'confirm',
+          disabled: plan.send.length === 0,
+          onclick: async (e: Event) => {
+            (e.currentTarget as HTMLButtonElement).disabled = true;
+            try {
+              const n = Math.min(8, Math.max(1, Number(concurrency.value) || 4));
+              const { job } = await send({ type: 'convert.start', ...base, concurrency: n, planId });
+              opts.onStarted?.(job!);
+              renderJob(container, job!.target.organizationName, job!.id);
+            } catch (err) {
+              showError(container, err, () => void renderPlan(container, opts));
+            }
+          },
         },
-      }, verb),
-      h('button', {
-        type: 'button', 'data-action': 'dry-run',
-        onclick: async () => {
-          dry.replaceChildren(h('p', { role: 'status' }, 'Building the requests…'));
-          try {
-            dry.replaceChildren(requestList((await send({ type: 'convert.dryRun', ...base })).requests ?? []));
-          } catch (err) {
-            dry.replaceChildren(h('p', { role: 'alert' }, err instanceof Error ? err.message : String(err)));
-          }
+        verb,
+      ),
+      h(
+        'button',
+        {
+          type: 'button',
+          'data-action': 'dry-run',
+          onclick: async () => {
+            dry.replaceChildren(h('p', { role: 'status' }, 'Building the requests…'));
+            try {
+              dry.replaceChildren(requestList((await send({ type: 'convert.dryRun', ...base })).requests ?? []));
+            } catch (err) {
+              dry.replaceChildren(h('p', { role: 'alert' }, err instanceof Error ? err.message : String(err)));
+            }
+          },
         },
-      }, 'Dry run (send nothing)'),
+        'Dry run (send nothing)',
+      ),
     ),
   );
   container.replaceChildren(planList(plan), dialog, dry);
@@ -204,25 +261,61 @@ const OUTCOME_TEXT: Record<string, string> = {
 };
 
 function itemView(job: Job, item: JobItem, tabId: () => number | null): HTMLElement {
-  const status = item.status === 'done' ? OUTCOME_TEXT[item.outcome ?? ''] ?? item.outcome ?? 'Done' : item.status === 'skipped' ? 'Skipped' : item.status === 'running' ? 'Working…' : 'Waiting';
-  const li = h('li', { 'data-convert-item': item.id, 'data-status': item.status, 'data-outcome': item.outcome ?? '' }, h('strong', {}, item.name ?? item.id), ` · ${status}`);
+  const status =
+    item.status === 'done'
+      ? (OUTCOME_TEXT[item.outcome ?? ''] ?? item.outcome ?? 'Done')
+      : item.status === 'skipped'
+        ? 'Skipped'
+        : item.status === 'running'
+          ? 'Working…'
+          : 'Waiting';
+  const li = h(
+    'li',
+    { 'data-convert-item': item.id, 'data-status': item.status, 'data-outcome': item.outcome ?? '' },
+    h('strong', {}, item.name ?? item.id),
+    ` · ${status}`,
+  );
   if (item.message) li.append(h('div', { class: 'convert-message' }, item.message));
   if (item.outcome === 'converted') {
     li.append(
       h('div', {}, `Issuer: ${item.issuer ?? '(not returned)'}`),
       h('div', {}, `Subject: ${item.subject ?? '(not returned)'}`),
-      ...(item.revertDeadline ? [h('div', { 'data-revert-deadline': item.revertDeadline }, `Revert possible until ${new Date(item.revertDeadline).toLocaleString()} (${timeLeft(item.revertDeadline) ?? 'passed'})`)] : []),
+      ...(item.revertDeadline
+        ? [
+            h(
+              'div',
+              { 'data-revert-deadline': item.revertDeadline },
+              `Revert possible until ${new Date(item.revertDeadline).toLocaleString()} (${timeLeft(item.revertDeadline) ?? 'passed'})`,
+            ),
+          ]
+        : []),
     );
   }
   if (item.outcome === 'needsManual') {
     li.append(manualPath(item));
   }
-  if (item.status === 'done' && (item.outcome === 'needsManual' || item.outcome === 'inProgress' || item.outcome === 'failed') && job.state !== 'running') {
+  if (
+    item.status === 'done' &&
+    (item.outcome === 'needsManual' || item.outcome === 'inProgress' || item.outcome === 'failed') &&
+    job.state !== 'running'
+  ) {
     li.append(
-      h('button', {
-        type: 'button', 'data-action': 'retry',
-        onclick: () => void send({ type: 'convert.retry', organizationName: job.target.organizationName, jobId: job.id, endpointId: item.id, tabId: tabId() }).catch((e: unknown) => alert(String(e))),
-      }, 'Try again'),
+      h(
+        'button',
+        {
+          type: 'button',
+          'data-action': 'retry',
+          onclick: () =>
+            void send({
+              type: 'convert.retry',
+              organizationName: job.target.organizationName,
+              jobId: job.id,
+              endpointId: item.id,
+              tabId: tabId(),
+            }).catch((e: unknown) => alert(String(e))),
+        },
+        'Try again',
+      ),
     );
   }
   return li;
@@ -236,8 +329,21 @@ function manualPath(item: JobItem): HTMLElement {
   return h(
     'div',
     { class: 'convert-manual', 'data-convert-manual': item.id },
-    h('p', {}, 'Azure DevOps could not configure the identity by itself, and the connection was not changed. Add a federated credential to the identity (application id ' + (get('serviceprincipalid') ?? 'unknown') + ', tenant ' + (get('tenantid') ?? 'unknown') + ') with:'),
-    h('ul', {}, h('li', {}, 'Issuer and subject: the ones Azure DevOps shows for this connection (its card lists them with ready-to-run commands).'), h('li', {}, 'Audience: api://AzureADTokenExchange')),
+    h(
+      'p',
+      {},
+      'Azure DevOps could not configure the identity by itself, and the connection was not changed. Add a federated credential to the identity (application id ' +
+        (get('serviceprincipalid') ?? 'unknown') +
+        ', tenant ' +
+        (get('tenantid') ?? 'unknown') +
+        ') with:',
+    ),
+    h(
+      'ul',
+      {},
+      h('li', {}, 'Issuer and subject: the ones Azure DevOps shows for this connection (its card lists them with ready-to-run commands).'),
+      h('li', {}, 'Audience: api://AzureADTokenExchange'),
+    ),
     h('p', {}, 'Then choose "Try again".'),
   );
 }
@@ -260,26 +366,65 @@ export function renderJob(container: HTMLElement, org: string, jobId: string, ta
     const total = job.items.length;
     const bar = h('progress', { max: String(Math.max(total, 1)), value: String(done), 'aria-label': 'Conversion progress' });
     const control = (type: 'convert.pause' | 'convert.cancel', label: string, action: string) =>
-      h('button', { type: 'button', 'data-action': action, onclick: () => void send({ type, organizationName: org, jobId }).catch(() => undefined) }, label);
+      h(
+        'button',
+        { type: 'button', 'data-action': action, onclick: () => void send({ type, organizationName: org, jobId }).catch(() => undefined) },
+        label,
+      );
     const actions = h('div', { class: 'convert-actions' });
     if (job.state === 'running') actions.append(control('convert.pause', 'Pause', 'pause'), control('convert.cancel', 'Cancel', 'cancel'));
     if (job.state === 'paused') {
       actions.append(
-        h('button', { type: 'button', class: 'primary', 'data-action': 'resume', onclick: () => void send({ type: 'convert.resume', organizationName: org, jobId, tabId: tabId() }).catch((e: unknown) => alert(String(e))) }, 'Resume'),
+        h(
+          'button',
+          {
+            type: 'button',
+            class: 'primary',
+            'data-action': 'resume',
+            onclick: () =>
+              void send({ type: 'convert.resume', organizationName: org, jobId, tabId: tabId() }).catch((e: unknown) => alert(String(e))),
+          },
+          'Resume',
+        ),
         control('convert.cancel', 'Cancel', 'cancel'),
       );
     }
     const counts = new Map<string, number>();
     for (const i of job.items) if (i.status === 'done') counts.set(i.outcome ?? 'done', (counts.get(i.outcome ?? 'done') ?? 0) + 1);
     container.replaceChildren(
-      h('h3', {}, `${job.direction === 'convert' ? 'Conversion' : 'Revert'} · ${done} of ${total}${job.skipped.length ? ` · ${job.skipped.length} skipped by the plan` : ''}`),
+      h(
+        'h3',
+        {},
+        `${job.direction === 'convert' ? 'Conversion' : 'Revert'} · ${done} of ${total}${job.skipped.length ? ` · ${job.skipped.length} skipped by the plan` : ''}`,
+      ),
       bar,
-      h('p', { role: 'status', 'data-convert-job-state': job.state }, job.state === 'paused' ? job.pause?.message ?? 'Paused.' : job.state === 'done' ? 'Finished.' : job.state === 'cancelled' ? 'Cancelled.' : 'Running…'),
+      h(
+        'p',
+        { role: 'status', 'data-convert-job-state': job.state },
+        job.state === 'paused'
+          ? (job.pause?.message ?? 'Paused.')
+          : job.state === 'done'
+            ? 'Finished.'
+            : job.state === 'cancelled'
+              ? 'Cancelled.'
+              : 'Running…',
+      ),
       h('p', { class: 'convert-counts' }, [...counts].map(([k, n]) => `${OUTCOME_TEXT[k] ?? k}: ${n}`).join(' · ')),
       actions,
       h('ul', { class: 'convert-items' }, ...job.items.map((i) => itemView(job, i, tabId))),
       ...(job.skipped.length
-        ? [h('details', {}, h('summary', {}, `Skipped by the plan (${job.skipped.length})`), h('ul', {}, ...job.skipped.map((s) => h('li', { 'data-id': s.id, 'data-reason': s.reason }, `${s.name ?? s.id}: ${s.message}`))))]
+        ? [
+            h(
+              'details',
+              {},
+              h('summary', {}, `Skipped by the plan (${job.skipped.length})`),
+              h(
+                'ul',
+                {},
+                ...job.skipped.map((s) => h('li', { 'data-id': s.id, 'data-reason': s.reason }, `${s.name ?? s.id}: ${s.message}`)),
+              ),
+            ),
+          ]
         : []),
     );
     container.dataset.convertJob = job.id;
@@ -297,7 +442,11 @@ export function renderJob(container: HTMLElement, org: string, jobId: string, ta
 // Revert from the card
 
 /** The revert part of a connection's card: time left and a button, or why it's too late. */
-export function renderRevert(container: HTMLElement, target: JobTarget, connection: { id: string; name: string | null; revertDeadline: string | null }): void {
+export function renderRevert(
+  container: HTMLElement,
+  target: JobTarget,
+  connection: { id: string; name: string | null; revertDeadline: string | null },
+): void {
   const left = connection.revertDeadline ? timeLeft(connection.revertDeadline) : null;
   if (!connection.revertDeadline || !left) {
     container.replaceChildren(
@@ -314,10 +463,15 @@ export function renderRevert(container: HTMLElement, target: JobTarget, connecti
   }
   container.replaceChildren(
     h('p', { 'data-revert': 'available' }, `Revert possible until ${new Date(connection.revertDeadline).toLocaleString()} (${left}).`),
-    h('button', {
-      type: 'button', 'data-action': 'revert',
-      onclick: () => void renderPlan(container, { target, direction: 'revert', selected: [connection.id] }),
-    }, 'Revert to the original scheme…'),
+    h(
+      'button',
+      {
+        type: 'button',
+        'data-action': 'revert',
+        onclick: () => void renderPlan(container, { target, direction: 'revert', selected: [connection.id] }),
+      },
+      'Revert to the original scheme…',
+    ),
   );
   setState(container, 'revert-available');
 }
@@ -332,9 +486,21 @@ function journalCsv(jobs: Job[]): string {
   };
   const rows = [['job', 'direction', 'time', 'step', 'connection', 'method', 'url', 'status', 'result', 'message']];
   for (const j of jobs) {
-    for (const s of j.journal) rows.push([j.id, j.direction, new Date(s.at).toISOString(), s.kind, s.endpointId ?? '', s.method ?? '', s.url ?? '', s.status === null ? '' : String(s.status), s.outcome ?? '', s.message ?? '']);
+    for (const s of j.journal)
+      rows.push([
+        j.id,
+        j.direction,
+        new Date(s.at).toISOString(),
+        s.kind,
+        s.endpointId ?? '',
+        s.method ?? '',
+        s.url ?? '',
+        s.status === null ? '' : String(s.status),
+        s.outcome ?? '',
+        s.message ?? '',
+      ]);
   }
-  return rows.map((r) => r.map(cell).join(',')).join('\r\n') + '\r\n';
+  return `${rows.map((r) => r.map(cell).join(',')).join('\r\n')}\r\n`;
 }
 
 /** The journal as exported: jobs with their steps, without the stored endpoint copies. */
@@ -354,7 +520,15 @@ function download(name: string, text: string, type: string): void {
 }
 
 function stepText(s: JournalStep): string {
-  return [when(s.at), s.kind, s.endpointId ?? '', s.method && s.url ? `${s.method} ${s.url}` : s.method ?? '', s.status ?? '', s.outcome ?? '', s.message ?? '']
+  return [
+    when(s.at),
+    s.kind,
+    s.endpointId ?? '',
+    s.method && s.url ? `${s.method} ${s.url}` : (s.method ?? ''),
+    s.status ?? '',
+    s.outcome ?? '',
+    s.message ?? '',
+  ]
     .filter((x) => x !== '')
     .join(' · ');
 }
@@ -375,22 +549,49 @@ export async function renderHistory(container: HTMLElement, org: string, tabId: 
     h(
       'div',
       { class: 'convert-actions' },
-      h('button', { type: 'button', 'data-action': 'export-json', onclick: () => download(`federate-journal-${org}.json`, exportJournal(jobs, 'json'), 'application/json') }, 'Export JSON'),
-      h('button', { type: 'button', 'data-action': 'export-csv', onclick: () => download(`federate-journal-${org}.csv`, exportJournal(jobs, 'csv'), 'text/csv') }, 'Export CSV'),
+      h(
+        'button',
+        {
+          type: 'button',
+          'data-action': 'export-json',
+          onclick: () => download(`federate-journal-${org}.json`, exportJournal(jobs, 'json'), 'application/json'),
+        },
+        'Export JSON',
+      ),
+      h(
+        'button',
+        {
+          type: 'button',
+          'data-action': 'export-csv',
+          onclick: () => download(`federate-journal-${org}.csv`, exportJournal(jobs, 'csv'), 'text/csv'),
+        },
+        'Export CSV',
+      ),
     ),
     jobs.length === 0
       ? h('p', {}, 'No conversions yet.')
       : h(
           'ul',
           { class: 'convert-history' },
-          ...[...jobs].reverse().map((j) =>
-            h(
-              'li',
-              { 'data-job': j.id, 'data-state': j.state },
-              h('button', { type: 'button', class: 'link', onclick: () => renderJob(detail, org, j.id, tabId) }, `${when(j.createdAt)} · ${j.direction} · ${j.items.length} connection(s) · ${j.state}`),
-              h('details', {}, h('summary', {}, `Journal (${j.journal.length} steps)`), h('ol', { class: 'convert-journal' }, ...j.journal.map((s) => h('li', {}, stepText(s))))),
+          ...[...jobs]
+            .reverse()
+            .map((j) =>
+              h(
+                'li',
+                { 'data-job': j.id, 'data-state': j.state },
+                h(
+                  'button',
+                  { type: 'button', class: 'link', onclick: () => renderJob(detail, org, j.id, tabId) },
+                  `${when(j.createdAt)} · ${j.direction} · ${j.items.length} connection(s) · ${j.state}`,
+                ),
+                h(
+                  'details',
+                  {},
+                  h('summary', {}, `Journal (${j.journal.length} steps)`),
+                  h('ol', { class: 'convert-journal' }, ...j.journal.map((s) => h('li', {}, stepText(s)))),
+                ),
+              ),
             ),
-          ),
         ),
     detail,
   );

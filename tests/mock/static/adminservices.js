@@ -3,7 +3,6 @@
 // same-origin fetch, rows in one of three layouts, virtualized (~31 rows in the DOM), row
 // elements reused on filtering and refresh, in-app navigation with pushState. Text only.
 (() => {
-  'use strict';
   const ROW_HEIGHT = 44;
   const WINDOW = 31;
   const dp = JSON.parse(document.getElementById('dataProviders').textContent).data;
@@ -14,8 +13,14 @@
   const app = document.getElementById('app');
   const rowIds = new WeakMap();
   const TYPE_NAMES = {
-    azurerm: 'Azure Resource Manager', dockerregistry: 'Docker Registry', github: 'GitHub', kubernetes: 'Kubernetes',
-    generic: 'Generic', ssh: 'SSH', azure: 'Azure Classic', externaltfs: 'Azure Repos/Team Foundation Server',
+    azurerm: 'Azure Resource Manager',
+    dockerregistry: 'Docker Registry',
+    github: 'GitHub',
+    kubernetes: 'Kubernetes',
+    generic: 'Generic',
+    ssh: 'SSH',
+    azure: 'Azure Classic',
+    externaltfs: 'Azure Repos/Team Foundation Server',
   };
   const state = { project: null, all: [], filter: '', filtered: [], scroll: null, body: null, layout: opts.layout, generation: 0 };
 
@@ -46,7 +51,11 @@
   async function api(path) {
     const res = await fetch(`${orgPath}${path}`, {
       credentials: 'same-origin',
-      headers: { Accept: 'application/json;api-version=7.2-preview.4', 'X-TFS-FedAuthRedirect': 'Suppress', 'X-VSS-ReauthenticationAction': 'Suppress' },
+      headers: {
+        Accept: 'application/json;api-version=7.2-preview.4',
+        'X-TFS-FedAuthRedirect': 'Suppress',
+        'X-VSS-ReauthenticationAction': 'Suppress',
+      },
     });
     if (res.status === 401 || res.status === 203) throw new SignedOut('signed out');
     const text = await res.text();
@@ -106,9 +115,11 @@
       }
     } catch (err) {
       if (gen !== state.generation) return;
-      const msg = err instanceof SignedOut ? 'Your session has expired. Sign in again to continue.' : `Something went wrong: ${err.message}`;
+      const msg =
+        err instanceof SignedOut ? 'Your session has expired. Sign in again to continue.' : `Something went wrong: ${err.message}`;
       const box = el('div', { class: 'mock-error', role: 'alert' }, el('p', { text: msg }));
-      if (err instanceof SignedOut) box.append(el('a', { href: `/_signin?realm=dev.azure.com&reply_to=${encodeURIComponent(location.href)}`, text: 'Sign in' }));
+      if (err instanceof SignedOut)
+        box.append(el('a', { href: `/_signin?realm=dev.azure.com&reply_to=${encodeURIComponent(location.href)}`, text: 'Sign in' }));
       app.replaceChildren(box);
       ready(err instanceof SignedOut ? 'signed-out' : 'error');
     }
@@ -116,7 +127,12 @@
 
   // ---- the list -------------------------------------------------------------------------------
   function renderListShell() {
-    const filter = el('input', { type: 'search', class: 'bolt-textfield-input mock-filter', placeholder: 'Filter by keywords', 'aria-label': 'Filter service connections' });
+    const filter = el('input', {
+      type: 'search',
+      class: 'bolt-textfield-input mock-filter',
+      placeholder: 'Filter by keywords',
+      'aria-label': 'Filter service connections',
+    });
     filter.value = state.filter;
     filter.addEventListener('input', () => {
       state.filter = filter.value;
@@ -124,27 +140,44 @@
     });
     const refresh = el('button', { type: 'button', class: 'bolt-button mock-refresh', text: 'Refresh' });
     refresh.addEventListener('click', async () => {
-      const list = await api(`/${encodeURIComponent(state.project)}/_apis/serviceendpoint/endpoints?includeFailed=true&includeDetails=true`);
+      const list = await api(
+        `/${encodeURIComponent(state.project)}/_apis/serviceendpoint/endpoints?includeFailed=true&includeDetails=true`,
+      );
       state.all = [...list.value].sort((a, b) => a.name.localeCompare(b.name, undefined, { sensitivity: 'base' }));
       applyFilter();
     });
-    const title = el('div', { class: 'mock-title-row' }, el('h1', { class: 'mock-title', text: 'Service connections' }), el('button', { type: 'button', class: 'bolt-button primary', text: 'New service connection' }));
+    const title = el(
+      'div',
+      { class: 'mock-title-row' },
+      el('h1', { class: 'mock-title', text: 'Service connections' }),
+      el('button', { type: 'button', class: 'bolt-button primary', text: 'New service connection' }),
+    );
     const toolbar = el('div', { class: 'mock-toolbar' }, filter, refresh);
     const scroll = el('div', { class: 'mock-scroll', 'data-mock-scroll': '' });
     state.scroll = scroll;
     let head;
     if (state.layout === 'rowLink') {
       state.body = el('div', { class: 'bolt-list', role: 'grid', 'aria-label': 'Service connections' });
-      head = el('div', { class: 'bolt-list-row bolt-list-header', role: 'row', 'data-row-index': '-1' },
+      head = el(
+        'div',
+        { class: 'bolt-list-row bolt-list-header', role: 'row', 'data-row-index': '-1' },
         el('div', { class: 'bolt-list-cell col-name', role: 'columnheader', text: 'Name' }),
-        el('div', { class: 'bolt-list-cell col-used', role: 'columnheader', text: 'Last used' }));
+        el('div', { class: 'bolt-list-cell col-used', role: 'columnheader', text: 'Last used' }),
+      );
       state.body.append(head);
       scroll.append(state.body);
     } else {
       const table = el('table', { class: 'bolt-table', role: 'grid', 'aria-label': 'Service connections' });
-      const thead = el('thead', {}, el('tr', { class: 'bolt-table-header-row', role: 'row', 'data-row-index': '-1' },
-        el('th', { class: 'bolt-table-header-cell col-name', role: 'columnheader', text: 'Name' }),
-        el('th', { class: 'bolt-table-header-cell col-used', role: 'columnheader', text: 'Last used' })));
+      const thead = el(
+        'thead',
+        {},
+        el(
+          'tr',
+          { class: 'bolt-table-header-row', role: 'row', 'data-row-index': '-1' },
+          el('th', { class: 'bolt-table-header-cell col-name', role: 'columnheader', text: 'Name' }),
+          el('th', { class: 'bolt-table-header-cell col-used', role: 'columnheader', text: 'Last used' }),
+        ),
+      );
       state.body = el('tbody', {});
       table.append(thead, state.body);
       scroll.append(table);
@@ -156,35 +189,54 @@
 
   function applyFilter() {
     const f = state.filter.trim().toLowerCase();
-    state.filtered = f ? state.all.filter((e) => e.name.toLowerCase().includes(f) || (TYPE_NAMES[e.type.toLowerCase()] ?? e.type).toLowerCase().includes(f)) : state.all;
+    state.filtered = f
+      ? state.all.filter((e) => e.name.toLowerCase().includes(f) || (TYPE_NAMES[e.type.toLowerCase()] ?? e.type).toLowerCase().includes(f))
+      : state.all;
     renderRows(true);
   }
 
   function spacer(which) {
     let s = state.body.querySelector(`:scope > .mock-spacer-${which}`);
     if (!s) {
-      s = state.layout === 'rowLink' ? el('div', { class: `bolt-list-row-spacer mock-spacer-${which}`, 'aria-hidden': 'true' }) : el('tr', { class: `bolt-list-row-spacer mock-spacer-${which}`, 'aria-hidden': 'true' }, el('td', { colspan: '2' }));
+      s =
+        state.layout === 'rowLink'
+          ? el('div', { class: `bolt-list-row-spacer mock-spacer-${which}`, 'aria-hidden': 'true' })
+          : el('tr', { class: `bolt-list-row-spacer mock-spacer-${which}`, 'aria-hidden': 'true' }, el('td', { colspan: '2' }));
     }
     return s;
   }
 
   function createRow() {
     if (state.layout === 'rowLink') {
-      const row = el('a', { class: 'bolt-list-row mock-row', role: 'row' },
-        el('div', { class: 'bolt-list-cell col-name', role: 'gridcell' },
+      const row = el(
+        'a',
+        { class: 'bolt-list-row mock-row', role: 'row' },
+        el(
+          'div',
+          { class: 'bolt-list-cell col-name', role: 'gridcell' },
           el('span', { class: 'mock-icon', 'aria-hidden': 'true' }),
-          el('span', { class: 'mock-name-block' }, el('span', { class: 'mock-name-text' }), el('span', { class: 'mock-type-text' }))),
-        el('div', { class: 'bolt-list-cell col-used', role: 'gridcell' }, el('span', { class: 'mock-used-text' })));
+          el('span', { class: 'mock-name-block' }, el('span', { class: 'mock-name-text' }), el('span', { class: 'mock-type-text' })),
+        ),
+        el('div', { class: 'bolt-list-cell col-used', role: 'gridcell' }, el('span', { class: 'mock-used-text' })),
+      );
       return row;
     }
-    const nameCell = el('td', { class: 'bolt-table-cell col-name', role: 'gridcell' }, el('span', { class: 'mock-icon', 'aria-hidden': 'true' }));
+    const nameCell = el(
+      'td',
+      { class: 'bolt-table-cell col-name', role: 'gridcell' },
+      el('span', { class: 'mock-icon', 'aria-hidden': 'true' }),
+    );
     const block = el('span', { class: 'mock-name-block' });
     if (state.layout === 'nameLink') block.append(el('a', { class: 'bolt-link mock-name-link' }, el('span', { class: 'mock-name-text' })));
     else block.append(el('span', { class: 'mock-name-text' }));
     block.append(el('span', { class: 'mock-type-text' }));
     nameCell.append(block);
-    const row = el('tr', { class: 'bolt-table-row bolt-list-row mock-row', role: 'row', tabindex: '0' }, nameCell,
-      el('td', { class: 'bolt-table-cell col-used', role: 'gridcell' }, el('span', { class: 'mock-used-text' })));
+    const row = el(
+      'tr',
+      { class: 'bolt-table-row bolt-list-row mock-row', role: 'row', tabindex: '0' },
+      nameCell,
+      el('td', { class: 'bolt-table-cell col-used', role: 'gridcell' }, el('span', { class: 'mock-used-text' })),
+    );
     if (state.layout === 'noLink') {
       row.addEventListener('click', (ev) => {
         if (ev.target.closest('.federate-mark, [data-federate-id]')) return;
@@ -213,7 +265,9 @@
     row.querySelector('.mock-type-text').textContent = extra.join(' · ');
     row.querySelector('.mock-icon').textContent = type.slice(0, 1);
     const used = opts.lastUsed?.[e.id];
-    row.querySelector('.mock-used-text').textContent = used ? new Date(used).toLocaleDateString('en-US', { year: 'numeric', month: 'short', day: 'numeric' }) : 'Never';
+    row.querySelector('.mock-used-text').textContent = used
+      ? new Date(used).toLocaleDateString('en-US', { year: 'numeric', month: 'short', day: 'numeric' })
+      : 'Never';
   }
 
   /** Draws the rows near the viewport. `reuse`: re-assign existing row elements by position. */
@@ -238,7 +292,7 @@
       }
       for (const old of byIndex.values()) old.remove();
     }
-    rows.forEach((row, k) => fillRow(row, items[start + k], start + k));
+    for (const [k, row] of rows.entries()) fillRow(row, items[start + k], start + k);
     const before = spacer('top');
     const after = spacer('bottom');
     before.style.height = `${start * ROW_HEIGHT}px`;
@@ -252,8 +306,14 @@
       }
       prev = node;
     }
-    let empty = state.scroll.querySelector('.mock-empty');
-    if (n === 0 && !empty) state.scroll.append(el('div', { class: 'mock-empty', text: state.all.length ? 'No service connections match the filter.' : 'No service connections yet.' }));
+    const empty = state.scroll.querySelector('.mock-empty');
+    if (n === 0 && !empty)
+      state.scroll.append(
+        el('div', {
+          class: 'mock-empty',
+          text: state.all.length ? 'No service connections match the filter.' : 'No service connections yet.',
+        }),
+      );
     if (n > 0 && empty) empty.remove();
     ready('list', n);
   }
@@ -261,7 +321,9 @@
   // ---- one connection ---------------------------------------------------------------------------
   function renderEndpoint(e, r) {
     if (!e) {
-      app.replaceChildren(el('div', { class: 'mock-error', role: 'alert', text: 'This service connection does not exist or you do not have access to it.' }));
+      app.replaceChildren(
+        el('div', { class: 'mock-error', role: 'alert', text: 'This service connection does not exist or you do not have access to it.' }),
+      );
       ready('error');
       return;
     }
@@ -269,13 +331,18 @@
     const deadline = e.data?.revertSchemeDeadline;
     const back = el('a', { class: 'mock-back', href: listUrl(r.project), text: '← Service connections' });
     const actions = el('div', { class: 'mock-actions' }, el('button', { type: 'button', class: 'bolt-button', text: 'Edit' }));
-    if (e.type.toLowerCase() === 'azurerm' && scheme === 'ServicePrincipal') actions.append(el('button', { type: 'button', class: 'bolt-button primary mock-convert', text: 'Convert' }));
-    if (deadline && scheme === 'WorkloadIdentityFederation') actions.append(el('button', { type: 'button', class: 'bolt-button mock-revert', text: 'Revert conversion to the original scheme' }));
+    if (e.type.toLowerCase() === 'azurerm' && scheme === 'ServicePrincipal')
+      actions.append(el('button', { type: 'button', class: 'bolt-button primary mock-convert', text: 'Convert' }));
+    if (deadline && scheme === 'WorkloadIdentityFederation')
+      actions.append(el('button', { type: 'button', class: 'bolt-button mock-revert', text: 'Revert conversion to the original scheme' }));
     const header = el('div', { class: 'mock-endpoint-header' }, el('h1', { class: 'mock-endpoint-name', text: e.name }), actions);
-    const tabs = el('div', { class: 'bolt-tabbar', role: 'tablist' },
+    const tabs = el(
+      'div',
+      { class: 'bolt-tabbar', role: 'tablist' },
       el('button', { role: 'tab', 'aria-selected': 'true', class: 'bolt-tab selected', text: 'Overview' }),
       el('button', { role: 'tab', 'aria-selected': 'false', class: 'bolt-tab', text: 'Usage history' }),
-      el('button', { role: 'tab', 'aria-selected': 'false', class: 'bolt-tab', text: 'Approvals and checks' }));
+      el('button', { role: 'tab', 'aria-selected': 'false', class: 'bolt-tab', text: 'Approvals and checks' }),
+    );
     const dl = el('dl', { class: 'mock-details' });
     const add = (k, v) => dl.append(el('dt', { text: k }), el('dd', { text: v }));
     add('Type', TYPE_NAMES[e.type.toLowerCase()] ?? e.type);
@@ -283,7 +350,8 @@
     add('Description', e.description || '—');
     add('Created by', e.createdBy?.displayName ?? '—');
     add('Projects', (e.serviceEndpointProjectReferences ?? []).map((p) => p.projectReference?.name).join(', '));
-    if (e.operationStatus?.state) add('Status', `${e.operationStatus.state}${e.operationStatus.statusMessage ? ` (${e.operationStatus.statusMessage})` : ''}`);
+    if (e.operationStatus?.state)
+      add('Status', `${e.operationStatus.state}${e.operationStatus.statusMessage ? ` (${e.operationStatus.statusMessage})` : ''}`);
     const overview = el('section', { class: 'mock-overview', role: 'tabpanel', 'aria-label': 'Overview' }, dl);
     app.replaceChildren(back, header, tabs, overview);
     ready('endpoint');
