@@ -251,7 +251,8 @@ impl Response {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct RateLimit {
-    /// `Retry-After`, in milliseconds (seconds on the wire; the HTTP-date form is ignored).
+    /// `Retry-After`, in milliseconds: seconds on the wire, or an HTTP-date (RFC 7231
+    /// §7.1.3) read against the clock given to [`RateLimit::from_response_at`].
     pub retry_after_ms: Option<u64>,
     /// `X-RateLimit-Delay`: how long the service delayed this request, in milliseconds.
     pub delay_ms: Option<u64>,
@@ -276,11 +277,96 @@ fn seconds_to_ms(text: &str) -> Option<u64> {
     Some((secs * 1000.0).ceil() as u64)
 }
 
+/// Why a job waits before its next request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum WaitReason {
+    /// The service's `Retry-After`.
+    RetryAfter,
+    /// `X-RateLimit-Delay` with no budget left (`X-RateLimit-Remaining` 0).
+    RateLimitDelay,
+    /// Our own backoff: a 429 without `Retry-After`, a 5xx or a network failure.
+    Backoff,
+}
+
+const MONTHS: [&str; 12] = [
+    "jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec",
+];
+
+/// Reads an HTTP-date in any of the three forms RFC 7231 §7.1.1.1 says a recipient must
+/// accept (`Sun, 06 Nov 1994 08:49:37 GMT`, `Sunday, 06-Nov-94 08:49:37 GMT`,
+/// `Sun Nov  6 08:49:37 1994`) into Unix milliseconds. Two-digit years are read as 19xx
+/// from 70 up and 20xx below, which is what a date "at most 50 years ahead" means for
+/// any clock before 2070.
+///
+/// ```
+/// use federate_core::api::parse_http_date;
+/// assert_eq!(parse_http_date("Thu, 01 Jan 1970 00:01:00 GMT"), Some(60_000.0));
+/// assert_eq!(parse_http_date("Sunday, 06-Nov-94 08:49:37 GMT"), parse_http_date("Sun Nov  6 08:49:37 1994"));
+/// assert_eq!(parse_http_date("tomorrow"), None);
+/// ```
+pub fn parse_http_date(text: &str) -> Option<f64> {
+    let cleaned = text.replace(',', " ");
+    let tokens: Vec<&str> = cleaned.split_whitespace().collect();
+    let (day, month, year, time) = match tokens.as_slice() {
+        // IMF-fixdate: Sun, 06 Nov 1994 08:49:37 GMT
+        [_, day, month, year, time, zone] if zone.eq_ignore_ascii_case("GMT") => {
+            (*day, *month, (*year).to_owned(), *time)
+        }
+        // RFC 850: Sunday, 06-Nov-94 08:49:37 GMT
+        [_, date, time, zone] if zone.eq_ignore_ascii_case("GMT") => {
+            let mut parts = date.split('-');
+            let (day, month, yy) = (parts.next()?, parts.next()?, parts.next()?);
+            if parts.next().is_some() || yy.len() != 2 {
+                return None;
+            }
+            let yy: u32 = yy.parse().ok()?;
+            let year = if yy >= 70 { 1900 + yy } else { 2000 + yy };
+            (day, month, year.to_string(), *time)
+        }
+        // asctime: Sun Nov  6 08:49:37 1994
+        [_, month, day, time, year] => (*day, *month, (*year).to_owned(), *time),
+        _ => return None,
+    };
+    let month = MONTHS.iter().position(|m| m.eq_ignore_ascii_case(month))? + 1;
+    let day: u32 = day.parse().ok()?;
+    if year.len() != 4 || time.len() != 8 || !year.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let iso = format!("{year}-{month:02}-{day:02}T{time}Z");
+    let secs = crate::verdict::parse_iso_time(&iso).ok()?;
+    #[allow(clippy::cast_precision_loss)]
+    Some(secs as f64 * 1000.0)
+}
+
 impl RateLimit {
-    /// Reads the rate-limit headers of a response.
+    /// Reads the rate-limit headers of a response. Without a clock, a `Retry-After` in the
+    /// HTTP-date form is left out: use [`RateLimit::from_response_at`].
     pub fn from_response(resp: &Response) -> Self {
+        Self::read(resp, None)
+    }
+
+    /// Reads the rate-limit headers, with `now_ms` (Unix milliseconds, the transport's
+    /// clock) to turn a `Retry-After` HTTP-date into a wait. A date already past means
+    /// "now" (0 ms); one more than a day ahead is ignored, as for seconds.
+    pub fn from_response_at(resp: &Response, now_ms: f64) -> Self {
+        Self::read(resp, Some(now_ms))
+    }
+
+    fn read(resp: &Response, now_ms: Option<f64>) -> Self {
+        let retry_after = |text: &str| {
+            seconds_to_ms(text).or_else(|| {
+                let now = now_ms?;
+                let wait = parse_http_date(text)? - now;
+                if wait > 86_400_000.0 {
+                    return None;
+                }
+                #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+                Some(wait.max(0.0).ceil() as u64)
+            })
+        };
         Self {
-            retry_after_ms: resp.header("Retry-After").and_then(seconds_to_ms),
+            retry_after_ms: resp.header("Retry-After").and_then(retry_after),
             delay_ms: resp.header("X-RateLimit-Delay").and_then(seconds_to_ms),
             remaining: resp
                 .header("X-RateLimit-Remaining")
@@ -300,11 +386,16 @@ impl RateLimit {
     /// (`Remaining` 0) and it delayed us, as long as it delayed us (ado-facts §12: "watch
     /// Remaining/Limit; pace org-wide scans").
     pub fn pause_ms(&self) -> Option<u64> {
+        self.pause().map(|(ms, _)| ms)
+    }
+
+    /// [`RateLimit::pause_ms`] with the header it came from.
+    pub fn pause(&self) -> Option<(u64, WaitReason)> {
         if let Some(ms) = self.retry_after_ms {
-            return Some(ms);
+            return Some((ms, WaitReason::RetryAfter));
         }
         match (self.remaining, self.delay_ms) {
-            (Some(r), Some(d)) if r <= 0.0 && d > 0 => Some(d),
+            (Some(r), Some(d)) if r <= 0.0 && d > 0 => Some((d, WaitReason::RateLimitDelay)),
             _ => None,
         }
     }

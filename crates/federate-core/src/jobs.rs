@@ -24,7 +24,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::api::{
     self, Api, ApiError, Project, RateLimit, Request, Response, SCHEME_FEDERATED,
-    SCHEME_SERVICE_PRINCIPAL,
+    SCHEME_SERVICE_PRINCIPAL, WaitReason,
 };
 use crate::model::{Endpoint, ProjectRef};
 
@@ -271,6 +271,19 @@ pub struct ClientStats {
     pub waited_ms: u64,
 }
 
+/// A wait the client starts before its next request(s), reported as it begins so a UI can
+/// say "throttled by Azure DevOps: waiting N s".
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RateLimitWait {
+    /// How long, in milliseconds, from now.
+    pub ms: u64,
+    /// Why.
+    pub reason: WaitReason,
+    /// The HTTP status of the answer that caused it (`None` after a network failure).
+    pub status: Option<u16>,
+}
+
 /// Runs requests for one organization through a transport with the retry, pacing and
 /// concurrency rules of this module. One client per job: its concurrency bound and its
 /// rate-limit pause are shared by everything the job sends.
@@ -281,6 +294,7 @@ pub struct Client<'a, T: Transport> {
     gate: Gate,
     paused_until: Cell<f64>,
     journal: Option<&'a dyn Fn(&JournalEntry)>,
+    on_wait: Option<&'a dyn Fn(&RateLimitWait)>,
     requests: Cell<u64>,
     retries: Cell<u64>,
     waited: Cell<u64>,
@@ -305,6 +319,7 @@ impl<'a, T: Transport> Client<'a, T> {
             options,
             paused_until: Cell::new(0.0),
             journal: None,
+            on_wait: None,
             requests: Cell::new(0),
             retries: Cell::new(0),
             waited: Cell::new(0),
@@ -316,6 +331,21 @@ impl<'a, T: Transport> Client<'a, T> {
     pub fn with_journal(mut self, journal: &'a dyn Fn(&JournalEntry)) -> Self {
         self.journal = Some(journal);
         self
+    }
+
+    /// Reports every wait the client starts ([`RateLimitWait`]): a rate-limit pause of the
+    /// whole job when it begins or grows by at least a second, and each backoff before a
+    /// retry.
+    #[must_use]
+    pub fn with_wait_listener(mut self, on_wait: &'a dyn Fn(&RateLimitWait)) -> Self {
+        self.on_wait = Some(on_wait);
+        self
+    }
+
+    fn report_wait(&self, ms: u64, reason: WaitReason, status: Option<u16>) {
+        if let Some(f) = self.on_wait {
+            f(&RateLimitWait { ms, reason, status });
+        }
     }
 
     /// The request builder of this client.
@@ -374,12 +404,19 @@ impl<'a, T: Transport> Client<'a, T> {
     }
 
     /// Pauses every further request of this job until `ms` from now (never shortens a
-    /// pause already set).
-    fn pause_for(&self, ms: u64) {
+    /// pause already set). Reported to the wait listener when no pause was running, or
+    /// when this one ends at least a second later than the one running (so a burst of
+    /// concurrent 429s is one event, not one per request).
+    fn pause_for(&self, ms: u64, reason: WaitReason, status: Option<u16>) {
+        let now = self.now();
         #[allow(clippy::cast_precision_loss)]
-        let until = self.now() + ms as f64;
-        if until > self.paused_until.get() {
+        let until = now + ms as f64;
+        let current = self.paused_until.get();
+        if until > current {
             self.paused_until.set(until);
+            if ms > 0 && (current <= now || until - current >= 1000.0) {
+                self.report_wait(ms, reason, status);
+            }
         }
     }
 
@@ -457,16 +494,24 @@ impl<'a, T: Transport> Client<'a, T> {
                     (err, policy.backoff_ms(attempt))
                 }
                 Ok(resp) => {
-                    let limit = RateLimit::from_response(&resp);
-                    if let Some(ms) = limit.pause_ms() {
-                        self.pause_for(ms);
+                    let limit = RateLimit::from_response_at(&resp, self.now());
+                    if let Some((ms, reason)) = limit.pause() {
+                        self.pause_for(ms, reason, Some(resp.status));
                     }
                     match api::check(&resp) {
-                        Err(err @ ApiError::Throttled { .. }) => {
-                            let wait = limit
-                                .retry_after_ms
-                                .unwrap_or_else(|| policy.backoff_ms(attempt));
-                            self.pause_for(wait);
+                        Err(ApiError::Throttled {
+                            retry_after_ms,
+                            message,
+                        }) => {
+                            if limit.retry_after_ms.is_none() {
+                                let wait = policy.backoff_ms(attempt);
+                                self.pause_for(wait, WaitReason::Backoff, Some(resp.status));
+                            }
+                            // `check` has no clock: the HTTP-date form is read here.
+                            let err = ApiError::Throttled {
+                                retry_after_ms: retry_after_ms.or(limit.retry_after_ms),
+                                message,
+                            };
                             (err, 0)
                         }
                         Err(err @ ApiError::Server { status, .. })
@@ -493,8 +538,15 @@ impl<'a, T: Transport> Client<'a, T> {
                 Some(format!("retry ({})", failure.kind())),
                 Some(failure.message().to_owned()),
             );
-            if backoff > 0 && self.wait(backoff, &mut waited).await.is_err() {
-                return Err(give_up(&failure, attempt, waited, "time"));
+            if backoff > 0 {
+                let status = match &failure {
+                    ApiError::Server { status, .. } => Some(*status),
+                    _ => None,
+                };
+                self.report_wait(backoff, WaitReason::Backoff, status);
+                if self.wait(backoff, &mut waited).await.is_err() {
+                    return Err(give_up(&failure, attempt, waited, "time"));
+                }
             }
             if let Err(err) = self.wait_for_pause(&mut waited).await {
                 return Err(match err {
@@ -621,8 +673,9 @@ pub async fn get_endpoint<T: Transport>(
     api::parse_endpoint(&client.read(&req, Some(endpoint_id)).await?)
 }
 
-/// Progress of an organization scan, after each project.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+/// Progress of an organization scan: after each project (with that project's result in
+/// `project`), and, from a client with a wait listener, when it starts waiting (`waiting`).
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ScanProgress {
     /// Projects scanned (or failed) so far.
@@ -631,6 +684,29 @@ pub struct ScanProgress {
     pub projects_total: usize,
     /// Distinct connections found so far.
     pub connections_found: usize,
+    /// The project that just finished, with its connections as listed (not merged), or
+    /// `None` for the first event and for wait events.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub project: Option<ProjectDone>,
+    /// A rate-limit wait or backoff that just started, on wait events.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub waiting: Option<RateLimitWait>,
+}
+
+/// One project of an organization scan as it finishes.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ProjectDone {
+    /// The project GUID.
+    pub id: String,
+    /// The project name.
+    pub name: String,
+    /// Its connections exactly as it listed them (a shared one appears in every project
+    /// that lists it; the final [`OrgScan`] merges them).
+    pub connections: Vec<Endpoint>,
+    /// Why it has none: forbidden, not found, or what stopped the scan (signed out,
+    /// throttled beyond the wait, cancelled).
+    pub error: Option<ApiError>,
 }
 
 /// What happened to one project in an organization scan.
@@ -713,6 +789,8 @@ pub async fn scan_organization<T: Transport>(
         projects_done: 0,
         projects_total: total,
         connections_found: 0,
+        project: None,
+        waiting: None,
     });
 
     let concurrency = client.options.concurrency.max(1);
@@ -745,10 +823,22 @@ pub async fn scan_organization<T: Transport>(
                     Err(_) => {}
                 }
                 done.set(done.get() + 1);
+                let (connections, error) = match &result {
+                    Ok(list) => (list.clone(), None),
+                    Err(err) => (Vec::new(), Some(err.clone())),
+                };
+                let project = projects.get(i).map(|p| ProjectDone {
+                    id: p.id.clone(),
+                    name: p.name.clone(),
+                    connections,
+                    error,
+                });
                 on_progress(&ScanProgress {
                     projects_done: done.get(),
                     projects_total: total,
                     connections_found: seen.borrow().len(),
+                    project,
+                    waiting: None,
                 });
                 // A stopping error is reported once, in `stopped`, not on the project.
                 let keep = !matches!(&result, Err(e) if stops_scan(e));

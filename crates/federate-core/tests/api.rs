@@ -381,3 +381,47 @@ fn parsers_read_lists_pages_and_ids() {
         Some("m")
     );
 }
+
+#[test]
+#[allow(clippy::float_cmp)] // whole milliseconds, exact in f64
+fn retry_after_http_dates_in_the_three_rfc_7231_forms() {
+    use federate_core::api::parse_http_date;
+    let imf = parse_http_date("Sun, 06 Nov 1994 08:49:37 GMT").unwrap();
+    assert_eq!(imf, 784_111_777_000.0);
+    assert_eq!(parse_http_date("Sunday, 06-Nov-94 08:49:37 GMT"), Some(imf));
+    assert_eq!(parse_http_date("Sun Nov  6 08:49:37 1994"), Some(imf));
+    for junk in [
+        "",
+        "Sun, 32 Nov 1994 08:49:37 GMT",
+        "Sun, 06 Foo 1994 08:49:37 GMT",
+        "Sun, 06 Nov 1994 08:49:37 PST",
+        "1994-11-06T08:49:37Z",
+    ] {
+        assert_eq!(parse_http_date(junk), None, "{junk:?}");
+    }
+    let resp = Response::new(429, "").with_header("Retry-After", "Sun, 06 Nov 1994 08:49:37 GMT");
+    assert_eq!(
+        RateLimit::from_response_at(&resp, imf - 2_500.0).retry_after_ms,
+        Some(2_500)
+    );
+    assert_eq!(
+        RateLimit::from_response_at(&resp, imf + 60_000.0).retry_after_ms,
+        Some(0),
+        "past: now"
+    );
+    assert_eq!(
+        RateLimit::from_response_at(&resp, imf - 2.0 * 86_400_000.0).retry_after_ms,
+        None,
+        "beyond a day"
+    );
+    assert_eq!(
+        RateLimit::from_response(&resp).retry_after_ms,
+        None,
+        "no clock, no date"
+    );
+    let seconds = Response::new(429, "").with_header("Retry-After", "3");
+    assert_eq!(
+        RateLimit::from_response_at(&seconds, imf).retry_after_ms,
+        Some(3_000)
+    );
+}

@@ -9,10 +9,11 @@ use std::pin::{Pin, pin};
 use std::sync::Arc;
 use std::task::{Context, Poll, Wake, Waker};
 
+use federate_core::api::WaitReason;
 use federate_core::api::{Api, ApiError, OrgLocation, Request, Response};
 use federate_core::jobs::{
     self, Client, ClientOptions, ConversionOutcome, Direction, JournalEntry, JournalKind,
-    PlanContext, RetryPolicy, SkipReason, Transport, TransportError,
+    PlanContext, RateLimitWait, RetryPolicy, ScanProgress, SkipReason, Transport, TransportError,
 };
 use federate_core::model::Endpoint;
 use serde_json::{Value, json};
@@ -456,7 +457,7 @@ fn org_scan_merges_shared_connections_and_bounds_concurrency() {
     let client = Client::new(&fake, api(), options);
     let progress = RefCell::new(Vec::new());
     let scan = block_on(jobs::scan_organization(&client, &|p| {
-        progress.borrow_mut().push(*p);
+        progress.borrow_mut().push(p.clone());
     }))
     .unwrap();
     assert!(scan.complete);
@@ -643,6 +644,210 @@ fn throttling_during_a_scan_pauses_everyone_and_stays_in_bounds() {
             .count()
             >= 16
     );
+}
+
+#[test]
+fn progress_carries_each_project_as_it_finishes() {
+    let mut inner = org_handler(6);
+    let fake = Fake::new(move |req, i| {
+        if req.url.contains(project(4)["id"].as_str().unwrap()) {
+            return Ok(error_body(403, "Access denied to Project 4."));
+        }
+        inner(req, i)
+    });
+    let client = Client::new(&fake, api(), ClientOptions::default());
+    let events: RefCell<Vec<ScanProgress>> = RefCell::default();
+    let scan = block_on(jobs::scan_organization(&client, &|p| {
+        events.borrow_mut().push(p.clone());
+    }))
+    .unwrap();
+    let events = events.into_inner();
+    assert!(events[0].project.is_none(), "the first event is the count");
+    let done: Vec<_> = events.iter().filter_map(|e| e.project.as_ref()).collect();
+    assert_eq!(done.len(), 6, "one event per project");
+    let mut ids: Vec<_> = done.iter().map(|p| p.id.clone()).collect();
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), 6, "each project once");
+    for p in &done {
+        let listed = scan.projects.iter().find(|s| s.id == p.id).unwrap();
+        assert_eq!(p.name, listed.name);
+        assert_eq!(p.connections.len(), listed.connections, "{}", p.name);
+        assert_eq!(p.error, listed.error, "{}", p.name);
+    }
+    let p2 = done.iter().find(|p| p.name == "Project 2").unwrap();
+    assert!(
+        p2.connections.iter().any(|e| e.id() == Some("SHARED-1")),
+        "the project's own list, shared connections included"
+    );
+    let p4 = done.iter().find(|p| p.name == "Project 4").unwrap();
+    assert_eq!(p4.error.as_ref().map(ApiError::kind), Some("forbidden"));
+    assert!(p4.connections.is_empty());
+    // Serialized for the UI: camelCase, the project and no waiting key on a project event.
+    let value = serde_json::to_value(events.last().unwrap()).unwrap();
+    assert!(value.get("projectsDone").is_some() && value.get("project").is_some());
+    assert!(value.get("waiting").is_none());
+}
+
+fn waits_of(
+    answers: Vec<Result<Response, TransportError>>,
+    clock: f64,
+) -> (Vec<RateLimitWait>, Fake) {
+    let answers = RefCell::new(answers.into_iter());
+    let fake = Fake::new(move |_, _| {
+        answers
+            .borrow_mut()
+            .next()
+            .unwrap_or_else(|| Ok(ok_json(&json!({"count":0,"value":[]}))))
+    });
+    fake.clock.set(clock);
+    let waits: RefCell<Vec<RateLimitWait>> = RefCell::default();
+    {
+        let listener = |w: &RateLimitWait| waits.borrow_mut().push(*w);
+        let client = Client::new(&fake, api(), fast_retry()).with_wait_listener(&listener);
+        block_on(jobs::scan_project(&client, "P")).unwrap();
+    }
+    (waits.into_inner(), fake)
+}
+
+#[test]
+fn waits_are_reported_as_they_start_with_their_reason() {
+    let (waits, _) = waits_of(
+        vec![Ok(
+            error_body(429, "TF400733: blocked").with_header("Retry-After", "7")
+        )],
+        1_000_000.0,
+    );
+    assert_eq!(
+        waits,
+        [RateLimitWait {
+            ms: 7_000,
+            reason: WaitReason::RetryAfter,
+            status: Some(429)
+        }]
+    );
+
+    let (waits, _) = waits_of(vec![Ok(error_body(429, "TF400733: blocked"))], 1_000_000.0);
+    assert_eq!(
+        waits,
+        [RateLimitWait {
+            ms: 100,
+            reason: WaitReason::Backoff,
+            status: Some(429)
+        }],
+        "a 429 without Retry-After backs off"
+    );
+
+    let (waits, _) = waits_of(
+        vec![Ok(ok_json(&json!({"count":0,"value":[]}))
+            .with_header("X-RateLimit-Remaining", "0")
+            .with_header("X-RateLimit-Delay", "2.5"))],
+        1_000_000.0,
+    );
+    assert_eq!(
+        waits,
+        [RateLimitWait {
+            ms: 2_500,
+            reason: WaitReason::RateLimitDelay,
+            status: Some(200)
+        }]
+    );
+
+    let (waits, _) = waits_of(
+        vec![
+            Ok(error_body(503, "Service Unavailable")),
+            Err(TransportError::Network("reset".into())),
+        ],
+        1_000_000.0,
+    );
+    assert_eq!(
+        waits,
+        [
+            RateLimitWait {
+                ms: 100,
+                reason: WaitReason::Backoff,
+                status: Some(503)
+            },
+            RateLimitWait {
+                ms: 200,
+                reason: WaitReason::Backoff,
+                status: None
+            },
+        ]
+    );
+
+    let (waits, fake) = waits_of(vec![], 1_000_000.0);
+    assert!(waits.is_empty(), "no wait, no event");
+    assert_eq!(fake.slept(), 0);
+}
+
+#[test]
+fn retry_after_as_an_http_date_is_waited_against_the_transport_clock() {
+    // 1994-11-06T08:49:30Z; the service says "retry at 08:49:37".
+    let now = 784_111_770_000.0;
+    let (waits, fake) = waits_of(
+        vec![Ok(error_body(429, "TF400733: blocked")
+            .with_header("Retry-After", "Sun, 06 Nov 1994 08:49:37 GMT"))],
+        now,
+    );
+    // The fake answers 30 ms after sending: the date is read when the answer arrives.
+    assert_eq!(
+        waits,
+        [RateLimitWait {
+            ms: 6_970,
+            reason: WaitReason::RetryAfter,
+            status: Some(429)
+        }]
+    );
+    let log = fake.log.borrow();
+    assert!(log[1].0 - log[0].0 >= 7_000.0, "waited until the date");
+
+    // A date in the past: retry at once (still a retry, no sleep needed).
+    let (waits, fake) = waits_of(
+        vec![Ok(error_body(429, "TF400733: blocked")
+            .with_header("Retry-After", "Sun, 06 Nov 1994 08:49:00 GMT"))],
+        now,
+    );
+    assert!(waits.is_empty(), "{waits:?}");
+    assert_eq!(fake.log.borrow().len(), 2);
+
+    // Given up: the error carries the wait read from the date.
+    let fake = Fake::new(|_, _| {
+        Ok(error_body(429, "TF400733: blocked")
+            .with_header("Retry-After", "Sunday, 06-Nov-94 09:49:30 GMT"))
+    });
+    fake.clock.set(now);
+    let client = Client::new(&fake, api(), fast_retry());
+    let err = block_on(jobs::scan_project(&client, "P")).unwrap_err();
+    assert_eq!(
+        err,
+        ApiError::Throttled {
+            retry_after_ms: Some(3_600_000 - 30),
+            message: err.message().to_owned()
+        }
+    );
+    assert_eq!(fake.slept(), 0, "an hour is beyond the wait budget");
+}
+
+#[test]
+fn a_wait_inside_a_running_pause_is_not_reported_again() {
+    // A 429 with no Retry-After but a 5 s delay and no budget left: the job pauses 5 s
+    // (reported); the 100 ms backoff falls inside that pause (not reported).
+    let (waits, fake) = waits_of(
+        vec![Ok(error_body(429, "TF400733: blocked")
+            .with_header("X-RateLimit-Remaining", "0")
+            .with_header("X-RateLimit-Delay", "5"))],
+        1_000_000.0,
+    );
+    assert_eq!(
+        waits,
+        [RateLimitWait {
+            ms: 5_000,
+            reason: WaitReason::RateLimitDelay,
+            status: Some(429)
+        }]
+    );
+    assert_eq!(fake.slept(), 5_000);
 }
 
 // ---------------------------------------------------------------------------------------

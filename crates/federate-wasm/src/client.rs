@@ -11,8 +11,8 @@
 
 use federate_core::api::{Api, ApiError, OrgLocation, Request, Response};
 use federate_core::jobs::{
-    self, Client, ClientOptions, Direction, JournalEntry, PlanContext, ScanProgress, Transport,
-    TransportError,
+    self, Client, ClientOptions, Direction, JournalEntry, PlanContext, RateLimitWait, ScanProgress,
+    Transport, TransportError,
 };
 use federate_core::model::{Endpoint, endpoints_from_value};
 use js_sys::{Array, Function, Object, Promise, Reflect};
@@ -87,7 +87,27 @@ export interface ProjectRefOut { projectId: string | null; projectName: string |
 
 export interface ApiErrorData { kind: ClientErrorKind; message?: string; status?: number; retryAfterMs?: number | null }
 
-export interface ScanProgressEvent { projectsDone: number; projectsTotal: number; connectionsFound: number }
+/** Why the client waits: the service's `Retry-After` (seconds or an HTTP-date), `X-RateLimit-Delay` with no budget left, or its own backoff (a 429 without `Retry-After`, a 5xx, a network failure). */
+export type WaitReason = "retryAfter" | "rateLimitDelay" | "backoff";
+
+/** A wait the client starts: every further request of the job waits `ms` (backoff: that request). */
+export interface RateLimitWaitEvent { ms: number; reason: WaitReason; status: number | null }
+
+/** A project as it finishes: its connections exactly as it listed them (not merged), or why it has none. */
+export interface ProjectDoneEvent { id: string; name: string; connections: ServiceEndpoint[]; error: ApiErrorData | null }
+
+/**
+ * Progress of an organization scan. After each project, `project` is that project's result;
+ * when the client starts waiting on a rate limit or a backoff, an event with `waiting` (and
+ * the counts so far) comes at once.
+ */
+export interface ScanProgressEvent {
+  projectsDone: number;
+  projectsTotal: number;
+  connectionsFound: number;
+  project?: ProjectDoneEvent;
+  waiting?: RateLimitWaitEvent;
+}
 
 export interface ProjectScan { id: string; name: string; scanned: boolean; connections: number; error: ApiErrorData | null }
 
@@ -583,7 +603,8 @@ pub async fn list_projects(
 
 /// Scans every project with bounded concurrency; shared connections are merged. Resolves
 /// with partial results (`complete: false`, `stopped`, per-project `error`) rather than
-/// rejecting, except when the projects cannot be listed at all.
+/// rejecting, except when the projects cannot be listed at all. `onProgress` gets each
+/// project as it finishes (`project`) and each wait as it starts (`waiting`).
 #[wasm_bindgen(js_name = scanOrganization, unchecked_return_type = "OrgScan")]
 pub async fn scan_organization(
     #[wasm_bindgen(unchecked_param_type = "ClientOptions")] options: JsValue,
@@ -595,8 +616,25 @@ pub async fn scan_organization(
     let setup = setup(options)?;
     let on_progress = callback(on_progress.map(JsValue::from), "onProgress")?;
     let transport = setup.transport(relay, signal)?;
-    let client = Client::new(&transport, setup.api.clone(), setup.options);
-    let progress = |p: &ScanProgress| call_with(on_progress.as_ref(), p);
+    // Wait events carry the counts of the last progress event.
+    let last = std::cell::Cell::new((0usize, 0usize, 0usize));
+    let progress = |p: &ScanProgress| {
+        last.set((p.projects_done, p.projects_total, p.connections_found));
+        call_with(on_progress.as_ref(), p);
+    };
+    let waits = |w: &RateLimitWait| {
+        let (projects_done, projects_total, connections_found) = last.get();
+        let event = ScanProgress {
+            projects_done,
+            projects_total,
+            connections_found,
+            project: None,
+            waiting: Some(*w),
+        };
+        call_with(on_progress.as_ref(), &event);
+    };
+    let client =
+        Client::new(&transport, setup.api.clone(), setup.options).with_wait_listener(&waits);
     let scan = jobs::scan_organization(&client, &progress)
         .await
         .map_err(|e| api_error(&e))?;

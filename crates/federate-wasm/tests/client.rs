@@ -229,6 +229,19 @@ async fn organization_scan_reports_progress_and_merges() {
     assert_eq!(get(&final_event, "projectsDone").as_f64(), Some(2.0));
     assert_eq!(get(&final_event, "projectsTotal").as_f64(), Some(2.0));
     assert_eq!(get(&final_event, "connectionsFound").as_f64(), Some(1.0));
+    // Each project comes with its own list as it finishes.
+    let finished: Vec<JsValue> = events
+        .iter()
+        .map(|e| get(&e, "project"))
+        .filter(JsValue::is_object)
+        .collect();
+    assert_eq!(finished.len(), 2);
+    for p in &finished {
+        let listed: Array = get(p, "connections").unchecked_into();
+        assert_eq!(listed.length(), 1, "{}", text(p, "name"));
+        assert!(get(p, "error").is_null());
+    }
+    assert!(events.iter().all(|e| get(&e, "waiting").is_undefined()));
 
     // Aborted before it starts: stopped, nothing listed beyond the projects page.
     let signal = parse(r#"{"aborted":true}"#);
@@ -360,4 +373,53 @@ async fn convert_reports_outcomes_and_journals_each_step() {
         .unwrap();
     assert_eq!(text(&outcome, "outcome"), "converted");
     assert_eq!(relay_log().length(), 2);
+}
+
+#[wasm_bindgen_test]
+async fn organization_scan_reports_a_rate_limit_wait_as_it_starts() {
+    let projects = r#"{"count":1,"value":[{"id":"p1","name":"Web Site"}]}"#;
+    let list = format!(r#"{{"count":1,"value":[{ENDPOINT}]}}"#);
+    // The first list is blocked with Retry-After 0.05 s; the retry gets the list.
+    let relay_fn = Function::new_with_args(
+        "projects, list",
+        "let lists = 0; return (req) => {
+           if (req.url.includes('/_apis/projects')) return { status: 200, headers: {}, body: projects };
+           lists += 1;
+           if (lists === 1) return { status: 429, headers: { 'retry-after': '0.05' }, body: '{\"message\":\"TF400733: blocked\"}' };
+           return { status: 200, headers: {}, body: list }; };",
+    )
+    .call2(&JsValue::UNDEFINED, &projects.into(), &list.into())
+    .unwrap();
+    let events = Array::new();
+    let events2 = events.clone();
+    let on_progress = wasm_bindgen::closure::Closure::<dyn Fn(JsValue)>::new(move |e: JsValue| {
+        events2.push(&e);
+    });
+    let scan = scan_organization(
+        options(),
+        relay_fn,
+        Some(on_progress.as_ref().clone().unchecked_into()),
+        None,
+    )
+    .await
+    .unwrap();
+    assert_eq!(get(&scan, "complete").as_bool(), Some(true));
+    let kinds: Vec<String> = events
+        .iter()
+        .map(|e| {
+            if get(&e, "waiting").is_object() {
+                "waiting".to_owned()
+            } else if get(&e, "project").is_object() {
+                "project".to_owned()
+            } else {
+                "count".to_owned()
+            }
+        })
+        .collect();
+    assert_eq!(kinds, ["count", "waiting", "project"]);
+    let waiting = get(&events.get(1), "waiting");
+    assert_eq!(get(&waiting, "ms").as_f64(), Some(50.0));
+    assert_eq!(text(&waiting, "reason"), "retryAfter");
+    assert_eq!(get(&waiting, "status").as_f64(), Some(429.0));
+    assert_eq!(get(&events.get(1), "projectsTotal").as_f64(), Some(1.0));
 }
