@@ -63,6 +63,8 @@ export type PanelRequest = { type: 'scan'; scope: 'project' | 'organization'; co
 export type PanelEvent =
   | { type: 'started'; scope: 'project' | 'organization' }
   | { type: 'progress'; done: number; total: number; project: string | null }
+  /** The engine's client started waiting (rate limit or backoff) for `ms`. */
+  | { type: 'waiting'; ms: number; reason: 'retryAfter' | 'rateLimitDelay' | 'backoff'; status: number | null }
   | { type: 'inventory'; inventory: ProjectInventory }
   | { type: 'finished'; scope: 'project' | 'organization'; cancelled: boolean }
   | { type: 'failed'; error: ErrorInfo };
