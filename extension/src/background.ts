@@ -142,6 +142,9 @@ chrome.runtime.onConnect.addListener((port) => {
           (done, total, project) => {
             if (!controller.signal.aborted) post({ type: 'progress', done, total, project });
           },
+          (wait) => {
+            if (!controller.signal.aborted) post({ type: 'waiting', ...wait });
+          },
           controller.signal,
         );
       }

@@ -54,6 +54,9 @@ let selected: string | null = null;
 let sortKey: keyof typeof COLUMNS = 'name';
 let sortDir: 1 | -1 = 1;
 let throttleTimer = 0;
+/** The client's current wait (rate limit or backoff) during a scan, and the timer that counts it down. */
+let wait: { until: number; reason: string; status: number | null } | null = null;
+let waitTimer = 0;
 /** Ids ticked in the inventory for a bulk conversion. */
 const picked = new Set<string>();
 /** The tab the panel is shown in: its page relays the conversion requests. */
@@ -159,6 +162,11 @@ function onEvent(e: PanelEvent): void {
     case 'progress':
       progress = { done: e.done, total: e.total, project: e.project };
       break;
+    case 'waiting':
+      wait = { until: Date.now() + e.ms, reason: e.reason, status: e.status };
+      if (!waitTimer) waitTimer = window.setInterval(render, 1000);
+      render();
+      return;
     case 'inventory':
       addInventory(e.inventory);
       break;
@@ -336,6 +344,24 @@ function visibleRows(): Row[] {
   return out.sort((a, b) => sortDir * col.value(a).localeCompare(col.value(b), undefined, { sensitivity: 'base', numeric: true }));
 }
 
+/** The client's wait in words, while it lasts: "Throttled by Azure DevOps: waiting 12 s…". */
+function waitText(): string | null {
+  if (!wait || status !== 'running') return null;
+  const left = Math.ceil((wait.until - Date.now()) / 1000);
+  if (left <= 0) return null;
+  const throttled = wait.reason !== 'backoff' || wait.status === 429;
+  if (throttled) {
+    const why =
+      wait.reason === 'retryAfter'
+        ? 'it asked to retry after'
+        : wait.reason === 'rateLimitDelay'
+          ? 'its usage budget is spent'
+          : 'too many requests';
+    return `Throttled by Azure DevOps: waiting ${left} s (${why}); the scan continues by itself.`;
+  }
+  return `Azure DevOps ${wait.status ? `answered ${wait.status}` : 'did not answer'}: retrying in ${left} s.`;
+}
+
 function statusText(): string {
   switch (status) {
     case 'idle':
@@ -385,7 +411,17 @@ function render(): void {
       ? 'Listing projects…'
       : '';
   ROOT.dataset.federateProgress = `${progress.done}/${progress.total}`;
-  statusLine.textContent = statusText();
+  const waiting = waitText();
+  if (waiting && wait) {
+    ROOT.dataset.federateWaiting = wait.reason !== 'backoff' || wait.status === 429 ? 'throttled' : 'retrying';
+  } else {
+    delete ROOT.dataset.federateWaiting;
+    wait = null;
+    window.clearInterval(waitTimer);
+    waitTimer = 0;
+  }
+  statusLine.textContent = waiting ?? statusText();
+  statusLine.dataset.waiting = waiting ? 'true' : 'false';
   renderAlert();
 
   const shown = visibleRows();

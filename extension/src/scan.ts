@@ -2,7 +2,8 @@
 // the engine's client, which decides what to call and owns paging, throttling and retries;
 // every HTTP request goes through a relay to the tab's content script, which makes it from
 // the page's origin with the page's session.
-import { classify, clientListProjects, clientOrganizationId, clientScanProject, type EngineContext, type Relay } from './engine.js';
+import * as wasm from '../../pkg/web/federate_wasm.js';
+import { classify, clientOrganizationId, clientScanProject, type EngineContext, type Relay } from './engine.js';
 import type { PageContext } from './messages.js';
 import type { ProjectInventory, ProjectRef } from './model.js';
 
@@ -11,9 +12,6 @@ export interface ScannedProject {
   inventory: ProjectInventory;
   endpoints: Map<string, unknown>;
 }
-
-/** Projects scanned at once in an organization scan (each is one paged list request). */
-const PROJECT_CONCURRENCY = 4;
 
 const orgIds = new Map<string, string | null>();
 
@@ -66,41 +64,52 @@ export async function scanProject(ctx: PageContext, relay: Relay, signal: AbortS
   return scanned(endpoints, ctx, orgId, { projectId: null, projectName: ctx.projectName });
 }
 
+/** A wait the engine's client started (rate limit or backoff), as its progress event says. */
+export interface ScanWait {
+  ms: number;
+  reason: 'retryAfter' | 'rateLimitDelay' | 'backoff';
+  status: number | null;
+}
+
 /**
- * Scans every project; `onProject` gets each project as it finishes (so results appear as
- * they come), `onProgress` the count. A project the user can't read is skipped; anything
- * else (signed out, throttled past the client's retries, network) stops the scan.
+ * Scans every project with the engine's `scanOrganization`: one concurrency limit and one
+ * rate-limit pause for the whole scan, shared connections merged by the engine. `onProject`
+ * gets each project as it finishes (so results appear as they come), `onProgress` the count,
+ * `onWait` each wait as the client starts it. A project the user can't read is skipped;
+ * anything that stops the scan (signed out, throttled past the client's wait, cancelled)
+ * rejects with its kind.
  */
 export async function scanOrganization(
   ctx: PageContext,
   relay: Relay,
   onProject: (p: ScannedProject) => void,
   onProgress: (done: number, total: number, project: string | null) => void,
+  onWait: (wait: ScanWait) => void,
   signal: AbortSignal,
 ): Promise<{ skipped: { project: string; reason: string }[] }> {
   const orgId = await organizationId(ctx, relay, signal);
-  const projects = await clientListProjects({ orgUrl: ctx.apiBase }, relay, signal);
   const skipped: { project: string; reason: string }[] = [];
-  let done = 0;
-  let next = 0;
-  onProgress(0, projects.length, null);
-  const worker = async () => {
-    while (next < projects.length) {
-      if (signal.aborted) throw Object.assign(new Error('cancelled'), { kind: 'cancelled' });
-      const p = projects[next++]!;
-      const ref: ProjectRef = { projectId: p.id ?? null, projectName: p.name };
-      try {
-        const endpoints = await clientScanProject({ orgUrl: ctx.apiBase, project: p.name }, relay, signal);
-        if (signal.aborted) throw Object.assign(new Error('cancelled'), { kind: 'cancelled' });
-        onProject(scanned(endpoints, ctx, orgId, ref));
-      } catch (err) {
-        const kind = (err as { kind?: string }).kind;
-        if (kind !== 'forbidden' && kind !== 'notFound') throw err;
-        skipped.push({ project: p.name, reason: (err as Error).message });
+  const result = await wasm.scanOrganization(
+    { orgUrl: ctx.apiBase },
+    relay as wasm.Relay,
+    (e) => {
+      if (signal.aborted) return;
+      if (e.waiting) {
+        onWait({ ms: e.waiting.ms, reason: e.waiting.reason, status: e.waiting.status ?? null });
+        return;
       }
-      onProgress(++done, projects.length, p.name);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(PROJECT_CONCURRENCY, projects.length) }, worker));
+      const p = e.project;
+      if (p && !p.error) onProject(scanned(p.connections, ctx, orgId, { projectId: p.id, projectName: p.name }));
+      else if (p?.error && (p.error.kind === 'forbidden' || p.error.kind === 'notFound')) {
+        skipped.push({ project: p.name, reason: p.error.message ?? p.error.kind });
+      }
+      onProgress(e.projectsDone, e.projectsTotal, p?.name ?? null);
+    },
+    signal,
+  );
+  if (result.stopped) {
+    const { kind, message, retryAfterMs, status } = result.stopped;
+    throw Object.assign(new Error(message ?? kind), { kind, retryAfterMs: retryAfterMs ?? null, status: status ?? null });
+  }
   return { skipped };
 }

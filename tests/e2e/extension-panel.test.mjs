@@ -175,3 +175,30 @@ test('signed out, throttled and failing servers show their states, and recover',
   await screenshot(page, 'extension-panel-recovered');
   await page.close();
 });
+
+test('an organization scan throttled by Azure DevOps shows the wait and still completes', async () => {
+  const { page, panel } = await openPanel();
+  await scanState(panel, ['done']);
+  // A small budget in a short window: the engine's client gets 429s with a Retry-After of
+  // a second or two, pauses the whole scan, and goes on.
+  mock.control({ throttle: { limit: 40, blockAt: 40, windowMs: 2_000, delayMs: 0 }, resetThrottle: true });
+  const start = mock.requests.length;
+  try {
+    await panel.click('#scan-org');
+    await panel.waitForFunction(() => document.documentElement.dataset.federateWaiting === 'throttled', null, { timeout: 60_000 });
+    const text = await panel.textContent('#status');
+    assert.match(text, /Throttled by Azure DevOps: waiting \d+ s/);
+    assert.equal(await panel.evaluate(() => document.documentElement.dataset.federateScan), 'running', 'still running while it waits');
+    await screenshot(page, 'extension-panel-throttled');
+    await scanState(panel, ['done', 'error']);
+    assert.equal(await panel.evaluate(() => document.documentElement.dataset.federateScan), 'done', 'the scan completes after the waits');
+    const ids = await panel.locator('#inventory tbody tr').evaluateAll((rows) => rows.map((r) => r.dataset.federateId));
+    assert.equal(new Set(ids).size, ids.length, 'no connection is listed twice');
+    assert.equal(ids.length, mock.countEndpoints(), 'every connection of the organization is listed');
+    assert.equal(await panel.evaluate(() => document.documentElement.dataset.federateWaiting), undefined, 'the wait is cleared');
+    assert.ok(mock.requests.slice(start).filter((r) => r.route === 'throttled').length > 0, 'the mock did block requests');
+  } finally {
+    mock.control({ throttle: false, resetThrottle: true });
+  }
+  await page.close();
+});
