@@ -7,7 +7,7 @@ import { chromedriverPath, main, root, run, step } from './lib.mjs';
 const stages = {
   setup: () => run('node', ['scripts/setup.mjs', '--quiet']),
   fmt: () => run('cargo', ['fmt', '--all', '--check']),
-  lint: () => run('biome', ['ci', '--reporter=summary']),
+  lint: () => run('biome', ['ci', '--error-on-warnings', '--reporter=summary']),
   clippy: () => {
     run('cargo', ['clippy', '--workspace', '--all-targets', '--locked', '--', '-D', 'warnings']);
     run('cargo', [

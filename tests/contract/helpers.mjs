@@ -1,26 +1,34 @@
 // Shared helpers of the contract tests: HTTPS calls to the mock under any host name, the
 // reference samples, and a small JSON Schema validator for the subset the OpenAPI specs use.
 import { request } from 'node:https';
-import { readFileSync, readdirSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { readFileSync, readdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
-export const samplesDir = process.env.FEDERATE_SAMPLES ?? '/work/shared/reference/ado-api-samples';
+/**
+ * The official samples, as committed in the repository (byte-for-byte MIT copies of
+ * shared/reference/ado-api-samples, licence in its README): the OpenAPI specs as
+ * `serviceEndpoint-{7.1,7.2}.json`, and the httpExamples beside them. The engine's Rust
+ * fixture tests read the same files, so both sides test against one copy.
+ */
+export const samplesDir = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'crates', 'federate-core', 'tests', 'fixtures');
 
 /** Reads a JSON file that may start with a UTF-8 BOM. */
 export const readJson = (p) => JSON.parse(readFileSync(p, 'utf8').replace(/^\uFEFF/, ''));
 
-/** Every httpExamples file under the samples folder. */
+/** The serviceEndpoint OpenAPI spec of an api-version (`7.1` or `7.2`). */
+export const specPath = (version) => join(samplesDir, `serviceEndpoint-${version}.json`);
+
+/** Every official httpExamples file among the samples (request method + responses). */
 export function exampleFiles(dir = samplesDir) {
-  const out = [];
-  const walk = (d) => {
-    for (const name of readdirSync(d)) {
-      const p = join(d, name);
-      if (statSync(p).isDirectory()) walk(p);
-      else if (p.includes('httpExamples') && p.endsWith('.json')) out.push(p);
-    }
-  };
-  walk(dir);
-  return out.sort();
+  return readdirSync(dir)
+    .filter((name) => name.endsWith('.json'))
+    .map((name) => join(dir, name))
+    .filter((p) => {
+      const doc = readJson(p);
+      return typeof doc === 'object' && doc !== null && 'responses' in doc && 'parameters' in doc;
+    })
+    .sort();
 }
 
 /**
