@@ -6,7 +6,7 @@
 // page changed, the previous page's work is aborted and the new page's starts.
 import { isTabMessage, type ConnectionDetails, type Message, type PageContext, type Reply, type ReplyOf } from './messages.js';
 import { toErrorInfo, type ErrorInfo, type ProjectInventory } from './model.js';
-import { ensureDescriptions, markRows, removeMarks, VerdictIndex } from './content/marks.js';
+import { markFor, markRows, removeMarks, VerdictIndex } from './content/marks.js';
 import { pageInfo, type PageInfo } from './content/page.js';
 import { relay } from './content/relay.js';
 import { hideTooltip, installMarkBehaviour } from './content/tooltip.js';
@@ -31,6 +31,7 @@ let work: AbortController | null = null;
 let load: Load = { kind: 'loading' };
 let card: { id: string; state: 'loading' | 'ready' | 'error'; details?: ConnectionDetails; error?: ErrorInfo } | null = null;
 let warnedNoRows = false;
+let themeAt = -Infinity;
 let active = true;
 
 const signInUrl = () => (info ? `${info.apiBase}/` : location.origin);
@@ -102,7 +103,7 @@ const actions = {
   },
   retry: () => startLoad(),
   // Conversions are confirmed and sent from the panel (an extension page), never from here.
-  openConnection: (id: string, action: 'convert' | 'revert') => {
+  openConnection: (id: string, action?: 'convert' | 'revert') => {
     const ctx = context();
     if (ctx) mountPanel(ctx, { id, action });
   },
@@ -113,6 +114,7 @@ function pass(): void {
   if (!active) return;
   if (location.href !== lastHref) {
     lastHref = location.href;
+    themeAt = -Infinity;
     info = pageInfo(location.href);
     hideTooltip();
     const key = info?.projectName && info.page !== 'other' ? `${info.apiBase}|${info.projectName}`.toLowerCase() : '';
@@ -131,7 +133,11 @@ function pass(): void {
       }
     }
   }
-  ROOT.dataset.federateTheme = pageTheme();
+  // The theme is a style read: once per page and then at most every two seconds, not per pass.
+  if (performance.now() - themeAt > 2000 || !ROOT.dataset.federateTheme) {
+    themeAt = performance.now();
+    ROOT.dataset.federateTheme = pageTheme();
+  }
   if (!info || info.page === 'other' || !projectKey) {
     removeMarks();
     removeBar();
@@ -141,7 +147,6 @@ function pass(): void {
   if (info.page === 'list') {
     removeCard();
     if (load.kind === 'ready') {
-      ensureDescriptions(load.index);
       const { marks } = markRows(load.index);
       ROOT.dataset.federateMarks = String(marks);
       if (marks === 0 && load.index.verdicts.length > 0 && !warnedNoRows && document.readyState === 'complete') {
@@ -181,22 +186,29 @@ function schedule(): void {
   }, 16);
 }
 
+/** Whether a node is one of ours, or inside one (bar, card, overlay, popover, mark). */
 const ours = (n: Node | null): boolean => {
   const el = n instanceof Element ? n : n?.parentElement;
   return !!el && el.closest('.federate-root, .federate-mark') !== null;
 };
+const isOwnElement = (n: Node): boolean =>
+  n instanceof Element && (n.classList.contains('federate-mark') || n.classList.contains('federate-root'));
+
+/** Whether a childList record only added or removed our own elements (our writes, not the page's). */
+function onlyOurs(r: MutationRecord): boolean {
+  if (r.addedNodes.length + r.removedNodes.length === 0) return false;
+  for (const n of r.addedNodes) if (!isOwnElement(n)) return false;
+  for (const n of r.removedNodes) if (!isOwnElement(n)) return false;
+  return true;
+}
 
 function observe(): void {
   new MutationObserver((records) => {
+    // One relevant record is enough: the pass looks at the page itself, not at the records.
+    if (timer) return;
     for (const r of records) {
+      if (r.type === 'childList' && onlyOurs(r)) continue;
       if (ours(r.target)) continue;
-      const nodes = [...r.addedNodes, ...r.removedNodes];
-      if (
-        r.type === 'childList' &&
-        nodes.length > 0 &&
-        nodes.every((n) => n instanceof Element && (n.classList.contains('federate-mark') || n.classList.contains('federate-root')))
-      )
-        continue;
       schedule();
       return;
     }
@@ -249,7 +261,11 @@ void enabledHere().then((on) => {
     ROOT.dataset.federate = 'off';
     return;
   }
-  installMarkBehaviour();
+  installMarkBehaviour({
+    verdictOf: (id) => (load.kind === 'ready' ? load.index.byId.get(id) : undefined),
+    openConnection: (id, action) => actions.openConnection(id, action),
+    markFor,
+  });
   observe();
   pass();
 });

@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { startMock } from '../mock/server.mjs';
 import { launchBrowser, screenshot, waitForFederate } from '../harness/browser.mjs';
 import { KINDS } from '../mock/scenario.mjs';
+import { convertible } from './convert-helpers.mjs';
 
 let mock;
 let browser;
@@ -25,6 +26,14 @@ after(async () => {
   await browser?.close();
   await mock?.close();
 });
+
+/** The panel's frame once its project scan is done. */
+async function panelFrame(page) {
+  await page.waitForFunction(() => document.documentElement.dataset.federatePanel === 'open');
+  const frame = await (await page.waitForSelector('iframe.federate-panel-frame')).contentFrame();
+  await frame.waitForFunction(() => document.documentElement.dataset.federateScan === 'done', null, { timeout: 30_000 });
+  return frame;
+}
 
 const listPath = (project) => `/${mock.org}/${encodeURIComponent(project)}/_settings/adminservices`;
 
@@ -179,29 +188,138 @@ test('the three layouts, virtualized scrolling, filtering with reused rows, refr
   mock.control({ layout: 'rowLink' });
 });
 
-test('a click on a mark does not open the row; focus shows the reasons in a tooltip', async () => {
+test('a mark is a button: a click does not open the row; focus shows the reasons; click, Enter or Space open a popover that Escape and a click outside close', async () => {
   const page = await browser.context.newPage();
   await page.goto(mock.signInUrl(listPath(projectA)));
   await waitForFederate(page);
   await settledMarks(page, projectA);
   const before = page.url();
-  const mark = page.locator('.federate-mark').first();
+  // rowLink layout: the row itself is a link, so a click reaching it would navigate.
+  const mark = page.locator('a.mock-row .federate-mark').first();
+  const id = await mark.getAttribute('data-federate-id');
+  const name = mock.endpointsFor(projectA).find((e) => e.id.toLowerCase() === id).name;
+  assert.deepEqual(await mark.evaluate((m) => [m.tagName, m.type, m.getAttribute('aria-haspopup'), m.getAttribute('aria-expanded')]), [
+    'BUTTON',
+    'button',
+    'dialog',
+    'false',
+  ]);
+  assert.ok(await mark.getAttribute('data-federate-credential'), 'the mark keeps data-federate-credential');
+
+  // Click: the popover opens, the row does not.
   await mark.click();
+  const popover = page.locator('#federate-popover');
+  await popover.waitFor({ state: 'visible' });
   assert.equal(page.url(), before, 'clicking the mark did not navigate');
+  assert.equal(await popover.getAttribute('role'), 'dialog');
+  assert.equal(await popover.getAttribute('data-federate-id'), id);
+  const title = await popover.evaluate((p) => document.getElementById(p.getAttribute('aria-labelledby'))?.textContent);
+  assert.equal(title, name, 'the dialog is labelled with the connection name');
+  assert.equal(await mark.getAttribute('aria-expanded'), 'true');
+  assert.ok(await popover.locator('[data-federate-action="details"]').count(), 'Details… is offered');
+  // A click inside the popover does not close it, and does not reach the row.
+  await popover.locator('h2').click();
+  assert.ok(await popover.isVisible());
+  assert.equal(page.url(), before);
+  // A click outside closes it.
+  await page.click('.mock-title');
+  await popover.waitFor({ state: 'detached' });
+  assert.equal(await mark.getAttribute('aria-expanded'), 'false');
+
+  // Keyboard: focus shows the reasons (tooltip, same words as aria-describedby).
   const tip = page.locator('#federate-tooltip');
   await mark.focus();
   await tip.waitFor({ state: 'visible' });
-  const [tipText, described] = await Promise.all([
-    tip.textContent(),
-    mark.evaluate((m) => document.getElementById(m.getAttribute('aria-describedby'))?.textContent),
-  ]);
+  const [tipText, described] = await Promise.all([tip.textContent(), mark.getAttribute('aria-description')]);
   assert.ok(tipText.trim().length > 0, 'the tooltip has words');
-  assert.equal(tipText, described, 'screen readers get the same words through aria-describedby');
+  assert.equal(tipText, described, 'screen readers get the same words through aria-description');
+  // Its accessible role and name (Playwright's own accessible-name computation).
+  const label = `Federate: ${await mark.textContent()}`;
+  assert.ok((await page.getByRole('button', { name: label, exact: true }).count()) >= 1, `a button named "${label}"`);
   await page.keyboard.press('Escape');
   await tip.waitFor({ state: 'hidden' });
+
+  // Enter opens the popover with focus inside; Escape closes it and focus returns to the mark.
+  for (const key of ['Enter', ' ']) {
+    await page.keyboard.press(key);
+    await popover.waitFor({ state: 'visible' });
+    assert.equal(page.url(), before, `${JSON.stringify(key)} on the mark did not open the row`);
+    assert.ok(
+      await page.evaluate(() => document.getElementById('federate-popover').contains(document.activeElement)),
+      'focus moved into the popover',
+    );
+    await page.keyboard.press('Escape');
+    await popover.waitFor({ state: 'detached' });
+    assert.ok(await mark.evaluate((m) => document.activeElement === m), 'focus is back on the mark');
+  }
+  await page.close();
+});
+
+test('Convert… on a mark opens the panel on that connection with its plan (nothing sent); Details… opens its details', {
+  timeout: 60_000,
+}, async () => {
+  const page = await browser.context.newPage();
+  await page.goto(mock.signInUrl(listPath(projectA)));
+  await waitForFederate(page);
+  await settledMarks(page, projectA);
+  const ids = new Set(convertible(mock, projectA).map((e) => e.id.toLowerCase()));
+  const drawn = await page
+    .locator('.federate-mark')
+    .evaluateAll((ms) => ms.map((m) => [m.dataset.federateId, m.dataset.federateConvertible]));
+  const target = drawn.find(([id, c]) => ids.has(id) && c === 'yes')?.[0];
+  assert.ok(target, 'a convertible connection is drawn in the first rows');
+  const other = drawn.find(([, c]) => c === 'no')?.[0];
+  assert.ok(other, 'a connection that cannot be converted is drawn');
+  const requestsBefore = mock.requests.length;
+
+  // A connection that can't be converted: Details… only.
+  const otherMark = page.locator(`.federate-mark[data-federate-id="${other}"]`);
+  await otherMark.focus();
   await page.keyboard.press('Enter');
-  await tip.waitFor({ state: 'visible' });
-  assert.equal(page.url(), before, 'Enter on the mark did not open the row');
+  const popover = page.locator('#federate-popover');
+  await popover.waitFor({ state: 'visible' });
+  assert.equal(await popover.locator('[data-federate-action="convert"]').count(), 0, 'no Convert… when it cannot be converted');
+  assert.ok(await popover.locator('ul.federate-reasons li').count(), 'the reasons are listed');
+  await page.keyboard.press('Escape');
+
+  // Details… (keyboard): the panel opens on that connection, no conversion started.
+  await otherMark.focus();
+  await page.keyboard.press('Enter');
+  await popover.locator('[data-federate-action="details"]').focus();
+  await page.keyboard.press('Enter');
+  let panel = await panelFrame(page);
+  await panel.waitForFunction(
+    (id) => document.getElementById('details')?.dataset.federateId === id && !document.getElementById('details').hidden,
+    other,
+  );
+  assert.equal(await panel.locator(`[data-federate-convert="${other}"]`).count(), 0, 'Details… starts no plan');
+  await panel.press('body', 'Escape');
+  await page.waitForFunction(() => document.documentElement.dataset.federatePanel === 'closed');
+  assert.ok(await otherMark.evaluate((m) => document.activeElement === m), 'closing the panel gives focus back to the mark');
+
+  // Convert…: the first button of the popover; the panel shows that connection's plan.
+  const mark = page.locator(`.federate-mark[data-federate-id="${target}"]`);
+  await mark.focus();
+  await page.keyboard.press('Enter');
+  await popover.waitFor({ state: 'visible' });
+  assert.ok(await popover.locator('[data-federate-action="convert"]').evaluate((b) => document.activeElement === b), 'Convert… has focus');
+  await page.keyboard.press('Enter');
+  panel = await panelFrame(page);
+  await panel.waitForFunction(
+    (id) => document.getElementById('details')?.dataset.federateId === id && !document.getElementById('details').hidden,
+    target,
+  );
+  await panel.waitForFunction((id) => document.querySelector(`[data-federate-convert="${id}"]`)?.dataset.convertState === 'plan', target, {
+    timeout: 30_000,
+  });
+  const send = await panel
+    .locator(`[data-federate-convert="${target}"] [data-convert-plan="send"] li`)
+    .evaluateAll((li) => li.map((l) => l.dataset.id.toLowerCase()));
+  assert.deepEqual(send, [target], 'the plan is for that connection');
+  const sent = mock.requests.slice(requestsBefore).filter((r) => r.method !== 'GET');
+  assert.deepEqual(sent, [], 'nothing but reads until the user confirms');
+  assert.equal(mock.conversions.length, 0);
+  await screenshot(page, 'extension-mark-convert-plan');
   await page.close();
 });
 

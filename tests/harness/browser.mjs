@@ -10,10 +10,10 @@ export const extensionDir = join(root, 'dist', 'extension');
 export const screenshotDir = join(root, 'tests', '.out', 'screenshots');
 
 /**
- * Launches Chromium with the extension. `port` is the mock's port: dev.azure.com and
- * *.visualstudio.com resolve to it. Returns the context, the extension id and a close().
+ * Launches Chromium with the extension (`extensionPath`, default dist/extension). `port` is the
+ * mock's port: dev.azure.com and *.visualstudio.com resolve to it. Returns the context, the extension id and a close().
  */
-export async function launchBrowser({ port, headless = true, extension = true } = {}) {
+export async function launchBrowser({ port, headless = true, extension = true, extensionPath = extensionDir } = {}) {
   const userDataDir = mkdtempSync(join(tmpdir(), 'federate-chromium-'));
   const args = [
     '--no-sandbox',
@@ -28,7 +28,7 @@ export async function launchBrowser({ port, headless = true, extension = true } 
   ];
   if (port)
     args.push(`--host-resolver-rules=MAP dev.azure.com 127.0.0.1:${port}, MAP *.visualstudio.com 127.0.0.1:${port}, EXCLUDE localhost`);
-  if (extension) args.push(`--disable-extensions-except=${extensionDir}`, `--load-extension=${extensionDir}`);
+  if (extension) args.push(`--disable-extensions-except=${extensionPath}`, `--load-extension=${extensionPath}`);
   if (headless) args.push('--headless=new');
   const context = await chromium.launchPersistentContext(userDataDir, {
     executablePath: chromiumPath,

@@ -51,7 +51,20 @@ export function firstMatch(root: ParentNode, alternatives: readonly string[]): E
 /** The rows of the first row alternative that finds any, minus non-rows and excluded regions. */
 export function findRows(root: ParentNode = document): Element[] {
   for (const sel of ROWS) {
-    const rows = [...root.querySelectorAll(sel)].filter((r) => !r.matches(NOT_A_ROW) && !r.closest(NEVER_INSIDE));
+    const found = root.querySelectorAll(sel);
+    if (found.length === 0) continue;
+    // Rows share a few parents: test the excluded regions once per parent, not once per row.
+    const excluded = new Map<Element | null, boolean>();
+    const rows: Element[] = [];
+    for (const r of found) {
+      const parent = r.parentElement;
+      let out = excluded.get(parent);
+      if (out === undefined) {
+        out = parent?.closest(NEVER_INSIDE) != null;
+        excluded.set(parent, out);
+      }
+      if (!out && !r.matches(NOT_A_ROW) && !r.matches(NEVER_INSIDE)) rows.push(r);
+    }
     if (rows.length > 0) return rows;
   }
   return [];

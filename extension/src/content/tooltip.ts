@@ -1,6 +1,7 @@
 // The reasons behind a mark, shown on hover and keyboard focus in one floating tooltip
 // (dismissed with Escape, stays while hovered), and the guard that keeps clicks and keys
-// on a mark from activating the row it sits in.
+// on a mark from activating the row it sits in. Click, Enter or Space open the popover.
+import { closePopover, openPopover, popoverOpen, type PopoverHooks, installPopover } from './popover.js';
 
 const TOOLTIP_ID = 'federate-tooltip';
 let current: HTMLElement | null = null;
@@ -12,7 +13,7 @@ function tooltip(): HTMLElement {
     tip = document.createElement('div');
     tip.id = TOOLTIP_ID;
     tip.className = 'federate-root federate-tooltip';
-    // Screen readers get the same words through the mark's aria-describedby.
+    // Screen readers get the same words through the mark's aria-description.
     tip.setAttribute('role', 'tooltip');
     tip.setAttribute('aria-hidden', 'true');
     tip.hidden = true;
@@ -25,8 +26,7 @@ function tooltip(): HTMLElement {
 
 function show(mark: HTMLElement): void {
   clearTimeout(hideTimer);
-  const id = mark.getAttribute('aria-describedby');
-  const text = (id && document.getElementById(id)?.textContent) || mark.textContent || '';
+  const text = mark.getAttribute('aria-description') || mark.textContent || '';
   const tip = tooltip();
   tip.textContent = text;
   tip.hidden = false;
@@ -56,51 +56,61 @@ function hide(delay = 0): void {
 
 const markOf = (t: EventTarget | null): HTMLElement | null => (t instanceof Element ? t.closest<HTMLElement>('.federate-mark') : null);
 
-/** Installs the listeners once (capture phase on window, so the page's handlers never see mark events). */
-export function installMarkBehaviour(): void {
-  const swallow = (e: Event) => {
-    if (!markOf(e.target)) return;
-    e.stopPropagation();
-    if (e.type === 'click' || e.type === 'auxclick') e.preventDefault();
+/**
+ * Installs the listeners once (capture phase on window, so the page's handlers never see
+ * mark events): hover and focus show the reasons; click, Enter or Space open the popover.
+ */
+export function installMarkBehaviour(hooks: PopoverHooks): void {
+  installPopover(hooks);
+  const toggle = (mark: HTMLElement) => {
+    hide();
+    if (popoverOpen(mark.dataset.federateId)) closePopover(true);
+    else openPopover(mark);
   };
-  for (const type of ['click', 'auxclick', 'mousedown', 'mouseup', 'pointerdown', 'pointerup', 'dblclick']) {
+  const swallow = (e: Event) => {
+    const mark = markOf(e.target);
+    if (!mark) return;
+    e.stopPropagation();
+    if (e.type === 'click' || e.type === 'auxclick') {
+      e.preventDefault();
+      if (e.type === 'click') toggle(mark);
+    }
+  };
+  for (const type of ['click', 'auxclick', 'mousedown', 'mouseup', 'pointerdown', 'pointerup', 'dblclick', 'keyup', 'keypress']) {
     window.addEventListener(type, swallow, true);
   }
-  window.addEventListener(
-    'click',
-    (e) => {
-      const mark = markOf(e.target);
-      if (mark) show(mark);
-    },
-    true,
-  );
   window.addEventListener(
     'keydown',
     (e) => {
       const mark = markOf(e.target);
-      if (e.key === 'Escape' && current) {
+      if (e.key === 'Escape' && (current || (mark && popoverOpen()))) {
         hide();
-        if (mark) e.stopPropagation();
+        if (mark) {
+          closePopover(true);
+          e.stopPropagation();
+        }
         return;
       }
-      if (mark && (e.key === 'Enter' || e.key === ' ')) {
-        e.stopPropagation();
+      if (!mark) return;
+      // Every key on a mark is ours (rows react to Enter, Space and arrows); Tab moves on.
+      if (e.key !== 'Tab') e.stopPropagation();
+      if (e.key === 'Enter' || e.key === ' ') {
         e.preventDefault();
-        show(mark);
+        toggle(mark);
       }
     },
     true,
   );
   document.addEventListener('mouseover', (e) => {
     const mark = markOf(e.target);
-    if (mark) show(mark);
+    if (mark && !popoverOpen(mark.dataset.federateId)) show(mark);
   });
   document.addEventListener('mouseout', (e) => {
     if (markOf(e.target) && !markOf(e.relatedTarget)) hide(200);
   });
   document.addEventListener('focusin', (e) => {
     const mark = markOf(e.target);
-    if (mark) show(mark);
+    if (mark && !popoverOpen()) show(mark);
     else if (current) hide();
   });
   document.addEventListener('focusout', (e) => {
@@ -109,7 +119,8 @@ export function installMarkBehaviour(): void {
   window.addEventListener('scroll', () => current && hide(), { capture: true, passive: true });
 }
 
-/** Hides the tooltip (page change). */
+/** Hides the tooltip and the popover (page change). */
 export function hideTooltip(): void {
   hide();
+  closePopover();
 }

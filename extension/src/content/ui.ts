@@ -18,9 +18,16 @@ export type BarState =
   | { kind: 'ready'; verdicts: readonly Verdict[] }
   | { kind: 'error'; error: ErrorInfo; signInUrl: string };
 
+const barKeys = new WeakMap<readonly Verdict[], string>();
+
 /** Draws (or updates) the summary bar above the list; re-inserts it if the page dropped it. */
 export function drawBar(state: BarState, actions: { openPanel: () => void; retry: () => void }): void {
-  const key = JSON.stringify(state.kind === 'ready' ? countVerdicts(state.verdicts) : state.kind === 'error' ? state.error : state);
+  let key: string;
+  if (state.kind === 'ready') {
+    // Counting every verdict on every pass is wasted work: once per inventory.
+    key = barKeys.get(state.verdicts) ?? JSON.stringify(countVerdicts(state.verdicts));
+    barKeys.set(state.verdicts, key);
+  } else key = JSON.stringify(state.kind === 'error' ? state.error : state);
   if (!bar || bar.dataset.key !== key) {
     const next = h('section', { class: 'federate-root federate-bar', 'aria-label': 'Federate summary', 'data-key': key });
     next.append(h('strong', { class: 'federate-bar-title' }, 'Federate'));
@@ -191,7 +198,7 @@ export function pageTheme(): 'light' | 'dark' {
 }
 
 /** Opens the panel over the page (an extension page in an iframe); focus moves into it. */
-export function mountPanel(ctx: PageContext, focus?: { id: string; action: 'convert' | 'revert' }): void {
+export function mountPanel(ctx: PageContext, focus?: { id: string; action?: 'convert' | 'revert' }): void {
   // A panel asked for one connection replaces an open one (it opens on that connection).
   if (focus && overlay?.isConnected) {
     overlay.remove();
@@ -210,7 +217,7 @@ export function mountPanel(ctx: PageContext, focus?: { id: string; action: 'conv
   });
   if (focus) {
     params.set('connection', focus.id);
-    params.set('action', focus.action);
+    if (focus.action) params.set('action', focus.action);
   }
   const frame = h('iframe', {
     src: `${chrome.runtime.getURL('panel.html')}#${params}`,
