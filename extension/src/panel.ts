@@ -4,7 +4,7 @@
 // counts, details with explanations and remedies, and export. It never reads the page's DOM.
 import { h } from './dom.js';
 import { convertibleWord, federationView, issuerFormatWord, remediesView, verdictView } from './explain.js';
-import { loadEngine, remedies, renderReport } from './engine.js';
+import { classify, loadEngine, remedies, renderReport } from './engine.js';
 import { isAzureDevOpsUrl, PANEL_PORT, type Message, type PageContext, type PanelEvent, type PanelRequest } from './messages.js';
 import {
   countVerdicts,
@@ -16,7 +16,7 @@ import {
   type Verdict,
 } from './model.js';
 import { renderHistory, renderJob, renderPlan, timeLeft } from './convert/ui.js';
-import type { Direction, JobTarget } from './convert/types.js';
+import { type Direction, type Job, type JobTarget, storageKeys } from './convert/types.js';
 
 const ROOT = document.documentElement;
 const app = document.getElementById('app')!;
@@ -517,7 +517,7 @@ function planInto(
     direction,
     selected: ids,
     allowManual,
-    onStarted: (job) => renderJob(container, job.target.organizationName, job.id, () => tabId),
+    onStarted: (job) => renderJob(container, job.target.organizationName, job.id, () => tabId, organizationId()),
   }).then(() => container.querySelector<HTMLElement>('[data-action="confirm"]')?.focus());
 }
 
@@ -526,10 +526,20 @@ function planBulk(ids: string[] | null): void {
   planInto(bulkConvert, ctx?.projectName ?? null, 'convert', ids, false);
 }
 
+/** The organization id the verdicts were computed with (from any row), for the manual path's Entra form. */
+function organizationId(): string | null {
+  for (const r of rows.values()) if (r.organizationId) return r.organizationId;
+  return null;
+}
+
+/** Each connection's convert area, kept across re-renders of its details so a running job stays on screen. */
+const areas = new Map<string, HTMLElement>();
+
 /** The Convert… / Revert… buttons of a connection's details, and the area they draw in. */
 function convertActions(v: Verdict, project: string): HTMLElement[] {
   const id = v.id ?? '';
-  const area = h('div', { class: 'convert-area', 'data-federate-convert': id });
+  const area = areas.get(id) ?? h('div', { class: 'convert-area', 'data-federate-convert': id });
+  areas.set(id, area);
   const out: HTMLElement[] = [];
   const manual = v.convertible.status === 'manual';
   if (v.convertible.status === 'yes' || manual) {
@@ -558,7 +568,7 @@ function convertActions(v: Verdict, project: string): HTMLElement[] {
   return out.length ? [...out, area] : [];
 }
 
-function showDetails(id: string): void {
+function showDetails(id: string, focus = true): void {
   const row = rows.get(id);
   selected = id;
   if (!row || !ctx) return;
@@ -591,8 +601,58 @@ function showDetails(id: string): void {
   details.hidden = false;
   details.dataset.federateId = id;
   render();
-  details.focus();
+  if (focus) details.focus();
 }
+
+// ---- after a conversion or revert: the connections it changed, re-classified in place
+
+/** Outcomes that come back with the connection as the service now has it. */
+const CHANGED_OUTCOMES = new Set(['converted', 'reverted', 'failed']);
+/** `job/item/outcome` already applied, so a job's many storage writes re-classify each once. */
+const applied = new Set<string>();
+
+/**
+ * Re-classifies the connections a job changed, from the endpoint the service returned (the
+ * PUT's answer, or the GET that polled it), so the table and details show the new verdict
+ * without a rescan.
+ */
+function refreshFromJob(job: Job): void {
+  if (!ctx) return;
+  let changed = false;
+  for (const item of job.items) {
+    const key = `${job.id}/${item.id}/${item.outcome}`;
+    if (item.status !== 'done' || !item.outcome || !CHANGED_OUTCOMES.has(item.outcome) || !item.endpoint || applied.has(key)) continue;
+    applied.add(key);
+    const id = item.id.toLowerCase();
+    const row = rows.get(id);
+    if (!row) continue;
+    const v = row.verdict;
+    const context = {
+      organizationName: ctx.organizationName,
+      organizationId: row.organizationId,
+      projectName: v.owner?.projectName ?? row.seenIn[0] ?? ctx.projectName,
+      projectId: v.owner?.projectId ?? null,
+      now: new Date().toISOString(),
+    };
+    const [fresh] = classify([item.endpoint], context, v.foundIn);
+    if (!fresh) continue;
+    row.verdict = fresh;
+    row.endpoint = item.endpoint;
+    changed = true;
+  }
+  if (!changed) return;
+  ROOT.dataset.federateRefreshed = String(Number(ROOT.dataset.federateRefreshed ?? 0) + 1);
+  if (selected && !details.hidden) showDetails(selected, false);
+  else render();
+}
+
+chrome.storage.onChanged.addListener((changes, area) => {
+  if (area !== 'local' || !ctx) return;
+  const prefix = storageKeys.prefix(ctx.organizationName);
+  for (const [key, change] of Object.entries(changes)) {
+    if (key.startsWith(prefix) && key.includes('.job.') && change.newValue) refreshFromJob(change.newValue as Job);
+  }
+});
 
 let focusDone = false;
 /** Opened from a card: show that connection's details, and its plan when asked (the user confirms). */

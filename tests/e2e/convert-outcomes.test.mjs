@@ -108,6 +108,18 @@ test('400 manual: explains the manual path, and "Try again" converts once the cr
   const box = await page.textContent(`[data-convert-manual="${e.id}"]`);
   assert.match(box, /federated credential/);
   assert.match(box, /api:\/\/AzureADTokenExchange/);
+  // In place: the issuer, subject and audience to put on the identity, and the commands.
+  const manual = `[data-convert-manual="${e.id}"]`;
+  const field = (form, name) => page.textContent(`${manual} [data-form="${form}"] [data-field="${name}"]`);
+  const orgId = mock.state.organization.id.toLowerCase();
+  assert.match(await field('entra', 'issuer'), /^https:\/\/login\.microsoftonline\.com\/[0-9a-f-]{36}\/v2\.0$/);
+  assert.equal((await field('entra', 'subject')).split('/sc/')[1], `${orgId}/${e.id}`);
+  assert.equal(await field('entra', 'audience'), 'api://AzureADTokenExchange');
+  assert.equal(await field('azureDevOps', 'issuer'), `https://vstoken.dev.azure.com/${orgId}`);
+  assert.equal(await field('azureDevOps', 'subject'), `sc://${mock.org}/${project}/${e.name}`);
+  assert.ok((await page.locator(`${manual} select option`).count()) >= 2, 'a format switch');
+  assert.ok((await page.textContent(`${manual} pre`)).length > 20, 'the commands');
+  assert.equal(await page.locator(`${manual} button`, { hasText: 'Copy' }).count(), 1, 'a copy button');
   assert.equal(mock.getEndpoint(e.id).authorization.scheme, 'ServicePrincipal', 'not modified');
   mock.setMeta(e.id, { convert: 'A' }); // the owner added the federated credential
   await page.click(`[data-convert-item="${e.id}"] [data-action="retry"]`);
@@ -199,14 +211,10 @@ test('a shared connection is not converted from a project that does not own it',
   const owner = mock.state.projects[0];
   const other = mock.state.projects[1];
   const e = take();
-  // Share it into the other project (as the mock's PATCH would).
+  // Share it into the other project, through the mock's own PATCH (which keeps its index by project).
   const stored = mock.state.endpoints.get(e.id);
-  stored.isShared = true;
-  stored.serviceEndpointProjectReferences.push({
-    projectReference: { id: other.id, name: other.name },
-    name: stored.name,
-    description: '',
-  });
+  mock.store.share(e.id, [{ projectReference: { id: other.id, name: other.name }, name: stored.name, description: '' }]);
+  assert.equal(mock.state.endpoints.get(e.id).serviceEndpointProjectReferences.length, 2, 'shared');
   const { tabId: otherTab, page: otherPage } = await openAdoPage(browser, mock, other.name);
   const puts = mock.requests.filter((r) => r.method === 'PUT').length;
   const page = await openConvert(browser, mock, { project: other.name, tab: String(otherTab), ids: e.id });

@@ -104,6 +104,21 @@ test('panel: details → Convert… → plan → confirm → converted; History 
   assert.equal(mock.conversions[0].id.toLowerCase(), first.id.toLowerCase());
   assert.deepEqual(mock.rejections(), []);
   assert.equal(mock.getEndpoint(first.id).authorization.scheme, 'WorkloadIdentityFederation');
+  // Without a rescan, the table and the details show the new verdict.
+  const row = panel.locator(`#inventory tbody tr[data-federate-id="${first.id}"]`);
+  await panel.waitForFunction(
+    (id) => document.querySelector(`#inventory tbody tr[data-federate-id="${id}"]`)?.dataset.credential === 'federated',
+    first.id,
+    { timeout: 10_000 },
+  );
+  assert.equal(await row.getAttribute('data-credential'), 'federated');
+  assert.match(await panel.textContent('#details [data-action="revert"]'), /^Revert… \(\d+ days? \d+ hours? left\)$/);
+  assert.equal(await panel.locator('#details [data-action="convert"]').count(), 0, 'no Convert… on a converted connection');
+  assert.equal(
+    await panel.locator(`${area} [data-convert-item="${first.id}"]`).getAttribute('data-outcome'),
+    'converted',
+    'the job stays on screen',
+  );
 
   // History tab: the job is listed.
   await panel.click('#tab-history');

@@ -122,3 +122,30 @@ export function remedyCommands(endpoint: unknown, context: Record<string, unknow
     return null;
   }
 }
+
+/** The issuer, subject and audience a connection's identity needs (`expectedFederation`), or null. */
+export function expectedFederation(
+  endpoint: unknown,
+  context: Record<string, unknown>,
+): {
+  audience: string;
+  azureDevOps: { issuer: string | null; subject: string | null };
+  entra: { issuer: string | null; subject: string | null } | null;
+  missing: string[];
+} | null {
+  try {
+    return exported('expectedFederation')(endpoint, context) as ReturnType<typeof expectedFederation>;
+  } catch {
+    return null;
+  }
+}
+
+/** The organization id (`organizationId`: connectionData `instanceId`), or null when it can't be read. */
+export async function organizationIdOf(target: JobTarget, relay: Relay): Promise<string | null> {
+  try {
+    const id = (await exported('organizationId')(clientOptions(target), relay, null)) as unknown;
+    return typeof id === 'string' ? id : null;
+  } catch {
+    return null;
+  }
+}

@@ -10,6 +10,7 @@ import {
   type EngineJournalEntry,
   loadEngine,
   type Outcome,
+  organizationIdOf,
   planConversions,
   pollEndpoint,
   readProject,
@@ -394,6 +395,7 @@ async function handle(message: ConvertMessage): Promise<ConvertReply> {
       if (message.planId) plans.delete(message.planId);
       const { plan, endpoints } = kept && kept.key === planKey(message) ? kept : await makePlan(message);
       const job = newJob(message.target, message.direction, plan, endpoints, message.concurrency);
+      job.organizationId = await organizationIdOf(message.target, tabRelay(message.target.tabId, message.target.apiBase));
       record(job, {
         kind: 'job',
         outcome: 'started',

@@ -71,6 +71,8 @@ export interface Job {
   /** Connections the plan left out, with the reason (kept so the history shows them). */
   skipped: { id: string; name: string | null; reason: string; message: string }[];
   journal: JournalStep[];
+  /** The organization id (connectionData `instanceId`) when it could be read: the manual path's Entra issuer and subject need it. */
+  organizationId?: string | null;
 }
 
 /** A plan as the engine makes it (`planConversions`). */

@@ -3,6 +3,9 @@
 // text only (textContent), never HTML from the service. State comes from the job stored in
 // chrome.storage.local: the view follows storage changes, so a closed and reopened panel
 // shows the same job. Readiness attributes for tests: `data-convert-state` on the container.
+import { remediesView } from '../explain.js';
+import { REMEDY_FORMATS, type RemedyFormat } from '../model.js';
+import { expectedFederation, loadEngine, remedyCommands } from './engine.js';
 import {
   type ConvertMessage,
   type ConvertReply,
@@ -212,8 +215,9 @@ export async function renderPlan(container: HTMLElement, opts: PlanOptions): Pro
             try {
               const n = Math.min(8, Math.max(1, Number(concurrency.value) || 4));
               const { job } = await send({ type: 'convert.start', ...base, concurrency: n, planId });
-              opts.onStarted?.(job!);
-              renderJob(container, job!.target.organizationName, job!.id);
+              // The caller follows the job itself when it asked to (with its tab and context).
+              if (opts.onStarted) opts.onStarted(job!);
+              else renderJob(container, job!.target.organizationName, job!.id);
             } catch (err) {
               showError(container, err, () => void renderPlan(container, opts));
             }
@@ -260,7 +264,7 @@ const OUTCOME_TEXT: Record<string, string> = {
   cancelled: 'Cancelled',
 };
 
-function itemView(job: Job, item: JobItem, tabId: () => number | null): HTMLElement {
+function itemView(job: Job, item: JobItem, tabId: () => number | null, organizationId: string | null): HTMLElement {
   const status =
     item.status === 'done'
       ? (OUTCOME_TEXT[item.outcome ?? ''] ?? item.outcome ?? 'Done')
@@ -292,7 +296,7 @@ function itemView(job: Job, item: JobItem, tabId: () => number | null): HTMLElem
     );
   }
   if (item.outcome === 'needsManual') {
-    li.append(manualPath(item));
+    li.append(manualPath(item, job.target.organizationName, organizationId ?? job.organizationId ?? null));
   }
   if (
     item.status === 'done' &&
@@ -321,11 +325,75 @@ function itemView(job: Job, item: JobItem, tabId: () => number | null): HTMLElem
   return li;
 }
 
+/** The engine context of a job item: its organization and owning project. */
+function itemContext(item: JobItem, organizationName: string, organizationId: string | null): Record<string, unknown> {
+  const ep = item.endpoint as { serviceEndpointProjectReferences?: { projectReference?: { id?: string; name?: string } }[] } | null;
+  const home = ep?.serviceEndpointProjectReferences?.[0]?.projectReference;
+  return {
+    organizationName,
+    organizationId,
+    projectName: home?.name ?? null,
+    projectId: home?.id ?? null,
+    now: new Date().toISOString(),
+  };
+}
+
+/**
+ * The federated credential to add, in place: issuer, subject and audience from the engine
+ * (`expectedFederation`; the Entra form when the organization id is known, then the Azure
+ * DevOps form), and the commands (`federatedCredentialCommands`) with a format switch and copy.
+ */
+function manualCredential(item: JobItem, organizationName: string, organizationId: string | null): HTMLElement | null {
+  const context = itemContext(item, organizationName, organizationId);
+  const expected = expectedFederation(item.endpoint, context);
+  if (!expected) return null;
+  const forms = [
+    expected.entra ? { label: 'Microsoft Entra issuer (the default for new connections)', form: 'entra', ...expected.entra } : null,
+    { label: 'Azure DevOps issuer', form: 'azureDevOps', ...expected.azureDevOps },
+  ].filter((f): f is NonNullable<typeof f> => f !== null && !!f.issuer && !!f.subject);
+  const facts = (f: (typeof forms)[number]) =>
+    h(
+      'dl',
+      { class: 'convert-manual-facts', 'data-form': f.form },
+      h('dt', {}, 'Issuer'),
+      h('dd', { 'data-field': 'issuer' }, f.issuer ?? ''),
+      h('dt', {}, 'Subject'),
+      h('dd', { 'data-field': 'subject' }, f.subject ?? ''),
+      h('dt', {}, 'Audience'),
+      h('dd', { 'data-field': 'audience' }, expected.audience),
+    );
+  const remedies: Partial<Record<RemedyFormat, string>> = {};
+  for (const format of REMEDY_FORMATS) {
+    const text = remedyCommands(item.endpoint, context, format);
+    if (text) remedies[format] = text;
+  }
+  return h(
+    'div',
+    { class: 'convert-manual-credential' },
+    ...forms.flatMap((f, i) => [h('h4', {}, i === 0 ? f.label : `Or, with the ${f.label}`), facts(f)]),
+    expected.missing.length ? h('p', { class: 'note' }, `Not known here: ${expected.missing.join(', ')}.`) : null,
+    remediesView(remedies, `manual-${item.id}`),
+  );
+}
+
 /** The manual path of a 400 "could not be upgraded": what to put on the identity, then retry. */
-function manualPath(item: JobItem): HTMLElement {
+function manualPath(item: JobItem, organizationName: string, organizationId: string | null): HTMLElement {
   const ep = item.endpoint as { authorization?: { parameters?: Record<string, string | null> } } | null;
   const params = ep?.authorization?.parameters ?? {};
   const get = (k: string) => Object.entries(params).find(([key]) => key.toLowerCase() === k.toLowerCase())?.[1] ?? null;
+  const credential = manualCredential(item, organizationName, organizationId);
+  if (credential) {
+    return h(
+      'div',
+      { class: 'convert-manual', 'data-convert-manual': item.id },
+      h(
+        'p',
+        {},
+        `Azure DevOps could not configure the identity by itself, and the connection was not changed. Add this federated credential to the identity (application id ${get('serviceprincipalid') ?? 'unknown'}, tenant ${get('tenantid') ?? 'unknown'}), then choose "Try again".`,
+      ),
+      credential,
+    );
+  }
   return h(
     'div',
     { class: 'convert-manual', 'data-convert-manual': item.id },
@@ -354,7 +422,13 @@ const active = new WeakMap<HTMLElement, () => void>();
  * The progress view of a job: progress bar, counts, pause, resume, cancel, and each
  * connection's outcome. Follows the stored job, so it survives a closed panel and a reload.
  */
-export function renderJob(container: HTMLElement, org: string, jobId: string, tabId: () => number | null = () => null): void {
+export function renderJob(
+  container: HTMLElement,
+  org: string,
+  jobId: string,
+  tabId: () => number | null = () => null,
+  organizationId: string | null = null,
+): void {
   active.get(container)?.();
   const key = storageKeys.job(org, jobId);
   const draw = (job: Job | undefined) => {
@@ -411,7 +485,7 @@ export function renderJob(container: HTMLElement, org: string, jobId: string, ta
       ),
       h('p', { class: 'convert-counts' }, [...counts].map(([k, n]) => `${OUTCOME_TEXT[k] ?? k}: ${n}`).join(' · ')),
       actions,
-      h('ul', { class: 'convert-items' }, ...job.items.map((i) => itemView(job, i, tabId))),
+      h('ul', { class: 'convert-items' }, ...job.items.map((i) => itemView(job, i, tabId, organizationId))),
       ...(job.skipped.length
         ? [
             h(
@@ -435,7 +509,11 @@ export function renderJob(container: HTMLElement, org: string, jobId: string, ta
   };
   chrome.storage.onChanged.addListener(listener);
   active.set(container, () => chrome.storage.onChanged.removeListener(listener));
-  void chrome.storage.local.get(key).then((got) => draw(got[key] as Job | undefined));
+  // The engine (for the manual path's issuer, subject and commands) loads before the first draw.
+  void loadEngine()
+    .catch(() => undefined)
+    .then(() => chrome.storage.local.get(key))
+    .then((got) => draw(got[key] as Job | undefined));
 }
 
 // ---------------------------------------------------------------------------------------
