@@ -15,8 +15,8 @@ import {
   type ProjectInventory,
   type Verdict,
 } from './model.js';
-import { renderHistory, renderJob, renderPlan, timeLeft } from './convert/ui.js';
-import { type Direction, type Job, type JobTarget, storageKeys } from './convert/types.js';
+import { manualCredentialView, renderHistory, renderJob, renderPlan, timeLeft } from './convert/ui.js';
+import { type Direction, type Job, type JobTarget, type PlanGroup, storageKeys } from './convert/types.js';
 
 const ROOT = document.documentElement;
 const app = document.getElementById('app')!;
@@ -316,7 +316,7 @@ function build(): void {
         h('span', { class: 'exports', role: 'group', 'aria-label': 'Export the inventory' }, exportButtons),
       ),
       counts,
-      ctx?.projectName
+      ctx
         ? h('div', { class: 'toolbar', role: 'group', 'aria-label': 'Convert' }, convertSelectedButton, convertAllButton, pickedText)
         : null,
       bulkConvert,
@@ -477,7 +477,7 @@ function render(): void {
     }),
   );
   for (const b of exportButtons) b.disabled = rows.size === 0;
-  convertAllButton.disabled = running || c.convertibleNow === 0;
+  convertAllButton.disabled = running || (c.convertibleNow === 0 && picked.size === 0);
   renderPicked();
 }
 
@@ -501,6 +501,7 @@ function planInto(
   direction: Direction,
   ids: string[] | null,
   allowManual: boolean,
+  groups: PlanGroup[] | null = null,
 ): void {
   const t = target(projectName);
   // One plan on screen at a time (the plan view uses fixed element ids).
@@ -517,13 +518,57 @@ function planInto(
     direction,
     selected: ids,
     allowManual,
+    groups,
     onStarted: (job) => renderJob(container, job.target.organizationName, job.id, () => tabId, organizationId()),
   }).then(() => container.querySelector<HTMLElement>('[data-action="confirm"]')?.focus());
 }
 
-/** Bulk: the ticked connections (shared ones only this way), or every convertible one of the project. */
+/** Bulk: the ticked connections (shared ones only this way), or every convertible one of the project or organization. */
 function planBulk(ids: string[] | null): void {
-  planInto(bulkConvert, ctx?.projectName ?? null, 'convert', ids, false);
+  if (scope === 'organization') planInto(bulkConvert, null, 'convert', ids, false, organizationGroups(ids));
+  else planInto(bulkConvert, ctx?.projectName ?? null, 'convert', ids, false);
+}
+
+/** The owning project (reference 0) of a row: its id, else its name, else where the scan saw it. */
+function owningProject(r: Row): string | null {
+  return r.verdict.owner?.projectId ?? r.verdict.owner?.projectName ?? r.seenIn[0] ?? null;
+}
+
+/**
+ * The organization view's plan, by owning project: each group is read and planned from its
+ * owner. Selected: the ticked ids, grouped. All: every project owning a connection whose
+ * verdict there is convertible now (or a ticked one), planned whole (shared ones only when
+ * ticked, which `also` carries).
+ */
+function organizationGroups(ids: string[] | null): PlanGroup[] {
+  const groups = new Map<string, PlanGroup>();
+  const group = (project: string) => {
+    const key = project.toLowerCase();
+    let g = groups.get(key);
+    if (!g) {
+      g = { project, selected: ids === null ? null : [], also: [] };
+      groups.set(key, g);
+    }
+    return g;
+  };
+  if (ids !== null) {
+    for (const id of ids) {
+      const r = rows.get(id);
+      const project = r && owningProject(r);
+      if (project) group(project).selected!.push(r.verdict.id ?? id);
+    }
+    return [...groups.values()];
+  }
+  for (const r of rows.values()) {
+    const project = owningProject(r);
+    if (project && r.verdict.convertible.status === 'yes') group(project);
+  }
+  for (const id of picked) {
+    const r = rows.get(id);
+    const project = r && owningProject(r);
+    if (project) group(project).also.push(r.verdict.id ?? id);
+  }
+  return [...groups.values()];
 }
 
 /** The organization id the verdicts were computed with (from any row), for the manual path's Entra form. */
@@ -581,14 +626,15 @@ function showDetails(id: string, focus = true): void {
     projectId: v.owner?.projectId ?? null,
     now: new Date().toISOString(),
   };
-  const rem = row.endpoint ? remedies(row.endpoint, context) : {};
+  const manual = manualPathView(v, row, context);
+  const rem = row.endpoint && !manual ? remedies(row.endpoint, context) : {};
   const link = `${ctx.apiBase}/${encodeURIComponent(project)}/_settings/adminservices?resourceId=${encodeURIComponent(id)}`;
   details.replaceChildren(
     ...[
       h('h2', { id: 'details-title' }, v.name ?? id),
       verdictView(v),
       federationView(v),
-      remediesView(rem, 'details-remedy'),
+      manual ?? remediesView(rem, 'details-remedy'),
       h(
         'div',
         { class: 'actions', 'data-federate-slot': 'actions' },
@@ -602,6 +648,36 @@ function showDetails(id: string, focus = true): void {
   details.dataset.federateId = id;
   render();
   if (focus) details.focus();
+}
+
+/**
+ * The manual path in a connection's details, for a `manual` connection and a draft: the
+ * issuer, subject and audience to put on its identity (the engine's `expectedFederation`, the
+ * same box as a job's 400 answer) with the commands; null for other connections.
+ */
+function manualPathView(v: Verdict, row: Row, context: Record<string, unknown>): HTMLElement | null {
+  const draft = v.state === 'draft';
+  if (!row.endpoint || (!draft && v.convertible.status !== 'manual')) return null;
+  const box = manualCredentialView(row.endpoint, context, 'details-manual');
+  if (!box) return null;
+  const carried = draft && v.federation?.format ? ` This draft carries the ${issuerFormatWord(v.federation.format)}: use that form.` : '';
+  return h(
+    'section',
+    { class: 'manual-path', 'data-manual-path': v.id ?? '', 'aria-labelledby': 'manual-path-title' },
+    h(
+      'h3',
+      { id: 'manual-path-title' },
+      draft ? 'Finish the draft: the federated credential to add' : 'Manual path: the federated credential to add',
+    ),
+    h(
+      'p',
+      {},
+      draft
+        ? `Add this federated credential to the identity (the owner of the identity can), then in Azure DevOps choose Finish setup, then Verify and save.${carried}`
+        : 'Azure DevOps cannot configure this identity by itself. Add this federated credential to the identity first, then Convert… here (or in Azure DevOps).',
+    ),
+    box,
+  );
 }
 
 // ---- after a conversion or revert: the connections it changed, re-classified in place

@@ -28,6 +28,7 @@ import {
   type JobItem,
   type JobTarget,
   type Plan,
+  type PlanGroup,
   type PlannedRequest,
 } from './types.js';
 
@@ -68,8 +69,88 @@ function planReverts(endpoints: Map<string, unknown>, selected: string[] | null)
   return plan;
 }
 
+/** The home project (reference 0) of an endpoint as read: its id, else name, and its name. */
+function homeOf(ep: unknown): { project: string | null; name: string | null } {
+  const home = (ep as { serviceEndpointProjectReferences?: { projectReference?: { id?: string; name?: string } }[] } | undefined)
+    ?.serviceEndpointProjectReferences?.[0]?.projectReference;
+  return { project: home?.id ?? home?.name ?? null, name: home?.name ?? null };
+}
+
+/** Runs `f` over `items`, at most `limit` at a time, results in order. */
+async function mapLimit<T, R>(items: T[], limit: number, f: (item: T) => Promise<R>): Promise<R[]> {
+  const out: R[] = new Array(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await f(items[i]!);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return out;
+}
+
+/**
+ * An organization-wide plan (the panel's organization view): each owning project is read and
+ * planned by the engine as from that project (so shared connections are sent only from their
+ * owner, and only when ticked), and the plans are merged into one. Each planned item keeps the
+ * project its request goes to; a connection is planned at most once.
+ */
+async function planGroups(
+  target: JobTarget,
+  groups: PlanGroup[],
+  allowManual: boolean,
+): Promise<{ plan: Plan; endpoints: Map<string, unknown> }> {
+  const relay = tabRelay(target.tabId, target.apiBase);
+  const reads = await mapLimit(groups, 4, async (g) => ({ g, read: await readProject(target, g.project, relay) }));
+  const plan: Plan = { send: [], skip: [] };
+  const endpoints = new Map<string, unknown>();
+  const planned = new Set<string>();
+  for (const { g, read } of reads) {
+    const from = { ...target, projectName: g.project };
+    const list = [...read.values()];
+    const also = new Set(g.also.map((id) => id.toLowerCase()));
+    const parts: Plan[] = [];
+    if (g.selected === null) {
+      const all = planConversions(list, from, null, allowManual);
+      // Connections shared into this project from another are planned in their owner's group.
+      parts.push({
+        send: all.send.filter((p) => !also.has(p.id.toLowerCase())),
+        skip: all.skip.filter((s) => s.reason !== 'sharedFromAnotherProject' && !also.has(s.id.toLowerCase())),
+      });
+      if (also.size) parts.push(planConversions(list, from, g.also, allowManual));
+    } else parts.push(planConversions(list, from, g.selected, allowManual));
+    const projectName = list.map(homeOf).find((h) => h.project?.toLowerCase() === g.project.toLowerCase())?.name ?? null;
+    for (const part of parts) {
+      for (const p of part.send) {
+        const id = p.id.toLowerCase();
+        if (planned.has(id)) continue;
+        planned.add(id);
+        endpoints.set(id, read.get(id));
+        plan.send.push({ ...p, projectName: homeOf(read.get(id)).name ?? projectName });
+      }
+      for (const s of part.skip) {
+        const id = s.id.toLowerCase();
+        if (planned.has(id)) continue;
+        planned.add(id);
+        plan.skip.push({ ...s, project: g.project, projectName });
+      }
+    }
+    for (const id of [...(g.selected ?? []), ...g.also]) {
+      if (planned.has(id.toLowerCase())) continue;
+      planned.add(id.toLowerCase());
+      plan.skip.push({ id, name: null, reason: 'notFound', message: 'Not found in its owning project.', project: g.project, projectName });
+    }
+  }
+  return { plan, endpoints };
+}
+
 async function makePlan(message: Extract<ConvertMessage, { target: JobTarget }>): Promise<{ plan: Plan; endpoints: Map<string, unknown> }> {
   await loadEngine();
+  if (message.groups) {
+    if (message.direction !== 'convert') throw new Error('Reverts are made per connection, from its details.');
+    return planGroups(message.target, message.groups, message.allowManual);
+  }
   const endpoints = await readEndpoints(message.target);
   const plan =
     message.direction === 'convert'
@@ -358,8 +439,13 @@ async function resume(job: Job, tabId: number | null): Promise<Job> {
 
 /** Plans shown to the user, by id, so "Convert" sends exactly what was confirmed. */
 const plans = new Map<string, { plan: Plan; endpoints: Map<string, unknown>; key: string }>();
-const planKey = (m: { target: JobTarget; direction: Direction; selected: string[] | null; allowManual: boolean }) =>
-  JSON.stringify([m.target.apiBase, m.target.projectName, m.target.tabId, m.direction, m.selected, m.allowManual]);
+const planKey = (m: {
+  target: JobTarget;
+  direction: Direction;
+  selected: string[] | null;
+  allowManual: boolean;
+  groups?: PlanGroup[] | null;
+}) => JSON.stringify([m.target.apiBase, m.target.projectName, m.target.tabId, m.direction, m.selected, m.allowManual, m.groups ?? null]);
 
 async function tabOnOrigin(tabId: number, apiBase: string): Promise<void> {
   const tab = await chrome.tabs.get(tabId);

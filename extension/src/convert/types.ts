@@ -75,10 +75,25 @@ export interface Job {
   organizationId?: string | null;
 }
 
-/** A plan as the engine makes it (`planConversions`). */
+/** A plan as the engine makes it (`planConversions`); in the organization view, one per owning project, merged. */
 export interface Plan {
-  send: { id: string; name: string | null; project: string }[];
-  skip: { id: string; name: string | null; reason: string; message: string }[];
+  /** `project`: the owning project (id, else name) the request goes to; `projectName` for display when known. */
+  send: { id: string; name: string | null; project: string; projectName?: string | null }[];
+  /** `project`/`projectName`: the owning project whose plan skipped it (organization view). */
+  skip: { id: string; name: string | null; reason: string; message: string; project?: string | null; projectName?: string | null }[];
+}
+
+/**
+ * One owning project of an organization-wide plan (the panel's organization inventory): its
+ * connections are read from that project and planned as from that project. `selected` are the
+ * ticked ids it owns (shared ones only this way), or null for every convertible one there;
+ * `also` are ticked ids added to a `selected: null` group ("Convert all convertible" with
+ * shared connections the user ticked).
+ */
+export interface PlanGroup {
+  project: string;
+  selected: string[] | null;
+  also: string[];
 }
 
 /** A request as the engine builds it, for the dry run. */
@@ -93,14 +108,30 @@ export interface PlannedRequest {
 // ---- extension page -> service worker (chrome.runtime.sendMessage)
 
 export type ConvertMessage =
-  | { type: 'convert.plan'; target: JobTarget; direction: Direction; selected: string[] | null; allowManual: boolean }
-  | { type: 'convert.dryRun'; target: JobTarget; direction: Direction; selected: string[] | null; allowManual: boolean }
+  | {
+      type: 'convert.plan';
+      target: JobTarget;
+      direction: Direction;
+      selected: string[] | null;
+      allowManual: boolean;
+      /** Organization view (`target.projectName` null): the owning projects to plan, each from itself. */
+      groups?: PlanGroup[] | null;
+    }
+  | {
+      type: 'convert.dryRun';
+      target: JobTarget;
+      direction: Direction;
+      selected: string[] | null;
+      allowManual: boolean;
+      groups?: PlanGroup[] | null;
+    }
   | {
       type: 'convert.start';
       target: JobTarget;
       direction: Direction;
       selected: string[] | null;
       allowManual: boolean;
+      groups?: PlanGroup[] | null;
       concurrency: number;
       planId: string | null;
     }
@@ -119,6 +150,14 @@ const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'obj
 const isStr = (v: unknown): v is string => typeof v === 'string';
 const isDirection = (v: unknown): v is Direction => v === 'convert' || v === 'revert';
 const isIdList = (v: unknown): v is string[] | null => v === null || (Array.isArray(v) && v.length <= 10_000 && v.every(isStr));
+const isGroups = (v: unknown): v is PlanGroup[] | null | undefined =>
+  v === undefined ||
+  v === null ||
+  (Array.isArray(v) &&
+    v.length <= 5_000 &&
+    v.every(
+      (g) => isObject(g) && isStr(g.project) && g.project.length > 0 && isIdList(g.selected) && Array.isArray(g.also) && isIdList(g.also),
+    ));
 
 function isAzureDevOpsBase(url: unknown): boolean {
   if (!isStr(url)) return false;
@@ -148,12 +187,19 @@ export function isConvertMessage(v: unknown): v is ConvertMessage {
   switch (v.type) {
     case 'convert.plan':
     case 'convert.dryRun':
-      return isJobTarget(v.target) && isDirection(v.direction) && isIdList(v.selected) && typeof v.allowManual === 'boolean';
+      return (
+        isJobTarget(v.target) &&
+        isDirection(v.direction) &&
+        isIdList(v.selected) &&
+        typeof v.allowManual === 'boolean' &&
+        isGroups(v.groups)
+      );
     case 'convert.start':
       return (
         isJobTarget(v.target) &&
         isDirection(v.direction) &&
         isIdList(v.selected) &&
+        isGroups(v.groups) &&
         typeof v.allowManual === 'boolean' &&
         Number.isInteger(v.concurrency) &&
         (v.concurrency as number) >= 1 &&

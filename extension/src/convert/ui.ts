@@ -15,6 +15,7 @@ import {
   type JobTarget,
   type JournalStep,
   type Plan,
+  type PlanGroup,
   type PlannedRequest,
   storageKeys,
 } from './types.js';
@@ -134,25 +135,63 @@ export interface PlanOptions {
   /** Ids the user selected, or null for "all convertible" (shared ones are never included then). */
   selected: string[] | null;
   allowManual?: boolean;
+  /** Organization view (`target.projectName` null): the owning projects to plan, each from itself. */
+  groups?: PlanGroup[] | null;
   concurrency?: number;
   /** Called with the job once it started (e.g. to switch the panel to its progress). */
   onStarted?: (job: Job) => void;
 }
 
-function planList(plan: Plan): HTMLElement {
+/** The plan's entries by owning project, in first-seen order (organization view). */
+function byProject<T extends { project?: string | null; projectName?: string | null }>(entries: T[]): [string, string, T[]][] {
+  const out = new Map<string, [string, string, T[]]>();
+  for (const e of entries) {
+    const key = (e.project ?? '').toLowerCase();
+    const group = out.get(key) ?? [e.project ?? '', e.projectName ?? e.project ?? 'Unknown project', []];
+    group[2].push(e);
+    out.set(key, group);
+  }
+  return [...out.values()];
+}
+
+function planList(plan: Plan, perProject: boolean): HTMLElement {
+  const sendItem = (p: Plan['send'][number]) => h('li', { 'data-id': p.id, 'data-project': p.project }, p.name ?? p.id);
+  const skipItem = (s: Plan['skip'][number]) =>
+    h(
+      'li',
+      { 'data-id': s.id, 'data-reason': s.reason, 'data-project': s.project ?? '' },
+      `${s.name ?? s.id}: `,
+      h('span', { class: 'reason' }, s.message),
+    );
+  // The organization view: what goes to each project (its own request path), then the skips by project.
+  const sends = perProject
+    ? byProject(plan.send).map(([project, name, items]) =>
+        h(
+          'li',
+          { 'data-convert-project': project },
+          h('span', { class: 'convert-project' }, `${name}: ${items.length}`),
+          h('ul', {}, ...items.map(sendItem)),
+        ),
+      )
+    : plan.send.map(sendItem);
+  const skips = perProject
+    ? byProject(plan.skip).map(([project, name, items]) =>
+        h(
+          'li',
+          { 'data-convert-project': project },
+          h('span', { class: 'convert-project' }, `${name}: ${items.length}`),
+          h('ul', {}, ...items.map(skipItem)),
+        ),
+      )
+    : plan.skip.map(skipItem);
+  const projects = byProject(plan.send).length;
   return h(
     'div',
     { class: 'convert-plan' },
-    h('h3', {}, `Will be ${plan.send.length === 1 ? 'sent' : 'sent'}: ${plan.send.length}`),
-    h('ul', { 'data-convert-plan': 'send' }, ...plan.send.map((p) => h('li', { 'data-id': p.id }, p.name ?? p.id))),
+    h('h3', {}, `Will be sent: ${plan.send.length}${perProject ? ` in ${projects} project${projects === 1 ? '' : 's'}` : ''}`),
+    h('ul', { 'data-convert-plan': 'send' }, ...sends),
     h('h3', {}, `Skipped: ${plan.skip.length}`),
-    h(
-      'ul',
-      { 'data-convert-plan': 'skip' },
-      ...plan.skip.map((s) =>
-        h('li', { 'data-id': s.id, 'data-reason': s.reason }, `${s.name ?? s.id}: `, h('span', { class: 'reason' }, s.message)),
-      ),
-    ),
+    h('ul', { 'data-convert-plan': 'skip' }, ...skips),
   );
 }
 
@@ -172,7 +211,13 @@ function requestList(requests: PlannedRequest[]): HTMLElement {
  * offers a dry run, then the confirmation; "Convert" starts the job and shows its progress.
  */
 export async function renderPlan(container: HTMLElement, opts: PlanOptions): Promise<void> {
-  const base = { target: opts.target, direction: opts.direction, selected: opts.selected, allowManual: opts.allowManual ?? false };
+  const base = {
+    target: opts.target,
+    direction: opts.direction,
+    selected: opts.selected,
+    allowManual: opts.allowManual ?? false,
+    groups: opts.groups ?? null,
+  };
   setState(container, 'planning');
   container.replaceChildren(h('p', { role: 'status' }, 'Reading the service connections…'));
   let plan: Plan;
@@ -243,7 +288,7 @@ export async function renderPlan(container: HTMLElement, opts: PlanOptions): Pro
       ),
     ),
   );
-  container.replaceChildren(planList(plan), dialog, dry);
+  container.replaceChildren(planList(plan, !!opts.groups), dialog, dry);
   setState(container, 'plan');
 }
 
@@ -344,8 +389,17 @@ function itemContext(item: JobItem, organizationName: string, organizationId: st
  * DevOps form), and the commands (`federatedCredentialCommands`) with a format switch and copy.
  */
 function manualCredential(item: JobItem, organizationName: string, organizationId: string | null): HTMLElement | null {
-  const context = itemContext(item, organizationName, organizationId);
-  const expected = expectedFederation(item.endpoint, context);
+  return manualCredentialView(item.endpoint, itemContext(item, organizationName, organizationId), `manual-${item.id}`);
+}
+
+/**
+ * The federated credential a connection's identity needs, for any extension page (the job's
+ * 400 box, the panel's details of a manual connection or a draft): issuer, subject and
+ * audience in both forms (`data-form`, `data-field` for tests) and the commands. `context` is
+ * the engine's (organization name and id, owning project); null when the engine has nothing.
+ */
+export function manualCredentialView(endpoint: unknown, context: Record<string, unknown>, idPrefix: string): HTMLElement | null {
+  const expected = expectedFederation(endpoint, context);
   if (!expected) return null;
   const forms = [
     expected.entra ? { label: 'Microsoft Entra issuer (the default for new connections)', form: 'entra', ...expected.entra } : null,
@@ -364,7 +418,7 @@ function manualCredential(item: JobItem, organizationName: string, organizationI
     );
   const remedies: Partial<Record<RemedyFormat, string>> = {};
   for (const format of REMEDY_FORMATS) {
-    const text = remedyCommands(item.endpoint, context, format);
+    const text = remedyCommands(endpoint, context, format);
     if (text) remedies[format] = text;
   }
   return h(
@@ -372,7 +426,7 @@ function manualCredential(item: JobItem, organizationName: string, organizationI
     { class: 'convert-manual-credential' },
     ...forms.flatMap((f, i) => [h('h4', {}, i === 0 ? f.label : `Or, with the ${f.label}`), facts(f)]),
     expected.missing.length ? h('p', { class: 'note' }, `Not known here: ${expected.missing.join(', ')}.`) : null,
-    remediesView(remedies, `manual-${item.id}`),
+    remediesView(remedies, idPrefix),
   );
 }
 
