@@ -54,13 +54,17 @@ async function activeTab(): Promise<chrome.tabs.Tab | undefined> {
   return tab;
 }
 
-void activeTab().then((tab) => {
-  open.disabled = !(tab?.id !== undefined && isAzureDevOpsUrl(tab.url));
-  if (open.disabled) openStatus.textContent = 'Open an Azure DevOps page to use the panel.';
+// The tab the popup was opened over: "this tab" is decided once, so the target can't change
+// under the user's click if another window takes focus meanwhile.
+const target = activeTab().then((tab) => {
+  const ok = tab?.id !== undefined && isAzureDevOpsUrl(tab.url);
+  open.disabled = !ok;
+  if (!ok) openStatus.textContent = 'Open an Azure DevOps page to use the panel.';
+  return ok ? tab : undefined;
 });
 
 open.addEventListener('click', async () => {
-  const tab = await activeTab();
+  const tab = await target;
   const reply = (await chrome.runtime.sendMessage({ type: 'openPanel', tabId: tab?.id ?? null } satisfies Message)) as
     | Reply<null>
     | undefined;
