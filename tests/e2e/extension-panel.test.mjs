@@ -5,6 +5,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
+import { adoIssuer, adoSubject, entraIssuer, entraSubject } from '../mock/federation.mjs';
 import { startMock } from '../mock/server.mjs';
 import { launchBrowser, screenshot, waitForFederate } from '../harness/browser.mjs';
 
@@ -174,6 +175,56 @@ test('signed out, throttled and failing servers show their states, and recover',
   await scanState(panel2, ['done']);
   await screenshot(page, 'extension-panel-recovered');
   await page.close();
+});
+
+test('details of a manual connection and of a draft show the manual path: the exact issuer, subject and audience, and the commands', async () => {
+  const lc = (s) => String(s ?? '').toLowerCase();
+  const param = (e, k) => Object.entries(e.authorization?.parameters ?? {}).find(([key]) => lc(key) === lc(k))?.[1] ?? null;
+  const single = (e) => e.serviceEndpointProjectReferences.length === 1 && !e.isShared && !e.isDisabled && e.isReady !== false;
+  const endpoints = [...mock.state.endpoints.values()];
+  // A manual service principal with a secret (the verdict's `manual`), and a draft.
+  const manual = endpoints.find(
+    (e) =>
+      e.type === 'azurerm' &&
+      e.authorization?.scheme === 'ServicePrincipal' &&
+      lc(param(e, 'authenticationType')) === 'spnkey' &&
+      lc(e.data?.creationMode) === 'manual' &&
+      !e.operationStatus &&
+      single(e),
+  );
+  const draft = endpoints.find((e) => e.type === 'azurerm' && lc(e.data?.isDraft) === 'true' && single(e));
+  assert.ok(manual && draft, 'the organization has a manual connection and a draft');
+  const org = mock.state.organization;
+  for (const e of [manual, draft]) {
+    const home = e.serviceEndpointProjectReferences[0];
+    const { page, panel } = await openPanel(home.projectReference.name);
+    await scanState(panel, ['done']);
+    await panel.click(`#inventory tbody button[data-open="${lc(e.id)}"]`);
+    const box = `#details [data-manual-path="${lc(e.id)}"]`;
+    await panel.waitForSelector(box);
+    const field = (form, name) => panel.textContent(`${box} [data-form="${form}"] [data-field="${name}"]`);
+    const tenantId = param(e, 'tenantid');
+    assert.equal(await field('entra', 'issuer'), entraIssuer(tenantId), `${e.name}: Entra issuer`);
+    assert.equal(await field('entra', 'subject'), entraSubject({ tenantId, orgId: org.id, endpointId: e.id }), `${e.name}: Entra subject`);
+    assert.equal(await field('entra', 'audience'), 'api://AzureADTokenExchange');
+    assert.equal(await field('azureDevOps', 'issuer'), adoIssuer(org.id), `${e.name}: Azure DevOps issuer`);
+    assert.equal(
+      await field('azureDevOps', 'subject'),
+      adoSubject({ org: org.name, project: home.projectReference.name, name: home.name ?? e.name }),
+      `${e.name}: Azure DevOps subject`,
+    );
+    // The remedies: a format switch and copy, inside the box; the generic remedies are not repeated.
+    assert.ok((await panel.locator(`${box} select option`).count()) >= 2, 'a format switch');
+    assert.ok(await panel.locator(`${box} button`, { hasText: 'Copy' }).count(), 'a copy button');
+    assert.match(await panel.textContent(`${box} pre`), /\S/);
+    assert.equal(await panel.locator('#details .federate-remedies').count(), 1, 'one remedies section in the details');
+    if (e === draft) {
+      assert.equal(param(e, 'workloadIdentityFederationSubject'), await field('entra', 'subject'), 'the draft carries that subject');
+      assert.match(await panel.textContent(box), /Finish setup/);
+    } else assert.match(await panel.textContent(box), /Convert…/);
+    await screenshot(page, `extension-panel-manual-path-${e === draft ? 'draft' : 'manual'}`);
+    await page.close();
+  }
 });
 
 test('an organization scan throttled by Azure DevOps shows the wait and still completes', async () => {
