@@ -477,7 +477,7 @@ function render(): void {
     }),
   );
   for (const b of exportButtons) b.disabled = rows.size === 0;
-  convertAllButton.disabled = running || (c.convertibleNow === 0 && picked.size === 0);
+  convertAllButton.disabled = running || c.convertibleNow === 0;
   renderPicked();
 }
 
