@@ -356,3 +356,61 @@ test('the {org}.visualstudio.com form works, and the connection page shows a car
   await screenshot(page, 'extension-connection-card');
   await page.close();
 });
+
+test('at 200% zoom the summary bar and the marks fit, and the keyboard reaches the bar, the marks and the popover', async () => {
+  const page = await browser.context.newPage();
+  // 200% zoom of a 1280×900 window lays the page out in a 640×450 CSS viewport (the device
+  // pixel ratio only changes rasterization, which a persistent context can't set per page).
+  await page.setViewportSize({ width: 640, height: 450 });
+  await page.goto(mock.signInUrl(listPath(projectA)));
+  await waitForFederate(page);
+  await settledMarks(page, projectA);
+  const layout = await page.evaluate(() => {
+    const vw = document.documentElement.clientWidth;
+    const bar = document.querySelector('.federate-bar');
+    const b = bar.getBoundingClientRect();
+    const marks = [...document.querySelectorAll('.federate-mark')].slice(0, 8).map((m) => {
+      const r = m.getBoundingClientRect();
+      const row = m.closest('.mock-row').getBoundingClientRect();
+      return { left: r.left, right: r.right, height: r.height, rowRight: row.right, text: m.textContent };
+    });
+    return { vw, bar: { left: b.left, right: b.right, overflow: bar.scrollWidth - bar.clientWidth }, marks };
+  });
+  assert.ok(
+    layout.bar.left >= 0 && layout.bar.right <= layout.vw + 1,
+    `the bar fits the width (${JSON.stringify(layout.bar)}, ${layout.vw})`,
+  );
+  assert.ok(layout.bar.overflow <= 1, 'nothing in the bar overflows (it wraps)');
+  for (const m of layout.marks) {
+    assert.ok(m.left >= 0 && m.right <= m.rowRight + 1, `the mark "${m.text}" stays inside its row`);
+    assert.ok(m.height >= 12, `the mark "${m.text}" has readable height (${m.height}px)`);
+  }
+
+  // Keyboard: from the top of the page, Tab reaches the bar's button, then a mark.
+  await page.evaluate(() => document.activeElement?.blur());
+  const reached = [];
+  for (let i = 0; i < 80 && !reached.includes('mark'); i++) {
+    await page.keyboard.press('Tab');
+    const what = await page.evaluate(() => {
+      const a = document.activeElement;
+      if (a?.matches('.federate-bar .federate-open-panel')) return 'bar';
+      if (a?.matches('.federate-mark')) return 'mark';
+      return null;
+    });
+    if (what && !reached.includes(what)) reached.push(what);
+  }
+  assert.deepEqual(reached, ['bar', 'mark'], 'Tab reaches the summary bar, then the marks');
+  // The focused mark is visible (scrolled into view) and its popover fits the zoomed viewport.
+  await page.keyboard.press('Enter');
+  const popover = page.locator('#federate-popover');
+  await popover.waitFor({ state: 'visible' });
+  const box = await popover.evaluate((p) => {
+    const r = p.getBoundingClientRect();
+    return { left: r.left, right: r.right, top: r.top, bottom: r.bottom, vw: innerWidth, vh: innerHeight };
+  });
+  assert.ok(box.left >= 0 && box.right <= box.vw && box.top >= 0 && box.bottom <= box.vh, `the popover fits (${JSON.stringify(box)})`);
+  await screenshot(page, 'extension-marks-zoom-200');
+  await page.keyboard.press('Escape');
+  await popover.waitFor({ state: 'detached' });
+  await page.close();
+});
