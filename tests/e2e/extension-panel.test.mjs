@@ -122,7 +122,9 @@ test('an organization of 200 projects: progress, results as projects finish, eve
   assert.equal(ids.length, mock.countEndpoints(), 'every connection of the organization is listed');
   await screenshot(page, 'extension-panel-organization');
 
-  // Cancel part way.
+  // Cancel part way. Latency keeps the scan running long enough (200 projects at 16 in
+  // flight x 150 ms is at least 2 s) that the cancel can't lose a race with the scan's end.
+  mock.control({ latencyMs: 150 });
   await panel.click('#scan-org');
   await panel.waitForFunction(() => Number((document.documentElement.dataset.federateProgress ?? '0/0').split('/')[0]) >= 5);
   await panel.click('#cancel');
@@ -130,6 +132,7 @@ test('an organization of 200 projects: progress, results as projects finish, eve
   const [done, total] = (await panel.evaluate(() => document.documentElement.dataset.federateProgress)).split('/').map(Number);
   assert.ok(done < total, `cancelled before the end (${done}/${total})`);
   assert.match(await panel.textContent('#status'), /cancelled/i);
+  mock.control({ latencyMs: 0 });
   await page.close();
 });
 
