@@ -62,7 +62,8 @@ async function handle(message: Message, sender: chrome.runtime.MessageSender): P
   switch (message.type) {
     case 'scanProject': {
       if (tabId === undefined) throw new Error('scans run for a tab');
-      return (await projectScan(tabId, message.context, true)).inventory;
+      const { endpoints: _relayedAlready, ...inventory } = (await projectScan(tabId, message.context, true)).inventory;
+      return inventory;
     }
     case 'connection': {
       if (tabId === undefined) throw new Error('the card runs in a tab');

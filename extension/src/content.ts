@@ -61,7 +61,7 @@ function startLoad(): void {
   const ctx = context();
   if (!ctx) return;
   ask({ type: 'scanProject', context: ctx }).then(
-    (inventory: ProjectInventory) => {
+    (inventory: Omit<ProjectInventory, 'endpoints'>) => {
       if (controller.signal.aborted) return;
       load = { kind: 'ready', index: new VerdictIndex(inventory.verdicts) };
       ROOT.dataset.federateCount = String(inventory.verdicts.length);

@@ -44,7 +44,8 @@ export type Reply<T> = { ok: true; value: T } | { ok: false; error: ErrorInfo };
 
 /** The reply type of each message. */
 export interface ReplyOf {
-  scanProject: ProjectInventory;
+  /** The content script gets the verdicts without the endpoints it relayed itself (megabytes on big projects). */
+  scanProject: Omit<ProjectInventory, 'endpoints'>;
   connection: ConnectionDetails;
   openPanel: null;
   closePanel: null;
