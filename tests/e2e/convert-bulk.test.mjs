@@ -3,11 +3,9 @@
 // twice, and the journal agrees with the mock's own record of requests.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { randomUUID } from 'node:crypto';
 import { generateScenario, startMock } from '../mock/server.mjs';
-import { makeEndpoint, rng } from '../mock/scenario.mjs';
 import { launchBrowser, screenshot } from '../harness/browser.mjs';
-import { openAdoPage, openConvert, storedJob, waitState } from './convert-helpers.mjs';
+import { addAutomaticArm, openAdoPage, openConvert, storedJob, waitState } from './convert-helpers.mjs';
 
 let mock;
 let browser;
@@ -24,21 +22,7 @@ async function until(check, timeout) {
 before(async () => {
   const scenario = generateScenario({ seed: 5, projects: 2, connectionsPerProject: 10 });
   const project = scenario.projects[0];
-  const r = rng(99);
-  for (let i = 0; i < 100; i++) {
-    scenario.endpoints.push(
-      makeEndpoint('azurerm-sp-automatic', {
-        org: scenario.organization.name,
-        orgId: scenario.organization.id,
-        tenantId: scenario.tenants[0],
-        project,
-        name: `bulk-arm-${String(i).padStart(3, '0')}`,
-        id: randomUUID(),
-        r,
-        now: Date.now(),
-      }),
-    );
-  }
+  addAutomaticArm(scenario, { count: 100, name: (i) => `bulk-arm-${String(i).padStart(3, '0')}`, seed: 99, project });
   mock = await startMock({ scenario, autoSignIn: true, latencyMs: [20, 60] });
   browser = await launchBrowser({ port: mock.port });
 });

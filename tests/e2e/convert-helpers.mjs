@@ -1,6 +1,31 @@
 // Shared steps of the conversion tests: open an Azure DevOps page of the mock (its content
 // script relays the requests), find its tab id, open convert.html for it, wait on the
 // readiness attributes (never on sleeps).
+import { randomUUID } from 'node:crypto';
+import { makeEndpoint, rng } from '../mock/scenario.mjs';
+
+/**
+ * Adds `count` automatic ARM service principals (the connections the engine converts) to a
+ * project of a generated scenario, named by `name(i)`, deterministic from `seed` but for ids.
+ */
+export function addAutomaticArm(scenario, { count, name, seed, project = scenario.projects[0] }) {
+  const r = rng(seed);
+  for (let i = 0; i < count; i++) {
+    scenario.endpoints.push(
+      makeEndpoint('azurerm-sp-automatic', {
+        org: scenario.organization.name,
+        orgId: scenario.organization.id,
+        tenantId: scenario.tenants[0],
+        project,
+        name: name(i),
+        id: randomUUID(),
+        r,
+        now: Date.now(),
+      }),
+    );
+  }
+  return scenario;
+}
 
 /** Connections the engine's plan converts: automatic ARM service principals, home only, ready. */
 export function convertible(mock, projectName) {

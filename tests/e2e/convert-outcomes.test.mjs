@@ -4,11 +4,9 @@
 // from the Azure DevOps page (content script), every body is checked by the mock.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { randomUUID } from 'node:crypto';
 import { generateScenario, startMock } from '../mock/server.mjs';
-import { makeEndpoint, rng } from '../mock/scenario.mjs';
 import { launchBrowser, screenshot } from '../harness/browser.mjs';
-import { convertible, convertViaUi, openAdoPage, openConvert, storedJob, waitState } from './convert-helpers.mjs';
+import { addAutomaticArm, convertible, convertViaUi, openAdoPage, openConvert, storedJob, waitState } from './convert-helpers.mjs';
 
 let mock;
 let browser;
@@ -19,21 +17,7 @@ let pool;
 before(async () => {
   // A generated organization, plus a dozen automatic ARM service principals in the first project.
   const scenario = generateScenario({ seed: 11, projects: 3, connectionsPerProject: 12 });
-  const r = rng(3);
-  for (let i = 0; i < 12; i++) {
-    scenario.endpoints.push(
-      makeEndpoint('azurerm-sp-automatic', {
-        org: scenario.organization.name,
-        orgId: scenario.organization.id,
-        tenantId: scenario.tenants[0],
-        project: scenario.projects[0],
-        name: `single-arm-${i}`,
-        id: randomUUID(),
-        r,
-        now: Date.now(),
-      }),
-    );
-  }
+  addAutomaticArm(scenario, { count: 12, name: (i) => `single-arm-${i}`, seed: 3 });
   mock = await startMock({ scenario, autoSignIn: true });
   project = mock.state.projects[0].name;
   pool = convertible(mock, project).filter((e) => e.name.startsWith('single-arm-'));

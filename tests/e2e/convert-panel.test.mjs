@@ -5,11 +5,9 @@
 // connection (the content script sends no conversion).
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { randomUUID } from 'node:crypto';
 import { generateScenario, startMock } from '../mock/server.mjs';
-import { makeEndpoint, rng } from '../mock/scenario.mjs';
 import { launchBrowser, screenshot, waitForFederate } from '../harness/browser.mjs';
-import { convertible } from './convert-helpers.mjs';
+import { addAutomaticArm, convertible } from './convert-helpers.mjs';
 
 let mock;
 let browser;
@@ -18,21 +16,7 @@ let pool;
 
 before(async () => {
   const scenario = generateScenario({ seed: 21, projects: 2, connectionsPerProject: 6 });
-  const r = rng(5);
-  for (let i = 0; i < 3; i++) {
-    scenario.endpoints.push(
-      makeEndpoint('azurerm-sp-automatic', {
-        org: scenario.organization.name,
-        orgId: scenario.organization.id,
-        tenantId: scenario.tenants[0],
-        project: scenario.projects[0],
-        name: `panel-arm-${i}`,
-        id: randomUUID(),
-        r,
-        now: Date.now(),
-      }),
-    );
-  }
+  addAutomaticArm(scenario, { count: 3, name: (i) => `panel-arm-${i}`, seed: 5 });
   mock = await startMock({ scenario, autoSignIn: true });
   project = mock.state.projects[0].name;
   pool = convertible(mock, project).filter((e) => e.name.startsWith('panel-arm-'));

@@ -84,7 +84,7 @@ export function conversionExplanation(count: number): HTMLElement {
     h(
       'li',
       {},
-      `Scheme: ${what} move from a service principal with a secret (scheme ServicePrincipal) to workload identity federation (scheme WorkloadIdentityFederation).`,
+      `Scheme: ${what} ${count === 1 ? 'moves' : 'move'} from a service principal with a secret or certificate (scheme ServicePrincipal) to workload identity federation (scheme WorkloadIdentityFederation).`,
     ),
     h(
       'li',
