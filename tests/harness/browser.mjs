@@ -10,10 +10,11 @@ export const extensionDir = join(root, 'dist', 'extension');
 export const screenshotDir = join(root, 'tests', '.out', 'screenshots');
 
 /**
- * Launches Chromium with the extension (`extensionPath`, default dist/extension). `port` is the
+ * Launches Chromium with the extension (`extensionPath`, default dist/extension). `mapAllHosts`
+ * sends every host name to the mock (so it sees any request to any host). `port` is the
  * mock's port: dev.azure.com and *.visualstudio.com resolve to it. Returns the context, the extension id and a close().
  */
-export async function launchBrowser({ port, headless = true, extension = true, extensionPath = extensionDir } = {}) {
+export async function launchBrowser({ port, headless = true, extension = true, extensionPath = extensionDir, mapAllHosts = false } = {}) {
   const userDataDir = mkdtempSync(join(tmpdir(), 'federate-chromium-'));
   const args = [
     '--no-sandbox',
@@ -26,7 +27,8 @@ export async function launchBrowser({ port, headless = true, extension = true, e
     '--no-default-browser-check',
     '--ignore-certificate-errors',
   ];
-  if (port)
+  if (port && mapAllHosts) args.push(`--host-resolver-rules=MAP * 127.0.0.1:${port}, EXCLUDE localhost`);
+  else if (port)
     args.push(`--host-resolver-rules=MAP dev.azure.com 127.0.0.1:${port}, MAP *.visualstudio.com 127.0.0.1:${port}, EXCLUDE localhost`);
   if (extension) args.push(`--disable-extensions-except=${extensionPath}`, `--load-extension=${extensionPath}`);
   if (headless) args.push('--headless=new');
