@@ -5,6 +5,7 @@ import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statS
 import { createHash } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
 import { join } from 'node:path';
+import { writeIcons } from './icons.mjs';
 import { main, root, run, step } from './lib.mjs';
 
 const wasmFeatures = [
@@ -77,6 +78,7 @@ function buildExtension() {
   rmSync(out, { recursive: true, force: true });
   mkdirSync(out, { recursive: true });
   copyStatic(join(root, 'extension', 'static'), out);
+  writeIcons(out);
   bundle(
     ['extension/src/background.ts', 'extension/src/panel.ts', 'extension/src/options.ts', 'extension/src/convert/page.ts'],
     out,
