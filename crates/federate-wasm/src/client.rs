@@ -453,23 +453,25 @@ fn response_from_js(answer: &JsValue) -> Result<Response, String> {
     let status = status as u16;
     let body = get("body").as_string().unwrap_or_default();
     let url = get("url").as_string();
+    // An array of pairs as is; an object as its entries, which are pairs too.
     let raw_headers = get("headers");
-    let mut headers = Vec::new();
-    if Array::is_array(&raw_headers) {
-        for pair in Array::from(&raw_headers).iter() {
-            let pair = Array::from(&pair);
-            if let (Some(k), Some(v)) = (pair.get(0).as_string(), pair.get(1).as_string()) {
-                headers.push((k.to_ascii_lowercase(), v));
-            }
-        }
+    let pairs = if Array::is_array(&raw_headers) {
+        Array::from(&raw_headers)
     } else if raw_headers.is_object() {
-        for entry in Object::entries(&Object::from(raw_headers)).iter() {
-            let entry = Array::from(&entry);
-            if let (Some(k), Some(v)) = (entry.get(0).as_string(), entry.get(1).as_string()) {
-                headers.push((k.to_ascii_lowercase(), v));
-            }
-        }
-    }
+        Object::entries(&Object::from(raw_headers))
+    } else {
+        Array::new()
+    };
+    let headers = pairs
+        .iter()
+        .filter_map(|pair| {
+            let pair = Array::from(&pair);
+            Some((
+                pair.get(0).as_string()?.to_ascii_lowercase(),
+                pair.get(1).as_string()?,
+            ))
+        })
+        .collect();
     Ok(Response {
         status,
         headers,
