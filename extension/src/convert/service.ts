@@ -30,6 +30,7 @@ import {
   type Plan,
   type PlanGroup,
   type PlannedRequest,
+  type PlanRequest,
 } from './types.js';
 
 /** Rounds of "another operation is in progress" before the connection is left for later. */
@@ -58,11 +59,8 @@ function planReverts(endpoints: Map<string, unknown>, selected: string[] | null)
   // (a passed window comes back as `revertUnavailable`), so this only picks the selection.
   const plan: Plan = { send: [], skip: [] };
   for (const id of selected ?? []) {
-    const ep = endpoints.get(id.toLowerCase()) as
-      | { id?: string; name?: string; serviceEndpointProjectReferences?: { projectReference?: { id?: string; name?: string } }[] }
-      | undefined;
-    const home = ep?.serviceEndpointProjectReferences?.[0]?.projectReference;
-    const project = home?.id ?? home?.name;
+    const ep = endpoints.get(id.toLowerCase()) as { id?: string; name?: string } | undefined;
+    const { project } = homeOf(ep);
     if (!ep || !project) plan.skip.push({ id, name: ep?.name ?? null, reason: 'notFound', message: 'Not found in this project.' });
     else plan.send.push({ id: ep.id ?? id, name: ep.name ?? null, project });
   }
@@ -145,7 +143,7 @@ async function planGroups(
   return { plan, endpoints };
 }
 
-async function makePlan(message: Extract<ConvertMessage, { target: JobTarget }>): Promise<{ plan: Plan; endpoints: Map<string, unknown> }> {
+async function makePlan(message: PlanRequest): Promise<{ plan: Plan; endpoints: Map<string, unknown> }> {
   await loadEngine();
   if (message.groups) {
     if (message.direction !== 'convert') throw new Error('Reverts are made per connection, from its details.');
@@ -439,13 +437,8 @@ async function resume(job: Job, tabId: number | null): Promise<Job> {
 
 /** Plans shown to the user, by id, so "Convert" sends exactly what was confirmed. */
 const plans = new Map<string, { plan: Plan; endpoints: Map<string, unknown>; key: string }>();
-const planKey = (m: {
-  target: JobTarget;
-  direction: Direction;
-  selected: string[] | null;
-  allowManual: boolean;
-  groups?: PlanGroup[] | null;
-}) => JSON.stringify([m.target.apiBase, m.target.projectName, m.target.tabId, m.direction, m.selected, m.allowManual, m.groups ?? null]);
+const planKey = (m: PlanRequest) =>
+  JSON.stringify([m.target.apiBase, m.target.projectName, m.target.tabId, m.direction, m.selected, m.allowManual, m.groups ?? null]);
 
 async function tabOnOrigin(tabId: number, apiBase: string): Promise<void> {
   const tab = await chrome.tabs.get(tabId);

@@ -107,34 +107,20 @@ export interface PlannedRequest {
 
 // ---- extension page -> service worker (chrome.runtime.sendMessage)
 
+/** What a plan is made from: the same for the plan, its dry run and the job that sends it. */
+export interface PlanRequest {
+  target: JobTarget;
+  direction: Direction;
+  selected: string[] | null;
+  allowManual: boolean;
+  /** Organization view (`target.projectName` null): the owning projects to plan, each from itself. */
+  groups?: PlanGroup[] | null;
+}
+
 export type ConvertMessage =
-  | {
-      type: 'convert.plan';
-      target: JobTarget;
-      direction: Direction;
-      selected: string[] | null;
-      allowManual: boolean;
-      /** Organization view (`target.projectName` null): the owning projects to plan, each from itself. */
-      groups?: PlanGroup[] | null;
-    }
-  | {
-      type: 'convert.dryRun';
-      target: JobTarget;
-      direction: Direction;
-      selected: string[] | null;
-      allowManual: boolean;
-      groups?: PlanGroup[] | null;
-    }
-  | {
-      type: 'convert.start';
-      target: JobTarget;
-      direction: Direction;
-      selected: string[] | null;
-      allowManual: boolean;
-      groups?: PlanGroup[] | null;
-      concurrency: number;
-      planId: string | null;
-    }
+  | ({ type: 'convert.plan' } & PlanRequest)
+  | ({ type: 'convert.dryRun' } & PlanRequest)
+  | ({ type: 'convert.start'; concurrency: number; planId: string | null } & PlanRequest)
   | { type: 'convert.pause'; organizationName: string; jobId: string }
   | { type: 'convert.resume'; organizationName: string; jobId: string; tabId: number | null }
   | { type: 'convert.cancel'; organizationName: string; jobId: string }
@@ -181,26 +167,22 @@ export function isJobTarget(v: unknown): v is JobTarget {
   );
 }
 
+function isPlanRequest(v: Record<string, unknown>): boolean {
+  return (
+    isJobTarget(v.target) && isDirection(v.direction) && isIdList(v.selected) && typeof v.allowManual === 'boolean' && isGroups(v.groups)
+  );
+}
+
 /** True for a well-formed message of the conversion feature. */
 export function isConvertMessage(v: unknown): v is ConvertMessage {
   if (!isObject(v) || !isStr(v.type) || !v.type.startsWith('convert.')) return false;
   switch (v.type) {
     case 'convert.plan':
     case 'convert.dryRun':
-      return (
-        isJobTarget(v.target) &&
-        isDirection(v.direction) &&
-        isIdList(v.selected) &&
-        typeof v.allowManual === 'boolean' &&
-        isGroups(v.groups)
-      );
+      return isPlanRequest(v);
     case 'convert.start':
       return (
-        isJobTarget(v.target) &&
-        isDirection(v.direction) &&
-        isIdList(v.selected) &&
-        isGroups(v.groups) &&
-        typeof v.allowManual === 'boolean' &&
+        isPlanRequest(v) &&
         Number.isInteger(v.concurrency) &&
         (v.concurrency as number) >= 1 &&
         (v.concurrency as number) <= 16 &&
