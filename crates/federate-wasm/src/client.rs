@@ -20,7 +20,7 @@ use serde::Deserialize;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 
-use crate::{from_js, init, to_js};
+use crate::{from_js, given, init, to_js};
 
 #[wasm_bindgen(typescript_custom_section)]
 const CLIENT_TS: &str = r#"
@@ -340,25 +340,16 @@ impl JsTransport {
         authorization: Option<String>,
         signal: Option<JsValue>,
     ) -> Result<Self, JsValue> {
-        let relay = if relay.is_null() || relay.is_undefined() {
-            None
-        } else {
-            Some(
-                relay
-                    .dyn_into::<Function>()
-                    .map_err(|_| argument_error("relay must be a function or null"))?,
-            )
-        };
+        let relay = optional_function(Some(relay), "relay")?;
         if relay.is_none() && authorization.is_none() {
             return Err(argument_error(
                 "give either a relay function or options.token (a PAT or bearer token)",
             ));
         }
-        let signal = signal.filter(|s| !s.is_null() && !s.is_undefined());
         Ok(Self {
             relay,
             authorization,
-            signal,
+            signal: given(signal),
         })
     }
 
@@ -525,14 +516,14 @@ impl Transport for JsTransport {
 // ---------------------------------------------------------------------------------------
 // Callbacks
 
-fn callback(value: Option<JsValue>, what: &str) -> Result<Option<Function>, JsValue> {
-    let Some(value) = value.filter(|v| !v.is_null() && !v.is_undefined()) else {
-        return Ok(None);
-    };
-    value
-        .dyn_into::<Function>()
-        .map(Some)
-        .map_err(|_| argument_error(format!("{what} must be a function or null")))
+/// An optional function argument (`undefined` and `null` give `None`).
+fn optional_function(value: Option<JsValue>, what: &str) -> Result<Option<Function>, JsValue> {
+    given(value)
+        .map(|f| {
+            f.dyn_into::<Function>()
+                .map_err(|_| argument_error(format!("{what} must be a function or null")))
+        })
+        .transpose()
 }
 
 fn call_with<T: serde::Serialize>(f: Option<&Function>, value: &T) {
@@ -616,7 +607,7 @@ pub async fn scan_organization(
 ) -> Result<JsValue, JsValue> {
     init();
     let setup = setup(options)?;
-    let on_progress = callback(on_progress.map(JsValue::from), "onProgress")?;
+    let on_progress = optional_function(on_progress.map(JsValue::from), "onProgress")?;
     let transport = setup.transport(relay, signal)?;
     // Wait events carry the counts of the last progress event.
     let last = std::cell::Cell::new((0usize, 0usize, 0usize));
@@ -671,10 +662,7 @@ pub fn plan_conversions(
 ) -> Result<JsValue, JsValue> {
     init();
     let list = endpoints_from_value(decode(endpoints)?).map_err(|e| argument_error(&e))?;
-    let context: PlanContext = match context
-        .map(JsValue::from)
-        .filter(|c| !c.is_null() && !c.is_undefined())
-    {
+    let context: PlanContext = match given(context.map(JsValue::from)) {
         None => PlanContext::default(),
         Some(context) => serde_json::from_value(decode(context)?)
             .map_err(|e| argument_error(format!("context: {e}")))?,
@@ -725,7 +713,7 @@ async fn change(
     init();
     let setup = setup(options)?;
     let endpoint = endpoint_from(endpoint)?;
-    let on_journal = callback(on_journal, "onJournal")?;
+    let on_journal = optional_function(on_journal, "onJournal")?;
     let transport = JsTransport::new(relay, setup.authorization.clone(), None)?;
     let journal = |e: &JournalEntry| call_with(on_journal.as_ref(), e);
     let client = Client::new(&transport, setup.api.clone(), setup.options).with_journal(&journal);
@@ -802,7 +790,7 @@ pub async fn poll_endpoint(
         };
         (id, project)
     };
-    let on_journal = callback(on_journal.map(JsValue::from), "onJournal")?;
+    let on_journal = optional_function(on_journal.map(JsValue::from), "onJournal")?;
     let transport = setup.transport(relay, signal)?;
     let journal = |e: &JournalEntry| call_with(on_journal.as_ref(), e);
     let client = Client::new(&transport, setup.api.clone(), setup.options).with_journal(&journal);

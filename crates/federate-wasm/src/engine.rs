@@ -8,7 +8,7 @@ use federate_core::verdict::{Context, Verdict};
 use federate_core::{diagnose, federation, remedy, report, verdict};
 use wasm_bindgen::prelude::*;
 
-use crate::{from_js, init, js_err, to_js};
+use crate::{from_js, given, init, js_err, to_js};
 
 #[wasm_bindgen(typescript_custom_section)]
 const TS_TYPES: &'static str = r#"
@@ -124,9 +124,8 @@ export interface Diagnosis {
 
 /// Reads an optional context: `undefined`/`null` give the empty context.
 fn read_context(value: Option<JsValue>) -> Result<Context, JsError> {
-    match value {
+    match given(value) {
         None => Ok(Context::default()),
-        Some(v) if v.is_undefined() || v.is_null() => Ok(Context::default()),
         Some(v) => Context::from_value(from_js(v)?).map_err(|e| js_err(&e)),
     }
 }

@@ -12,6 +12,11 @@ fn init() {
     console_error_panic_hook::set_once();
 }
 
+/// An optional argument as given: `None` for an absent one, `undefined` or `null`.
+pub(crate) fn given(value: Option<JsValue>) -> Option<JsValue> {
+    value.filter(|v| !v.is_null_or_undefined())
+}
+
 /// Encodes a result as plain JS objects: `null` for `None`, no `Map`, no `BigInt`.
 pub(crate) fn to_js<T: Serialize>(value: &T) -> Result<JsValue, JsError> {
     let serializer = serde_wasm_bindgen::Serializer::json_compatible();
