@@ -276,6 +276,11 @@ impl Setup {
     ) -> Result<JsTransport, JsValue> {
         JsTransport::new(relay, self.authorization.clone(), signal.map(JsValue::from))
     }
+
+    /// A client of this organization and options over `transport`.
+    fn client<'a>(&self, transport: &'a JsTransport) -> Client<'a, JsTransport> {
+        Client::new(transport, self.api.clone(), self.options)
+    }
 }
 
 fn setup(options: JsValue) -> Result<Setup, JsValue> {
@@ -570,7 +575,7 @@ pub async fn scan_project(
     let setup = setup(options)?;
     let project = project_of(&setup)?;
     let transport = setup.transport(relay, signal)?;
-    let client = Client::new(&transport, setup.api.clone(), setup.options);
+    let client = setup.client(&transport);
     let list = jobs::scan_project(&client, &project)
         .await
         .map_err(|e| api_error(&e))?;
@@ -587,7 +592,7 @@ pub async fn list_projects(
     init();
     let setup = setup(options)?;
     let transport = setup.transport(relay, signal)?;
-    let client = Client::new(&transport, setup.api.clone(), setup.options);
+    let client = setup.client(&transport);
     let list = jobs::list_projects(&client)
         .await
         .map_err(|e| api_error(&e))?;
@@ -626,8 +631,7 @@ pub async fn scan_organization(
         };
         call_with(on_progress.as_ref(), &event);
     };
-    let client =
-        Client::new(&transport, setup.api.clone(), setup.options).with_wait_listener(&waits);
+    let client = setup.client(&transport).with_wait_listener(&waits);
     let scan = jobs::scan_organization(&client, &progress)
         .await
         .map_err(|e| api_error(&e))?;
@@ -644,7 +648,7 @@ pub async fn organization_id(
     init();
     let setup = setup(options)?;
     let transport = setup.transport(relay, signal)?;
-    let client = Client::new(&transport, setup.api.clone(), setup.options);
+    let client = setup.client(&transport);
     let id = jobs::organization_id(&client)
         .await
         .map_err(|e| api_error(&e))?;
@@ -707,16 +711,16 @@ async fn change(
     options: JsValue,
     endpoint: JsValue,
     relay: JsValue,
-    on_journal: Option<JsValue>,
+    on_journal: Option<JournalCallback>,
     direction: Direction,
 ) -> Result<JsValue, JsValue> {
     init();
     let setup = setup(options)?;
     let endpoint = endpoint_from(endpoint)?;
-    let on_journal = optional_function(on_journal, "onJournal")?;
-    let transport = JsTransport::new(relay, setup.authorization.clone(), None)?;
+    let on_journal = optional_function(on_journal.map(JsValue::from), "onJournal")?;
+    let transport = setup.transport(relay, None)?;
     let journal = |e: &JournalEntry| call_with(on_journal.as_ref(), e);
-    let client = Client::new(&transport, setup.api.clone(), setup.options).with_journal(&journal);
+    let client = setup.client(&transport).with_journal(&journal);
     let project = setup.location.project.as_deref();
     let outcome = match direction {
         Direction::Convert => jobs::convert(&client, &endpoint, project).await,
@@ -734,14 +738,7 @@ pub async fn convert_endpoint(
     #[wasm_bindgen(unchecked_param_type = "Relay | null")] relay: JsValue,
     #[wasm_bindgen(js_name = onJournal)] on_journal: Option<JournalCallback>,
 ) -> Result<JsValue, JsValue> {
-    change(
-        options,
-        endpoint,
-        relay,
-        on_journal.map(JsValue::from),
-        Direction::Convert,
-    )
-    .await
+    change(options, endpoint, relay, on_journal, Direction::Convert).await
 }
 
 /// Reverts a conversion (scheme back to `ServicePrincipal`) inside the revert window.
@@ -752,14 +749,7 @@ pub async fn revert_endpoint(
     #[wasm_bindgen(unchecked_param_type = "Relay | null")] relay: JsValue,
     #[wasm_bindgen(js_name = onJournal)] on_journal: Option<JournalCallback>,
 ) -> Result<JsValue, JsValue> {
-    change(
-        options,
-        endpoint,
-        relay,
-        on_journal.map(JsValue::from),
-        Direction::Revert,
-    )
-    .await
+    change(options, endpoint, relay, on_journal, Direction::Revert).await
 }
 
 /// Reads a connection until its operation leaves `InProgress` (after a 202). `endpoint`
@@ -793,6 +783,6 @@ pub async fn poll_endpoint(
     let on_journal = optional_function(on_journal.map(JsValue::from), "onJournal")?;
     let transport = setup.transport(relay, signal)?;
     let journal = |e: &JournalEntry| call_with(on_journal.as_ref(), e);
-    let client = Client::new(&transport, setup.api.clone(), setup.options).with_journal(&journal);
+    let client = setup.client(&transport).with_journal(&journal);
     encode(&jobs::poll(&client, &project, &id, direction).await)
 }
