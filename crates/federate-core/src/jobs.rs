@@ -1455,26 +1455,15 @@ async fn change_scheme<T: Transport>(
             };
         }
     };
-    let outcome = match client.execute(&req, id, Retry::Write).await {
-        Ok(resp) => {
-            let outcome = conversion_outcome(&resp, direction);
-            client.record_step(
-                JournalKind::Answered,
-                id,
-                &req,
-                Some(resp.status),
-                Some(outcome.name().to_owned()),
-                outcome.message(),
-            );
-            return outcome;
-        }
-        Err(err) => error_outcome(err),
+    let (status, outcome) = match client.execute(&req, id, Retry::Write).await {
+        Ok(resp) => (Some(resp.status), conversion_outcome(&resp, direction)),
+        Err(err) => (None, error_outcome(err)),
     };
     client.record_step(
         JournalKind::Answered,
         id,
         &req,
-        None,
+        status,
         Some(outcome.name().to_owned()),
         outcome.message(),
     );
