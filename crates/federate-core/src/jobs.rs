@@ -14,7 +14,7 @@
 //! - every step can be journaled ([`JournalEntry`]) and the job can be cancelled.
 
 use std::cell::{Cell, RefCell};
-use std::collections::{HashMap, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll, Waker};
@@ -783,16 +783,14 @@ pub async fn scan_organization<T: Transport>(
 ) -> Result<OrgScan, ApiError> {
     let projects = list_projects(client).await?;
     let total = projects.len();
-    let results: RefCell<Vec<Option<ProjectResult>>> = RefCell::new(vec![None; total]);
+    // Only the launches read `stopped` while scans run; the rest is the finishing side's.
     let stopped: RefCell<Option<ApiError>> = RefCell::new(None);
-    let seen: RefCell<std::collections::HashSet<String>> = RefCell::default();
-    let done = Cell::new(0usize);
+    let mut results: Vec<Option<ProjectResult>> = vec![None; total];
+    let mut seen: HashSet<String> = HashSet::new();
+    let mut done = 0usize;
     on_progress(&ScanProgress {
-        projects_done: 0,
         projects_total: total,
-        connections_found: 0,
-        project: None,
-        waiting: None,
+        ..ScanProgress::default()
     });
 
     let concurrency = client.options.concurrency.max(1);
@@ -812,23 +810,19 @@ pub async fn scan_organization<T: Transport>(
         .buffer_unordered(concurrency)
         .for_each(|(i, result)| {
             if let Some(result) = result {
-                match &result {
-                    Ok(list) => {
-                        let mut seen = seen.borrow_mut();
-                        for ep in list {
-                            seen.insert(connection_key(ep, i));
-                        }
-                    }
-                    Err(err) if stops_scan(err) => {
-                        stopped.borrow_mut().get_or_insert_with(|| err.clone());
-                    }
-                    Err(_) => {}
-                }
-                done.set(done.get() + 1);
                 let (connections, error) = match &result {
-                    Ok(list) => (list.clone(), None),
-                    Err(err) => (Vec::new(), Some(err.clone())),
+                    Ok(list) => {
+                        seen.extend(list.iter().map(|ep| connection_key(ep, i)));
+                        (list.clone(), None)
+                    }
+                    Err(err) => {
+                        if stops_scan(err) {
+                            stopped.borrow_mut().get_or_insert_with(|| err.clone());
+                        }
+                        (Vec::new(), Some(err.clone()))
+                    }
                 };
+                done += 1;
                 let project = projects.get(i).map(|p| ProjectDone {
                     id: p.id.clone(),
                     name: p.name.clone(),
@@ -836,15 +830,15 @@ pub async fn scan_organization<T: Transport>(
                     error,
                 });
                 on_progress(&ScanProgress {
-                    projects_done: done.get(),
+                    projects_done: done,
                     projects_total: total,
-                    connections_found: seen.borrow().len(),
+                    connections_found: seen.len(),
                     project,
                     waiting: None,
                 });
                 // A stopping error is reported once, in `stopped`, not on the project.
                 let keep = !matches!(&result, Err(e) if stops_scan(e));
-                if keep && let Some(slot) = results.borrow_mut().get_mut(i) {
+                if keep && let Some(slot) = results.get_mut(i) {
                     *slot = Some(result);
                 }
             }
@@ -852,7 +846,6 @@ pub async fn scan_organization<T: Transport>(
         })
         .await;
 
-    let results = results.into_inner();
     let stopped = stopped.into_inner();
     let (project_scans, connections) = merge(&projects, results);
     let complete = stopped.is_none() && project_scans.iter().all(|p| p.scanned);
@@ -860,7 +853,7 @@ pub async fn scan_organization<T: Transport>(
         organization: client.api.base.clone(),
         projects: project_scans,
         connections,
-        complete: complete && stopped.is_none(),
+        complete,
         stopped,
         stats: client.stats(),
     })
