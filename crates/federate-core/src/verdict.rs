@@ -788,6 +788,15 @@ pub struct Owner {
     pub project_name: Option<String>,
 }
 
+impl Owner {
+    /// The project as a text shows it: its name, else its id.
+    fn shown_name(&self) -> Option<String> {
+        self.project_name
+            .clone()
+            .or_else(|| self.project_id.clone())
+    }
+}
+
 /// A project a connection is shared with, and its name there.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -901,8 +910,19 @@ pub fn classify(ep: &Endpoint, ctx: &Context) -> Verdict {
         })
         .collect();
     let is_shared = ep.is_shared();
-    let (op_state, op_message) = ep.operation_status();
-    let op_message = op_message.unwrap_or_default();
+    let op_message = ep.operation_status().1.unwrap_or_default();
+    // How the reasons quote the operation's message: `InProgress` stands in for a running
+    // operation's missing message; a failure without one adds nothing.
+    let running = if op_message.is_empty() {
+        "InProgress"
+    } else {
+        op_message
+    };
+    let failure = if op_message.is_empty() {
+        String::new()
+    } else {
+        format!(" ({op_message})")
+    };
     let federated_scheme = ep
         .scheme()
         .is_some_and(|s| s.eq_ignore_ascii_case("WorkloadIdentityFederation"));
@@ -947,7 +967,7 @@ pub fn classify(ep: &Endpoint, ctx: &Context) -> Verdict {
         if is_shared && home_is_elsewhere(owner.as_ref(), ctx) == Some(true) {
             let home = owner
                 .as_ref()
-                .and_then(|o| o.project_name.clone().or_else(|| o.project_id.clone()))
+                .and_then(Owner::shown_name)
                 .unwrap_or_else(|| "its home project".into());
             status = Status::OwnerProject;
             reasons.push(reason(
@@ -975,14 +995,7 @@ pub fn classify(ep: &Endpoint, ctx: &Context) -> Verdict {
                 status = Status::No;
                 reasons.push(reason(
                     "operationInProgress",
-                    format!(
-                        "An operation is in progress ({}): wait until it ends.",
-                        if op_message.is_empty() {
-                            "InProgress"
-                        } else {
-                            op_message
-                        }
-                    ),
+                    format!("An operation is in progress ({running}): wait until it ends."),
                 ));
             }
             State::Failed
@@ -1000,12 +1013,7 @@ pub fn classify(ep: &Endpoint, ctx: &Context) -> Verdict {
                 reasons.push(reason(
                     "operationFailed",
                     format!(
-                        "The connection's last operation failed{}: fix or re-create it first.",
-                        if op_message.is_empty() {
-                            String::new()
-                        } else {
-                            format!(" ({op_message})")
-                        }
+                        "The connection's last operation failed{failure}: fix or re-create it first."
                     ),
                 ));
             }
@@ -1035,29 +1043,14 @@ pub fn classify(ep: &Endpoint, ctx: &Context) -> Verdict {
     } else if state == State::Converting {
         reasons.push(reason(
             "operationInProgress",
-            format!(
-                "An operation is in progress ({}).",
-                if op_message.is_empty() {
-                    "InProgress"
-                } else {
-                    op_message
-                }
-            ),
+            format!("An operation is in progress ({running})."),
         ));
     } else if state == State::Failed {
         reasons.push(reason(
             "operationFailed",
-            format!(
-                "The last operation failed{}.",
-                if op_message.is_empty() {
-                    String::new()
-                } else {
-                    format!(" ({op_message})")
-                }
-            ),
+            format!("The last operation failed{failure}."),
         ));
     }
-    let _ = op_state;
 
     // Revert window of a converted connection.
     let mut revert_deadline = None;
@@ -1155,7 +1148,7 @@ fn label_for(
         Status::Manual => format!("{word} · needs federated credential"),
         Status::OwnerProject => {
             let home = owner
-                .and_then(|o| o.project_name.clone().or_else(|| o.project_id.clone()))
+                .and_then(Owner::shown_name)
                 .unwrap_or_else(|| "another project".into());
             format!("Shared from {home}")
         }

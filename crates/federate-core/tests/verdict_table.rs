@@ -263,6 +263,66 @@ fn states_block_or_annotate_conversion() {
     assert_eq!(v.convertible.status, Status::No);
 }
 
+#[test]
+fn operation_messages_in_reasons() {
+    // A convertible kind (automatic secret) and one that is not (a GitHub token), each with
+    // a running and a failed operation, with and without the service's message.
+    let github = |data: Value| {
+        let mut e = sp(data);
+        e["type"] = json!("GitHub");
+        e["authorization"] = json!({"scheme": "Token", "parameters": {"AccessToken": null}});
+        e
+    };
+    let cases: [(Value, &str, &str); 8] = [
+        (
+            sp(json!({"creationMode": "Automatic"})),
+            "InProgress",
+            "An operation is in progress (InProgress): wait until it ends.",
+        ),
+        (
+            sp(json!({"creationMode": "Automatic"})),
+            "InProgress/busy",
+            "An operation is in progress (busy): wait until it ends.",
+        ),
+        (
+            sp(json!({"creationMode": "Automatic"})),
+            "Failed",
+            "The connection's last operation failed: fix or re-create it first.",
+        ),
+        (
+            sp(json!({"creationMode": "Automatic"})),
+            "Failed/boom",
+            "The connection's last operation failed (boom): fix or re-create it first.",
+        ),
+        (
+            github(json!({})),
+            "InProgress",
+            "An operation is in progress (InProgress).",
+        ),
+        (
+            github(json!({})),
+            "InProgress/busy",
+            "An operation is in progress (busy).",
+        ),
+        (github(json!({})), "Failed", "The last operation failed."),
+        (
+            github(json!({})),
+            "Failed/boom",
+            "The last operation failed (boom).",
+        ),
+    ];
+    for (mut e, operation, message) in cases {
+        let (state, status_message) = operation.split_once('/').unwrap_or((operation, ""));
+        e["operationStatus"] = json!({"state": state, "statusMessage": status_message});
+        let v = classify(&ep(e), &Context::default());
+        assert!(
+            v.convertible.reasons.iter().any(|r| r.message == message),
+            "{operation}: {:?}",
+            v.convertible.reasons
+        );
+    }
+}
+
 const ORG_ID: &str = "0ca3ddd9-f0b0-4635-a98c-5866526961b6";
 const TENANT: &str = "ff882432-09b0-437b-bd22-ca13c0037ded";
 const CONN: &str = "64171687-7a59-4fce-b2c8-823278dcf176";
