@@ -3,6 +3,7 @@
 // readiness attributes (never on sleeps).
 import { randomUUID } from 'node:crypto';
 import { makeEndpoint, rng } from '../mock/scenario.mjs';
+import { listPath } from './panel-helpers.mjs';
 
 /**
  * Adds `count` automatic ARM service principals (the connections the engine converts) to a
@@ -45,7 +46,7 @@ export function convertible(mock, projectName) {
 /** Opens the project's service connections page and returns it with its tab id. */
 export async function openAdoPage(browser, mock, projectName) {
   const page = await browser.context.newPage();
-  await page.goto(mock.signInUrl(`/${mock.org}/${encodeURIComponent(projectName)}/_settings/adminservices`));
+  await page.goto(mock.signInUrl(listPath(mock, projectName)));
   await page.waitForFunction(() => ['ready', 'error'].includes(document.documentElement.dataset.federate ?? ''), null, { timeout: 20_000 });
   const ext = await browser.openExtensionPage('convert.html?view=history&org=_probe');
   const href = page.url();

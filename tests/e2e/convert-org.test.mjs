@@ -6,8 +6,9 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startMock } from '../mock/server.mjs';
-import { launchBrowser, screenshot, waitForFederate } from '../harness/browser.mjs';
+import { launchBrowser, screenshot } from '../harness/browser.mjs';
 import { convertible } from './convert-helpers.mjs';
+import { convertState, openPanel } from './panel-helpers.mjs';
 
 let mock;
 let browser;
@@ -21,11 +22,6 @@ after(async () => {
   await browser?.close();
   await mock?.close();
 });
-
-const convertState = (frame, selector, states, timeout = 30_000) =>
-  frame.waitForFunction(([sel, s]) => s.includes(document.querySelector(sel)?.dataset.convertState ?? ''), [selector, states], {
-    timeout,
-  });
 
 const homeOf = (e) => e.serviceEndpointProjectReferences[0].projectReference;
 
@@ -44,13 +40,7 @@ test('organization view: ticked connections of two projects (one shared) convert
   for (const e of [a, b]) mock.setMeta(e.id, { convert: 'A' });
   const before = mock.requests.length;
 
-  const page = await browser.context.newPage();
-  await page.goto(mock.signInUrl(`/${mock.org}/${encodeURIComponent(p0.name)}/_settings/adminservices`));
-  await waitForFederate(page);
-  await page.click('.federate-bar .federate-open-panel');
-  await page.waitForFunction(() => document.documentElement.dataset.federatePanel === 'open');
-  const panel = await (await page.waitForSelector('iframe.federate-panel-frame')).contentFrame();
-  await panel.waitForFunction(() => document.documentElement.dataset.federateScan === 'done', null, { timeout: 30_000 });
+  const { page, panel } = await openPanel(browser, mock, p0.name);
   await panel.click('#scan-org');
   await panel.waitForFunction(
     () => document.documentElement.dataset.federateScope === 'organization' && document.documentElement.dataset.federateScan === 'done',

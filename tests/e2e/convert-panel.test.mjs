@@ -6,8 +6,9 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { generateScenario, startMock } from '../mock/server.mjs';
-import { launchBrowser, screenshot, waitForFederate } from '../harness/browser.mjs';
+import { launchBrowser, screenshot } from '../harness/browser.mjs';
 import { addAutomaticArm, convertible } from './convert-helpers.mjs';
+import { convertState, listPath, openPanel, scannedPanel, scanState } from './panel-helpers.mjs';
 
 let mock;
 let browser;
@@ -30,30 +31,11 @@ after(async () => {
   await mock?.close();
 });
 
-const pathOf = () => `/${mock.org}/${encodeURIComponent(project)}/_settings/adminservices`;
-
-/** The panel's frame once its project scan is done. */
-async function panelFrame(page) {
-  await page.waitForFunction(() => document.documentElement.dataset.federatePanel === 'open');
-  const frame = await (await page.waitForSelector('iframe.federate-panel-frame')).contentFrame();
-  await frame.waitForFunction(() => document.documentElement.dataset.federateScan === 'done', null, { timeout: 30_000 });
-  return frame;
-}
-
-const convertState = (frame, selector, states) =>
-  frame.waitForFunction(([sel, s]) => s.includes(document.querySelector(sel)?.dataset.convertState ?? ''), [selector, states], {
-    timeout: 30_000,
-  });
-
 test('panel: details → Convert… → plan → confirm → converted; History lists it; card opens the panel on a connection', {
   timeout: 60_000,
 }, async () => {
   const [first, second] = pool;
-  const page = await browser.context.newPage();
-  await page.goto(mock.signInUrl(pathOf()));
-  await waitForFederate(page);
-  await page.click('.federate-bar .federate-open-panel');
-  const panel = await panelFrame(page);
+  const { page, panel } = await openPanel(browser, mock, project);
 
   // The inventory: a labelled checkbox per row, and the bulk buttons.
   const box = panel.locator(`#inventory tbody tr[data-federate-id="${first.id}"] input[type="checkbox"]`);
@@ -115,7 +97,7 @@ test('panel: details → Convert… → plan → confirm → converted; History 
   // Scanned again, the converted connection offers Revert… with the time left, not Convert….
   await panel.click('#tab-inventory');
   await panel.click('#scan-project');
-  await panel.waitForFunction(() => document.documentElement.dataset.federateScan === 'done', null, { timeout: 30_000 });
+  await scanState(panel, ['done'], 30_000);
   await panel.click(`#inventory tbody button[data-open="${first.id}"]`);
   assert.match(await panel.textContent('#details [data-action="revert"]'), /^Revert… \(\d+ days? \d+ hours? left\)$/);
   assert.equal(await panel.locator('#details [data-action="convert"]').count(), 0);
@@ -123,10 +105,10 @@ test('panel: details → Convert… → plan → confirm → converted; History 
 
   // The card: Convert… opens the panel on that connection with its plan; nothing is sent.
   const cardPage = await browser.context.newPage();
-  await cardPage.goto(mock.signInUrl(`${pathOf()}?resourceId=${second.id}`));
+  await cardPage.goto(mock.signInUrl(`${listPath(mock, project)}?resourceId=${second.id}`));
   await cardPage.waitForFunction(() => document.documentElement.dataset.federateCard === 'ready', null, { timeout: 20_000 });
   await cardPage.click('.federate-card [data-federate-slot="actions"] [data-federate-action="convert"]');
-  const cardPanel = await panelFrame(cardPage);
+  const cardPanel = await scannedPanel(cardPage);
   await cardPanel.waitForFunction(
     (id) => document.getElementById('details')?.dataset.federateId === id && !document.getElementById('details').hidden,
     second.id.toLowerCase(),

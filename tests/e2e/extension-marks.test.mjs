@@ -8,6 +8,7 @@ import { startMock } from '../mock/server.mjs';
 import { launchBrowser, screenshot, waitForFederate } from '../harness/browser.mjs';
 import { KINDS } from '../mock/scenario.mjs';
 import { convertible } from './convert-helpers.mjs';
+import { convertState, listPath, scannedPanel } from './panel-helpers.mjs';
 
 let mock;
 let browser;
@@ -26,16 +27,6 @@ after(async () => {
   await browser?.close();
   await mock?.close();
 });
-
-/** The panel's frame once its project scan is done. */
-async function panelFrame(page) {
-  await page.waitForFunction(() => document.documentElement.dataset.federatePanel === 'open');
-  const frame = await (await page.waitForSelector('iframe.federate-panel-frame')).contentFrame();
-  await frame.waitForFunction(() => document.documentElement.dataset.federateScan === 'done', null, { timeout: 30_000 });
-  return frame;
-}
-
-const listPath = (project) => `/${mock.org}/${encodeURIComponent(project)}/_settings/adminservices`;
 
 /**
  * Waits until every connection row in the DOM carries exactly one mark, for the row's own
@@ -75,7 +66,7 @@ async function settledMarks(page, project) {
 
 test('every kind of connection gets one mark with words, and HTML-looking names stay text', async () => {
   const page = await browser.context.newPage();
-  await page.goto(mock.signInUrl(listPath(projectA)));
+  await page.goto(mock.signInUrl(listPath(mock, projectA)));
   await waitForFederate(page);
   const seen = await settledMarks(page, projectA);
   assert.ok(seen.length > 0);
@@ -129,7 +120,7 @@ test('the three layouts, virtualized scrolling, filtering with reused rows, refr
   for (const layout of ['rowLink', 'nameLink', 'noLink']) {
     mock.control({ layout });
     const page = await browser.context.newPage();
-    await page.goto(mock.signInUrl(listPath(projectA)));
+    await page.goto(mock.signInUrl(listPath(mock, projectA)));
     await waitForFederate(page);
     let seen = await settledMarks(page, projectA);
     assert.ok(
@@ -168,12 +159,15 @@ test('the three layouts, virtualized scrolling, filtering with reused rows, refr
     await settledMarks(page, projectA);
 
     // In-app navigation to another project (pushState): the new project's marks only.
-    await page.evaluate((url) => {
-      const a = Object.assign(document.createElement('a'), { href: url, textContent: 'go' });
-      document.body.append(a);
-      a.click();
-      a.remove();
-    }, listPath(projectB));
+    await page.evaluate(
+      (url) => {
+        const a = Object.assign(document.createElement('a'), { href: url, textContent: 'go' });
+        document.body.append(a);
+        a.click();
+        a.remove();
+      },
+      listPath(mock, projectB),
+    );
     await page.waitForFunction((p) => decodeURIComponent(location.pathname).includes(p), projectB);
     await waitForFederate(page);
     seen = await settledMarks(page, projectB);
@@ -190,7 +184,7 @@ test('the three layouts, virtualized scrolling, filtering with reused rows, refr
 
 test('a mark is a button: a click does not open the row; focus shows the reasons; click, Enter or Space open a popover that Escape and a click outside close', async () => {
   const page = await browser.context.newPage();
-  await page.goto(mock.signInUrl(listPath(projectA)));
+  await page.goto(mock.signInUrl(listPath(mock, projectA)));
   await waitForFederate(page);
   await settledMarks(page, projectA);
   const before = page.url();
@@ -259,7 +253,7 @@ test('Convert… on a mark opens the panel on that connection with its plan (not
   timeout: 60_000,
 }, async () => {
   const page = await browser.context.newPage();
-  await page.goto(mock.signInUrl(listPath(projectA)));
+  await page.goto(mock.signInUrl(listPath(mock, projectA)));
   await waitForFederate(page);
   await settledMarks(page, projectA);
   const ids = new Set(convertible(mock, projectA).map((e) => e.id.toLowerCase()));
@@ -287,7 +281,7 @@ test('Convert… on a mark opens the panel on that connection with its plan (not
   await page.keyboard.press('Enter');
   await popover.locator('[data-federate-action="details"]').focus();
   await page.keyboard.press('Enter');
-  let panel = await panelFrame(page);
+  let panel = await scannedPanel(page);
   await panel.waitForFunction(
     (id) => document.getElementById('details')?.dataset.federateId === id && !document.getElementById('details').hidden,
     other,
@@ -304,14 +298,12 @@ test('Convert… on a mark opens the panel on that connection with its plan (not
   await popover.waitFor({ state: 'visible' });
   assert.ok(await popover.locator('[data-federate-action="convert"]').evaluate((b) => document.activeElement === b), 'Convert… has focus');
   await page.keyboard.press('Enter');
-  panel = await panelFrame(page);
+  panel = await scannedPanel(page);
   await panel.waitForFunction(
     (id) => document.getElementById('details')?.dataset.federateId === id && !document.getElementById('details').hidden,
     target,
   );
-  await panel.waitForFunction((id) => document.querySelector(`[data-federate-convert="${id}"]`)?.dataset.convertState === 'plan', target, {
-    timeout: 30_000,
-  });
+  await convertState(panel, `[data-federate-convert="${target}"]`, ['plan']);
   const send = await panel
     .locator(`[data-federate-convert="${target}"] [data-convert-plan="send"] li`)
     .evaluateAll((li) => li.map((l) => l.dataset.id.toLowerCase()));
@@ -362,7 +354,7 @@ test('at 200% zoom the summary bar and the marks fit, and the keyboard reaches t
   // 200% zoom of a 1280×900 window lays the page out in a 640×450 CSS viewport (the device
   // pixel ratio only changes rasterization, which a persistent context can't set per page).
   await page.setViewportSize({ width: 640, height: 450 });
-  await page.goto(mock.signInUrl(listPath(projectA)));
+  await page.goto(mock.signInUrl(listPath(mock, projectA)));
   await waitForFederate(page);
   await settledMarks(page, projectA);
   const layout = await page.evaluate(() => {

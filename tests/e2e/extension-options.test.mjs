@@ -8,6 +8,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startMock } from '../mock/server.mjs';
 import { launchBrowser, screenshot, waitForFederate } from '../harness/browser.mjs';
+import { listPath, scannedPanel } from './panel-helpers.mjs';
 
 let mock;
 let browser;
@@ -24,15 +25,13 @@ after(async () => {
   await mock?.close();
 });
 
-const listPath = () => `/${mock.org}/${encodeURIComponent(project)}/_settings/adminservices`;
-
 /** Requests Federate made (the page's own list call asks for api-version 7.2-preview.4; Federate's never do). */
 const federateRequests = (since) =>
   mock.requests.slice(since).filter((r) => r.path.includes('/_apis/') && !String(r.headers?.accept ?? '').includes('7.2-preview.4'));
 
 async function openList() {
   const page = await browser.context.newPage();
-  await page.goto(mock.signInUrl(listPath()));
+  await page.goto(mock.signInUrl(listPath(mock, project)));
   await waitForFederate(page);
   await page.waitForFunction(() => Number(document.documentElement.dataset.federateMarks) > 0);
   return page;
@@ -75,9 +74,7 @@ test('the keyboard command opens the panel on the active Azure DevOps tab', asyn
     });
     assert.equal(dispatched, 'sent');
   }
-  await page.waitForFunction(() => document.documentElement.dataset.federatePanel === 'open');
-  const frame = await (await page.waitForSelector('iframe.federate-panel-frame')).contentFrame();
-  await frame.waitForFunction(() => document.documentElement.dataset.federateScan === 'done', null, { timeout: 30_000 });
+  await scannedPanel(page);
   await page.close();
 });
 
@@ -142,7 +139,7 @@ test('active organizations: an organization not in the list gets no marks and no
 
   const since = mock.requests.length;
   const page = await browser.context.newPage();
-  await page.goto(mock.signInUrl(listPath()));
+  await page.goto(mock.signInUrl(listPath(mock, project)));
   await page.waitForFunction(() => document.body?.dataset.mockReady === 'list');
   await page.waitForFunction(() => document.documentElement.dataset.federate === 'off');
   assert.equal(await page.locator('.federate-mark, .federate-bar').count(), 0, 'no marks and no summary bar');

@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import { adoIssuer, adoSubject, entraIssuer, entraSubject } from '../mock/federation.mjs';
 import { startMock } from '../mock/server.mjs';
 import { launchBrowser, screenshot, waitForFederate } from '../harness/browser.mjs';
+import { listPath, openPanel, panelFrame, scanState } from './panel-helpers.mjs';
 
 let mock;
 let browser;
@@ -22,34 +23,9 @@ after(async () => {
   await mock?.close();
 });
 
-const listPath = (project) => `/${mock.org}/${encodeURIComponent(project)}/_settings/adminservices`;
-
-/** Opens the list page and the panel from the summary bar; returns the page and the panel frame. */
-async function openPanel(project = mock.state.projects[0].name) {
-  const page = await browser.context.newPage();
-  await page.goto(mock.signInUrl(listPath(project)));
-  await waitForFederate(page);
-  await page.click('.federate-bar .federate-open-panel');
-  await page.waitForFunction(() => document.documentElement.dataset.federatePanel === 'open');
-  return { page, panel: await panelFrame(page) };
-}
-
-/** The panel's frame, once its engine is loaded. */
-async function panelFrame(page) {
-  await page.waitForFunction(() => document.documentElement.dataset.federatePanel === 'open');
-  const handle = await page.waitForSelector('iframe.federate-panel-frame');
-  const frame = await handle.contentFrame();
-  await frame.waitForFunction(() => document.documentElement.dataset.federate === 'ready', null, { timeout: 20_000 });
-  return frame;
-}
-
-const scanState = (panel, states) =>
-  panel.waitForFunction((s) => s.includes(document.documentElement.dataset.federateScan), states, { timeout: 60_000 });
-
 test('the project inventory: table, filter, search, sort, details with remedies, export', async () => {
   const project = mock.state.projects[0].name;
-  const { page, panel } = await openPanel(project);
-  await scanState(panel, ['done']);
+  const { page, panel } = await openPanel(browser, mock, project);
   const expected = mock.endpointsFor(project).length;
   assert.equal(
     await panel.evaluate(() => Number(document.documentElement.dataset.federateTotal)),
@@ -103,8 +79,7 @@ test('the project inventory: table, filter, search, sort, details with remedies,
 });
 
 test('an organization of 200 projects: progress, results as projects finish, every connection exactly once; cancel', async () => {
-  const { page, panel } = await openPanel();
-  await scanState(panel, ['done']);
+  const { page, panel } = await openPanel(browser, mock, mock.state.projects[0].name);
   await panel.click('#scan-org');
   // Results appear before the scan ends.
   await panel.waitForFunction(
@@ -140,7 +115,7 @@ test('signed out, throttled and failing servers show their states, and recover',
   const project = mock.state.projects[1].name;
   // Signed out: the summary bar and the panel say so, with a sign-in link.
   const page = await browser.context.newPage();
-  await page.goto(mock.signInUrl(listPath(project)));
+  await page.goto(mock.signInUrl(listPath(mock, project)));
   await waitForFederate(page);
   mock.control({ signOut: true });
   await page.click('.federate-bar .federate-open-panel');
@@ -149,7 +124,7 @@ test('signed out, throttled and failing servers show their states, and recover',
   assert.equal(await panel.evaluate(() => document.documentElement.dataset.federateErrorKind), 'signedOut');
   assert.ok(await panel.locator('#sign-in').count(), 'a sign-in link');
   mock.control({ signIn: true });
-  await page.goto(mock.signInUrl(listPath(project)));
+  await page.goto(mock.signInUrl(listPath(mock, project)));
   await waitForFederate(page);
 
   // Server failure: the page's own load may fail too; the panel shows a retry that works.
@@ -200,8 +175,7 @@ test('details of a manual connection and of a draft show the manual path: the ex
   const org = mock.state.organization;
   for (const e of [manual, draft]) {
     const home = e.serviceEndpointProjectReferences[0];
-    const { page, panel } = await openPanel(home.projectReference.name);
-    await scanState(panel, ['done']);
+    const { page, panel } = await openPanel(browser, mock, home.projectReference.name);
     await panel.click(`#inventory tbody button[data-open="${lc(e.id)}"]`);
     const box = `#details [data-manual-path="${lc(e.id)}"]`;
     await panel.waitForSelector(box);
@@ -231,8 +205,7 @@ test('details of a manual connection and of a draft show the manual path: the ex
 });
 
 test('an organization scan throttled by Azure DevOps shows the wait and still completes', async () => {
-  const { page, panel } = await openPanel();
-  await scanState(panel, ['done']);
+  const { page, panel } = await openPanel(browser, mock, mock.state.projects[0].name);
   // A small budget in a short window: the engine's client gets 429s with a Retry-After of
   // a second or two, pauses the whole scan, and goes on.
   mock.control({ throttle: { limit: 40, blockAt: 40, windowMs: 2_000, delayMs: 0 }, resetThrottle: true });

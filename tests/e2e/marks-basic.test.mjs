@@ -5,6 +5,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startMock } from '../mock/server.mjs';
 import { launchBrowser, screenshot, waitForFederate } from '../harness/browser.mjs';
+import { listPath } from './panel-helpers.mjs';
 
 let mock;
 let browser;
@@ -22,7 +23,7 @@ after(async () => {
 test('every connection row of the list page gets one mark from the wasm engine', async () => {
   const project = mock.state.projects[0];
   const page = await browser.context.newPage();
-  await page.goto(mock.signInUrl(`/${mock.org}/${encodeURIComponent(project.name)}/_settings/adminservices`));
+  await page.goto(mock.signInUrl(listPath(mock, project.name)));
   await waitForFederate(page);
 
   const rows = await page.$$eval('a[href*="resourceId="]', (links) =>

@@ -6,8 +6,9 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { generateScenario, startMock } from '../mock/server.mjs';
-import { launchBrowser, waitForFederate } from '../harness/browser.mjs';
+import { launchBrowser } from '../harness/browser.mjs';
 import { addAutomaticArm, convertible } from './convert-helpers.mjs';
+import { convertState, openPanel, scanState } from './panel-helpers.mjs';
 
 let mock;
 let browser;
@@ -38,28 +39,20 @@ test('no request leaves for any host but Azure DevOps, and no secret value is re
   const target = convertible(mock, project.name).find((e) => e.name.startsWith('security-arm-'));
   assert.ok(target, 'the scenario has a convertible connection');
 
-  const page = await browser.context.newPage();
-  await page.goto(mock.signInUrl(`/${mock.org}/${encodeURIComponent(project.name)}/_settings/adminservices`));
-  await waitForFederate(page);
-  await page.click('.federate-bar .federate-open-panel');
-  const panel = await (await page.waitForSelector('iframe.federate-panel-frame')).contentFrame();
-  const scanDone = () => panel.waitForFunction(() => document.documentElement.dataset.federateScan === 'done', null, { timeout: 30_000 });
-  await scanDone();
+  const { page, panel } = await openPanel(browser, mock, project.name);
 
   // A conversion, from the panel.
   await panel.click(`#inventory tbody button[data-open="${target.id}"]`);
   await panel.click('#details [data-action="convert"]');
   const area = `[data-federate-convert="${target.id}"]`;
-  const state = (s) =>
-    panel.waitForFunction(([sel, want]) => document.querySelector(sel)?.dataset.convertState === want, [area, s], { timeout: 30_000 });
-  await state('plan');
+  await convertState(panel, area, ['plan']);
   await panel.click(`${area} [data-action="confirm"]`);
-  await state('done');
+  await convertState(panel, area, ['done']);
   assert.equal(mock.conversions.length, 1, 'the conversion went through');
 
   // The whole organization, then exports.
   await panel.click('#scan-org');
-  await scanDone();
+  await scanState(panel, ['done'], 30_000);
   const exports = [];
   for (const format of ['csv', 'json', 'markdown']) {
     const [download] = await Promise.all([page.waitForEvent('download'), panel.click(`button[data-export="${format}"]`)]);
