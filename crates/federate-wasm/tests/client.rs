@@ -5,6 +5,7 @@
 
 use federate_wasm::client::*;
 use js_sys::{Array, Function, JSON, Reflect};
+use wasm_bindgen::closure::Closure;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_test::*;
 
@@ -41,6 +42,21 @@ fn relay_log() -> Array {
         .unchecked_into()
 }
 
+/// `value` as a JSON string literal, to put a body into a relay's answers.
+fn json_string(value: &str) -> String {
+    JSON::stringify(&value.into()).unwrap().as_string().unwrap()
+}
+
+/// A callback that keeps every value it is called with, and the array it keeps them in.
+fn collector() -> (Array, Closure<dyn Fn(JsValue)>) {
+    let seen = Array::new();
+    let keep = seen.clone();
+    let callback = Closure::<dyn Fn(JsValue)>::new(move |value: JsValue| {
+        keep.push(&value);
+    });
+    (seen, callback)
+}
+
 fn options() -> JsValue {
     parse(
         r#"{"orgUrl":"https://dev.azure.com/fabrikam/Web%20Site/_settings/adminservices","concurrency":2}"#,
@@ -71,12 +87,7 @@ fn parse_ado_url_gives_the_api_base() {
 async fn scan_project_through_the_relay() {
     let relay = relay(&format!(
         r#"[{{"status":200,"headers":{{"content-type":"application/json"}},"body":{}}}]"#,
-        JSON::stringify(&JsValue::from_str(&format!(
-            r#"{{"count":1,"value":[{ENDPOINT}]}}"#
-        )))
-        .unwrap()
-        .as_string()
-        .unwrap()
+        json_string(&format!(r#"{{"count":1,"value":[{ENDPOINT}]}}"#))
     ));
     let list = scan_project(options(), relay, None).await.unwrap();
     let list: Array = list.unchecked_into();
@@ -195,11 +206,7 @@ async fn organization_scan_reports_progress_and_merges() {
     )
     .call2(&JsValue::UNDEFINED, &projects.into(), &list.into())
     .unwrap();
-    let events = Array::new();
-    let events2 = events.clone();
-    let on_progress = wasm_bindgen::closure::Closure::<dyn Fn(JsValue)>::new(move |e: JsValue| {
-        events2.push(&e);
-    });
+    let (events, on_progress) = collector();
     let signal = parse(r#"{"aborted":false}"#);
     let scan = scan_organization(
         options(),
@@ -247,10 +254,7 @@ async fn organization_scan_reports_progress_and_merges() {
     let signal = parse(r#"{"aborted":true}"#);
     let relay_fn = relay(&format!(
         r#"[{{"status":200,"headers":{{}},"body":{}}}]"#,
-        JSON::stringify(&projects.into())
-            .unwrap()
-            .as_string()
-            .unwrap()
+        json_string(projects)
     ));
     let scan = scan_organization(options(), relay_fn, None, Some(signal.unchecked_into())).await;
     // Cancelled before the projects page: the whole call rejects with kind "cancelled".
@@ -297,16 +301,9 @@ async fn convert_reports_outcomes_and_journals_each_step() {
     );
     let answers = format!(
         r#"[{{"status":202,"headers":{{}},"body":{}}}]"#,
-        JSON::stringify(&converting.as_str().into())
-            .unwrap()
-            .as_string()
-            .unwrap()
+        json_string(&converting)
     );
-    let journal = Array::new();
-    let journal2 = journal.clone();
-    let on_journal = wasm_bindgen::closure::Closure::<dyn Fn(JsValue)>::new(move |e: JsValue| {
-        journal2.push(&e);
-    });
+    let (journal, on_journal) = collector();
     let outcome = convert_endpoint(
         options(),
         parse(ENDPOINT),
@@ -356,14 +353,8 @@ async fn convert_reports_outcomes_and_journals_each_step() {
         );
     let answers = format!(
         r#"[{{"status":200,"headers":{{}},"body":{}}},{{"status":200,"headers":{{}},"body":{}}}]"#,
-        JSON::stringify(&converting.as_str().into())
-            .unwrap()
-            .as_string()
-            .unwrap(),
-        JSON::stringify(&ready.as_str().into())
-            .unwrap()
-            .as_string()
-            .unwrap()
+        json_string(&converting),
+        json_string(&ready)
     );
     let opts = options();
     // The first poll waits the policy's first delay (2 s) of real time.
@@ -390,11 +381,7 @@ async fn organization_scan_reports_a_rate_limit_wait_as_it_starts() {
     )
     .call2(&JsValue::UNDEFINED, &projects.into(), &list.into())
     .unwrap();
-    let events = Array::new();
-    let events2 = events.clone();
-    let on_progress = wasm_bindgen::closure::Closure::<dyn Fn(JsValue)>::new(move |e: JsValue| {
-        events2.push(&e);
-    });
+    let (events, on_progress) = collector();
     let scan = scan_organization(
         options(),
         relay_fn,
