@@ -174,40 +174,37 @@ export function makeEndpoint(kind, ctx) {
     };
   };
   const e = base;
+  /** An ARM service principal with a secret (or a certificate) and the given creation mode. */
+  const armSp = (creationMode, authenticationType) => {
+    e.data = armData(creationMode);
+    e.authorization = { parameters: spParams(authenticationType), scheme: 'ServicePrincipal' };
+  };
   switch (kind) {
     case 'azurerm-sp-automatic':
-      e.data = armData('Automatic');
-      e.authorization = { parameters: spParams(), scheme: 'ServicePrincipal' };
+      armSp('Automatic');
       break;
     case 'azurerm-sp-manual':
-      e.data = armData('Manual');
-      e.authorization = { parameters: spParams(), scheme: 'ServicePrincipal' };
+      armSp('Manual');
       break;
     case 'azurerm-sp-manual-fic':
-      e.data = armData('Manual');
-      e.authorization = { parameters: spParams(), scheme: 'ServicePrincipal' };
+      armSp('Manual');
       e._mock.fic = true;
       break;
     case 'azurerm-sp-certificate':
-      e.data = armData('Manual');
-      e.authorization = { parameters: spParams('spnCertificate'), scheme: 'ServicePrincipal' };
+      armSp('Manual', 'spnCertificate');
       break;
     case 'azurerm-wif-entra-automatic':
     case 'azurerm-wif-ado-automatic':
-      e.data = armData('Automatic');
-      e.authorization = {
-        parameters: wif(kind.includes('entra') ? 'entra' : 'azureDevOps', 'Automatic'),
-        scheme: 'WorkloadIdentityFederation',
-      };
-      break;
     case 'azurerm-wif-entra-manual':
-    case 'azurerm-wif-ado-manual':
-      e.data = armData('Manual');
+    case 'azurerm-wif-ado-manual': {
+      const creationMode = kind.endsWith('-automatic') ? 'Automatic' : 'Manual';
+      e.data = armData(creationMode);
       e.authorization = {
-        parameters: wif(kind.includes('entra') ? 'entra' : 'azureDevOps', 'Manual'),
+        parameters: wif(kind.includes('entra') ? 'entra' : 'azureDevOps', creationMode),
         scheme: 'WorkloadIdentityFederation',
       };
       break;
+    }
     case 'azurerm-draft':
       e.data = { ...armData('Manual'), isDraft: 'true' };
       e.authorization = { parameters: wif('entra', 'Manual'), scheme: 'WorkloadIdentityFederation' };
@@ -245,19 +242,16 @@ export function makeEndpoint(kind, ctx) {
       e.authorization = { parameters: { tenantid: tenantId, publishProfile: SECRET }, scheme: 'PublishProfile' };
       break;
     case 'azurerm-converting':
-      e.data = armData('Automatic');
-      e.authorization = { parameters: spParams(), scheme: 'ServicePrincipal' };
+      armSp('Automatic');
       e.operationStatus = { state: 'InProgress', statusMessage: 'converting_scheme' };
       e._mock.pending = { outcome: 'Ready', pollsLeft: 2 };
       break;
     case 'azurerm-conversion-failed':
-      e.data = armData('Automatic');
-      e.authorization = { parameters: spParams(), scheme: 'ServicePrincipal' };
+      armSp('Automatic');
       e.operationStatus = { state: 'Failed', statusMessage: 'converting_scheme_failed' };
       break;
     case 'azurerm-creation-failed':
-      e.data = armData('Automatic');
-      e.authorization = { parameters: spParams(), scheme: 'ServicePrincipal' };
+      armSp('Automatic');
       e.isReady = false;
       e.operationStatus = {
         state: 'Failed',
@@ -266,8 +260,7 @@ export function makeEndpoint(kind, ctx) {
       e._mock.lastUsed = null;
       break;
     case 'azurerm-creating':
-      e.data = armData('Automatic');
-      e.authorization = { parameters: spParams(), scheme: 'ServicePrincipal' };
+      armSp('Automatic');
       e.isReady = false;
       e.operationStatus = { state: 'InProgress', statusMessage: '' };
       e._mock.busyPolls = 3;
