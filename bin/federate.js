@@ -68,6 +68,15 @@ class CliError extends Error {
 
 const usage = (message) => new CliError(`${message}\nRun \`federate --help\` for usage.`, EXIT.usage);
 
+/** The message of a thrown value. */
+const messageOf = (err) => (err instanceof Error ? err.message : String(err));
+
+/** `n` and the noun, plural unless `n` is 1: "1 connection", "3 connections". */
+const plural = (n, noun) => `${n} ${noun}${n === 1 ? '' : 's'}`;
+
+/** Writes `text` to stdout, ending it with a newline when it lacks one. */
+const printLine = (text) => process.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
+
 function readInput(file) {
   if (file === undefined || file === '-') {
     if (file === undefined && process.stdin.isTTY) throw usage('no input: give a FILE, or "-" to read stdin');
@@ -91,7 +100,7 @@ function engineCall(source, fn) {
   try {
     return fn();
   } catch (err) {
-    throw new CliError(`${source}: ${err instanceof Error ? err.message : String(err)}`, EXIT.input);
+    throw new CliError(`${source}: ${messageOf(err)}`, EXIT.input);
   }
 }
 
@@ -150,7 +159,7 @@ function table(verdicts) {
 function summary(verdicts) {
   const count = (p) => verdicts.filter(p).length;
   return (
-    `${verdicts.length} connection${verdicts.length === 1 ? '' : 's'}: ${count((v) => v.usesSecret === true)} hold a secret, ` +
+    `${plural(verdicts.length, 'connection')}: ${count((v) => v.usesSecret === true)} hold a secret, ` +
     `${count((v) => v.state === 'draft')} draft, ${count((v) => v.convertible?.status === 'yes')} convertible now, ` +
     `${count((v) => v.federation?.format === 'azureDevOps')} on the Azure DevOps issuer`
   );
@@ -184,10 +193,10 @@ async function liveVerdicts(values, context) {
     });
   } catch (err) {
     const kind = err && typeof err === 'object' && 'kind' in err ? ` (${err.kind})` : '';
-    throw new CliError(`${values.org}${kind}: ${err instanceof Error ? err.message : String(err)}`, EXIT.service);
+    throw new CliError(`${values.org}${kind}: ${messageOf(err)}`, EXIT.service);
   }
   const { verdicts, scan } = result;
-  process.stderr.write(`federate: done, ${verdicts.length} connection${verdicts.length === 1 ? '' : 's'}\n`);
+  process.stderr.write(`federate: done, ${plural(verdicts.length, 'connection')}\n`);
   // An organization scan resolves with what it could read; say what is missing.
   const failed = scan ? scan.projects.filter((p) => p.error) : [];
   for (const p of failed) process.stderr.write(`federate: project "${p.name}" was not read: ${p.error.message ?? p.error.kind}\n`);
@@ -211,7 +220,7 @@ async function audit(positionals, values) {
     try {
       context.organizationName ??= federate.parseAdoUrl(values.org).organization;
     } catch (err) {
-      throw usage(`--org: ${err instanceof Error ? err.message : String(err)}`);
+      throw usage(`--org: ${messageOf(err)}`);
     }
     ({ verdicts, incomplete } = await liveVerdicts(values, context));
   } else {
@@ -222,8 +231,7 @@ async function audit(positionals, values) {
   if (format === 'table') {
     process.stdout.write(`${table(verdicts)}\n\n${summary(verdicts)}\n`);
   } else {
-    const out = engineCall('report', () => federate.renderReport(verdicts, format));
-    process.stdout.write(out.endsWith('\n') ? out : `${out}\n`);
+    printLine(engineCall('report', () => federate.renderReport(verdicts, format)));
   }
   if (incomplete) {
     process.stderr.write(`federate: error: ${values.org}: ${incomplete}\n`);
@@ -232,7 +240,7 @@ async function audit(positionals, values) {
   const failing = verdicts.filter((v) => gates.some((g) => matchesGate(v, g)));
   if (failing.length) {
     process.stderr.write(
-      `federate: --fail-on ${gates.join(',')}: ${failing.length} connection${failing.length === 1 ? '' : 's'} matched: ${failing.map((v) => v.name ?? v.id).join(', ')}\n`,
+      `federate: --fail-on ${gates.join(',')}: ${plural(failing.length, 'connection')} matched: ${failing.map((v) => v.name ?? v.id).join(', ')}\n`,
     );
     return EXIT.findings;
   }
@@ -290,8 +298,7 @@ function remedy(positionals, values) {
     endpoints.find((e) => String(e?.id ?? '').toLowerCase() === wanted) ??
     endpoints.find((e) => String(e?.name ?? '').toLowerCase() === wanted);
   if (!endpoint) throw new CliError(`${input.name}: no connection with id or name "${values.id}"`, EXIT.input);
-  const out = engineCall(endpoint.name ?? values.id, () => federate.federatedCredentialCommands(endpoint, context, format));
-  process.stdout.write(out.endsWith('\n') ? out : `${out}\n`);
+  printLine(engineCall(endpoint.name ?? values.id, () => federate.federatedCredentialCommands(endpoint, context, format)));
   return EXIT.ok;
 }
 
