@@ -22,82 +22,63 @@ export interface EngineContext {
 }
 
 type Fn = (...args: unknown[]) => unknown;
-/** An export of the engine by name, or undefined while it doesn't exist yet. */
-function exported(name: string): Fn | undefined {
+/**
+ * An export of the engine by name: the extension passes data across untyped (the engine
+ * checks it). Throws (kind `engine`) when the bundled engine lacks it.
+ */
+export function exported(name: string): Fn {
   const f = (wasm as unknown as Record<string, unknown>)[name];
-  return typeof f === 'function' ? (f as Fn) : undefined;
+  if (typeof f !== 'function') throw Object.assign(new Error(`The engine has no ${name}: rebuild the extension.`), { kind: 'engine' });
+  return f as Fn;
 }
 
 /** Classifies a list of endpoints (`{count, value}` or an array) into normalized verdicts. */
 export function classify(list: unknown, context: EngineContext, foundIn: ProjectRef | null = null): Verdict[] {
-  const f = exported('classifyEndpoints');
-  if (!f) throw new Error('the engine has no classifyEndpoints');
-  const out = f(list, context);
+  const out = exported('classifyEndpoints')(list, context);
   return Array.isArray(out) ? out.map((v) => normalizeVerdict(v, foundIn)) : [];
 }
 
-/** The remedy of one endpoint in every format the engine knows (formats it rejects are left out). */
-export function remedies(endpoint: unknown, context: EngineContext): Partial<Record<RemedyFormat, string>> {
-  const f = exported('federatedCredentialCommands');
-  const out: Partial<Record<RemedyFormat, string>> = {};
-  if (!f) return out;
-  for (const format of REMEDY_FORMATS) {
-    try {
-      const text = f(endpoint, context, format);
-      if (typeof text === 'string' && text.length > 0) out[format] = text;
-    } catch {
-      // This format doesn't apply to this endpoint: the switch won't offer it.
-    }
-  }
-  return out;
-}
-
-/** Explains a known Azure DevOps or Entra error text, or null. */
-export function explainError(text: string): unknown {
-  const f = exported('explainError');
-  if (!f) return null;
+/** The federated-credential commands of one endpoint in one format, or null when the engine has none. */
+function remedyCommands(endpoint: unknown, context: EngineContext | Record<string, unknown>, format: RemedyFormat): string | null {
   try {
-    return f(text);
+    const text = exported('federatedCredentialCommands')(endpoint, context, format);
+    return typeof text === 'string' && text.length > 0 ? text : null;
   } catch {
+    // This format doesn't apply to this endpoint.
     return null;
   }
 }
 
-/** The inventory as a report document. */
-export function renderReport(verdicts: readonly Verdict[], format: 'json' | 'csv' | 'markdown'): string {
-  const f = exported('renderReport');
-  if (f) return String(f(verdicts, format));
-  // Until the engine's report lands: the same columns, plainly.
-  if (format === 'json') return JSON.stringify(verdicts, null, 2);
-  const cols = ['name', 'project', 'type', 'credential', 'state', 'convertible', 'issuerFormat', 'id'] as const;
-  const rows = verdicts.map((v) => [
-    v.name ?? '',
-    v.owner?.projectName ?? v.foundIn?.projectName ?? '',
-    v.type ?? '',
-    v.credential,
-    v.state,
-    v.convertible.status,
-    v.federation?.format ?? '',
-    v.id ?? '',
-  ]);
-  if (format === 'csv') {
-    const cell = (s: string) => (/[",\n\r]/.test(s) || /^[=+\-@]/.test(s) ? `"${s.replace(/"/g, '""').replace(/^([=+\-@])/, "'$1")}"` : s);
-    return `${[cols.join(','), ...rows.map((r) => r.map(cell).join(','))].join('\r\n')}\r\n`;
+/** The remedy of one endpoint in every format the engine knows (formats it rejects are left out). */
+export function remedies(endpoint: unknown, context: EngineContext | Record<string, unknown>): Partial<Record<RemedyFormat, string>> {
+  const out: Partial<Record<RemedyFormat, string>> = {};
+  for (const format of REMEDY_FORMATS) {
+    const text = remedyCommands(endpoint, context, format);
+    if (text !== null) out[format] = text;
   }
-  const md = (s: string) => s.replace(/[|\\`*_<>[\]]/g, (c) => `\\${c}`).replace(/\r?\n/g, ' ');
-  return (
-    [`| ${cols.join(' | ')} |`, `|${cols.map(() => ' --- |').join('')}`, ...rows.map((r) => `| ${r.map(md).join(' | ')} |`)].join('\n') +
-    '\n'
-  );
+  return out;
 }
 
-/** A relay: the engine's request (headers as pairs or a record), answered by the page's origin. */
-export type Relay = (request: {
+/** The inventory as a report document. */
+export function renderReport(verdicts: readonly Verdict[], format: 'json' | 'csv' | 'markdown'): string {
+  return String(exported('renderReport')(verdicts, format));
+}
+
+/** A request the engine wants made from the page's origin (headers as pairs or a record), and its answer. */
+export interface WireRequest {
   method: string;
   url: string;
   headers: Record<string, string> | [string, string][];
   body: string | null;
-}) => Promise<{ status: number; headers: Record<string, string>; body: string; url?: string | null }>;
+}
+export interface WireResponse {
+  status: number;
+  headers: Record<string, string>;
+  body: string;
+  url?: string | null;
+}
+/** A relay: the engine's request, answered by the page's origin. */
+export type Relay = (request: WireRequest) => Promise<WireResponse>;
 
 /** Where the client sends: the organization's API base and, for project calls, the project. */
 export interface ClientOptions {
@@ -106,30 +87,24 @@ export interface ClientOptions {
   concurrency?: number | null;
 }
 
-function client(name: string): Fn {
-  const f = exported(name);
-  if (!f) throw Object.assign(new Error(`The engine has no ${name}: rebuild the extension.`), { kind: 'engine' });
-  return f;
+/** Endpoints as read, by lowercase id (those without an id are left out). */
+export function endpointsById(endpoints: readonly unknown[]): Map<string, unknown> {
+  const out = new Map<string, unknown>();
+  for (const ep of endpoints) {
+    const id = (ep as { id?: unknown }).id;
+    if (typeof id === 'string') out.set(id.toLowerCase(), ep);
+  }
+  return out;
 }
 
 /** The client's `scanProject`: every endpoint of one project, failed ones included. */
-export async function clientScanProject(options: ClientOptions, relay: Relay, signal: AbortSignal): Promise<unknown[]> {
-  const out = await (client('scanProject')(options, relay, signal) as Promise<unknown>);
+export async function clientScanProject(options: ClientOptions, relay: Relay, signal: AbortSignal | null): Promise<unknown[]> {
+  const out = await (exported('scanProject')(options, relay, signal) as Promise<unknown>);
   return Array.isArray(out) ? out : [];
 }
 
-/** The client's `listProjects`. */
-export async function clientListProjects(
-  options: ClientOptions,
-  relay: Relay,
-  signal: AbortSignal,
-): Promise<{ id: string; name: string }[]> {
-  const out = await (client('listProjects')(options, relay, signal) as Promise<unknown>);
-  return Array.isArray(out) ? (out as { id: string; name: string }[]) : [];
-}
-
 /** The client's `organizationId` (connectionData `instanceId`). */
-export async function clientOrganizationId(options: ClientOptions, relay: Relay, signal: AbortSignal): Promise<string | null> {
-  const id = await (client('organizationId')(options, relay, signal) as Promise<unknown>);
+export async function clientOrganizationId(options: ClientOptions, relay: Relay, signal: AbortSignal | null): Promise<string | null> {
+  const id = await (exported('organizationId')(options, relay, signal) as Promise<unknown>);
   return typeof id === 'string' ? id : null;
 }

@@ -3,7 +3,7 @@
 // every HTTP request goes through a relay to the tab's content script, which makes it from
 // the page's origin with the page's session.
 import * as wasm from '../../pkg/web/federate_wasm.js';
-import { classify, clientOrganizationId, clientScanProject, type EngineContext, type Relay } from './engine.js';
+import { classify, clientOrganizationId, clientScanProject, type EngineContext, endpointsById, type Relay } from './engine.js';
 import type { PageContext } from './messages.js';
 import type { ProjectInventory, ProjectRef } from './model.js';
 
@@ -43,12 +43,7 @@ function engineContext(ctx: PageContext, orgId: string | null, project: ProjectR
 
 function scanned(endpoints: unknown[], ctx: PageContext, orgId: string | null, project: ProjectRef): ScannedProject {
   const verdicts = classify(endpoints, engineContext(ctx, orgId, project), project);
-  const byId = new Map<string, unknown>();
-  for (const ep of endpoints) {
-    const id = (ep as { id?: unknown }).id;
-    if (typeof id === 'string') byId.set(id.toLowerCase(), ep);
-  }
-  return { inventory: { project, verdicts, endpoints, organizationId: orgId }, endpoints: byId };
+  return { inventory: { project, verdicts, endpoints, organizationId: orgId }, endpoints: endpointsById(endpoints) };
 }
 
 /** The engine context for a project's remedies (organization id cached). */

@@ -1,24 +1,18 @@
 // The conversion feature's calls into the engine (wasm), in one place. The engine decides
-// what to send and what an answer means; this file only passes data across. Exports are
-// looked up by name so the extension still loads while an export is being added.
-import * as wasm from '../../../pkg/web/federate_wasm.js';
-import { loadEngine } from '../engine.js';
+// what to send and what an answer means; this file only passes data across, through the
+// extension's engine module (one wasm instance, one way to call it).
+import {
+  type ClientOptions,
+  clientOrganizationId,
+  clientScanProject,
+  endpointsById,
+  exported,
+  type Relay,
+  type WireRequest,
+} from '../engine.js';
 import type { Direction, JobTarget, Plan, PlannedRequest } from './types.js';
 
-/** A request the engine wants made from the page's origin, and its answer. */
-export interface WireRequest {
-  method: string;
-  url: string;
-  headers: Record<string, string> | [string, string][];
-  body: string | null;
-}
-export interface WireResponse {
-  status: number;
-  headers: Record<string, string>;
-  body: string;
-  url?: string | null;
-}
-export type Relay = (request: WireRequest) => Promise<WireResponse>;
+export { loadEngine, type Relay, remedies, type WireRequest, type WireResponse } from '../engine.js';
 
 /** A journal entry as the engine reports it (`JournalEntry`). */
 export interface EngineJournalEntry {
@@ -44,20 +38,10 @@ export interface Outcome {
   error?: { kind: string; message: string; retryAfterMs?: number | null; status?: number };
 }
 
-type Fn = (...args: unknown[]) => unknown;
-
-function exported(name: string): Fn {
-  const f = (wasm as unknown as Record<string, unknown>)[name];
-  if (typeof f !== 'function') throw new Error(`The engine has no ${name} yet: rebuild the extension.`);
-  return f as Fn;
-}
-
 /** The options every client call takes: where to send, and the job's knobs. */
-function clientOptions(target: JobTarget, project: string | null = target.projectName, concurrency = 1): Record<string, unknown> {
+function clientOptions(target: JobTarget, project: string | null = target.projectName, concurrency = 1): ClientOptions {
   return { orgUrl: target.apiBase, project, concurrency };
 }
-
-export { loadEngine };
 
 /** Plans a conversion (`planConversions`): what will be sent, what skipped and why. */
 export function planConversions(endpoints: unknown[], target: JobTarget, selected: string[] | null, allowManual: boolean): Plan {
@@ -98,29 +82,7 @@ export async function pollEndpoint(
 
 /** Every connection of `project` exactly as read (`scanProject`), by lowercase id. */
 export async function readProject(target: JobTarget, project: string, relay: Relay): Promise<Map<string, unknown>> {
-  const list = (await exported('scanProject')(clientOptions(target, project), relay, null)) as unknown;
-  const out = new Map<string, unknown>();
-  for (const ep of Array.isArray(list) ? list : []) {
-    const id = (ep as { id?: unknown }).id;
-    if (typeof id === 'string') out.set(id.toLowerCase(), ep);
-  }
-  return out;
-}
-
-/** The engine's verdicts (used by the UI for the revert window and the manual path). */
-export function classifyEndpoints(endpoints: unknown[], context: Record<string, unknown>): unknown[] {
-  const out = exported('classifyEndpoints')(endpoints, context) as unknown;
-  return Array.isArray(out) ? out : [];
-}
-
-/** The federated-credential commands for the manual path, or null when the engine has none. */
-export function remedyCommands(endpoint: unknown, context: Record<string, unknown>, format: string): string | null {
-  try {
-    const text = exported('federatedCredentialCommands')(endpoint, context, format);
-    return typeof text === 'string' && text.length > 0 ? text : null;
-  } catch {
-    return null;
-  }
+  return endpointsById(await clientScanProject(clientOptions(target, project), relay, null));
 }
 
 /** The issuer, subject and audience a connection's identity needs (`expectedFederation`), or null. */
@@ -143,8 +105,7 @@ export function expectedFederation(
 /** The organization id (`organizationId`: connectionData `instanceId`), or null when it can't be read. */
 export async function organizationIdOf(target: JobTarget, relay: Relay): Promise<string | null> {
   try {
-    const id = (await exported('organizationId')(clientOptions(target), relay, null)) as unknown;
-    return typeof id === 'string' ? id : null;
+    return await clientOrganizationId(clientOptions(target), relay, null);
   } catch {
     return null;
   }

@@ -4,8 +4,7 @@
 // chrome.storage.local: the view follows storage changes, so a closed and reopened panel
 // shows the same job. Readiness attributes for tests: `data-convert-state` on the container.
 import { remediesView } from '../explain.js';
-import { REMEDY_FORMATS, type RemedyFormat } from '../model.js';
-import { expectedFederation, loadEngine, remedyCommands } from './engine.js';
+import { expectedFederation, loadEngine, remedies } from './engine.js';
 import {
   type ConvertMessage,
   type ConvertReply,
@@ -416,17 +415,12 @@ export function manualCredentialView(endpoint: unknown, context: Record<string, 
       h('dt', {}, 'Audience'),
       h('dd', { 'data-field': 'audience' }, expected.audience),
     );
-  const remedies: Partial<Record<RemedyFormat, string>> = {};
-  for (const format of REMEDY_FORMATS) {
-    const text = remedyCommands(endpoint, context, format);
-    if (text) remedies[format] = text;
-  }
   return h(
     'div',
     { class: 'convert-manual-credential' },
     ...forms.flatMap((f, i) => [h('h4', {}, i === 0 ? f.label : `Or, with the ${f.label}`), facts(f)]),
     expected.missing.length ? h('p', { class: 'note' }, `Not known here: ${expected.missing.join(', ')}.`) : null,
-    remediesView(remedies, idPrefix),
+    remediesView(remedies(endpoint, context), idPrefix),
   );
 }
 
