@@ -31,18 +31,26 @@ export function popoverOpen(id?: string): boolean {
   return popover !== null && (id === undefined || id === anchorId);
 }
 
+/**
+ * Places a fixed box (already `width` px wide at most) by a mark, inside the viewport: under
+ * it, else above it, else as low as it fits. Shared by the popover and the tooltip.
+ */
+export function placeByMark(box: HTMLElement, mark: HTMLElement, width: number): void {
+  const r = mark.getBoundingClientRect();
+  box.style.left = `${Math.max(8, Math.min(r.left, window.innerWidth - width - 8))}px`;
+  const below = r.bottom + 6;
+  box.style.top = `${below}px`;
+  const height = box.getBoundingClientRect().height;
+  if (below + height > window.innerHeight && r.top - height - 6 > 0) box.style.top = `${r.top - height - 6}px`;
+  else if (below + height > window.innerHeight) box.style.top = `${Math.max(8, window.innerHeight - height - 8)}px`;
+}
+
 function place(): void {
   if (!popover || !anchor?.isConnected) return;
   // Layout reads happen only while a popover is open, once per frame at most.
-  const r = anchor.getBoundingClientRect();
   const width = Math.min(384, window.innerWidth - 16);
   popover.style.width = `${width}px`;
-  popover.style.left = `${Math.max(8, Math.min(r.left, window.innerWidth - width - 8))}px`;
-  const below = r.bottom + 6;
-  popover.style.top = `${below}px`;
-  const height = popover.getBoundingClientRect().height;
-  if (below + height > window.innerHeight && r.top - height - 6 > 0) popover.style.top = `${r.top - height - 6}px`;
-  else if (below + height > window.innerHeight) popover.style.top = `${Math.max(8, window.innerHeight - height - 8)}px`;
+  placeByMark(popover, anchor, width);
 }
 
 function schedulePlace(): void {

@@ -1,7 +1,7 @@
 // The reasons behind a mark, shown on hover and keyboard focus in one floating tooltip
 // (dismissed with Escape, stays while hovered), and the guard that keeps clicks and keys
 // on a mark from activating the row it sits in. Click, Enter or Space open the popover.
-import { closePopover, openPopover, popoverOpen, type PopoverHooks, installPopover } from './popover.js';
+import { closePopover, installPopover, openPopover, placeByMark, popoverOpen, type PopoverHooks } from './popover.js';
 
 const TOOLTIP_ID = 'federate-tooltip';
 let current: HTMLElement | null = null;
@@ -31,14 +31,9 @@ function show(mark: HTMLElement): void {
   tip.textContent = text;
   tip.hidden = false;
   current = mark;
-  const r = mark.getBoundingClientRect();
   const width = Math.min(360, window.innerWidth - 16);
   tip.style.maxWidth = `${width}px`;
-  tip.style.left = `${Math.max(8, Math.min(r.left, window.innerWidth - width - 8))}px`;
-  const below = r.bottom + 6;
-  tip.style.top = `${below}px`;
-  const h = tip.getBoundingClientRect().height;
-  if (below + h > window.innerHeight && r.top - h - 6 > 0) tip.style.top = `${r.top - h - 6}px`;
+  placeByMark(tip, mark, width);
   mark.dataset.federateTooltip = 'shown';
 }
 
