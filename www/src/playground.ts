@@ -81,13 +81,16 @@ function renderRules(): void {
   table.dataset.rules = String(rules.length);
 }
 
-function renderExample(subjectId: string, listId: string): void {
-  const subject = $(subjectId).textContent ?? '';
-  const decoded = decodeFederationSubject(subject);
+/** Lists the parts of a decoded federation subject, one fact a part. */
+function fillDecoded(list: HTMLElement, subject: string): void {
   fillFacts(
-    $(listId),
-    Object.entries(decoded).map(([k, v]) => [words(k), v]),
+    list,
+    Object.entries(decodeFederationSubject(subject)).map(([k, v]) => [words(k), v]),
   );
+}
+
+function renderExample(subjectId: string, listId: string): void {
+  fillDecoded($(listId), $(subjectId).textContent ?? '');
 }
 
 // ---- Playground: verdicts ---------------------------------------------------------------------
@@ -307,11 +310,7 @@ function decodeSubject(): void {
   const errorBox = $('subject-error');
   const list = $('decoded');
   try {
-    const decoded = decodeFederationSubject(subject.value.trim());
-    fillFacts(
-      list,
-      Object.entries(decoded).map(([k, v]) => [words(k), v]),
-    );
+    fillDecoded(list, subject.value.trim());
     list.hidden = false;
     errorBox.hidden = true;
     subject.removeAttribute('aria-invalid');
