@@ -4,7 +4,7 @@
 // counts, details with explanations and remedies, and export. It never reads the page's DOM.
 import { h } from './dom.js';
 import { convertibleWord, federationView, issuerFormatWord, remediesView, verdictView } from './explain.js';
-import { classify, loadEngine, remedies, renderReport } from './engine.js';
+import { classify, endpointsById, loadEngine, remedies, renderReport } from './engine.js';
 import { isAzureDevOpsUrl, PANEL_PORT, type Message, type PageContext, type PanelEvent, type PanelRequest } from './messages.js';
 import {
   countVerdicts,
@@ -132,11 +132,7 @@ function fail(e: ErrorInfo): void {
 }
 
 function addInventory(inv: ProjectInventory): void {
-  const byId = new Map<string, unknown>();
-  for (const ep of inv.endpoints) {
-    const id = (ep as { id?: unknown }).id;
-    if (typeof id === 'string') byId.set(id.toLowerCase(), ep);
-  }
+  const byId = endpointsById(inv.endpoints);
   for (const v of inv.verdicts) {
     const id = v.id ?? `${inv.project.projectName}/${v.name}`;
     const seen = inv.project.projectName ?? '';
@@ -613,19 +609,24 @@ function convertActions(v: Verdict, project: string): HTMLElement[] {
   return out.length ? [...out, area] : [];
 }
 
+/** The engine context of a row's connection, seen from `projectName` (its owner's id when known). */
+function rowContext(page: PageContext, row: Row, projectName: string | null) {
+  return {
+    organizationName: page.organizationName,
+    organizationId: row.organizationId,
+    projectName,
+    projectId: row.verdict.owner?.projectId ?? null,
+    now: new Date().toISOString(),
+  };
+}
+
 function showDetails(id: string, focus = true): void {
   const row = rows.get(id);
   selected = id;
   if (!row || !ctx) return;
   const v = row.verdict;
   const project = v.owner?.projectName ?? row.seenIn[0] ?? ctx.projectName ?? '';
-  const context = {
-    organizationName: ctx.organizationName,
-    organizationId: row.organizationId,
-    projectName: project,
-    projectId: v.owner?.projectId ?? null,
-    now: new Date().toISOString(),
-  };
+  const context = rowContext(ctx, row, project);
   const manual = manualPathView(v, row, context);
   const rem = row.endpoint && !manual ? remedies(row.endpoint, context) : {};
   const link = `${ctx.apiBase}/${encodeURIComponent(project)}/_settings/adminservices?resourceId=${encodeURIComponent(id)}`;
@@ -703,13 +704,7 @@ function refreshFromJob(job: Job): void {
     const row = rows.get(id);
     if (!row) continue;
     const v = row.verdict;
-    const context = {
-      organizationName: ctx.organizationName,
-      organizationId: row.organizationId,
-      projectName: v.owner?.projectName ?? row.seenIn[0] ?? ctx.projectName,
-      projectId: v.owner?.projectId ?? null,
-      now: new Date().toISOString(),
-    };
+    const context = rowContext(ctx, row, v.owner?.projectName ?? row.seenIn[0] ?? ctx.projectName);
     const [fresh] = classify([item.endpoint], context, v.foundIn);
     if (!fresh) continue;
     row.verdict = fresh;
