@@ -163,26 +163,19 @@ function planList(plan: Plan, perProject: boolean): HTMLElement {
       h('span', { class: 'reason' }, s.message),
     );
   // The organization view: what goes to each project (its own request path), then the skips by project.
-  const sends = perProject
-    ? byProject(plan.send).map(([project, name, items]) =>
-        h(
-          'li',
-          { 'data-convert-project': project },
-          h('span', { class: 'convert-project' }, `${name}: ${items.length}`),
-          h('ul', {}, ...items.map(sendItem)),
-        ),
-      )
-    : plan.send.map(sendItem);
-  const skips = perProject
-    ? byProject(plan.skip).map(([project, name, items]) =>
-        h(
-          'li',
-          { 'data-convert-project': project },
-          h('span', { class: 'convert-project' }, `${name}: ${items.length}`),
-          h('ul', {}, ...items.map(skipItem)),
-        ),
-      )
-    : plan.skip.map(skipItem);
+  const listed = <T extends { project?: string | null; projectName?: string | null }>(entries: T[], item: (e: T) => HTMLElement) =>
+    perProject
+      ? byProject(entries).map(([project, name, items]) =>
+          h(
+            'li',
+            { 'data-convert-project': project },
+            h('span', { class: 'convert-project' }, `${name}: ${items.length}`),
+            h('ul', {}, ...items.map(item)),
+          ),
+        )
+      : entries.map(item);
+  const sends = listed(plan.send, sendItem);
+  const skips = listed(plan.skip, skipItem);
   const projects = byProject(plan.send).length;
   return h(
     'div',
