@@ -991,6 +991,10 @@ pub enum SkipReason {
     SharedNotSelected,
     /// No project reference to send the request to.
     NoProject,
+    /// Disabled: enable it before converting (as the verdict says).
+    Disabled,
+    /// An environment without workload identity federation (Azure Stack).
+    EnvironmentUnsupported,
 }
 
 impl SkipReason {
@@ -1019,6 +1023,10 @@ impl SkipReason {
                 "It is shared with other projects; select it explicitly to convert it."
             }
             SkipReason::NoProject => "It has no project reference to send the request to.",
+            SkipReason::Disabled => "The connection is disabled: enable it before converting.",
+            SkipReason::EnvironmentUnsupported => {
+                "Azure Stack connections are not offered workload identity federation."
+            }
         }
     }
 }
@@ -1076,8 +1084,8 @@ fn matches_project(r: &ProjectRef, project: &str) -> bool {
 }
 
 /// Why this connection cannot be converted now, if it cannot.
-// "Automatic" comes from `crate::verdict::is_automatic`. TODO(lead): take the remaining
-// checks from the verdict's convertibility too, so the plan and the marks never disagree.
+// The checks that block a conversion mirror the verdict's (`crate::verdict`): automatic,
+// disabled and Azure Stack come from there, so the plan and the marks agree.
 fn skip_reason(ep: &Endpoint, ctx: &PlanContext, explicitly_selected: bool) -> Option<SkipReason> {
     if ep.id().is_none() {
         return Some(SkipReason::NoId);
@@ -1102,6 +1110,12 @@ fn skip_reason(ep: &Endpoint, ctx: &PlanContext, explicitly_selected: bool) -> O
     }
     if !ep.is_ready() {
         return Some(SkipReason::Failed);
+    }
+    if ep.is_disabled() {
+        return Some(SkipReason::Disabled);
+    }
+    if crate::verdict::is_azure_stack(ep) {
+        return Some(SkipReason::EnvironmentUnsupported);
     }
     if !crate::verdict::is_automatic(ep) && !ctx.allow_manual {
         return Some(SkipReason::Manual);

@@ -682,6 +682,13 @@ pub static RULES: &[Rule] = &[
     ),
 ];
 
+/// An Azure Stack connection (`data.environment`): not offered workload identity federation,
+/// so neither the verdict nor the conversion plan converts it.
+pub fn is_azure_stack(ep: &Endpoint) -> bool {
+    ep.data("environment")
+        .is_some_and(|e| e.eq_ignore_ascii_case("AzureStack"))
+}
+
 /// `data.creationMode` is Automatic, or absent with `appObjectId`/`spnObjectId` present.
 pub fn is_automatic(ep: &Endpoint) -> bool {
     match ep.data("creationMode").filter(|m| !m.is_empty()) {
@@ -1030,10 +1037,7 @@ pub fn classify(ep: &Endpoint, ctx: &Context) -> Verdict {
             }
             State::Ready | State::Draft => {}
         }
-        if ep
-            .data("environment")
-            .is_some_and(|e| e.eq_ignore_ascii_case("AzureStack"))
-        {
+        if is_azure_stack(ep) {
             status = Status::No;
             reasons.push(reason(
                 "environmentUnsupported",

@@ -1307,3 +1307,77 @@ trait Pipe: Sized {
     }
 }
 impl<T> Pipe for T {}
+
+/// The plan and the verdict never disagree: without a selection, in the owning project, a
+/// connection is planned for sending exactly when its verdict says it converts now (`yes`).
+#[test]
+fn the_plan_sends_exactly_what_the_verdict_calls_convertible() {
+    use federate_core::verdict::{self, Status};
+    let home = [("p-home", "Home")];
+    let base = endpoint("ok", "ok", &home);
+    let variants: Vec<(&str, &[&str], Value)> = vec![
+        ("disabled", &["isDisabled"], json!(true)),
+        ("stack", &["data", "environment"], json!("AzureStack")),
+        ("manual", &["data", "creationMode"], json!("Manual")),
+        ("not-ready", &["isReady"], json!(false)),
+        (
+            "cert",
+            &["authorization", "parameters", "authenticationType"],
+            json!("spnCertificate"),
+        ),
+        (
+            "busy",
+            &["operationStatus"],
+            json!({"state":"InProgress","statusMessage":"converting_scheme"}),
+        ),
+        (
+            "failed",
+            &["operationStatus"],
+            json!({"state":"Failed","statusMessage":"x"}),
+        ),
+        (
+            "wif",
+            &["authorization", "scheme"],
+            json!("WorkloadIdentityFederation"),
+        ),
+        (
+            "msi",
+            &["authorization", "scheme"],
+            json!("ManagedServiceIdentity"),
+        ),
+        (
+            "publish",
+            &["authorization", "scheme"],
+            json!("PublishProfile"),
+        ),
+        ("docker", &["type"], json!("dockerregistry")),
+    ];
+    let mut eps = vec![Endpoint::from_value(base.clone()).unwrap()];
+    for (id, path, value) in variants {
+        let v = with(with(base.clone(), &["id"], json!(id)), path, value);
+        eps.push(Endpoint::from_value(v).unwrap());
+    }
+    let plan = jobs::plan_conversions(
+        &eps,
+        &PlanContext {
+            project: Some("Home".into()),
+            ..PlanContext::default()
+        },
+    );
+    let ctx = verdict::Context {
+        project_name: Some("Home".into()),
+        ..verdict::Context::default()
+    };
+    for ep in &eps {
+        let id = ep.id().unwrap();
+        let sent = plan.send.iter().any(|p| p.id == id);
+        let yes = verdict::classify(ep, &ctx).convertible.status == Status::Yes;
+        assert_eq!(
+            sent, yes,
+            "{id}: planned {sent}, verdict convertible now {yes}"
+        );
+    }
+    let reason = |id: &str| plan.skip.iter().find(|s| s.id == id).map(|s| s.reason);
+    assert_eq!(reason("disabled"), Some(SkipReason::Disabled));
+    assert_eq!(reason("stack"), Some(SkipReason::EnvironmentUnsupported));
+}

@@ -144,7 +144,7 @@ export interface PlanContext {
   allowManual?: boolean;
 }
 
-export type SkipReason = "noId" | "notAzureRm" | "alreadyFederated" | "unsupportedScheme" | "inProgress" | "failed" | "manual" | "sharedFromAnotherProject" | "sharedNotSelected" | "noProject";
+export type SkipReason = "noId" | "notAzureRm" | "alreadyFederated" | "unsupportedScheme" | "inProgress" | "failed" | "manual" | "sharedFromAnotherProject" | "sharedNotSelected" | "noProject" | "disabled" | "environmentUnsupported";
 
 export interface ConversionPlan {
   send: { id: string; name: string | null; project: string }[];
