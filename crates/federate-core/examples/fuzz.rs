@@ -175,6 +175,8 @@ fn run_one(text: &str, ctx: &Context) {
         let _ = api::parse_endpoint(&resp);
         let _ = api::parse_projects_page(&resp);
         let _ = api::parse_organization_id(&resp);
+        let _ = federate_core::usage::read_history_answer(&resp, 1_795_996_800, 50);
+        let _ = federate_core::usage::preflight::parse_timeline(&resp);
     }
     let _ = api::service_message(text);
     let _ = api::percent_decode(text);
@@ -215,6 +217,8 @@ fn main() {
         "/eid1/c/pub/t/MiSI_7AJe0O9IsoTwAN97Q/a/rISbSSETf0KqFyZ8ppdXmA/sc/0ca3ddd9-f0b0-4635-a98c-5866526961b6/64171687-7a59-4fce-b2c8-823278dcf176",
         "##[error]AADSTS70021: Assertion Subject: sc://a/b/c",
         "2024-01-30T09:41:12.1234567Z",
+        r#"{"count":1,"value":[{"endpointId":"e","data":{"planType":"Build","definition":{"id":1,"name":"ci"},"owner":{"id":2,"name":"2"},"startTime":"2018-01-08T11:46:51.3666667Z","finishTime":"2018-01-08T11:47:06.2833333Z","result":"succeeded"}}]}"#,
+        r#"{"records":[{"type":"Task","order":1,"task":{"name":"AzureFileCopy","version":"5.248.1"}}]}"#,
         r#"{"$id":"1","innerException":null,"message":"TF400733: blocked","typeKey":"ArgumentException","errorCode":0,"eventId":0}"#,
         r#"[{"id":"64171687-7a59-4fce-b2c8-823278dcf176","type":"azurerm","isShared":true,"authorization":{"scheme":"WorkloadIdentityFederation","parameters":{"tenantid":"ff882432-09b0-437b-bd22-ca13c0037ded","workloadIdentityFederationIssuer":"https://vstoken.dev.azure.com/0ca3ddd9-f0b0-4635-a98c-5866526961b6","workloadIdentityFederationSubject":"sc://o/p/n"}},"data":{"isDraft":"true","revertSchemeDeadline":"2026-01-05T00:00:00Z"},"operationStatus":{"state":"Failed","statusMessage":"converting_scheme_failed"},"serviceEndpointProjectReferences":[{"projectReference":{"id":"x","name":"p"},"name":"n"}]}]"#,
     ] {

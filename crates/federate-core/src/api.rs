@@ -876,6 +876,32 @@ impl Api {
         Self::request("GET", url, &self.api_version, None)
     }
 
+    /// `GET {base}/{project}/_apis/serviceendpoint/{id}/executionhistory?top=N`: the recent
+    /// jobs that used a connection (ado-facts §17.4). A preview resource in both specs, so
+    /// the same major.minor with `-preview.1`, as [`Api::connection_data_version`].
+    pub fn execution_history(&self, project: &str, endpoint_id: &str, top: u32) -> Request {
+        let version = self.connection_data_version();
+        let url = format!(
+            "{}/_apis/serviceendpoint/{}/executionhistory?top={top}&api-version={}",
+            self.project_base(project),
+            encode_component(endpoint_id),
+            encode_component(&version)
+        );
+        Self::request("GET", url, &version, None)
+    }
+
+    /// `GET {base}/{project}/_apis/build/builds/{buildId}/timeline`: the records of a run,
+    /// tasks with `task.name`/`task.version` among them (Build API 7.1 `Timeline_Get`; its
+    /// `timelineId` segment is optional).
+    pub fn build_timeline(&self, project: &str, build_id: u32) -> Request {
+        let url = format!(
+            "{}/_apis/build/builds/{build_id}/timeline?api-version={}",
+            self.project_base(project),
+            encode_component(&self.api_version)
+        );
+        Self::request("GET", url, &self.api_version, None)
+    }
+
     fn scheme_change(&self, project: &str, body: &Endpoint) -> Result<Request, Error> {
         let id = body
             .id()

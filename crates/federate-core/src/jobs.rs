@@ -374,6 +374,16 @@ impl<'a, T: Transport> Client<'a, T> {
         self.transport.now_ms()
     }
 
+    /// The transport's clock, for jobs in other modules (usage).
+    pub(crate) fn now_ms(&self) -> f64 {
+        self.now()
+    }
+
+    /// Whether the user asked to stop, for jobs in other modules (usage).
+    pub(crate) fn cancelled(&self) -> bool {
+        self.transport.cancelled()
+    }
+
     /// Emits a journal entry, if anyone listens.
     pub fn record(&self, entry: &JournalEntry) {
         if let Some(j) = self.journal {
@@ -560,7 +570,11 @@ impl<'a, T: Transport> Client<'a, T> {
     }
 
     /// Sends a read and records the final answer in the journal.
-    async fn read(&self, req: &Request, endpoint_id: Option<&str>) -> Result<Response, ApiError> {
+    pub(crate) async fn read(
+        &self,
+        req: &Request,
+        endpoint_id: Option<&str>,
+    ) -> Result<Response, ApiError> {
         let resp = self.execute(req, endpoint_id, Retry::Read).await;
         self.record_answer(req, endpoint_id, &resp);
         resp
@@ -766,7 +780,7 @@ pub struct OrgScan {
 }
 
 /// Errors after which no further project can succeed: stop launching new ones.
-fn stops_scan(err: &ApiError) -> bool {
+pub(crate) fn stops_scan(err: &ApiError) -> bool {
     matches!(
         err,
         ApiError::SignedOut { .. } | ApiError::Cancelled | ApiError::Throttled { .. }
