@@ -95,7 +95,7 @@ fn opt(s: Option<&str>) -> String {
     s.unwrap_or_default().to_owned()
 }
 
-fn row(v: &Verdict) -> Vec<String> {
+pub(crate) fn row(v: &Verdict) -> Vec<String> {
     let fed = v.federation.as_ref();
     vec![
         opt(v.id.as_deref()),
@@ -138,7 +138,7 @@ fn row(v: &Verdict) -> Vec<String> {
     ]
 }
 
-const COLUMNS: [&str; 19] = [
+pub(crate) const COLUMNS: [&str; 19] = [
     "id",
     "name",
     "type",
@@ -172,7 +172,7 @@ fn csv_report(verdicts: &[Verdict]) -> String {
     out
 }
 
-fn md_cell(s: &str) -> String {
+pub(crate) fn md_cell(s: &str) -> String {
     s.replace('\\', "\\\\")
         .replace('|', "\\|")
         .replace(['\r', '\n'], " ")

@@ -23,6 +23,7 @@
 //! ```
 
 pub mod preflight;
+pub mod report;
 
 use std::cell::RefCell;
 

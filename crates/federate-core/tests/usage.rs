@@ -701,3 +701,98 @@ fn preflight_reads_last_run_timelines_and_warns() {
         "one timeline per build pipeline, none for releases"
     );
 }
+
+// ---------------------------------------------------------------------------------------
+// The report with usage
+
+#[test]
+fn report_adds_last_used_used_by_and_jobs30d() {
+    use federate_core::usage::ConnectionUsage;
+    use federate_core::usage::report::{render_usage_report, usage_targets};
+    let ep = |id: &str, name: &str| {
+        json!({"id":id,"name":name,"type":"azurerm",
+            "authorization":{"scheme":"ServicePrincipal","parameters":{"authenticationType":"spnKey"}},
+            "data":{"creationMode":"Automatic"},
+            "serviceEndpointProjectReferences":[{"projectReference":{"id":"p1","name":"Payments"},"name":name}]})
+    };
+    let endpoints: Vec<Endpoint> = [ep("A1", "used"), ep("b2", "old\nname"), ep("c3", "unknown")]
+        .iter()
+        .map(|v| Endpoint::from_value(v.clone()).unwrap())
+        .collect();
+    let targets = usage_targets(&endpoints, None);
+    assert_eq!(targets.len(), 3);
+    assert_eq!(targets[0].project, "p1", "the owning project, by id");
+    let verdicts: Vec<Verdict> = endpoints
+        .iter()
+        .map(|e| classify(e, &VerdictContext::default()))
+        .collect();
+    let recent = summarize(
+        &parse_execution_history(&history(&[
+            record(1, "ci", "Build", 11, "2026-11-29T00:00:00Z", "succeeded"),
+            record(2, "deploy", "Release", 4, "2026-10-01T00:00:00Z", "failed"),
+        ]))
+        .unwrap(),
+        NOW,
+        50,
+    )
+    .unwrap();
+    let usage = vec![
+        ConnectionUsage {
+            id: "a1".into(),
+            project: "p1".into(),
+            usage: Some(recent),
+            unknown: None,
+        },
+        ConnectionUsage {
+            id: "b2".into(),
+            project: "p1".into(),
+            usage: Some(used_days_ago(120)),
+            unknown: None,
+        },
+        ConnectionUsage {
+            id: "c3".into(),
+            project: "p1".into(),
+            usage: None,
+            unknown: Some(usage::UsageUnknown {
+                reason: UnknownReason::Forbidden,
+                status: Some(403),
+                message: "Usage unknown: no".into(),
+            }),
+        },
+    ];
+    let json: Value =
+        serde_json::from_str(&render_usage_report(&verdicts, &usage, "json", NOW).unwrap())
+            .unwrap();
+    let first = &json["verdicts"][0];
+    assert_eq!(first["lastUsed"], "2026-11-29T00:00:00Z");
+    assert_eq!(first["jobs30d"], 1);
+    assert_eq!(
+        first["usedBy"][0],
+        json!({"definitionId":1,"definitionName":"ci","planType":"build","lastRun":"2026-11-29T00:00:00Z","result":"succeeded"})
+    );
+    assert_eq!(first["usedBy"][1]["planType"], "release");
+    assert_eq!(json["verdicts"][1]["usage"]["action"], "delete");
+    assert_eq!(json["verdicts"][2]["lastUsed"], Value::Null);
+    assert_eq!(json["verdicts"][2]["jobs30d"], Value::Null);
+    assert_eq!(json["totals"]["usage"]["unknown"], 1);
+    assert_eq!(json["totals"]["usage"]["unused90"], 1);
+
+    let csv = render_usage_report(&verdicts, &usage, "csv", NOW).unwrap();
+    let header = csv.lines().next().unwrap();
+    assert!(
+        header.ends_with(",lastUsed,usedBy,jobs30d,usage,usageAction"),
+        "{header}"
+    );
+    assert!(
+        csv.contains("2026-11-29T00:00:00Z,\"ci (build, 2026-11-29T00:00:00Z succeeded); deploy (release, 2026-10-01T00:00:00Z failed)\",1,used 1 day ago,convertAndWatch"),
+        "{csv}"
+    );
+    assert!(
+        csv.contains("\"old\nname\""),
+        "a newline in a name stays inside its quoted cell"
+    );
+    let md = render_usage_report(&verdicts, &usage, "markdown", NOW).unwrap();
+    assert!(md.contains("| unused for 120 days |"), "{md}");
+    assert!(md.contains("| usage unknown |"));
+    assert!(render_usage_report(&verdicts, &usage, "sarif", NOW).is_err());
+}
