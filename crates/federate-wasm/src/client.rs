@@ -207,7 +207,7 @@ fn kind_error(kind: &str, message: &str) -> JsValue {
     err.into()
 }
 
-fn api_error(err: &ApiError) -> JsValue {
+pub(crate) fn api_error(err: &ApiError) -> JsValue {
     let value = kind_error(err.kind(), &err.to_string());
     match err {
         ApiError::Throttled { retry_after_ms, .. } => {
@@ -223,15 +223,15 @@ fn api_error(err: &ApiError) -> JsValue {
     value
 }
 
-fn argument_error(message: impl std::fmt::Display) -> JsValue {
+pub(crate) fn argument_error(message: impl std::fmt::Display) -> JsValue {
     kind_error("argument", &message.to_string())
 }
 
-fn encode<T: serde::Serialize>(value: &T) -> Result<JsValue, JsValue> {
+pub(crate) fn encode<T: serde::Serialize>(value: &T) -> Result<JsValue, JsValue> {
     to_js(value).map_err(JsValue::from)
 }
 
-fn decode(value: JsValue) -> Result<serde_json::Value, JsValue> {
+pub(crate) fn decode(value: JsValue) -> Result<serde_json::Value, JsValue> {
     from_js(value).map_err(|e| {
         let err = JsValue::from(e);
         let _ = Reflect::set(&err, &"kind".into(), &"argument".into());
@@ -260,7 +260,7 @@ struct Options {
 }
 
 /// Everything a job needs, decoded from `options`.
-struct Setup {
+pub(crate) struct Setup {
     location: OrgLocation,
     api: Api,
     options: ClientOptions,
@@ -269,7 +269,7 @@ struct Setup {
 
 impl Setup {
     /// The transport for one call: the relay when given, else fetch with the token.
-    fn transport(
+    pub(crate) fn transport(
         &self,
         relay: JsValue,
         signal: Option<AbortLikeJs>,
@@ -278,12 +278,12 @@ impl Setup {
     }
 
     /// A client of this organization and options over `transport`.
-    fn client<'a>(&self, transport: &'a JsTransport) -> Client<'a, JsTransport> {
+    pub(crate) fn client<'a>(&self, transport: &'a JsTransport) -> Client<'a, JsTransport> {
         Client::new(transport, self.api.clone(), self.options)
     }
 }
 
-fn setup(options: JsValue) -> Result<Setup, JsValue> {
+pub(crate) fn setup(options: JsValue) -> Result<Setup, JsValue> {
     let value = decode(options)?;
     let opts: Options =
         serde_json::from_value(value).map_err(|e| argument_error(format!("options: {e}")))?;
@@ -522,7 +522,10 @@ impl Transport for JsTransport {
 // Callbacks
 
 /// An optional function argument (`undefined` and `null` give `None`).
-fn optional_function(value: Option<JsValue>, what: &str) -> Result<Option<Function>, JsValue> {
+pub(crate) fn optional_function(
+    value: Option<JsValue>,
+    what: &str,
+) -> Result<Option<Function>, JsValue> {
     given(value)
         .map(|f| {
             f.dyn_into::<Function>()
@@ -531,7 +534,7 @@ fn optional_function(value: Option<JsValue>, what: &str) -> Result<Option<Functi
         .transpose()
 }
 
-fn call_with<T: serde::Serialize>(f: Option<&Function>, value: &T) {
+pub(crate) fn call_with<T: serde::Serialize>(f: Option<&Function>, value: &T) {
     if let Some(f) = f
         && let Ok(arg) = to_js(value)
     {

@@ -3,6 +3,7 @@
 
 pub mod client;
 pub mod engine;
+pub mod usage;
 
 use serde::Serialize;
 use wasm_bindgen::prelude::*;
