@@ -9,6 +9,7 @@
 // `_mock` is never sent to clients: it holds what the real service knows and does not return
 // (does a federated credential exist on the identity, the saved recovery parameters, ...).
 import { federationFor } from './federation.mjs';
+import { seedDemoUsage } from './usage.mjs';
 
 /** Small, fast, seeded PRNG (mulberry32). */
 export function rng(seed) {
@@ -515,5 +516,5 @@ export function scenarioDemo({ now = Date.now() } = {}) {
     { projectReference: { id: data.id, name: data.name }, name: 'hub (shared)', description: '' },
   );
   endpoints.push(shared);
-  return { organization, tenants: [tenantId], projects, endpoints };
+  return seedDemoUsage({ organization, tenants: [tenantId], projects, endpoints }, now);
 }

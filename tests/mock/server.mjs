@@ -31,6 +31,7 @@ const AREA_IDS = {
   core: '79134c72-4a58-4b42-976c-04e7115f32bf',
   serviceendpoint: '1814ab31-2f4f-4a9f-8761-f4d77dc5a5d7',
   location: '00d9565f-ed9c-4a06-9a50-00e7896ccab4',
+  build: '965220d5-5bb9-42cf-8d67-9b146df2a5a4',
 };
 
 /** Resource locations the mock serves (for OPTIONS /_apis/{area}, as azure-devops-node-api asks). */
@@ -42,6 +43,7 @@ const LOCATIONS = {
     ['5a7938a4-655e-486c-b562-b78c54a7e87b', 'types', '_apis/{area}/{resource}', 1],
   ],
   core: [['603fe2ac-9723-48b9-88ad-09305aa6c6e1', 'projects', '_apis/{resource}/{*projectId}', 4]],
+  build: [['8baac422-4c6e-4de5-8532-db96d92acffa', 'timeline', '{project}/_apis/{area}/builds/{buildId}/{resource}/{timelineId}', 3]],
   location: [
     ['00d9565f-ed9c-4a06-9a50-00e7896ccab4', 'connectionData', '_apis/{resource}', 1],
     ['e81700f7-3be2-46de-8624-2eb35882fcaa', 'ResourceAreas', '_apis/{resource}/{areaId}', 1],
@@ -753,8 +755,14 @@ export async function startMock(options = {}) {
       if (seg.length === 3 && low[2] === 'executionhistory' && m === 'GET') {
         rec.route = 'executionhistory';
         apiVersion(req, url, 1);
-        return store.executionHistory(projectRef, seg[1], q);
+        return store.executionHistory(projectRef, seg[1], q, canonicalOrgUrl);
       }
+    }
+    // Build timelines (Build 7.1 `Timeline_Get`; the `{timelineId}` segment is optional).
+    if (low[0] === 'build' && low[1] === 'builds' && (seg.length === 4 || seg.length === 5) && low[3] === 'timeline' && m === 'GET') {
+      rec.route = 'build.timeline';
+      apiVersion(req, url, 3);
+      return store.buildTimeline(projectRef, seg[2], canonicalOrgUrl);
     }
     throw notFound();
   }

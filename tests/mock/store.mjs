@@ -4,6 +4,7 @@
 // {status, body} or throws an `AdoError`.
 import { federationFor } from './federation.mjs';
 import { isoTicks } from './scenario.mjs';
+import { executionRecord, jobsOf, timelineOf } from './usage.mjs';
 
 /** An error answered in Azure DevOps's error body shape (ado-facts §10.3). */
 export class AdoError extends Error {
@@ -96,6 +97,8 @@ export class Store {
     this.secrets = new Map();
     /** id -> server-side facts: fic, convert, outcome, admin, recovery, pending, busyPolls, lastUsed, draft. */
     this.meta = new Map();
+    /** runId -> {job, projectId}: the runs `executionhistory` has shown, for their timelines. */
+    this.builds = new Map();
     /** Every conversion or revert attempt: {id, op, status, outcome, message, at, mode}. */
     this.conversions = [];
     this.seq = 0;
@@ -464,34 +467,54 @@ export class Store {
     return { status: 204, body: undefined };
   }
 
-  executionHistory(projectRef, id, q) {
+  /**
+   * `executionhistory`: the jobs that used a connection, newest first, `top` of them (the
+   * official example's shape; see usage.mjs). `meta.usage` '401' | '403' | '404' plays a user who
+   * may not read this connection's history.
+   */
+  executionHistory(projectRef, id, q, orgUrl) {
     const project = this.requireProject(projectRef);
     const e = this.endpoints.get(lc(id));
-    if (!e || !this.inProject(project.id).includes(e))
+    const meta = e ? this.meta.get(e.id) : null;
+    if (meta?.usage === '401')
+      throw new AdoError(
+        401,
+        `TF400813: The user '${this.organization.name}\\mock' is not authorized to access this resource.`,
+        'UnauthorizedRequestException',
+        'Microsoft.TeamFoundation.Framework.Server.UnauthorizedRequestException, Microsoft.TeamFoundation.Framework.Server',
+      );
+    if (meta?.usage === '403')
+      throw seError(403, 'Access denied. You need Use or Administrator permissions on this service connection to view its usage history.');
+    if (!e || meta?.usage === '404' || !this.inProject(project.id).includes(e))
       throw seError(404, `Service connection with id ${id} does not exist or you do not have permissions on it.`);
-    const top = Math.max(0, Number(q.get('top') ?? 50) || 50);
-    const last = this.meta.get(e.id)?.lastUsed;
-    const value = [];
-    if (last) {
-      const t0 = Date.parse(last);
-      for (let i = 0; i < Math.min(top, 3); i++) {
-        const start = new Date(t0 - i * 86_400_000).toISOString();
-        value.push({
-          data: {
-            id: 1000 + i,
-            planType: 'Build',
-            definition: { id: 7, name: 'ci', _links: {} },
-            owner: { id: 4200 - i, name: `20260101.${i + 1}`, _links: {} },
-            planId: `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`,
-            startTime: start,
-            finishTime: new Date(Date.parse(start) + 60_000).toISOString(),
-            result: 'succeeded',
-          },
-          endpointId: e.id,
-        });
+    const topQ = q.get('top');
+    if (topQ != null && !/^\d+$/.test(topQ)) throw new AdoError(400, `The value '${topQ}' is not valid for parameter 'top'.`);
+    const top = topQ == null ? 50 : Number(topQ);
+    const jobs = jobsOf(e, meta).slice(0, top);
+    for (const job of jobs) this.builds.set(job.runId, { job, projectId: project.id });
+    const value = jobs.map((job) => executionRecord(e, job, { orgUrl, projectId: project.id, collectionId: this.organization.id }));
+    return { status: 200, body: { count: value.length, value } };
+  }
+
+  /** A build's timeline (Build 7.1 `Timeline`): runs seen in some connection's history. */
+  buildTimeline(projectRef, buildId, orgUrl) {
+    const project = this.requireProject(projectRef);
+    const runId = Number(buildId);
+    let found = this.builds.get(runId);
+    if (!found) {
+      for (const e of this.inProject(project.id)) {
+        const job = jobsOf(e, this.meta.get(e.id)).find((j) => j.runId === runId);
+        if (job) found = { job, projectId: project.id };
       }
     }
-    return { status: 200, body: { count: value.length, value } };
+    if (found?.job.planType !== 'Build' || lc(found.projectId) !== lc(project.id))
+      throw new AdoError(
+        404,
+        `The requested build ${buildId} could not be found.`,
+        'BuildNotFoundException',
+        'Microsoft.TeamFoundation.Build.WebApi.BuildNotFoundException, Microsoft.TeamFoundation.Build2.WebApi',
+      );
+    return { status: 200, body: timelineOf(found.job, { orgUrl, projectId: project.id }) };
   }
 
   // ---- conversion ----------------------------------------------------------------------
