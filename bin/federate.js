@@ -23,9 +23,11 @@ Usage:
       array, or the output of \`az devops service-endpoint list -o json\`. Reads stdin when
       FILE is "-" or missing and stdin is not a terminal.
   federate audit --org URL [--project NAME] [--concurrency N] [--format F] [--fail-on G]
+                [--usage]
       The same, live: every project of the organization (or one), with a token from
       AZURE_DEVOPS_EXT_PAT (a PAT) or SYSTEM_ACCESSTOKEN (a pipeline's bearer token).
-      Progress goes to stderr.
+      Progress goes to stderr. --usage also reads each connection's usage history:
+      lastUsed, usedBy (the pipelines, with their last run and result) and jobs30d.
   federate decode SUBJECT [--json]
       Decode a federation subject: sc://org/project/connection, or
       /eid1/c/pub/t/{tenant}/a/{app}/sc/{orgId}/{connectionId}.
@@ -40,7 +42,10 @@ Options:
   --format F        audit: ${REPORT_FORMATS.join(', ')} (default table)
   --fail-on G       audit: exit 1 when a connection matches: secret (holds a secret),
                     draft (a draft), azure-devops-issuer (uses the Azure DevOps issuer,
-                    retired on 2027-07-01). Repeat it or separate with commas.
+                    retired on 2027-07-01), unused:DAYS (live, with usage: unused for
+                    DAYS days or more, or never used; Azure DevOps disables connections
+                    unused for 100 days). Repeat it or separate with commas.
+  --usage           audit --org: read each connection's usage (json, csv, markdown, table)
   --org-name NAME   context: the organization's name (checks sc:// subjects)
   --org-id GUID     context: the organization's id (builds expected issuers and subjects)
   --now ISO         context: the time used for deadlines (default: now)
@@ -112,19 +117,25 @@ function contextFrom(values) {
   return context;
 }
 
+/** `--fail-on unused:DAYS` gates (checked by the engine's usage verdicts), apart from the others. */
+const UNUSED_GATE = /^unused:(\d{1,5})$/;
+
 function listOf(values, name, allowed) {
   const items = (values[name] ?? [])
     .flatMap((v) => v.split(','))
     .map((v) => v.trim())
     .filter(Boolean);
   for (const item of items) {
+    if (name === 'fail-on' && UNUSED_GATE.test(item)) continue;
     if (!allowed.includes(item)) throw usage(`--${name} "${item}" is not one of ${allowed.join(', ')}`);
   }
   return items;
 }
 
-/** Whether a verdict matches a `--fail-on` gate. */
-function matchesGate(verdict, gate) {
+/** Whether a verdict matches a `--fail-on` gate (`unused:DAYS` asks the engine with its usage verdict). */
+function matchesGate(verdict, gate, usage) {
+  const unused = UNUSED_GATE.exec(gate);
+  if (unused) return usage !== null && federate.unusedAtLeast(usage, Number(unused[1]));
   if (gate === 'secret') return verdict.usesSecret === true;
   if (gate === 'draft') return verdict.state === 'draft';
   return verdict.federation?.format === 'azureDevOps';
@@ -141,11 +152,20 @@ function projects(v) {
   return owner && others ? `${owner} (+${others} shared)` : owner;
 }
 
-/** A plain-text table of verdicts, one connection a row. */
-function table(verdicts) {
-  const head = ['Name', 'Type', 'Credential', 'State', 'Convertible', 'Issuer', 'Project'];
-  const rows = verdicts.map((v) =>
-    [v.name, v.type, v.credential, v.state, v.convertible?.status, v.federation?.format, projects(v)].map(cell),
+/** A plain-text table of verdicts, one connection a row (with the engine's usage words when read). */
+function table(verdicts, usage = null) {
+  const head = ['Name', 'Type', 'Credential', 'State', 'Convertible', 'Issuer', 'Project', ...(usage ? ['Use'] : [])];
+  const rows = verdicts.map((v, i) =>
+    [
+      v.name,
+      v.type,
+      v.credential,
+      v.state,
+      v.convertible?.status,
+      v.federation?.format,
+      projects(v),
+      ...(usage ? [usage[i]?.label] : []),
+    ].map(cell),
   );
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => [...r[i]].length)));
   const line = (r) =>
@@ -195,7 +215,7 @@ async function liveVerdicts(values, context) {
     const kind = err && typeof err === 'object' && 'kind' in err ? ` (${err.kind})` : '';
     throw new CliError(`${values.org}${kind}: ${messageOf(err)}`, EXIT.service);
   }
-  const { verdicts, scan } = result;
+  const { verdicts, scan, endpoints } = result;
   process.stderr.write(`federate: done, ${plural(verdicts.length, 'connection')}\n`);
   // An organization scan resolves with what it could read; say what is missing.
   const failed = scan ? scan.projects.filter((p) => p.error) : [];
@@ -204,7 +224,42 @@ async function liveVerdicts(values, context) {
     scan && (!scan.complete || failed.length > 0)
       ? `the scan is incomplete${scan.stopped ? ` (${scan.stopped.kind}: ${scan.stopped.message ?? ''})` : ''}`
       : null;
-  return { verdicts, incomplete };
+  return { verdicts, incomplete, endpoints, found, concurrency, signal: controller.signal };
+}
+
+/**
+ * Reads the usage history of every connection found (the engine picks each one's project and
+ * runs the reads with the client's concurrency limit and rate-limit handling). Resolves with
+ * what it read and, when it stopped early, why.
+ */
+async function liveUsage(values, live) {
+  const targets = federate.usageTargets(live.endpoints, values.project ?? null);
+  process.stderr.write(`federate: reading the usage of ${plural(targets.length, 'connection')}\n`);
+  let lastShown = -1;
+  const load = await federate.loadUsage(
+    {
+      orgUrl: values.org,
+      token: live.found.token,
+      tokenKind: live.found.tokenKind,
+      ...(live.concurrency === undefined ? {} : { concurrency: live.concurrency }),
+    },
+    targets,
+    null,
+    (e) => {
+      if (e.waiting) process.stderr.write(`federate: throttled, waiting ${Math.ceil(e.waiting.ms / 1000)} s\n`);
+      else if (e.done === e.total || e.done - lastShown >= 50) {
+        lastShown = e.done;
+        process.stderr.write(`federate: usage read for ${e.done}/${e.total} connections\n`);
+      }
+    },
+    live.signal,
+  );
+  const unknown = load.connections.filter((c) => c.unknown).length;
+  if (unknown) process.stderr.write(`federate: usage unknown for ${plural(unknown, 'connection')} (see each one's usage reasons)\n`);
+  const incomplete = load.complete
+    ? null
+    : `the usage read is incomplete${load.stopped ? ` (${load.stopped.kind}: ${load.stopped.message ?? ''})` : ''}`;
+  return { usage: load.connections, incomplete };
 }
 
 async function audit(positionals, values) {
@@ -213,8 +268,12 @@ async function audit(positionals, values) {
   const gates = listOf(values, 'fail-on', GATES);
   const context = contextFrom(values);
   if (positionals.length > 1) throw usage('audit takes one FILE');
+  const wantsUsage = values.usage === true || gates.some((g) => UNUSED_GATE.test(g));
+  if (wantsUsage && !values.org) throw usage('--usage and --fail-on unused:DAYS need --org (usage is read live)');
+  if (values.usage && format === 'sarif') throw usage('--usage reports are json, csv, markdown or table');
   let verdicts;
   let incomplete = null;
+  let usageRead = null;
   if (values.org) {
     if (positionals.length) throw usage('give either a FILE or --org, not both');
     try {
@@ -222,14 +281,27 @@ async function audit(positionals, values) {
     } catch (err) {
       throw usage(`--org: ${messageOf(err)}`);
     }
-    ({ verdicts, incomplete } = await liveVerdicts(values, context));
+    const live = await liveVerdicts(values, context);
+    ({ verdicts, incomplete } = live);
+    if (wantsUsage) {
+      try {
+        const read = await liveUsage(values, live);
+        usageRead = read.usage;
+        incomplete ??= read.incomplete;
+      } catch (err) {
+        throw new CliError(`${values.org}: usage: ${messageOf(err)}`, EXIT.service);
+      }
+    }
   } else {
     if (values.project) throw usage('--project needs --org');
     const input = readInput(positionals[0]);
     verdicts = engineCall(input.name, () => federate.classifyEndpoints(input.text, context));
   }
+  const usageVerdicts = usageRead ? engineCall('usage', () => federate.usageVerdicts(verdicts, usageRead, context.now)) : null;
   if (format === 'table') {
-    process.stdout.write(`${table(verdicts)}\n\n${summary(verdicts)}\n`);
+    process.stdout.write(`${table(verdicts, values.usage ? usageVerdicts : null)}\n\n${summary(verdicts)}\n`);
+  } else if (values.usage) {
+    printLine(engineCall('report', () => federate.renderUsageReport(verdicts, usageRead, format, context.now)));
   } else {
     printLine(engineCall('report', () => federate.renderReport(verdicts, format)));
   }
@@ -237,7 +309,7 @@ async function audit(positionals, values) {
     process.stderr.write(`federate: error: ${values.org}: ${incomplete}\n`);
     return EXIT.service;
   }
-  const failing = verdicts.filter((v) => gates.some((g) => matchesGate(v, g)));
+  const failing = verdicts.filter((v, i) => gates.some((g) => matchesGate(v, g, usageVerdicts?.[i] ?? null)));
   if (failing.length) {
     process.stderr.write(
       `federate: --fail-on ${gates.join(',')}: ${plural(failing.length, 'connection')} matched: ${failing.map((v) => v.name ?? v.id).join(', ')}\n`,
@@ -322,6 +394,7 @@ async function run(argv) {
         now: { type: 'string' },
         id: { type: 'string' },
         json: { type: 'boolean' },
+        usage: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
         version: { type: 'boolean', short: 'v' },
       },
