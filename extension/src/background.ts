@@ -21,6 +21,9 @@ import { toErrorInfo } from './model.js';
 import { contextFor, scanOrganization, scanProject, type ScannedProject } from './scan.js';
 // Conversions and reverts (issue 6): registers its own message listener and resumes jobs.
 import './convert/service.js';
+// Usage loads and pre-flights: registers its own port and message listeners.
+import { USAGE_PORT } from './usage/messages.js';
+import { forgetUsage, withUsage } from './usage/service.js';
 
 /** Sends a message to a tab's top frame (where the content script relays and mounts). */
 function sendTab<T>(tabId: number, message: TabMessage): Promise<T | undefined> {
@@ -63,7 +66,7 @@ async function handle(message: Message, sender: chrome.runtime.MessageSender): P
     case 'scanProject': {
       if (tabId === undefined) throw new Error('scans run for a tab');
       const { endpoints: _relayedAlready, ...inventory } = (await projectScan(tabId, message.context, true)).inventory;
-      return inventory;
+      return withUsage(inventory, message.context.apiBase);
     }
     case 'connection': {
       if (tabId === undefined) throw new Error('the card runs in a tab');
@@ -101,6 +104,7 @@ chrome.runtime.onMessage.addListener((message: unknown, sender, sendResponse) =>
 
 // The panel keeps a port open while it is shown; a scan runs as long as the port does.
 chrome.runtime.onConnect.addListener((port) => {
+  if (port.name === USAGE_PORT) return; // usage/service.ts
   const tabId = port.sender?.tab?.id;
   if (port.name !== PANEL_PORT || !port.sender || !isExtensionPage(port.sender) || tabId === undefined) {
     port.disconnect();
@@ -125,6 +129,7 @@ chrome.runtime.onConnect.addListener((port) => {
     const controller = new AbortController();
     job = controller;
     const { scope, context } = message;
+    forgetUsage(context.apiBase);
     post({ type: 'started', scope });
     const relay = relayTo(tabId);
     const run = async () => {

@@ -17,6 +17,7 @@ import {
 } from './model.js';
 import { manualCredentialView, renderHistory, renderJob, renderPlan, timeLeft } from './convert/ui.js';
 import { type Direction, type Job, type JobTarget, type PlanGroup, storageKeys } from './convert/types.js';
+import { initUsage, LAST_USED_COLUMN, resetUsage, USAGE_FILTERS, usageDetails } from './usage/panel.js';
 
 const ROOT = document.documentElement;
 const app = document.getElementById('app')!;
@@ -74,6 +75,11 @@ const COLUMNS = {
   state: { title: 'State', value: (r: Row) => r.verdict.state },
   convertible: { title: 'Convertible', value: (r: Row) => convertibleWord(r.verdict.convertible.status) },
   issuer: { title: 'Issuer format', value: (r: Row) => issuerFormatWord(r.verdict.federation?.format).split(' (')[0] ?? '' },
+  lastUsed: {
+    title: LAST_USED_COLUMN.title,
+    value: (r: Row) => LAST_USED_COLUMN.value(r.verdict),
+    sort: (r: Row) => LAST_USED_COLUMN.sort(r.verdict),
+  },
 } as const;
 
 const isAdoIssuer = (v: Verdict) => /azuredevops|vstoken/i.test(`${v.federation?.format ?? ''} ${v.federation?.issuer ?? ''}`);
@@ -91,6 +97,7 @@ const FILTERS: Record<string, { title: string; test: (v: Verdict) => boolean }> 
   warnings: { title: 'Has federation warnings', test: (v) => (v.federation?.warnings.length ?? 0) > 0 },
   shared: { title: 'Shared between projects', test: (v) => v.isShared },
   notReady: { title: 'Not ready (failed, converting)', test: (v) => v.state !== 'ready' && v.state !== 'draft' },
+  ...USAGE_FILTERS,
 };
 
 // ---- the port to the service worker
@@ -116,6 +123,7 @@ function scan(next: Scope): void {
   selected = null;
   error = null;
   progress = { done: 0, total: 0, project: null };
+  resetUsage();
   status = 'running';
   ROOT.dataset.federateScan = 'running';
   ROOT.dataset.federateScope = scope;
@@ -299,6 +307,13 @@ function build(): void {
       'div',
       { id: 'view-inventory', role: 'tabpanel', 'aria-labelledby': 'tab-inventory' },
       h('div', { class: 'toolbar' }, ctx?.projectName ? scanProjectButton : null, scanOrgButton, cancelButton),
+      initUsage({
+        apiBase: ctx?.apiBase ?? null,
+        rows: () => rows.values(),
+        shown: visibleRows,
+        picked: () => [...picked],
+        changed: redrawAll,
+      }),
       progressBox,
       statusLine,
       alertBox,
@@ -337,7 +352,8 @@ function visibleRows(): Row[] {
     (r) => f.test(r.verdict) && (!q || Object.values(COLUMNS).some((c) => c.value(r).toLowerCase().includes(q))),
   );
   const col = COLUMNS[sortKey];
-  return out.sort((a, b) => sortDir * col.value(a).localeCompare(col.value(b), undefined, { sensitivity: 'base', numeric: true }));
+  const key = 'sort' in col ? col.sort : col.value;
+  return out.sort((a, b) => sortDir * key(a).localeCompare(key(b), undefined, { sensitivity: 'base', numeric: true }));
 }
 
 /** The client's wait in words, while it lasts: "Throttled by Azure DevOps: waiting 12 s…". */
@@ -634,6 +650,7 @@ function showDetails(id: string, focus = true): void {
     ...[
       h('h2', { id: 'details-title' }, v.name ?? id),
       verdictView(v),
+      usageDetails(row),
       federationView(v),
       manual ?? remediesView(rem, 'details-remedy'),
       h(
@@ -733,6 +750,12 @@ function openFocus(): void {
   if (!rows.has(focusId)) return;
   showDetails(focusId);
   if (focusAction === 'convert' || focusAction === 'revert') details.querySelector<HTMLElement>(`[data-action="${focusAction}"]`)?.click();
+}
+
+/** Redraws the table, and the open details (new usage arrived). */
+function redrawAll(): void {
+  if (selected && !details.hidden) showDetails(selected, false);
+  else render();
 }
 
 function hideDetails(): void {

@@ -4,6 +4,7 @@
 // chrome.storage.local: the view follows storage changes, so a closed and reopened panel
 // shows the same job. Readiness attributes for tests: `data-convert-state` on the container.
 import { remediesView } from '../explain.js';
+import { attachPreflight } from '../usage/preflight-view.js';
 import { expectedFederation, loadEngine, remedies } from './engine.js';
 import {
   type ConvertMessage,
@@ -224,6 +225,8 @@ export async function renderPlan(container: HTMLElement, opts: PlanOptions): Pro
   }
   const verb = opts.direction === 'convert' ? 'Convert' : 'Revert';
   const dry = h('div', { class: 'convert-dry-run-slot' });
+  // The pre-flight (usage/preflight-view.ts): the pipelines that use the planned connections, in the confirmation.
+  const preflight = h('div', { class: 'convert-preflight-slot', 'aria-live': 'polite' });
   const concurrency = h('input', {
     type: 'number',
     min: '1',
@@ -236,6 +239,7 @@ export async function renderPlan(container: HTMLElement, opts: PlanOptions): Pro
     { class: 'convert-confirm', role: 'dialog', 'aria-labelledby': 'convert-confirm-title' },
     h('h3', { id: 'convert-confirm-title' }, `${verb} ${plan.send.length} service connection${plan.send.length === 1 ? '' : 's'}?`),
     opts.direction === 'convert' ? conversionExplanation(plan.send.length) : revertExplanation(null),
+    opts.direction === 'convert' ? preflight : null,
     plan.send.length > 1 ? h('label', {}, 'At most ', concurrency, ' at once') : null,
     h(
       'div',
@@ -282,6 +286,7 @@ export async function renderPlan(container: HTMLElement, opts: PlanOptions): Pro
   );
   container.replaceChildren(planList(plan, !!opts.groups), dialog, dry);
   setState(container, 'plan');
+  if (opts.direction === 'convert') void attachPreflight(preflight, opts.target.apiBase, opts.target.tabId, plan.send);
 }
 
 // ---------------------------------------------------------------------------------------

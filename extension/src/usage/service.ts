@@ -1,0 +1,156 @@
+// Usage in the service worker: runs the engine's usage load (and a plan's pre-flight) through
+// the tab's page, like the scans, and keeps what it read for the organization until the next
+// scan, so the marks' tooltips can say "unused for N days". The engine decides what to read,
+// how fast, and what it means; this file relays, stores and reports progress.
+import * as wasm from '../../../pkg/web/federate_wasm.js';
+import { tabRelay } from '../convert/relay.js';
+import { loadEngine, type Relay } from '../engine.js';
+import { isAzureDevOpsUrl, isExtensionPage } from '../messages.js';
+import { type ProjectInventory, toErrorInfo, type Verdict } from '../model.js';
+import { type ConnectionUsage, isPreflightMessage, isUsageRequest, type PreflightReply, USAGE_PORT, type UsageEvent } from './messages.js';
+
+/** What was read, by organization (API base, lowercase), then connection id (lowercase). */
+const cache = new Map<string, Map<string, ConnectionUsage>>();
+const orgKey = (apiBase: string) => apiBase.toLowerCase().replace(/\/+$/, '');
+
+/** Forgets an organization's usage (a new scan starts a new cache). */
+export function forgetUsage(apiBase: string): void {
+  cache.delete(orgKey(apiBase));
+}
+
+/** The usage read so far for an organization. */
+export function cachedUsage(apiBase: string): ConnectionUsage[] {
+  return [...(cache.get(orgKey(apiBase))?.values() ?? [])];
+}
+
+function remember(apiBase: string, entry: ConnectionUsage): void {
+  const key = orgKey(apiBase);
+  let m = cache.get(key);
+  if (!m) {
+    m = new Map();
+    cache.set(key, m);
+  }
+  m.set(entry.id.toLowerCase(), entry);
+}
+
+/**
+ * A project inventory with the engine's usage reasons added to each verdict whose usage was
+ * read ("Unused for 120 days: …"), so a mark's tooltip says it. Unchanged without usage.
+ */
+export function withUsage<T extends Pick<ProjectInventory, 'verdicts'>>(inventory: T, apiBase: string): T {
+  const usage = cachedUsage(apiBase);
+  if (usage.length === 0) return inventory;
+  const known = new Set(usage.map((u) => u.id.toLowerCase()));
+  const verdicts = inventory.verdicts.filter((v) => v.id && known.has(v.id));
+  if (verdicts.length === 0) return inventory;
+  const words = new Map<string, Verdict['convertible']['reasons']>();
+  try {
+    const out = wasm.usageVerdicts(verdicts as unknown as wasm.Verdict[], usage, new Date().toISOString());
+    for (const u of out) if (u.id) words.set(u.id.toLowerCase(), u.reasons);
+  } catch (err) {
+    console.warn('[Federate] usage reasons unavailable', err);
+    return inventory;
+  }
+  return {
+    ...inventory,
+    verdicts: inventory.verdicts.map((v) => {
+      const extra = v.id ? words.get(v.id) : undefined;
+      return extra?.length ? { ...v, convertible: { ...v.convertible, reasons: [...v.convertible.reasons, ...extra] } } : v;
+    }),
+  };
+}
+
+async function tabOnOrigin(tabId: number, apiBase: string): Promise<void> {
+  const tab = await chrome.tabs.get(tabId);
+  if (!tab.url || new URL(tab.url).origin !== new URL(apiBase).origin) throw new Error('The tab does not show this organization.');
+}
+
+// ---- loads, on the usage port (one running load per panel; closing the panel cancels it)
+
+chrome.runtime.onConnect.addListener((port) => {
+  if (port.name !== USAGE_PORT) return;
+  const tabId = port.sender?.tab?.id;
+  if (!port.sender || !isExtensionPage(port.sender) || tabId === undefined) {
+    port.disconnect();
+    return;
+  }
+  let job: AbortController | null = null;
+  let open = true;
+  const post = (event: UsageEvent) => {
+    if (open) port.postMessage(event);
+  };
+  port.onDisconnect.addListener(() => {
+    open = false;
+    job?.abort();
+  });
+  port.onMessage.addListener((message: unknown) => {
+    if (!isUsageRequest(message)) return;
+    if (message.type === 'cancel') {
+      job?.abort();
+      return;
+    }
+    if (!isAzureDevOpsUrl(message.apiBase)) return;
+    job?.abort();
+    const controller = new AbortController();
+    job = controller;
+    const { apiBase, targets } = message;
+    const run = async () => {
+      await loadEngine();
+      await tabOnOrigin(tabId, apiBase);
+      const relay: Relay = tabRelay(tabId, apiBase);
+      const load = await wasm.loadUsage(
+        { orgUrl: apiBase },
+        targets,
+        relay as wasm.Relay,
+        (e) => {
+          if (controller.signal.aborted) return;
+          if (e.waiting) {
+            post({ type: 'waiting', ms: e.waiting.ms, reason: e.waiting.reason, status: e.waiting.status ?? null });
+            return;
+          }
+          if (e.connection) remember(apiBase, e.connection);
+          post({ type: 'progress', done: e.done, total: e.total, connection: e.connection ?? null });
+        },
+        controller.signal,
+      );
+      const stopped = load.stopped;
+      const cancelled = controller.signal.aborted || stopped?.kind === 'cancelled';
+      post({
+        type: 'finished',
+        cancelled,
+        stopped: stopped && !cancelled ? toErrorInfo(Object.assign(new Error(stopped.message ?? stopped.kind), stopped)) : null,
+      });
+    };
+    run().then(
+      () => {
+        if (job === controller) job = null;
+      },
+      (err: unknown) => {
+        if (job === controller) job = null;
+        post({ type: 'finished', cancelled: controller.signal.aborted, stopped: toErrorInfo(err) });
+      },
+    );
+  });
+});
+
+// ---- a plan's pre-flight (one-shot; read-only GETs through the tab's page)
+
+chrome.runtime.onMessage.addListener((message: unknown, sender, sendResponse) => {
+  if (!isPreflightMessage(message)) return false;
+  if (!isExtensionPage(sender) || !isAzureDevOpsUrl(message.apiBase)) {
+    sendResponse({
+      ok: false,
+      error: { kind: 'forbidden', message: 'The pre-flight runs from the Federate panel only.', retryAfter: null, status: null },
+    } satisfies PreflightReply);
+    return false;
+  }
+  const run = async (): Promise<PreflightReply> => {
+    await loadEngine();
+    await tabOnOrigin(message.tabId, message.apiBase);
+    const relay = tabRelay(message.tabId, message.apiBase);
+    const preflight = await wasm.preflightConnections({ orgUrl: message.apiBase }, message.targets, relay as wasm.Relay, null, null);
+    return { ok: true, preflight };
+  };
+  run().then(sendResponse, (err: unknown) => sendResponse({ ok: false, error: toErrorInfo(err) } satisfies PreflightReply));
+  return true;
+});
