@@ -151,8 +151,11 @@ function onEvent(e: UsageEvent): void {
     case 'finished':
       wait = null;
       error = e.stopped;
+      // The table shows everything read before the state says so (tests and users wait on it).
+      window.clearTimeout(redraw);
+      redraw = 0;
+      hooks?.changed();
       setStatus(e.cancelled ? 'cancelled' : e.stopped ? 'error' : 'done');
-      changed();
       break;
   }
   draw();

@@ -86,7 +86,12 @@ chrome.runtime.onConnect.addListener((port) => {
   port.onMessage.addListener((message: unknown) => {
     if (!isUsageRequest(message)) return;
     if (message.type === 'cancel') {
-      job?.abort();
+      // Stop at once for the user: a load waiting out a rate limit ends its wait later, and
+      // whatever it still reads after this is dropped (what was read before is kept).
+      if (job && !job.signal.aborted) {
+        job.abort();
+        post({ type: 'finished', cancelled: true, stopped: null });
+      }
       return;
     }
     if (!isAzureDevOpsUrl(message.apiBase)) return;
@@ -114,7 +119,8 @@ chrome.runtime.onConnect.addListener((port) => {
         controller.signal,
       );
       const stopped = load.stopped;
-      const cancelled = controller.signal.aborted || stopped?.kind === 'cancelled';
+      if (controller.signal.aborted) return; // already reported
+      const cancelled = stopped?.kind === 'cancelled';
       post({
         type: 'finished',
         cancelled,
@@ -127,7 +133,7 @@ chrome.runtime.onConnect.addListener((port) => {
       },
       (err: unknown) => {
         if (job === controller) job = null;
-        post({ type: 'finished', cancelled: controller.signal.aborted, stopped: toErrorInfo(err) });
+        if (!controller.signal.aborted) post({ type: 'finished', cancelled: false, stopped: toErrorInfo(err) });
       },
     );
   });
