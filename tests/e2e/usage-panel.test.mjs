@@ -28,14 +28,12 @@ const usageState = (panel, states, timeout = 30_000) =>
 
 /** The shown rows: name and Last used cell. */
 const shownRows = (panel) =>
-  panel
-    .locator('#inventory tbody tr')
-    .evaluateAll((trs) =>
-      trs.map((tr) => ({
-        name: tr.querySelector('th')?.textContent ?? '',
-        used: tr.querySelector('td[data-col="lastUsed"]')?.textContent ?? '',
-      })),
-    );
+  panel.locator('#inventory tbody tr').evaluateAll((trs) =>
+    trs.map((tr) => ({
+      name: tr.querySelector('th')?.textContent ?? '',
+      used: tr.querySelector('td[data-col="lastUsed"]')?.textContent ?? '',
+    })),
+  );
 
 /** Days from the engine's words ("used today", "used 3 days ago", "unused for 120 days"). */
 const days = (label) => (label === 'used today' ? 0 : Number(/(\d+) days?/.exec(label)?.[1] ?? Number.NaN));
