@@ -17,7 +17,7 @@ import {
 } from './model.js';
 import { manualCredentialView, renderHistory, renderJob, renderPlan, timeLeft } from './convert/ui.js';
 import { type Direction, type Job, type JobTarget, type PlanGroup, storageKeys } from './convert/types.js';
-import { initUsage, LAST_USED_COLUMN, resetUsage, USAGE_FILTERS, usageDetails } from './usage/panel.js';
+import { initUsage, LAST_USED_COLUMN, resetUsage, USAGE_FILTERS, usageDetails, usageReport } from './usage/panel.js';
 
 const ROOT = document.documentElement;
 const app = document.getElementById('app')!;
@@ -768,7 +768,7 @@ function hideDetails(): void {
 
 function exportAs(format: 'csv' | 'json' | 'markdown'): void {
   const verdicts = [...rows.values()].map((r) => r.verdict);
-  const text = renderReport(verdicts, format);
+  const text = usageReport(verdicts, format) ?? renderReport(verdicts, format);
   const type = format === 'csv' ? 'text/csv' : format === 'json' ? 'application/json' : 'text/markdown';
   const ext = format === 'markdown' ? 'md' : format;
   const name =

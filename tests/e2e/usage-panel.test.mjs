@@ -5,9 +5,10 @@
 // throttled by Azure DevOps can be cancelled and keeps what it read.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { launchBrowser, screenshot } from '../harness/browser.mjs';
+import { readFileSync } from 'node:fs';
+import { launchBrowser, screenshot, waitForFederate } from '../harness/browser.mjs';
 import { scenarioDemo, startMock } from '../mock/server.mjs';
-import { convertState, openPanel, scanState } from './panel-helpers.mjs';
+import { convertState, listPath, openPanel, scanState } from './panel-helpers.mjs';
 
 let mock;
 let browser;
@@ -66,6 +67,23 @@ test('load usage: Last used column, sort, filters, Used by, pre-flight in a plan
   assert.equal(byName['ml-workspace-cert'], 'usage unknown', 'a 403 on one connection, the others go on');
   assert.equal(byName['retired-batch-arm'], 'unused for 400 days');
   assert.equal(mock.requests.filter((r) => r.route === 'executionhistory').length, total, 'one history read per connection');
+
+  // The export carries the usage (the engine's report with usage).
+  const [download] = await Promise.all([page.waitForEvent('download'), panel.click('button[data-export="csv"]')]);
+  const csv = readFileSync(await download.path(), 'utf8');
+  assert.match(csv.split('\n')[0], /,lastUsed,usedBy,jobs30d,usage,usageAction\r?$/);
+  assert.match(csv, /payments-staging-arm,.*,unused for 120 days,delete\r?$/m);
+
+  // The marks on the Azure DevOps page say it too, once usage was read (the service worker keeps it for the scan).
+  const list = await browser.context.newPage();
+  await list.goto(mock.signInUrl(listPath(mock, 'Payments')));
+  await waitForFederate(list);
+  const staging = '5e47a0d8-c745-44f8-8f93-784f18ff31c4';
+  const mark = await list.waitForSelector(`.federate-mark[data-federate-id="${staging}"]`, { timeout: 20_000 });
+  assert.match(await mark.getAttribute('aria-description'), /Unused for 120 days: past the 100 days after which Azure DevOps disables/);
+  await mark.hover();
+  await list.waitForFunction(() => /Unused for 120 days/.test(document.getElementById('federate-tooltip')?.textContent ?? ''));
+  await list.close();
 
   // Sorted by last use: never used first, then the oldest use first; unknown last.
   await panel.click('button[data-sort="lastUsed"]');

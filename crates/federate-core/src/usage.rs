@@ -560,6 +560,15 @@ fn from_history(out: &mut UsageVerdict, usage: &Usage, now: UnixSeconds, disable
             };
             if days < UNUSED_REASON_DAYS {
                 out.tags.push(UsageTag::UsedRecently);
+                let when = if days == 0 {
+                    "today".to_owned()
+                } else {
+                    format!("{} ago", days_word(days))
+                };
+                out.reasons.push(reason(
+                    "usedRecently",
+                    format!("Used {when} ({}).", iso_date(at)),
+                ));
             } else if days < DISABLE_AFTER_DAYS {
                 out.reasons.push(reason(
                     "unused",

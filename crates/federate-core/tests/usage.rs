@@ -307,7 +307,8 @@ fn reasons_at_0_99_100_and_400_days() {
     assert_eq!(d0.label, "used today");
     assert_eq!(d0.days_unused, Some(0));
     assert_eq!(d0.tags, vec![UsageTag::UsedRecently]);
-    assert!(codes(&d0).is_empty());
+    assert_eq!(codes(&d0), vec!["usedRecently"]);
+    assert_eq!(d0.reasons[0].message, "Used today (2026-11-30).");
     assert_eq!(d0.action, UsageAction::ConvertAndWatch);
     assert_eq!(d0.disable_on.as_deref(), Some("2027-03-10"));
 

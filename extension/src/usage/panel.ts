@@ -297,3 +297,9 @@ export function usageDetails(row: UsageRow): HTMLElement {
   }
   return section;
 }
+
+/** The inventory with its usage as a report (the engine's), or null while no usage was read. */
+export function usageReport(list: readonly Verdict[], format: 'json' | 'csv' | 'markdown'): string | null {
+  if (usage.size === 0) return null;
+  return wasm.renderUsageReport(list as unknown as wasm.Verdict[], [...usage.values()], format, new Date().toISOString());
+}
