@@ -98,7 +98,7 @@ impl ExecutionRecord {
         let text = |o: &Map<String, Value>, k: &str| {
             get_ci(o, k)
                 .and_then(Value::as_str)
-                .map(str::to_owned)
+                .map(clean)
                 .filter(|s| !s.is_empty())
         };
         let number = |o: &Map<String, Value>, k: &str| -> Option<u32> {
@@ -308,7 +308,7 @@ pub struct UsageUnknown {
 
 /// The service's text as Federate repeats it: control characters dropped, at most 300
 /// characters, so nothing from the service reaches a terminal or a report raw.
-fn clean(text: &str) -> String {
+pub(crate) fn clean(text: &str) -> String {
     text.chars()
         .map(|c| if c.is_control() { ' ' } else { c })
         .take(300)

@@ -797,3 +797,21 @@ fn report_adds_last_used_used_by_and_jobs30d() {
     assert!(md.contains("| usage unknown |"));
     assert!(render_usage_report(&verdicts, &usage, "sarif", NOW).is_err());
 }
+
+#[test]
+fn service_text_is_cleaned_of_control_characters() {
+    let records = parse_execution_history(&ok_json(&json!([{"data":{"planType":"Build",
+        "definition":{"id":1,"name":"evil\u{1b}[2Jname\r\nx"},"result":"succeeded\u{7}"}}])))
+    .unwrap();
+    assert_eq!(
+        records[0].definition_name.as_deref(),
+        Some("evil [2Jname  x")
+    );
+    assert_eq!(records[0].result.as_deref(), Some("succeeded"));
+    let tasks = parse_timeline(&ok_json(
+        &json!({"records":[{"type":"Task","task":{"name":"Azure\u{1b}FileCopy","version":"4\n"}}]}),
+    ))
+    .unwrap();
+    assert_eq!(tasks[0].name, "Azure FileCopy");
+    assert_eq!(tasks[0].version.as_deref(), Some("4"));
+}

@@ -21,7 +21,7 @@ use crate::jobs::{Client, ClientStats, Transport, stops_scan};
 use crate::model::get_ci;
 
 use super::{
-    ConnectionUsage, PipelineUse, PlanType, UsageTarget, UsageUnknown, now_secs,
+    ConnectionUsage, PipelineUse, PlanType, UsageTarget, UsageUnknown, clean, now_secs,
     read_history_answer, unknown_from,
 };
 
@@ -146,11 +146,9 @@ pub fn parse_timeline(resp: &Response) -> Result<Vec<TaskRun>, ApiError> {
         if !is_task || name.trim().is_empty() {
             continue;
         }
-        let version = get_ci(task, "version")
-            .and_then(Value::as_str)
-            .map(str::to_owned);
+        let version = get_ci(task, "version").and_then(Value::as_str).map(clean);
         let run = TaskRun {
-            name: name.trim().to_owned(),
+            name: clean(name),
             version,
         };
         if ordered.iter().any(|(_, t)| *t == run) {
