@@ -256,3 +256,24 @@ test('live against the mock with a PAT: one project, the organization, and from 
   const authorized = mock.requests.filter((r) => r.path.includes('/_apis/'));
   assert.ok(authorized.length >= 4, 'the scans reached the mock');
 });
+
+test('usage: targets, a live load, verdicts, the gate, the report with usage, the pre-flight', () => {
+  const targets = value('usageTargets');
+  assert.ok(targets.length > 0 && targets.every((t) => typeof t.id === 'string' && typeof t.project === 'string'));
+  const { load, events } = value('loadUsage');
+  assert.equal(load.complete, true);
+  assert.ok(load.connections.length > 0 && load.connections.every((c) => c.usage || c.unknown));
+  assert.equal(events, load.connections.length + 1, 'a start event, then one per connection');
+  const verdicts = value('usageVerdicts');
+  assert.ok(verdicts.every((u) => u.known === false && typeof u.label === 'string'));
+  assert.ok(
+    verdicts.find((u) => u.tags.includes('disabledWithSecret')),
+    'the demo has a disabled secret connection',
+  );
+  assert.deepEqual(value('unusedAtLeast'), { never: true, recent: false });
+  assert.match(value('renderUsageReport').split('\n')[0], /,lastUsed,usedBy,jobs30d,usage,usageAction/);
+  assert.ok(value('taskWarnings').some((w) => w.task === 'AzureFileCopy' && w.belowMajor === 6));
+  const pre = value('preflightConnections');
+  assert.equal(pre.complete, true);
+  assert.ok(pre.connections.length > 0);
+});
