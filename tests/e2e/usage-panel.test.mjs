@@ -108,6 +108,10 @@ test('load usage: Last used column, sort, filters, Used by, pre-flight in a plan
   assert.deepEqual((await shownRows(panel)).map((r) => r.name).sort(), expected.sort());
   await panel.selectOption('#filter', 'neverUsed');
   assert.ok((await shownRows(panel)).every((r) => r.used === 'never used'));
+  await panel.selectOption('#filter', 'toDelete');
+  const toDelete = (await shownRows(panel)).map((r) => r.name);
+  assert.ok(toDelete.includes('payments-staging-arm') && toDelete.includes('retired-batch-arm'), toDelete.join(', '));
+  assert.ok(!toDelete.includes('payments-prod-arm'));
   await panel.selectOption('#filter', 'all');
 
   // Details: Used by.

@@ -41,7 +41,11 @@ let port: chrome.runtime.Port | null = null;
 let redraw = 0;
 
 const bar = h('div', { class: 'toolbar usage-bar', role: 'group', 'aria-label': 'Usage' });
-const shownButton = h('button', { type: 'button', id: 'usage-load' }, 'Load usage');
+const shownButton = h(
+  'button',
+  { type: 'button', id: 'usage-load', title: 'Reads the usage of the ticked connections, or else of those shown' },
+  'Load usage',
+);
 const allButton = h('button', { type: 'button', id: 'usage-load-all' }, 'Load usage for all');
 const cancelButton = h('button', { type: 'button', id: 'usage-cancel' }, 'Cancel usage');
 const progressBar = h('progress', { id: 'usage-progress', max: 1, value: 0, 'aria-label': 'Usage read', hidden: true });
@@ -97,6 +101,7 @@ export const USAGE_FILTERS: Record<string, { title: string; test: (v: Verdict) =
   unused90: { title: 'Unused 90+ days', test: (v) => hasTag(v, 'unused90') },
   neverUsed: { title: 'Never used', test: (v) => hasTag(v, 'neverUsed') },
   disabledWithSecret: { title: 'Disabled with a secret', test: (v) => hasTag(v, 'disabledWithSecret') },
+  toDelete: { title: 'Delete rather than convert', test: (v) => usageOf(v)?.action === 'delete' },
 };
 
 /** Forgets the usage read (a new scan). */
