@@ -500,6 +500,18 @@ impl Transport for JsTransport {
                     let _ = resolve.call0(&JsValue::UNDEFINED);
                 }
             }
+            // A cancel ends the wait at once (an AbortSignal's `abort` event); the job then
+            // sees `cancelled()` and stops, instead of sleeping out a long `Retry-After`.
+            if let Some(signal) = &self.signal {
+                let listen = Reflect::get(signal, &"addEventListener".into())
+                    .ok()
+                    .and_then(|f| f.dyn_into::<Function>().ok());
+                if let Some(listen) = listen {
+                    let once = Object::new();
+                    let _ = Reflect::set(&once, &"once".into(), &JsValue::TRUE);
+                    let _ = listen.call3(signal, &"abort".into(), &resolve, &once);
+                }
+            }
         });
         let _ = JsFuture::from(promise).await;
     }

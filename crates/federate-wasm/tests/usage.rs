@@ -100,3 +100,41 @@ fn bad_input_is_an_error_with_a_kind() {
         Some("p1")
     );
 }
+
+#[wasm_bindgen_test]
+async fn cancel_ends_a_rate_limit_wait_at_once() {
+    // Every answer is a 429 asking to wait 60 s; the signal aborts 200 ms in.
+    let relay = Function::new_no_args(
+        r"return () => Promise.resolve({status: 429, headers: {'retry-after': '60', 'content-type': 'application/json'},
+          body: JSON.stringify({message: 'TF400733: The request has been canceled: Request was blocked'})});",
+    )
+    .call0(&JsValue::UNDEFINED)
+    .unwrap();
+    let controller = Function::new_no_args(
+        "const c = new AbortController(); setTimeout(() => c.abort(), 200); return c.signal;",
+    )
+    .call0(&JsValue::UNDEFINED)
+    .unwrap();
+    let options = parse(r#"{"orgUrl":"https://dev.azure.com/fabrikam","concurrency":1}"#);
+    let targets = parse(r#"[{"id":"e1","project":"Web"},{"id":"e2","project":"Web"}]"#);
+    let t0 = js_sys::Date::now();
+    let load = load_usage(
+        options,
+        targets,
+        relay,
+        None,
+        Some(controller.unchecked_into()),
+    )
+    .await
+    .unwrap();
+    let elapsed = js_sys::Date::now() - t0;
+    assert!(
+        elapsed < 10_000.0,
+        "the wait ended with the cancel, not after 60 s ({elapsed} ms)"
+    );
+    assert_eq!(
+        get(&get(&load, "stopped"), "kind").as_string().as_deref(),
+        Some("cancelled")
+    );
+    assert_eq!(get(&load, "complete"), JsValue::FALSE);
+}
