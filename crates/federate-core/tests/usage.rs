@@ -815,3 +815,19 @@ fn service_text_is_cleaned_of_control_characters() {
     assert_eq!(tasks[0].name, "Azure FileCopy");
     assert_eq!(tasks[0].version.as_deref(), Some("4"));
 }
+
+#[test]
+fn preflight_is_bounded() {
+    let fake = Fake::new(|_, _| Ok(history(&[])));
+    let client = Client::new(&fake, api(), ClientOptions::default());
+    let pf = block_on(preflight::preflight(&client, &targets(60), &|_, _| {}));
+    assert_eq!(pf.connections.len(), preflight::MAX_CONNECTIONS);
+    assert_eq!(pf.unchecked.len(), 60 - preflight::MAX_CONNECTIONS);
+    assert_eq!(
+        pf.unchecked[0],
+        targets(60)[50].id,
+        "the rest, in plan order"
+    );
+    assert_eq!(fake.log.borrow().len(), preflight::MAX_CONNECTIONS);
+    assert!(pf.complete, "every checked one was read");
+}

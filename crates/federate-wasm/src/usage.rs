@@ -83,7 +83,8 @@ export interface ConnectionPreflight {
   unknown: UsageUnknown | null;
   summary: string;
 }
-export interface Preflight { connections: ConnectionPreflight[]; warningCount: number; complete: boolean; stopped: ApiErrorData | null; stats: ClientStats }
+/** `unchecked`: planned connections beyond the bound (50), not checked. */
+export interface Preflight { connections: ConnectionPreflight[]; warningCount: number; complete: boolean; unchecked: string[]; stopped: ApiErrorData | null; stats: ClientStats }
 export interface PreflightProgressEvent { done: number; total: number; waiting?: RateLimitWaitEvent }
 export interface TaskWarning { task: string; fromMajor: number | null; belowMajor: number | null; message: string; source: string }
 export type UsageReportFormat = "json" | "csv" | "markdown";

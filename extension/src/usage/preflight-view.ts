@@ -41,6 +41,13 @@ export function renderPreflight(slot: HTMLElement, preflight: Preflight, planned
             { role: 'alert' },
             `The pre-flight stopped early${preflight.stopped ? ` (${describeError({ kind: preflight.stopped.kind, message: preflight.stopped.message ?? '', retryAfter: null, status: null }).title})` : ''}: not every connection was checked.`,
           ),
+      preflight.unchecked.length
+        ? h(
+            'p',
+            { class: 'preflight-unchecked' },
+            `${preflight.unchecked.length} more connection${preflight.unchecked.length === 1 ? ' was' : 's were'} not checked (the pre-flight reads at most ${preflight.connections.length} per plan): convert in smaller batches to check them.`,
+          )
+        : null,
       h(
         'ul',
         { class: 'preflight-connections' },

@@ -31,6 +31,11 @@ pub const TASK_WARNINGS_SOURCE: &str = "ado-facts.md §17.4: tasks reported fail
 /// Pipelines per connection whose last run's tasks are read (most recently used first).
 pub const MAX_PIPELINES: usize = 10;
 
+/// Connections of one plan checked (in plan order); the rest are listed as unchecked. Each
+/// costs one history read and up to [`MAX_PIPELINES`] timeline reads against the user's
+/// rate-limit budget (ado-facts §12), so a plan of hundreds is not pre-flighted whole.
+pub const MAX_CONNECTIONS: usize = 50;
+
 /// One task (or a range of its major versions) reported failing with workload identity
 /// federation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -237,6 +242,8 @@ pub struct Preflight {
     pub warning_count: usize,
     /// Whether every target was read.
     pub complete: bool,
+    /// Targets beyond [`MAX_CONNECTIONS`], not checked.
+    pub unchecked: Vec<String>,
     /// Why it stopped early.
     pub stopped: Option<ApiError>,
     /// Request counts.
@@ -337,6 +344,12 @@ pub async fn preflight<T: Transport>(
     targets: &[UsageTarget],
     on_done: &dyn Fn(usize, usize),
 ) -> Preflight {
+    let unchecked: Vec<String> = targets
+        .iter()
+        .skip(MAX_CONNECTIONS)
+        .map(|t| t.id.clone())
+        .collect();
+    let targets = &targets[..targets.len().min(MAX_CONNECTIONS)];
     let total = targets.len();
     let stopped: RefCell<Option<ApiError>> = RefCell::new(None);
     let mut results: Vec<Option<ConnectionPreflight>> = vec![None; total];
@@ -378,6 +391,7 @@ pub async fn preflight<T: Transport>(
     let connections: Vec<ConnectionPreflight> = results.into_iter().flatten().collect();
     Preflight {
         complete: stopped.is_none() && connections.len() == total,
+        unchecked,
         warning_count: connections.iter().map(|c| c.warning_count).sum(),
         connections,
         stopped,
