@@ -25,7 +25,7 @@
 pub mod preflight;
 pub mod report;
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 
 use futures::StreamExt;
 use serde::{Deserialize, Serialize};
@@ -317,13 +317,34 @@ pub(crate) fn clean(text: &str) -> String {
         .to_owned()
 }
 
-/// A 401 that carries the service's JSON error body is about this resource, not the
-/// session: a signed-out answer is bare or HTML (ado-facts §11) [inferred]. Everything else
-/// goes through [`api::check`].
-fn unauthorized_here(resp: &Response) -> Option<String> {
-    (resp.status == 401)
-        .then(|| service_message(&resp.body))
-        .flatten()
+/// Whether the session is alive, asked once per job at its first 401 (`GET connectionData`):
+/// a 401 on one connection's history or one run's timeline may be about that resource (a
+/// permission, a token without the scope) or about the session itself [inferred: ado-facts
+/// §11 lists 401 as the signed-out answer; the service also answers 401 `TF400813` for a
+/// resource the user may not read]. Signed out stops the job; otherwise the 401 is that
+/// resource's.
+pub(crate) async fn session_alive<T: Transport>(
+    client: &Client<'_, T>,
+    known: &Cell<Option<bool>>,
+) -> Result<bool, ApiError> {
+    if let Some(alive) = known.get() {
+        return Ok(alive);
+    }
+    let resp = client.read(&client.api().connection_data(), None).await?;
+    let alive = match api::check(&resp) {
+        Err(ApiError::SignedOut { .. }) => false,
+        Err(err) if stops_scan(&err) => return Err(err),
+        _ => true,
+    };
+    known.set(Some(alive));
+    Ok(alive)
+}
+
+/// The signed-out error of a job whose session check failed.
+pub(crate) fn signed_out() -> ApiError {
+    ApiError::SignedOut {
+        message: api::SIGNED_OUT_MESSAGE.to_owned(),
+    }
 }
 
 fn unknown_from(err: &ApiError, status: Option<u16>) -> UsageUnknown {
@@ -346,19 +367,20 @@ fn unknown_from(err: &ApiError, status: Option<u16>) -> UsageUnknown {
 }
 
 /// Reads one answer to `executionhistory` into usage, or why it is unknown; `Err` only for
-/// what stops the whole load (signed out, throttled beyond the wait, cancelled).
+/// what stops the whole load (signed out, throttled beyond the wait, cancelled). A 401 reads
+/// as this connection's: the jobs ask [`session_alive`] before they call this with one.
 pub fn read_history_answer(
     resp: &Response,
     now: UnixSeconds,
     top: u32,
 ) -> Result<Result<Usage, UsageUnknown>, ApiError> {
-    if let Some(message) = unauthorized_here(resp) {
+    if resp.status == 401 && resp.url.as_deref().is_none_or(|u| !u.contains("_signin")) {
+        let why = service_message(&resp.body).map_or_else(|| "HTTP 401".to_owned(), |m| clean(&m));
         return Ok(Err(UsageUnknown {
             reason: UnknownReason::Unauthorized,
             status: Some(401),
             message: format!(
-                "Usage unknown: you are not authorized to read this connection's usage history: {}",
-                clean(&message)
+                "Usage unknown: you are not authorized to read this connection's usage history: {why}"
             ),
         }));
     }
@@ -704,6 +726,7 @@ pub async fn load_usage<T: Transport>(
 ) -> UsageLoad {
     let total = targets.len();
     let stopped: RefCell<Option<ApiError>> = RefCell::new(None);
+    let session: Cell<Option<bool>> = Cell::new(None);
     let mut results: Vec<Option<ConnectionUsage>> = vec![None; total];
     let mut done = 0usize;
     on_progress(&UsageProgress {
@@ -714,6 +737,7 @@ pub async fn load_usage<T: Transport>(
     futures::stream::iter(targets.iter().enumerate())
         .map(|(i, target)| {
             let stopped = &stopped;
+            let session = &session;
             async move {
                 if stopped.borrow().is_some() {
                     return (i, None);
@@ -721,7 +745,7 @@ pub async fn load_usage<T: Transport>(
                 if client.cancelled() {
                     return (i, Some(Err(ApiError::Cancelled)));
                 }
-                (i, Some(read_one(client, target, top).await))
+                (i, Some(read_one(client, target, top, session).await))
             }
         })
         .buffer_unordered(concurrency)
@@ -765,15 +789,20 @@ pub(crate) fn now_secs<T: Transport>(client: &Client<'_, T>) -> UnixSeconds {
     secs
 }
 
-async fn read_one<T: Transport>(
+/// Reads one connection's history: its usage, or why it is unknown; `Err` stops the job.
+pub(crate) async fn read_one<T: Transport>(
     client: &Client<'_, T>,
     target: &UsageTarget,
     top: u32,
+    session: &Cell<Option<bool>>,
 ) -> Result<ConnectionUsage, ApiError> {
     let req = client
         .api()
         .execution_history(&target.project, &target.id, top);
     let resp = client.read(&req, Some(&target.id)).await?;
+    if resp.status == 401 && !session_alive(client, session).await? {
+        return Err(signed_out());
+    }
     let answer = read_history_answer(&resp, now_secs(client), top)?;
     let (usage, unknown) = match answer {
         Ok(u) => (Some(u), None),

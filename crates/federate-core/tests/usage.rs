@@ -488,6 +488,11 @@ fn request_shape() {
 #[test]
 fn unreadable_connections_are_unknown_and_the_others_go_on() {
     let fake = Fake::new(|req, _| {
+        if req.url.contains("/connectionData") {
+            return Ok(ok_json(
+                &json!({"instanceId": "0ca3ddd9-f0b0-4635-a98c-5866526961b6"}),
+            ));
+        }
         Ok(match index_of(&req.url) {
             0 => error_body(
                 403,
@@ -537,19 +542,57 @@ fn unreadable_connections_are_unknown_and_the_others_go_on() {
     );
     assert_eq!(events.borrow().first(), Some(&(0, 6)));
     assert_eq!(events.borrow().last(), Some(&(6, 6)));
+    let checks = fake
+        .log
+        .borrow()
+        .iter()
+        .filter(|r| r.url.contains("/connectionData"))
+        .count();
+    assert_eq!(checks, 1, "the session was asked once, at the 401");
+}
+
+#[test]
+fn a_401_while_signed_out_stops_even_with_an_error_body() {
+    // The same 401 body as above, but the session check says signed out: the load stops.
+    let fake = Fake::new(|req, _| {
+        Ok(if req.url.contains("/connectionData") {
+            Response::new(401, "")
+        } else if index_of(&req.url) == 1 {
+            error_body(
+                401,
+                "TF400813: The user is not authorized to access this resource.",
+            )
+        } else {
+            history(&[])
+        })
+    });
+    let options = ClientOptions {
+        concurrency: 1,
+        ..ClientOptions::default()
+    };
+    let client = Client::new(&fake, api(), options);
+    let load = block_on(usage::load_usage(&client, &targets(4), 50, &|_| {}));
+    assert!(
+        matches!(load.stopped, Some(ApiError::SignedOut { .. })),
+        "{:?}",
+        load.stopped
+    );
+    assert_eq!(load.connections.len(), 1);
 }
 
 #[test]
 fn signed_out_stops_and_keeps_what_was_read() {
     let fake = Fake::new(|req, _| {
-        Ok(if index_of(&req.url) < 3 {
-            history(&[])
-        } else {
-            Response::new(401, "").with_header(
-                "WWW-Authenticate",
-                "Bearer authorization_uri=https://login.microsoftonline.com/x",
-            )
-        })
+        Ok(
+            if !req.url.contains("/connectionData") && index_of(&req.url) < 3 {
+                history(&[])
+            } else {
+                Response::new(401, "").with_header(
+                    "WWW-Authenticate",
+                    "Bearer authorization_uri=https://login.microsoftonline.com/x",
+                )
+            },
+        )
     });
     let options = ClientOptions {
         concurrency: 1,
@@ -562,8 +605,8 @@ fn signed_out_stops_and_keeps_what_was_read() {
     assert_eq!(load.connections.len(), 3, "the three read are kept");
     assert_eq!(
         fake.log.borrow().len(),
-        4,
-        "nothing sent after the sign-out"
+        5,
+        "the 401, the session check, then nothing more"
     );
 }
 

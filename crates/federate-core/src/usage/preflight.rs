@@ -10,7 +10,7 @@
 //! assert_eq!(task_warnings("notation", Some("0.2.0")).len(), 1);
 //! ```
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 
 use futures::StreamExt;
 use serde::{Deserialize, Serialize};
@@ -21,8 +21,8 @@ use crate::jobs::{Client, ClientStats, Transport, stops_scan};
 use crate::model::get_ci;
 
 use super::{
-    ConnectionUsage, PipelineUse, PlanType, UsageTarget, UsageUnknown, clean, now_secs,
-    read_history_answer, unknown_from,
+    ConnectionUsage, PipelineUse, PlanType, UsageTarget, UsageUnknown, clean, read_one,
+    session_alive, signed_out, unknown_from,
 };
 
 /// Where the warning list comes from.
@@ -277,6 +277,7 @@ fn summary_of(pipelines: &[PipelinePreflight], unknown: Option<&UsageUnknown>) -
 async fn preflight_from_usage<T: Transport>(
     client: &Client<'_, T>,
     entry: ConnectionUsage,
+    session: &Cell<Option<bool>>,
 ) -> Result<ConnectionPreflight, ApiError> {
     let Some(usage) = entry.usage else {
         let summary = summary_of(&[], entry.unknown.as_ref());
@@ -295,8 +296,15 @@ async fn preflight_from_usage<T: Transport>(
             (PlanType::Build, Some(run)) => {
                 let req = client.api().build_timeline(&entry.project, run);
                 let resp = client.read(&req, Some(&entry.id)).await?;
+                if resp.status == 401 && !session_alive(client, session).await? {
+                    return Err(signed_out());
+                }
                 match parse_timeline(&resp) {
                     Ok(tasks) => (tasks, None),
+                    Err(ApiError::SignedOut { .. }) if resp.status == 401 => (
+                        Vec::new(),
+                        Some("You are not authorized to read the tasks of its last run (HTTP 401).".to_owned()),
+                    ),
                     Err(e) if stops_scan(&e) => return Err(e),
                     Err(e) => (
                         Vec::new(),
@@ -352,6 +360,7 @@ pub async fn preflight<T: Transport>(
     let targets = &targets[..targets.len().min(MAX_CONNECTIONS)];
     let total = targets.len();
     let stopped: RefCell<Option<ApiError>> = RefCell::new(None);
+    let session: Cell<Option<bool>> = Cell::new(None);
     let mut results: Vec<Option<ConnectionPreflight>> = vec![None; total];
     let mut done = 0usize;
     on_done(0, total);
@@ -359,6 +368,7 @@ pub async fn preflight<T: Transport>(
     futures::stream::iter(targets.iter().enumerate())
         .map(|(i, target)| {
             let stopped = &stopped;
+            let session = &session;
             async move {
                 if stopped.borrow().is_some() {
                     return (i, None);
@@ -366,7 +376,7 @@ pub async fn preflight<T: Transport>(
                 if client.cancelled() {
                     return (i, Some(Err(ApiError::Cancelled)));
                 }
-                (i, Some(preflight_one(client, target).await))
+                (i, Some(preflight_one(client, target, session).await))
             }
         })
         .buffer_unordered(concurrency)
@@ -402,24 +412,8 @@ pub async fn preflight<T: Transport>(
 async fn preflight_one<T: Transport>(
     client: &Client<'_, T>,
     target: &UsageTarget,
+    session: &Cell<Option<bool>>,
 ) -> Result<ConnectionPreflight, ApiError> {
-    let top = super::HISTORY_TOP;
-    let req = client
-        .api()
-        .execution_history(&target.project, &target.id, top);
-    let resp = client.read(&req, Some(&target.id)).await?;
-    let (usage, unknown) = match read_history_answer(&resp, now_secs(client), top)? {
-        Ok(u) => (Some(u), None),
-        Err(e) => (None, Some(e)),
-    };
-    preflight_from_usage(
-        client,
-        ConnectionUsage {
-            id: target.id.clone(),
-            project: target.project.clone(),
-            usage,
-            unknown,
-        },
-    )
-    .await
+    let entry = read_one(client, target, super::HISTORY_TOP, session).await?;
+    preflight_from_usage(client, entry, session).await
 }
