@@ -4,6 +4,7 @@
 //! [`api::Transport`], so everything here is tested natively.
 
 pub mod api;
+pub mod azure_devops;
 pub mod diagnose;
 pub mod error;
 pub mod federation;
