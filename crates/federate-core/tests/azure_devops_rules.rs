@@ -469,3 +469,35 @@ fn known_types_in_any_case() {
         );
     }
 }
+
+/// The seed's troubleshooting messages, as printed, map to the Azure DevOps connection's steps.
+#[test]
+fn seed_errors_map_to_the_access_steps() {
+    let rows = [
+        (
+            r"ERROR: TF401444: Please sign-in at least once as 72f988bf-86f1-41af-91ab-2d7cd011db47\72f988bf-86f1-41af-91ab-2d7cd011db47\115c3ab3-943b-4e0c-96ed-1a1763fbaa44 in a web browser to enable access to the service.",
+            "TF401444",
+            "access step",
+        ),
+        (
+            "The Managed Identity / Service Principal build-mi does not have access to Azure DevOps organization fabrikam. Please make sure the identity has been added to the organization. See https://aka.ms/azdosc#prerequisites",
+            "NoOrganizationAccess",
+            "each organization",
+        ),
+        (
+            "VS800075: The project with id 'vstfs:///Classification/TeamProject/00000000-0000-00000000-000000000000' does not exist, or you do not have permission to access it.",
+            "VS800075",
+            "Readers",
+        ),
+        (
+            "You don't have permission to the selected identity. Service connection is saved as draft. To complete the configuration, contact the owner of the identity to create a federated credential in the Azure portal using the Issuer and Subject Identifier below.",
+            "SavedAsDraft",
+            "user of the organization",
+        ),
+    ];
+    for (text, code, step) in rows {
+        let d = federate_core::diagnose::explain_error(text).unwrap();
+        assert_eq!(d.code, code);
+        assert!(d.fix.contains(step), "{code}: {}", d.fix);
+    }
+}
