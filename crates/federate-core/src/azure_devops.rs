@@ -71,7 +71,7 @@ pub fn is_azure_devops_host(host: &str) -> bool {
 pub enum PatUse {
     /// Checking out (or referencing templates in) a repository of another organization.
     Repository,
-    /// An Azure Artifacts feed (NuGet, npm, Maven, Python, Cargo, Conda).
+    /// An Azure Artifacts feed (`NuGet`, npm, Maven, Python, Cargo, Conda).
     ArtifactsFeed,
     /// Publishing to the Visual Studio Marketplace.
     ExtensionPublishing,
@@ -141,7 +141,7 @@ pub fn azure_devops_pat(
         None if type_is(ep, &AZURE_DEVOPS_TYPES) => None,
         None => return None,
     };
-    let path = url.map(|u| u.to_ascii_lowercase()).unwrap_or_default();
+    let path = url.map(str::to_ascii_lowercase).unwrap_or_default();
     let h = host.as_deref().unwrap_or_default();
     let usage = if type_is(ep, &FEED_TYPES)
         || h.starts_with("pkgs.")

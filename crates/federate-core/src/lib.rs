@@ -9,6 +9,7 @@ pub mod diagnose;
 pub mod error;
 pub mod federation;
 pub mod jobs;
+pub mod migration;
 pub mod model;
 pub mod remedy;
 pub mod report;

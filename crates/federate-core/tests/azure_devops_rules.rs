@@ -1,7 +1,12 @@
 //! The 2026 rows of the verdict table, table-driven: the Azure DevOps connection
 //! (`WorkloadIdentityUser`), PATs to Azure DevOps hosts, types judged by their scheme, AWS
 //! `useOIDC`, and case-insensitive types and schemes (ado-facts §17).
-#![allow(clippy::unwrap_used, clippy::too_many_lines)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::too_many_lines,
+    clippy::needless_pass_by_value,
+    clippy::type_complexity
+)]
 
 use federate_core::model::Endpoint;
 use federate_core::verdict::{Context, Credential, State, Status, Verdict, classify};
