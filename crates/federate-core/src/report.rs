@@ -300,16 +300,16 @@ pub fn summary_line(verdicts: &[Verdict]) -> String {
 }
 
 /// The gates of `federate audit --fail-on`.
-pub const GATES: [&str; 5] = ["secret", "draft", "ado-issuer", "pat", "unknown"];
+pub const GATES: [&str; 5] = ["secret", "draft", "azure-devops-issuer", "pat", "unknown"];
 
 /// Whether a verdict matches a `--fail-on` gate: `secret` (holds a secret), `draft`,
-/// `ado-issuer` (on the retiring Azure DevOps issuer), `pat` (an Azure DevOps PAT), `unknown`
+/// `azure-devops-issuer` (on the retiring Azure DevOps issuer), `pat` (an Azure DevOps PAT), `unknown`
 /// (a credential Federate cannot name).
 pub fn matches_gate(v: &Verdict, gate: &str) -> Result<bool, Error> {
     Ok(match gate.trim().to_ascii_lowercase().as_str() {
         "secret" => v.uses_secret == Some(true),
         "draft" => v.state == State::Draft,
-        "ado-issuer" => on_retiring_issuer(v),
+        "azure-devops-issuer" => on_retiring_issuer(v),
         "pat" => v.azure_dev_ops_pat.is_some(),
         "unknown" => v.credential == Credential::Unknown,
         other => {

@@ -93,7 +93,7 @@ fn gates() {
     };
     assert_eq!(names(&["pat"]), ["feed", "partner"]);
     assert_eq!(names(&["unknown"]), ["mystery"]);
-    assert_eq!(names(&["ado-issuer"]), ["classic"]);
+    assert_eq!(names(&["azure-devops-issuer"]), ["classic"]);
     assert_eq!(names(&["PAT", "unknown"]), ["feed", "partner", "mystery"]);
     assert!(names(&[]).is_empty());
     let err = gate_failures(&v, &["tokens".to_owned()])
