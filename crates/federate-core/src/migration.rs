@@ -391,17 +391,19 @@ pub fn issuer_migration_plan(list: &[Endpoint], ctx: &Context) -> MigrationPlan 
 }
 
 /// The Entra federated credentials of the manual connections of `ids` (every manual one when
-/// `ids` is empty), in one script of `format` (one of [`remedy::FORMAT_NAMES`]).
+/// `ids` is `None`; none when it is empty), in one script of `format` (one of
+/// [`remedy::FORMAT_NAMES`]).
 pub fn issuer_migration_commands(
     list: &[Endpoint],
     ctx: &Context,
-    ids: &[String],
+    ids: Option<&[String]>,
     format: &str,
 ) -> Result<String, Error> {
     let format: CommandFormat = format.parse()?;
     let plan = issuer_migration_plan(list, ctx);
-    let wanted = |id: Option<&str>| {
-        ids.is_empty() || id.is_some_and(|i| ids.iter().any(|w| w.eq_ignore_ascii_case(i)))
+    let wanted = |id: Option<&str>| match ids {
+        None => true,
+        Some(ids) => id.is_some_and(|i| ids.iter().any(|w| w.eq_ignore_ascii_case(i))),
     };
     let manual: Vec<&MigrationItem> = plan
         .groups
@@ -439,6 +441,7 @@ pub fn issuer_migration_commands(
         spec.draft = false;
         spec.azure_devops_connection = false;
         spec.symbol_suffix = (n + 1).to_string();
+        spec.issuer_update = true;
         let _ = writeln!(out);
         out.push_str(&remedy::render(&spec, format));
     }

@@ -181,6 +181,8 @@ pub struct FicSpec {
     pub azure_devops_connection: bool,
     /// Appended to Bicep symbolic names, so several credentials fit in one file.
     pub symbol_suffix: String,
+    /// For the issuer migration: the next step is Update on the connection's page.
+    pub issuer_update: bool,
 }
 
 fn known(v: Option<String>, placeholder: &str) -> String {
@@ -296,6 +298,7 @@ pub fn fic_spec(ep: &Endpoint, ctx: &Context) -> Result<FicSpec, Error> {
         draft: verdict.state == crate::verdict::State::Draft,
         azure_devops_connection: crate::azure_devops::is_workload_identity_user(ep),
         symbol_suffix: String::new(),
+        issuer_update: false,
     })
 }
 
@@ -353,7 +356,9 @@ fn header(spec: &FicSpec, mark: &str) -> String {
 }
 
 fn after(spec: &FicSpec) -> &'static str {
-    if spec.azure_devops_connection {
+    if spec.issuer_update {
+        "Then open the connection's page in Azure DevOps and select Update (both credentials exist during the switch)."
+    } else if spec.azure_devops_connection {
         "Then make the identity a user of the organization and a member of the project (below)."
     } else if spec.draft {
         "Then, in Azure DevOps, open the connection and choose Finish setup, then Verify and save."

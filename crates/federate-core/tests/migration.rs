@@ -222,7 +222,7 @@ fn one_identity_behind_many_connections() {
 #[test]
 fn one_script_for_the_manual_ones() {
     let eps = list(estate());
-    let az = issuer_migration_commands(&eps, &ctx(), &[], "az").unwrap();
+    let az = issuer_migration_commands(&eps, &ctx(), None, "az").unwrap();
     assert!(az.contains("for 2 connection(s)"), "{az}");
     assert!(
         az.contains(&format!("\"name\":\"{}-entra\"", id(2))),
@@ -231,15 +231,18 @@ fn one_script_for_the_manual_ones() {
     assert!(az.contains(&format!("/sc/{ORG_ID}/{}", id(4))), "{az}");
     assert!(!az.contains(&id(1)), "automatic ones need no credential");
     assert!(!az.contains("vstoken"), "only the Entra issuer: {az}");
-    let one =
-        issuer_migration_commands(&eps, &ctx(), &[id(4).to_uppercase()], "powershell").unwrap();
+    assert!(az.contains("select Update"), "{az}");
+    let none = issuer_migration_commands(&eps, &ctx(), Some(&[]), "az").unwrap();
+    assert!(none.contains("for 0 connection(s)"), "{none}");
+    let one = issuer_migration_commands(&eps, &ctx(), Some(&[id(4).to_uppercase()]), "powershell")
+        .unwrap();
     assert!(one.contains("for 1 connection(s)") && one.contains(&id(4)) && !one.contains(&id(2)));
-    let bicep = issuer_migration_commands(&eps, &ctx(), &[], "bicep").unwrap();
+    let bicep = issuer_migration_commands(&eps, &ctx(), None, "bicep").unwrap();
     assert!(
         bicep.contains("resource identity1 ") && bicep.contains("resource identity2 "),
         "{bicep}"
     );
-    assert!(issuer_migration_commands(&eps, &ctx(), &[], "cmd").is_err());
+    assert!(issuer_migration_commands(&eps, &ctx(), None, "cmd").is_err());
 }
 
 #[test]

@@ -112,7 +112,7 @@ pub fn issuer_migration_plan(
 }
 
 /// The Entra federated credentials of the plan's manual connections (`ids`, or all when
-/// empty) as one script in `format`.
+/// `null`) as one script in `format`.
 #[wasm_bindgen(js_name = issuerMigrationCommands)]
 pub fn issuer_migration_commands(
     #[wasm_bindgen(unchecked_param_type = "EndpointList | string")] list: JsValue,
@@ -122,9 +122,18 @@ pub fn issuer_migration_commands(
 ) -> Result<String, JsError> {
     init();
     let list = read_list(list)?;
-    let ids = read_strings(ids, "ids")?;
-    migration::issuer_migration_commands(&list, &read_context(Some(context))?, &ids, format)
-        .map_err(|e| js_err(&e))
+    let ids = if ids.is_null_or_undefined() {
+        None
+    } else {
+        Some(read_strings(ids, "ids")?)
+    };
+    migration::issuer_migration_commands(
+        &list,
+        &read_context(Some(context))?,
+        ids.as_deref(),
+        format,
+    )
+    .map_err(|e| js_err(&e))
 }
 
 /// Re-read connections: which of the plan's `ids` now carry the Entra issuer with the
