@@ -191,6 +191,23 @@ pub fn pat_message(pat: &AzureDevOpsPat) -> String {
     )
 }
 
+/// The organization a URL on an Azure DevOps host names: the first path segment on
+/// `dev.azure.com` and its subdomains, the subdomain on `{org}.visualstudio.com` (and
+/// `{org}.pkgs.visualstudio.com`). `None` for other hosts and for the Marketplace.
+pub fn organization_of_url(url: &str) -> Option<String> {
+    let host = url_host(url).filter(|h| is_azure_devops_host(h))?;
+    if host.ends_with("visualstudio.com") {
+        let org = host.split('.').next()?;
+        return (org != "marketplace" && org != "app").then(|| org.to_owned());
+    }
+    let (_, rest) = url.split_once("://")?;
+    let path = rest.split_once('/').map(|(_, p)| p).unwrap_or_default();
+    path.split(['/', '?', '#'])
+        .next()
+        .filter(|s| !s.is_empty() && !s.starts_with('_'))
+        .map(str::to_owned)
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]

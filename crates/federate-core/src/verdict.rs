@@ -1158,6 +1158,10 @@ pub fn classify(ep: &Endpoint, ctx: &Context) -> Verdict {
         }
     }
 
+    if ado_connection {
+        reasons.extend(azure_devops_access(ep, ctx, owner.as_ref()));
+    }
+
     let convertible_kind = matches!(status, Status::Yes | Status::Manual) && state != State::Draft;
     if convertible_kind {
         // Sharing: convert in the home project.
@@ -1311,6 +1315,42 @@ pub fn classify(ep: &Endpoint, ctx: &Context) -> Verdict {
         label,
         summary,
     }
+}
+
+/// What an Azure DevOps connection needs besides its federated credential (seed
+/// `add-devops-entra-service-connection`: prerequisites, cross-organization use).
+fn azure_devops_access(ep: &Endpoint, ctx: &Context, owner: Option<&Owner>) -> Vec<Reason> {
+    let known = |v: Option<String>, none: &str| {
+        v.filter(|s| !s.trim().is_empty())
+            .unwrap_or_else(|| none.to_owned())
+    };
+    let client = known(ep.param("serviceprincipalid"), "not set");
+    let tenant = known(ep.param("tenantid"), "not set");
+    let org = known(ctx.organization_name.clone(), "this organization");
+    let project = known(owner.and_then(Owner::shown_name), "its project");
+    let mut out = vec![reason(
+        "azureDevOpsAccess",
+        format!(
+            "Besides its federated credential, Azure DevOps needs the identity (client id {client}, tenant {tenant}) as a user of organization {org} with access level Basic, and as a member of project {project} (for example Readers); without them pipelines fail with TF401444, \"does not have access to Azure DevOps organization\" or VS800075."
+        ),
+    )];
+    if let Some(other) = ep
+        .url()
+        .and_then(azure_devops::organization_of_url)
+        .filter(|o| {
+            ctx.organization_name
+                .as_deref()
+                .is_none_or(|c| !c.eq_ignore_ascii_case(o))
+        })
+    {
+        out.push(reason(
+            "otherOrganization",
+            format!(
+                "It reaches organization {other} (cross-organization use): the identity must be a user there too, and a member of the projects it reads there."
+            ),
+        ));
+    }
+    out
 }
 
 /// What the label and the summary say a connection is.

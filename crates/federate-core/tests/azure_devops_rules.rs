@@ -127,7 +127,8 @@ fn azure_devops_connection_rows() {
         // Never convertible: there is no secret to convert.
         assert_eq!(v.convertible.status, Status::No, "row {i}");
         assert_eq!(v.label, *label, "row {i}");
-        assert_eq!(codes(&v), [*code], "row {i}");
+        assert_eq!(codes(&v), [*code, "azureDevOpsAccess"], "row {i}");
+        assert!(v.convertible.reasons[1].message.contains(&format!("client id {CLIENT}, tenant {TENANT}) as a user of organization contoso with access level Basic, and as a member of project Payments")), "row {i}");
         assert!(v.azure_dev_ops_pat.is_none(), "row {i}");
         let f = v.federation.as_ref().unwrap();
         assert_eq!(
@@ -148,6 +149,33 @@ fn azure_devops_connection_rows() {
             );
         }
     }
+}
+
+#[test]
+fn azure_devops_connection_reaching_another_organization() {
+    let mut e = wiu(
+        "WorkloadIdentityUser",
+        "WorkloadIdentityFederation",
+        json!({}),
+    );
+    e["url"] = json!("https://dev.azure.com/fabrikam-platform");
+    let v = classify(&ep(e.clone()), &ctx());
+    assert_eq!(
+        codes(&v),
+        [
+            "azureDevOpsConnection",
+            "azureDevOpsAccess",
+            "otherOrganization"
+        ]
+    );
+    assert!(
+        v.convertible.reasons[2]
+            .message
+            .contains("fabrikam-platform")
+    );
+    // Its own organization, in another case, is not another organization.
+    e["url"] = json!("https://Contoso.visualstudio.com/");
+    assert_eq!(classify(&ep(e), &ctx()).convertible.reasons.len(), 2);
 }
 
 fn pat(ty: &str, scheme: &str, url: Option<&str>, params: Option<Value>) -> Value {

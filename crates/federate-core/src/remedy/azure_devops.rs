@@ -18,9 +18,7 @@ use std::fmt::Write as _;
 use serde_json::json;
 
 use super::{CommandFormat, comment_text, hcl_quote, powershell_quote, shell_quote, url_segment};
-use crate::azure_devops::{
-    AZURE_DEVOPS_RESOURCE, AzureDevOpsPat, PatUse, is_azure_devops_host, url_host,
-};
+use crate::azure_devops::{AZURE_DEVOPS_RESOURCE, AzureDevOpsPat, PatUse, organization_of_url};
 use crate::federation::normalize_guid;
 use crate::model::Endpoint;
 use crate::verdict::Context;
@@ -45,23 +43,6 @@ pub struct Access {
 fn known(v: Option<String>, placeholder: &str) -> String {
     v.filter(|s| !s.trim().is_empty())
         .unwrap_or_else(|| placeholder.to_owned())
-}
-
-/// The organization a URL on an Azure DevOps host names: the first path segment on
-/// `dev.azure.com` and its subdomains, the subdomain on `{org}.visualstudio.com` (and
-/// `{org}.pkgs.visualstudio.com`). `None` for other hosts and for the Marketplace.
-pub fn organization_of_url(url: &str) -> Option<String> {
-    let host = url_host(url).filter(|h| is_azure_devops_host(h))?;
-    if host.ends_with("visualstudio.com") {
-        let org = host.split('.').next()?;
-        return (org != "marketplace" && org != "app").then(|| org.to_owned());
-    }
-    let (_, rest) = url.split_once("://")?;
-    let path = rest.split_once('/').map(|(_, p)| p).unwrap_or_default();
-    path.split(['/', '?', '#'])
-        .next()
-        .filter(|s| !s.is_empty() && !s.starts_with('_'))
-        .map(str::to_owned)
 }
 
 /// What access the connection's identity needs, from the connection and the context.
