@@ -1288,10 +1288,24 @@ pub fn classify(ep: &Endpoint, ctx: &Context) -> Verdict {
 
     let federation =
         (credential == Credential::Federated).then(|| federation::explain_federation(ep, ctx));
+    // On the Azure DevOps issuer in the public cloud (sovereign clouds keep it): the mark says so.
+    let retiring_issuer = federation.as_ref().and_then(|f| {
+        let public = ep
+            .data("environment")
+            .is_none_or(|e| e.trim().is_empty() || e.eq_ignore_ascii_case("AzureCloud"));
+        (f.format == federation::Format::AzureDevOps && public).then(|| {
+            if f.warnings.iter().any(|w| w.code == "issuerRetired") {
+                "issuer retired 2027-07-01"
+            } else {
+                "issuer retires 2027-07-01"
+            }
+        })
+    });
     let kind = Kind {
         credential,
         pat: azure_dev_ops_pat.as_ref(),
         ado_connection,
+        retiring_issuer,
     };
     let label = label_for(&kind, state, status, owner.as_ref(), op_message);
     let convertible = Convertible { status, reasons };
@@ -1358,6 +1372,8 @@ struct Kind<'a> {
     credential: Credential,
     pat: Option<&'a azure_devops::AzureDevOpsPat>,
     ado_connection: bool,
+    /// Set when the connection is on the retiring Azure DevOps issuer: the label's suffix.
+    retiring_issuer: Option<&'static str>,
 }
 
 impl Kind<'_> {
@@ -1414,6 +1430,9 @@ fn label_for(
         State::Ready => {}
     }
     let word = kind.word();
+    if let (Some(issuer), Status::No) = (kind.retiring_issuer, status) {
+        return format!("{word} · {issuer}");
+    }
     if kind.ado_connection && status == Status::No {
         return "Federated · Azure DevOps connection".into();
     }

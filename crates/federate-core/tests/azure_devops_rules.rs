@@ -534,3 +534,55 @@ fn seed_errors_map_to_the_access_steps() {
         assert!(d.fix.contains(step), "{code}: {}", d.fix);
     }
 }
+
+/// A connection on the Azure DevOps issuer says so on its mark; sovereign clouds keep the issuer.
+#[test]
+fn retiring_issuer_in_the_label() {
+    let classic = |env: Option<&str>, ty: &str| {
+        let mut e = wiu(ty, "WorkloadIdentityFederation", json!({}));
+        let p = &mut e["authorization"]["parameters"];
+        p["workloadIdentityFederationIssuer"] =
+            json!("https://vstoken.dev.azure.com/0ca3ddd9-f0b0-4635-a98c-5866526961b6");
+        p["workloadIdentityFederationSubject"] = json!("sc://contoso/Payments/azdo-wif");
+        if let Some(env) = env {
+            e["data"]["environment"] = json!(env);
+        }
+        ep(e)
+    };
+    let rows = [
+        (
+            None,
+            "azurerm",
+            "2026-11-30T00:00:00Z",
+            "Federated · issuer retires 2027-07-01",
+        ),
+        (
+            Some("AzureCloud"),
+            "WorkloadIdentityUser",
+            "2026-11-30T00:00:00Z",
+            "Federated · issuer retires 2027-07-01",
+        ),
+        (
+            None,
+            "azurerm",
+            "2027-07-02T00:00:00Z",
+            "Federated · issuer retired 2027-07-01",
+        ),
+        (
+            Some("AzureUSGovernment"),
+            "azurerm",
+            "2026-11-30T00:00:00Z",
+            "Federated",
+        ),
+    ];
+    for (env, ty, now, label) in rows {
+        let v = classify(
+            &classic(env, ty),
+            &Context {
+                now: Some(now.into()),
+                ..ctx()
+            },
+        );
+        assert_eq!(v.label, label, "{env:?} {ty} {now}");
+    }
+}
