@@ -13,7 +13,7 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 use crate::Error;
 use crate::azure_devops::is_workload_identity_user;
@@ -31,7 +31,7 @@ use crate::verdict::{Context, Credential, State, classify, is_automatic};
 pub const FIC_LIMIT: usize = 20;
 
 /// What the user must do for a connection on the retiring issuer.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub enum MigrationGroup {
     /// Azure DevOps created the identity and writes the new credential itself: Update.
@@ -82,7 +82,7 @@ impl MigrationGroup {
 }
 
 /// One connection on the retiring issuer.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct MigrationItem {
     pub id: Option<String>,
@@ -110,7 +110,7 @@ pub struct MigrationItem {
 }
 
 /// Connections sharing one identity whose federated credentials would pass Entra's limit.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct IdentityWarning {
     pub client_id: String,
@@ -124,7 +124,7 @@ pub struct IdentityWarning {
 }
 
 /// A group of the plan, with the engine's words for it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct PlanGroup {
     pub group: MigrationGroup,
@@ -134,7 +134,7 @@ pub struct PlanGroup {
 }
 
 /// The plan.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct MigrationPlan {
     /// `2027-07-01`.
@@ -449,7 +449,7 @@ pub fn issuer_migration_commands(
 }
 
 /// What a re-read says about one connection of the plan.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub enum VerifyStatus {
     /// On the Entra issuer with the expected subject.
@@ -465,7 +465,7 @@ pub enum VerifyStatus {
 }
 
 /// One row of [`verify_issuer_migration`].
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct VerifyRow {
     pub id: String,
