@@ -48,6 +48,15 @@ test('the demo organization: marks for the PAT and the Azure DevOps connection d
   assert.match(await panel.textContent('#details'), /NuGetAuthenticate@1/);
   await panel.selectOption('#filter', 'all');
 
+  // What an Azure DevOps connection draft waits for: its credential, and its identity as a user.
+  await panel.fill('#search', 'azdo-publish');
+  await panel.click('#inventory tbody th button');
+  const draft = await panel.textContent('#details');
+  assert.match(draft, /as a user of organization contoso with access level Basic, and as a member of project Payments/);
+  assert.match(draft, /serviceprincipalentitlements/);
+  assert.match(draft, /Finish setup, then Verify and save/);
+  await panel.fill('#search', '');
+
   const writesBefore = mock.requests.filter((q) => q.method !== 'GET').length;
   await panel.click('#scan-org');
   await scanState(panel, ['done'], 60_000);
