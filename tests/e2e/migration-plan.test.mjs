@@ -6,6 +6,7 @@
 // the page: the Azure DevOps PAT and the Azure DevOps connection draft.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { makeEndpoint, rng } from '../mock/scenario.mjs';
 import { scenarioDemo, startMock } from '../mock/server.mjs';
 import { launchBrowser, screenshot } from '../harness/browser.mjs';
 import { openPanel, scanState } from './panel-helpers.mjs';
@@ -105,4 +106,44 @@ test('the demo organization: marks for the PAT and the Azure DevOps connection d
   await panel.evaluate(() => document.getElementById('migration')?.scrollIntoView({ block: 'start' }));
   const shot = await screenshot(page, 'migration-plan');
   assert.ok(shot.endsWith('.png'));
+});
+
+test('one identity behind many connections: the plan warns before the groups and names them', async () => {
+  // 12 connections of one identity, all on the Azure DevOps issuer: 12 credentials now, 24 while
+  // both exist during the switch, over Entra's limit of 20.
+  const scenario = scenarioDemo();
+  const [, , data] = scenario.projects;
+  const r = rng(7);
+  const client = '5d1f7c3b-2a4e-4b6c-8d9e-0f1a2b3c4d5e';
+  for (let i = 0; i < 12; i++) {
+    const e = makeEndpoint('azurerm-wif-ado-manual', {
+      org: scenario.organization.name,
+      orgId: scenario.organization.id,
+      tenantId: scenario.tenants[0],
+      project: data,
+      name: `shared-identity-${i}`,
+      id: r.uuid(),
+      r,
+      now: Date.now(),
+    });
+    e.authorization.parameters.serviceprincipalid = client;
+    scenario.endpoints.push(e);
+  }
+  const many = await startMock({ scenario, autoSignIn: true });
+  const other = await launchBrowser({ port: many.port });
+  try {
+    const { panel } = await openPanel(other, many, 'Data & AI');
+    await panel.click('#migration-open');
+    await migrationState(panel, ['ready']);
+    const warning = await panel.textContent('#migration-identity-warnings');
+    assert.match(warning, new RegExp(`Identity ${client} backs 12 connections`));
+    assert.match(warning, /24 in all, over Entra's limit of 20/);
+    assert.ok(warning.includes('shared-identity-0') && warning.includes('shared-identity-11'), warning);
+    // The warning comes before the groups.
+    const order = await panel.$$eval('#migration > *', (els) => els.map((el) => el.id || el.className));
+    assert.ok(order.indexOf('migration-identity-warnings') < order.indexOf('migration-group'), order.join(', '));
+  } finally {
+    await other.close();
+    await many.close();
+  }
 });
