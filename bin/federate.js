@@ -13,7 +13,8 @@ const EXIT = { ok: 0, findings: 1, usage: 2, input: 3, service: 4, internal: 5 }
 
 const REPORT_FORMATS = ['table', 'json', 'csv', 'markdown', 'sarif'];
 const REMEDY_FORMATS = ['az', 'azIdentity', 'powershell', 'bicep', 'terraform', 'graph', 'portal'];
-const GATES = ['secret', 'draft', 'azure-devops-issuer'];
+/** The `--fail-on` gates, as the engine decides them. */
+const GATES = federate.auditGates();
 
 const HELP = `federate ${version}: get Azure DevOps service connections off secrets
 
@@ -42,9 +43,11 @@ Options:
   --format F        audit: ${REPORT_FORMATS.join(', ')} (default table)
   --fail-on G       audit: exit 1 when a connection matches: secret (holds a secret),
                     draft (a draft), azure-devops-issuer (uses the Azure DevOps issuer,
-                    retired on 2027-07-01), unused:DAYS (live, with usage: unused for
-                    DAYS days or more, or never used; Azure DevOps disables connections
-                    unused for 100 days). Repeat it or separate with commas.
+                    retired on 2027-07-01), pat (holds a PAT for Azure DevOps; global
+                    PATs stop working on 2026-12-01), unknown (a credential Federate
+                    cannot name), unused:DAYS (live, with usage: unused for DAYS days or
+                    more, or never used; Azure DevOps disables connections unused for
+                    100 days). Repeat it or separate with commas.
   --usage           audit --org: read each connection's usage (json, csv, markdown, table)
   --org-name NAME   context: the organization's name (checks sc:// subjects)
   --org-id GUID     context: the organization's id (builds expected issuers and subjects)
@@ -132,13 +135,23 @@ function listOf(values, name, allowed) {
   return items;
 }
 
-/** Whether a verdict matches a `--fail-on` gate (`unused:DAYS` asks the engine with its usage verdict). */
-function matchesGate(verdict, gate, usage) {
-  const unused = UNUSED_GATE.exec(gate);
-  if (unused) return usage !== null && federate.unusedAtLeast(usage, Number(unused[1]));
-  if (gate === 'secret') return verdict.usesSecret === true;
-  if (gate === 'draft') return verdict.state === 'draft';
-  return verdict.federation?.format === 'azureDevOps';
+/**
+ * The connections matching the `--fail-on` gates, in order: the engine's gates
+ * (`gateFailures`) and `unused:DAYS`, which the engine decides from each usage verdict.
+ */
+function failingConnections(verdicts, gates, usageVerdicts) {
+  const engineGates = gates.filter((g) => !UNUSED_GATE.test(g));
+  const unused = gates.map((g) => UNUSED_GATE.exec(g)).filter(Boolean);
+  const matched = engineGates.length ? engineCall('--fail-on', () => federate.gateFailures(verdicts, engineGates)) : [];
+  // The engine returns the matching verdicts in order: walk both lists to know which ones.
+  let j = 0;
+  return verdicts.filter((v, i) => {
+    const m = matched[j];
+    const byEngine = m !== undefined && m.id === v.id && m.name === v.name;
+    if (byEngine) j++;
+    const u = usageVerdicts?.[i] ?? null;
+    return byEngine || (u !== null && unused.some((g) => federate.unusedAtLeast(u, Number(g[1]))));
+  });
 }
 
 function cell(value) {
@@ -176,13 +189,9 @@ function table(verdicts, usage = null) {
   return [line(head), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
 }
 
+/** The table's summary line, as the engine counts it. */
 function summary(verdicts) {
-  const count = (p) => verdicts.filter(p).length;
-  return (
-    `${plural(verdicts.length, 'connection')}: ${count((v) => v.usesSecret === true)} hold a secret, ` +
-    `${count((v) => v.state === 'draft')} draft, ${count((v) => v.convertible?.status === 'yes')} convertible now, ` +
-    `${count((v) => v.federation?.format === 'azureDevOps')} on the Azure DevOps issuer`
-  );
+  return cell(federate.summaryLine(verdicts));
 }
 
 function describeProgress(event) {
@@ -309,7 +318,7 @@ async function audit(positionals, values) {
     process.stderr.write(`federate: error: ${values.org}: ${incomplete}\n`);
     return EXIT.service;
   }
-  const failing = verdicts.filter((v, i) => gates.some((g) => matchesGate(v, g, usageVerdicts?.[i] ?? null)));
+  const failing = gates.length ? failingConnections(verdicts, gates, usageVerdicts) : [];
   if (failing.length) {
     process.stderr.write(
       `federate: --fail-on ${gates.join(',')}: ${plural(failing.length, 'connection')} matched: ${failing.map((v) => v.name ?? v.id).join(', ')}\n`,

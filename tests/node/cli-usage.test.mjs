@@ -94,6 +94,15 @@ test('--fail-on unused:90 fails on exactly the connections unused 90+ days or ne
     mock.setMeta(e.id, { history: null, usage: null, lastUsed: new Date(now - DAY).toISOString() });
   const recent = await pkg.runLive(['audit', '--org', mock.localOrgUrl, '--project', 'Payments', '--fail-on', 'unused:90'], { env });
   assert.equal(recent.code, 0, recent.stderr);
+  // With an engine gate beside it: the union, each connection once.
+  const both = await pkg.runLive(['audit', '--org', mock.localOrgUrl, '--project', 'Payments', '--fail-on', 'draft,unused:90'], { env });
+  assert.equal(both.code, 1, both.stderr);
+  const listed2 = await pkg.runLive(['audit', '--org', mock.localOrgUrl, '--project', 'Payments', '--format', 'json'], { env });
+  const drafts = JSON.parse(listed2.stdout)
+    .verdicts.filter((v) => v.state === 'draft')
+    .map((v) => v.name);
+  assert.ok(drafts.length >= 2 && drafts.includes('payments-dr (draft)'), drafts.join(', '));
+  assert.equal(/matched: (.*)$/m.exec(both.stderr)?.[1], drafts.join(', '), 'every draft, and no connection unused 90+ days');
   const bad = pkg.run(['audit', '-', '--fail-on', 'unused:soon'], { input: '[]' });
   assert.equal(bad.code, 2);
   assert.match(bad.stderr, /"unused:soon" is not one of/);
