@@ -135,25 +135,6 @@ function listOf(values, name, allowed) {
   return items;
 }
 
-/**
- * The connections matching the `--fail-on` gates, in order: the engine's gates
- * (`gateFailures`) and `unused:DAYS`, which the engine decides from each usage verdict.
- */
-function failingConnections(verdicts, gates, usageVerdicts) {
-  const engineGates = gates.filter((g) => !UNUSED_GATE.test(g));
-  const unused = gates.map((g) => UNUSED_GATE.exec(g)).filter(Boolean);
-  const matched = engineGates.length ? engineCall('--fail-on', () => federate.gateFailures(verdicts, engineGates)) : [];
-  // The engine returns the matching verdicts in order: walk both lists to know which ones.
-  let j = 0;
-  return verdicts.filter((v, i) => {
-    const m = matched[j];
-    const byEngine = m !== undefined && m.id === v.id && m.name === v.name;
-    if (byEngine) j++;
-    const u = usageVerdicts?.[i] ?? null;
-    return byEngine || (u !== null && unused.some((g) => federate.unusedAtLeast(u, Number(g[1]))));
-  });
-}
-
 function cell(value) {
   return value === null || value === undefined || value === '' ? '-' : String(value).replace(/[\r\n\t]+/g, ' ');
 }
@@ -318,7 +299,7 @@ async function audit(positionals, values) {
     process.stderr.write(`federate: error: ${values.org}: ${incomplete}\n`);
     return EXIT.service;
   }
-  const failing = gates.length ? failingConnections(verdicts, gates, usageVerdicts) : [];
+  const failing = gates.length ? engineCall('--fail-on', () => federate.usageGateFailures(verdicts, usageRead, gates, context.now)) : [];
   if (failing.length) {
     process.stderr.write(
       `federate: --fail-on ${gates.join(',')}: ${plural(failing.length, 'connection')} matched: ${failing.map((v) => v.name ?? v.id).join(', ')}\n`,

@@ -297,6 +297,13 @@ test('usage: targets, a live load, verdicts, the gate, the report with usage, th
   assert.deepEqual(value('unusedAtLeast'), { never: true, recent: false });
   assert.match(value('renderUsageReport').split('\n')[0], /,lastUsed,usedBy,jobs30d,usage,usageAction/);
   assert.ok(value('taskWarnings').some((w) => w.task === 'AzureFileCopy' && w.belowMajor === 6));
+  // Without usage read, unused:DAYS matches nothing: the drafts only.
+  assert.deepEqual(
+    value('usageGateFailures'),
+    value('classifyEndpoints')
+      .filter((v) => v.state === 'draft')
+      .map((v) => v.name),
+  );
   const pre = value('preflightConnections');
   assert.equal(pre.complete, true);
   assert.ok(pre.connections.length > 0);

@@ -874,3 +874,53 @@ fn preflight_is_bounded() {
     assert_eq!(fake.log.borrow().len(), preflight::MAX_CONNECTIONS);
     assert!(pf.complete, "every checked one was read");
 }
+
+#[test]
+fn gates_with_usage_are_the_union_in_order() {
+    use federate_core::usage::ConnectionUsage;
+    use federate_core::usage::report::{gate_failures_with_usage, unused_gate};
+    let ep = |id: &str, draft: bool| {
+        let scheme = if draft {
+            "WorkloadIdentityFederation"
+        } else {
+            "ServicePrincipal"
+        };
+        json!({"id":id,"name":id,"type":"azurerm","authorization":{"scheme":scheme,"parameters":{"authenticationType":"spnKey"}},
+            "data":{"creationMode":"Manual","isDraft":if draft {"true"} else {"false"}}})
+    };
+    let verdicts: Vec<Verdict> = [
+        ep("d1", true),
+        ep("old", false),
+        ep("new", false),
+        ep("d2", true),
+    ]
+    .iter()
+    .map(verdict_of)
+    .collect();
+    let read = |id: &str, days| ConnectionUsage {
+        id: id.into(),
+        project: "p".into(),
+        usage: Some(used_days_ago(days)),
+        unknown: None,
+    };
+    let usage = vec![read("old", 120), read("new", 1), read("d1", 200)];
+    let names = |gates: &[&str]| -> Vec<String> {
+        let gates: Vec<String> = gates.iter().map(|g| (*g).to_owned()).collect();
+        gate_failures_with_usage(&verdicts, &usage, &gates, NOW)
+            .unwrap()
+            .iter()
+            .map(|v| v.name.clone().unwrap())
+            .collect()
+    };
+    assert_eq!(names(&["draft"]), vec!["d1", "d2"]);
+    assert_eq!(names(&["unused:90"]), vec!["d1", "old"]);
+    assert_eq!(
+        names(&["draft", "unused:90"]),
+        vec!["d1", "old", "d2"],
+        "each once, in order"
+    );
+    assert_eq!(names(&["unused:150"]), vec!["d1"]);
+    assert_eq!(unused_gate("secret").unwrap(), None);
+    assert!(unused_gate("unused:soon").is_err());
+    assert!(gate_failures_with_usage(&verdicts, &usage, &["nope".to_owned()], NOW).is_err());
+}

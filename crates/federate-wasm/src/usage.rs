@@ -4,7 +4,9 @@
 
 use federate_core::jobs::RateLimitWait;
 use federate_core::model::endpoints_from_value;
-use federate_core::usage::report::{render_usage_report, usage_targets, usage_verdicts};
+use federate_core::usage::report::{
+    gate_failures_with_usage, render_usage_report, usage_targets, usage_verdicts,
+};
 use federate_core::usage::{
     self, ConnectionUsage, HISTORY_TOP, UsageProgress, UsageTarget, UsageVerdict, preflight,
 };
@@ -271,4 +273,22 @@ pub fn render_usage_report_of(
 pub fn task_warnings() -> Result<JsValue, JsValue> {
     init();
     encode(&preflight::TASK_WARNINGS)
+}
+
+/// The verdicts matching any `--fail-on` gate, in order: the inventory's gates and
+/// `unused:DAYS` (on each connection's usage; unknown or unread usage never matches).
+#[allow(clippy::needless_pass_by_value)] // wasm-bindgen exports take JS values by value
+#[wasm_bindgen(js_name = usageGateFailures, unchecked_return_type = "Verdict[]")]
+pub fn usage_gate_failures(
+    #[wasm_bindgen(unchecked_param_type = "Verdict[] | string")] verdicts: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "ConnectionUsage[] | null")] usage: Option<JsValue>,
+    gates: Vec<String>,
+    now: &str,
+) -> Result<JsValue, JsValue> {
+    init();
+    let verdicts = read_verdicts(verdicts)?;
+    let usage = read_usage(usage)?;
+    let failing =
+        gate_failures_with_usage(&verdicts, &usage, &gates, now).map_err(|e| argument_error(&e))?;
+    encode(&failing)
 }

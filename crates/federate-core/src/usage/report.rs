@@ -268,3 +268,61 @@ fn markdown_report(verdicts: &[Verdict], fields: &[UsageFields]) -> String {
     }
     out
 }
+
+/// The `--fail-on` gate of usage: `unused:DAYS` (unused for DAYS days or more, or never
+/// used). `None` when `gate` is not one.
+pub fn unused_gate(gate: &str) -> Result<Option<i64>, Error> {
+    let Some(days) = gate.trim().strip_prefix("unused:") else {
+        return Ok(None);
+    };
+    days.trim()
+        .parse::<i64>()
+        .ok()
+        .filter(|d| (0..=100_000).contains(d))
+        .map(Some)
+        .ok_or_else(|| {
+            Error::Argument(format!(
+                "unknown gate {gate:?}: unused:DAYS takes a whole number of days (0 to 100000)"
+            ))
+        })
+}
+
+/// The verdicts matching any of `gates`, in order: the inventory's gates
+/// ([`report::gate_failures`]) and `unused:DAYS`, decided on each connection's usage
+/// verdict (unknown or unread usage never matches).
+pub fn gate_failures_with_usage<'a>(
+    verdicts: &'a [Verdict],
+    usage: &[ConnectionUsage],
+    gates: &[String],
+    now: &str,
+) -> Result<Vec<&'a Verdict>, Error> {
+    let mut unused = Vec::new();
+    let mut others = Vec::new();
+    for g in gates {
+        match unused_gate(g)? {
+            Some(days) => unused.push(days),
+            None => others.push(g.clone()),
+        }
+    }
+    let by_gates = if others.is_empty() {
+        Vec::new()
+    } else {
+        report::gate_failures(verdicts, &others)?
+    };
+    let usage_verdicts = if unused.is_empty() {
+        Vec::new()
+    } else {
+        usage_verdicts(verdicts, usage, now)?
+    };
+    Ok(verdicts
+        .iter()
+        .enumerate()
+        .filter(|(i, v)| {
+            by_gates.iter().any(|m| std::ptr::eq(*m, *v))
+                || usage_verdicts
+                    .get(*i)
+                    .is_some_and(|u| unused.iter().any(|d| super::unused_at_least(u, *d)))
+        })
+        .map(|(_, v)| v)
+        .collect())
+}
