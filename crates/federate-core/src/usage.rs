@@ -59,7 +59,7 @@ const DAY: i64 = 86_400;
 
 /// One job that used a connection (`ServiceEndpointExecutionRecord.data`), the fields
 /// Federate uses. Every field is optional: real answers are messier than the spec.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ExecutionRecord {
     /// `Build`, `Release` (as sent).
@@ -685,7 +685,7 @@ impl ConnectionUsage {
 
 /// Progress of a usage load: after each connection (with its result), and when the client
 /// starts waiting (rate limit, backoff).
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct UsageProgress {
     /// Connections read (or failed) so far.

@@ -13,7 +13,7 @@
 use std::cell::{Cell, RefCell};
 
 use futures::StreamExt;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use serde_json::Value;
 
 use crate::api::{self, ApiError, Response};
@@ -114,7 +114,7 @@ pub fn task_warnings(task: &str, version: Option<&str>) -> Vec<&'static TaskWarn
 }
 
 /// A task of a run.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct TaskRun {
     /// `task.name`.
@@ -169,7 +169,7 @@ pub fn parse_timeline(resp: &Response) -> Result<Vec<TaskRun>, ApiError> {
 }
 
 /// A warned task found in a pipeline's last run.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct TaskFinding {
     /// The task name.
@@ -200,7 +200,7 @@ pub fn findings(tasks: &[TaskRun]) -> Vec<TaskFinding> {
 }
 
 /// One pipeline of a planned connection, with its last run's tasks.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct PipelinePreflight {
     /// The pipeline and its last run.
@@ -215,7 +215,7 @@ pub struct PipelinePreflight {
 }
 
 /// The pre-flight of one connection.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ConnectionPreflight {
     /// The connection id.
