@@ -66,7 +66,7 @@ async function handle(message: Message, sender: chrome.runtime.MessageSender): P
     case 'scanProject': {
       if (tabId === undefined) throw new Error('scans run for a tab');
       const { endpoints: _relayedAlready, ...inventory } = (await projectScan(tabId, message.context, true)).inventory;
-      return withUsage(inventory, message.context.apiBase);
+      return await withUsage(inventory, message.context.apiBase);
     }
     case 'connection': {
       if (tabId === undefined) throw new Error('the card runs in a tab');

@@ -68,6 +68,10 @@ test('load usage: Last used column, sort, filters, Used by, pre-flight in a plan
   assert.equal(byName['retired-batch-arm'], 'unused for 400 days');
   assert.equal(mock.requests.filter((r) => r.route === 'executionhistory').length, total, 'one history read per connection');
 
+  // What was read is kept for the session (a restarted service worker still knows it for the marks).
+  const inSession = await browser.serviceWorker().evaluate(async () => Object.values(await chrome.storage.session.get(null)).flat().length);
+  assert.equal(inSession, total, 'every connection read is in session storage');
+
   // The export carries the usage (the engine's report with usage).
   const [download] = await Promise.all([page.waitForEvent('download'), panel.click('button[data-export="csv"]')]);
   const csv = readFileSync(await download.path(), 'utf8');

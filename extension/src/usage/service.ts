@@ -13,9 +13,36 @@ import { type ConnectionUsage, isPreflightMessage, isUsageRequest, type Prefligh
 const cache = new Map<string, Map<string, ConnectionUsage>>();
 const orgKey = (apiBase: string) => apiBase.toLowerCase().replace(/\/+$/, '');
 
+/** Where an organization's usage is kept across service worker restarts (session storage: trusted contexts only, gone with the browser). */
+const sessionKey = (apiBase: string) => `federate.usage.${orgKey(apiBase)}`;
+
+/** Keeps what was read in session storage, so a restarted worker still knows it (marks' tooltips). */
+async function persist(apiBase: string): Promise<void> {
+  try {
+    await chrome.storage.session.set({ [sessionKey(apiBase)]: cachedUsage(apiBase) });
+  } catch (err) {
+    console.warn('[Federate] usage not kept for this session', err);
+  }
+}
+
+/** Reads an organization's usage back from session storage after a worker restart. */
+async function restore(apiBase: string): Promise<void> {
+  const key = orgKey(apiBase);
+  if (cache.has(key)) return;
+  try {
+    const list = (await chrome.storage.session.get(sessionKey(apiBase)))[sessionKey(apiBase)];
+    if (!Array.isArray(list)) return;
+    const entries = list.filter((e): e is ConnectionUsage => typeof e === 'object' && e !== null && typeof e.id === 'string');
+    cache.set(key, new Map(entries.map((e) => [e.id.toLowerCase(), e])));
+  } catch {
+    // Nothing kept: the marks say nothing about usage.
+  }
+}
+
 /** Forgets an organization's usage (a new scan starts a new cache). */
 export function forgetUsage(apiBase: string): void {
   cache.delete(orgKey(apiBase));
+  void chrome.storage.session.remove(sessionKey(apiBase)).catch(() => undefined);
 }
 
 /** The usage read so far for an organization. */
@@ -37,7 +64,8 @@ function remember(apiBase: string, entry: ConnectionUsage): void {
  * A project inventory with the engine's usage reasons added to each verdict whose usage was
  * read ("Unused for 120 days: …"), so a mark's tooltip says it. Unchanged without usage.
  */
-export function withUsage<T extends Pick<ProjectInventory, 'verdicts'>>(inventory: T, apiBase: string): T {
+export async function withUsage<T extends Pick<ProjectInventory, 'verdicts'>>(inventory: T, apiBase: string): Promise<T> {
+  await restore(apiBase);
   const usage = cachedUsage(apiBase);
   if (usage.length === 0) return inventory;
   const known = new Set(usage.map((u) => u.id.toLowerCase()));
@@ -75,6 +103,7 @@ chrome.runtime.onConnect.addListener((port) => {
     return;
   }
   let job: AbortController | null = null;
+  let lastApiBase = '';
   let open = true;
   const post = (event: UsageEvent) => {
     if (open) port.postMessage(event);
@@ -91,6 +120,7 @@ chrome.runtime.onConnect.addListener((port) => {
       if (job && !job.signal.aborted) {
         job.abort();
         post({ type: 'finished', cancelled: true, stopped: null });
+        void persist(lastApiBase);
       }
       return;
     }
@@ -99,6 +129,7 @@ chrome.runtime.onConnect.addListener((port) => {
     const controller = new AbortController();
     job = controller;
     const { apiBase, targets } = message;
+    lastApiBase = apiBase;
     const run = async () => {
       await loadEngine();
       await tabOnOrigin(tabId, apiBase);
@@ -119,6 +150,7 @@ chrome.runtime.onConnect.addListener((port) => {
         controller.signal,
       );
       const stopped = load.stopped;
+      await persist(apiBase);
       if (controller.signal.aborted) return; // already reported
       const cancelled = stopped?.kind === 'cancelled';
       post({
