@@ -76,7 +76,8 @@ async function handle(message: Message, sender: chrome.runtime.MessageSender): P
       const verdict = scan.inventory.verdicts.find((v) => v.id === id);
       if (!verdict) throw Object.assign(new Error('This service connection was not found in the project.'), { kind: 'notFound' });
       const ctx = await contextFor(message.context, relayTo(tabId), scan.inventory.project);
-      return { verdict, remedies: remedies(scan.endpoints.get(id), ctx) };
+      const [withUse = verdict] = (await withUsage({ verdicts: [verdict] }, message.context.apiBase)).verdicts;
+      return { verdict: withUse, remedies: remedies(scan.endpoints.get(id), ctx) };
     }
     case 'openPanel': {
       if (!isExtensionPage(sender) || message.tabId === null) throw new Error('openPanel comes from the popup');

@@ -88,6 +88,12 @@ test('load usage: Last used column, sort, filters, Used by, pre-flight in a plan
   await mark.hover();
   await list.waitForFunction(() => /Unused for 120 days/.test(document.getElementById('federate-tooltip')?.textContent ?? ''));
   await list.close();
+  // And the card of the connection's own page.
+  const card = await browser.context.newPage();
+  await card.goto(mock.signInUrl(`${listPath(mock, 'Payments')}?resourceId=${staging}`));
+  await card.waitForFunction(() => document.documentElement.dataset.federateCard === 'ready', null, { timeout: 20_000 });
+  assert.match(await card.textContent('.federate-card'), /Unused for 120 days/);
+  await card.close();
 
   // Sorted by last use: never used first, then the oldest use first; unknown last.
   await panel.click('button[data-sort="lastUsed"]');
