@@ -11,6 +11,7 @@ pub mod jobs;
 pub mod model;
 pub mod remedy;
 pub mod report;
+pub mod sanitize;
 pub mod verdict;
 
 pub use error::Error;

@@ -100,6 +100,8 @@ export interface Verdict {
   federation: Federation | null;
   label: string;
   summary: string;
+  /** Secret values the service returned for it, dropped on reading (count only); absent when none. */
+  secretValuesDropped?: number;
 }
 
 export interface VerdictRule {
