@@ -284,9 +284,67 @@ pub fn kind_of(v: &Value) -> &'static str {
 /// assert_eq!(list[0].id(), Some("a"));
 /// ```
 pub fn parse_endpoint_list(text: &str) -> Result<Vec<Endpoint>, Error> {
+    endpoints_from_value(parse_json(text)?)
+}
+
+/// The largest JSON input the engine reads (64 MiB: an organization of 20,000 connections
+/// is about 40 MiB), so a caller's mistake fails with a message, not by running out of memory.
+pub const MAX_INPUT_BYTES: usize = 64 * 1024 * 1024;
+
+/// The deepest nesting of arrays and objects the engine reads. Azure DevOps JSON (endpoints,
+/// verdicts, stored jobs) is under 10 levels deep; a deeper input is a mistake or an attack
+/// on the parser's stack.
+pub const MAX_DEPTH: usize = 64;
+
+/// Parses outside JSON text within [`MAX_INPUT_BYTES`] and [`MAX_DEPTH`] (a leading BOM
+/// is skipped); beyond them, a clear error instead of a crash.
+///
+/// ```
+/// use federate_core::model::parse_json;
+/// assert!(parse_json(&"[".repeat(100)).unwrap_err().to_string().contains("nested deeper than 64"));
+/// ```
+pub fn parse_json(text: &str) -> Result<Value, Error> {
     let text = text.trim_start_matches('\u{feff}');
-    let value: Value = serde_json::from_str(text).map_err(|e| Error::from_json(&e))?;
-    endpoints_from_value(value)
+    if text.len() > MAX_INPUT_BYTES {
+        return Err(Error::Shape(format!(
+            "the input is {} MiB: larger than the {} MiB the engine reads",
+            text.len() / (1024 * 1024),
+            MAX_INPUT_BYTES / (1024 * 1024)
+        )));
+    }
+    check_depth(text)?;
+    serde_json::from_str(text).map_err(|e| Error::from_json(&e))
+}
+
+/// Fails when arrays and objects nest deeper than [`MAX_DEPTH`] (brackets inside strings
+/// don't count); a scan of the bytes, no recursion.
+fn check_depth(text: &str) -> Result<(), Error> {
+    let (mut depth, mut in_string, mut escaped) = (0usize, false, false);
+    for (at, b) in text.bytes().enumerate() {
+        if in_string {
+            match b {
+                _ if escaped => escaped = false,
+                b'\\' => escaped = true,
+                b'"' => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match b {
+            b'"' => in_string = true,
+            b'[' | b'{' => {
+                depth += 1;
+                if depth > MAX_DEPTH {
+                    return Err(Error::Shape(format!(
+                        "the input is nested deeper than {MAX_DEPTH} levels (at byte {at})"
+                    )));
+                }
+            }
+            b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    Ok(())
 }
 
 /// As [`parse_endpoint_list`], from a parsed JSON value.
@@ -357,6 +415,23 @@ mod tests {
         let again: Endpoint = serde_json::from_str(item).unwrap();
         assert_eq!(again.dropped_secrets(), 2);
         assert_eq!(serde_json::to_string(&again).unwrap(), out);
+    }
+
+    #[test]
+    fn limits() {
+        let deep = format!("{}{}", "[".repeat(65), "]".repeat(65));
+        assert!(
+            parse_json(&deep)
+                .unwrap_err()
+                .to_string()
+                .contains("deeper than 64")
+        );
+        let ok = format!("{}{}", "[".repeat(64), "]".repeat(64));
+        assert!(parse_json(&ok).is_ok());
+        // Brackets inside strings are text.
+        assert!(parse_json(&format!("[\"{}\\\"\"]", "[".repeat(100))).is_ok());
+        let big = " ".repeat(MAX_INPUT_BYTES + 1);
+        assert!(parse_json(&big).unwrap_err().to_string().contains("MiB"));
     }
 
     #[test]
