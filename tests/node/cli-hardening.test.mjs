@@ -18,6 +18,7 @@ const C1_BIDI = 'c1\u009b31m-bidi\u202egnp.exe\u2066x\u2069';
 const INJECTION = '![x](https://evil.example/t.png) [click](javascript:alert(1)) <img src=x onerror=alert(1)> | broken';
 const SECRET = 'S3cr3t-Value-From-The-Service';
 /** Characters that must never reach a terminal raw (line feeds, and CR in CSV line ends, aside). */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: the test looks for exactly these characters
 const UNSAFE = /[\u0000-\u0009\u000b\u000c\u000e-\u001f\u007f-\u009f\u200e\u200f\u061c\u202a-\u202e\u2066-\u2069\u2028\u2029]/u;
 
 function endpoint(id, name, parameters = { authenticationType: 'spnKey', serviceprincipalkey: null }) {
