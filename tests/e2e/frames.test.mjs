@@ -1,0 +1,226 @@
+// What a page can frame and load, checked from the page's own scripts (the main world, as an
+// attacker's script on an Azure DevOps origin runs): only panel.html of the extension; a panel
+// framed by the page (not by Federate's overlay) refuses to act, whatever its URL says, and
+// sends nothing that changes anything; the panel opened as a tab refuses too; a writing
+// button works only once the panel has been seen for a moment; an organization the options
+// turned off gets nothing relayed.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { generateScenario, startMock } from '../mock/server.mjs';
+import { launchBrowser, waitForFederate } from '../harness/browser.mjs';
+import { addAutomaticArm, convertible, planInPanel, waitState } from './convert-helpers.mjs';
+import { listPath } from './panel-helpers.mjs';
+
+let mock;
+let browser;
+let project;
+
+before(async () => {
+  const scenario = addAutomaticArm(generateScenario({ seed: 41, projects: 2, connectionsPerProject: 6 }), {
+    count: 2,
+    name: (i) => `frames-arm-${i}`,
+    seed: 4,
+  });
+  mock = await startMock({ scenario, autoSignIn: true });
+  project = mock.state.projects[0].name;
+  browser = await launchBrowser({ port: mock.port });
+});
+
+after(async () => {
+  await browser?.close();
+  await mock?.close();
+});
+
+const WRITES = new Set(['PUT', 'POST', 'PATCH', 'DELETE']);
+const writes = (since) => mock.requests.slice(since).filter((r) => WRITES.has(r.method) && r.path.includes('/_apis/'));
+
+/** The project's list page, with Federate ready on it. */
+async function adoPage() {
+  const page = await browser.context.newPage();
+  await page.goto(mock.signInUrl(listPath(mock, project)));
+  await waitForFederate(page);
+  return page;
+}
+
+let framed = 0;
+/** Frames `url` from the page's own script; resolves with the frame once its load event came (a page or an error page). */
+async function frameFromPage(page, url) {
+  const n = String(++framed);
+  await page.evaluate(
+    ([src, id]) =>
+      new Promise((resolve) => {
+        const f = document.createElement('iframe');
+        f.className = 'attacker-frame';
+        f.dataset.n = id;
+        f.addEventListener('load', () => resolve(), { once: true });
+        f.addEventListener('error', () => resolve(), { once: true });
+        f.src = src;
+        document.body.append(f);
+      }),
+    [url, n],
+  );
+  return (await page.$(`iframe.attacker-frame[data-n="${n}"]`))?.contentFrame() ?? null;
+}
+
+test('a page on dev.azure.com can load and frame panel.html only: not convert.html, its scripts, css, wasm or other pages', async () => {
+  const page = await adoPage();
+  const base = `chrome-extension://${browser.extensionId}/`;
+  const others = [
+    'convert.html',
+    'convert/page.js',
+    'panel.js',
+    'panel.css',
+    'convert.css',
+    'wasm/federate_wasm.js',
+    'wasm/federate_wasm_bg.wasm',
+    'options.html',
+    'background.js',
+    'manifest.json',
+  ];
+  const probe = (paths) =>
+    page.evaluate(
+      async ([b, list]) =>
+        Promise.all(
+          list.map((p) =>
+            fetch(b + p, { mode: 'no-cors' }).then(
+              () => [p, 'loaded'],
+              () => [p, 'blocked'],
+            ),
+          ),
+        ),
+      [base, paths],
+    );
+  assert.deepEqual(await probe(['panel.html']), [['panel.html', 'loaded']], 'the probe can load what is web-accessible');
+  assert.deepEqual(
+    await probe(others),
+    others.map((p) => [p, 'blocked']),
+  );
+
+  // Framing: panel.html loads (and refuses to act, below); convert.html and options.html do not.
+  for (const path of ['convert.html?view=plan&org=x', 'options.html']) {
+    const frame = await frameFromPage(page, base + path);
+    const text = frame ? await frame.evaluate(() => document.documentElement.dataset.federate ?? '').catch(() => '') : '';
+    assert.equal(text, '', `${path} did not load as the extension's page`);
+  }
+  await page.close();
+});
+
+test('a panel framed by the page itself refuses to act, whatever its URL says, and sends no write', async () => {
+  const page = await adoPage();
+  const [target] = convertible(mock, project).filter((e) => e.name.startsWith('frames-arm-'));
+  const since = mock.requests.length;
+  const params = new URLSearchParams({
+    org: mock.org,
+    project,
+    apiBase: mock.orgUrl,
+    connection: target.id,
+    action: 'convert',
+    ids: target.id,
+    direction: 'convert',
+    manual: '1',
+    view: 'plan',
+    concurrency: '8',
+  });
+  const url = `chrome-extension://${browser.extensionId}/panel.html?${params}#${params}`;
+  const frame = await frameFromPage(page, url);
+  assert.ok(frame, 'panel.html is framable (it is web-accessible)');
+  await frame.waitForFunction(() => ['refused', 'ready', 'error'].includes(document.documentElement.dataset.federate ?? ''));
+  assert.equal(await frame.evaluate(() => document.documentElement.dataset.federate), 'refused');
+  assert.match(await frame.textContent('[role="alert"]'), /not opened by Federate|only works in the overlay/);
+  assert.equal(await frame.locator('button').count(), 0, 'nothing to click');
+
+  // Opened as a tab with the same parameters: refuses too.
+  const tab = await browser.openExtensionPage(`panel.html?${params}#${params}`);
+  await tab.waitForFunction(() => document.documentElement.dataset.federate === 'refused');
+  assert.match(await tab.textContent('[role="alert"]'), /inside Azure DevOps pages only/);
+  await tab.close();
+
+  assert.deepEqual(
+    writes(since).map((r) => `${r.method} ${r.path}`),
+    [],
+    'no request that changes anything',
+  );
+  assert.equal(mock.conversions.length, 0);
+  await page.close();
+});
+
+test('the confirming button works only once the panel has been seen for a moment, and not while it is covered', async () => {
+  const [, target] = convertible(mock, project).filter((e) => e.name.startsWith('frames-arm-'));
+  const view = await planInPanel(browser, mock, { project, ids: [target.id] });
+  await waitState(view, ['plan']);
+  const confirm = `${view.area} [data-action="confirm"]`;
+  // At first: disabled, not armed, and focus is elsewhere.
+  const first = await view.panel.evaluate((sel) => {
+    const b = document.querySelector(sel);
+    return { disabled: b.disabled, armed: b.dataset.armed, focused: document.activeElement === b };
+  }, confirm);
+  assert.deepEqual(first, { disabled: true, armed: 'false', focused: false });
+
+  // Covered by the page (a translucent layer over the overlay), it does not arm.
+  const tracks = await view.panel.evaluate(() => 'isVisible' in IntersectionObserverEntry.prototype);
+  if (tracks) {
+    await view.page.evaluate(() => {
+      const cover = document.createElement('div');
+      cover.id = 'cover';
+      Object.assign(cover.style, { position: 'fixed', inset: '0', zIndex: '2147483647', background: 'rgba(255,255,255,0.01)' });
+      document.body.append(cover);
+    });
+    const armedWhileCovered = await view.panel
+      .waitForFunction((sel) => document.querySelector(sel)?.dataset.armed === 'true', confirm, { timeout: 2_000 })
+      .then(() => true)
+      .catch(() => false);
+    assert.equal(armedWhileCovered, false, 'never armed while covered');
+    await view.page.evaluate(() => document.getElementById('cover')?.remove());
+  } else {
+    console.log('# IntersectionObserver v2 (isVisible) is missing here: the covered case is not checked');
+  }
+  // Seen: it arms, and the click converts.
+  await view.panel.waitForFunction((sel) => document.querySelector(sel)?.dataset.armed === 'true', confirm, { timeout: 10_000 });
+  await view.panel.click(confirm);
+  await waitState(view, ['done']);
+  assert.equal(mock.conversions.at(-1)?.id.toLowerCase(), target.id.toLowerCase());
+  await view.page.close();
+});
+
+test('an organization the options turned off gets nothing relayed, even when asked by the extension', async () => {
+  const options = await browser.openExtensionPage('options.html');
+  await options.waitForFunction(() => document.documentElement.dataset.federate === 'ready');
+  await options.check('#mode-only');
+  await options.fill('#names', 'someone-else');
+  await options.locator('#names').blur();
+  await options.waitForFunction(() => /Saved: active on someone-else/.test(document.getElementById('saved').textContent));
+  try {
+    const page = await browser.context.newPage();
+    await page.goto(mock.signInUrl(listPath(mock, project)));
+    await page.waitForFunction(() => document.documentElement.dataset.federate === 'off');
+    const since = mock.requests.length;
+    const href = page.url();
+    const reply = await browser.serviceWorker().evaluate(
+      async ([url, path]) => {
+        const tab = (await chrome.tabs.query({})).find((t) => t.url === url);
+        const relay = await chrome.tabs.sendMessage(
+          tab.id,
+          { type: 'relay', request: { method: 'GET', url: path, headers: {}, body: null } },
+          { frameId: 0 },
+        );
+        const mount = await chrome.tabs.sendMessage(tab.id, { type: 'mountPanel' }, { frameId: 0 });
+        return { relay, mount };
+      },
+      [href, `/${mock.org}/_apis/projects?api-version=7.1`],
+    );
+    assert.equal(reply.relay.ok, false);
+    assert.equal(reply.relay.error.kind, 'off');
+    assert.equal(reply.mount.ok, false, 'no panel either');
+    assert.equal(await page.locator('iframe.federate-panel-frame').count(), 0);
+    assert.deepEqual(
+      mock.requests.slice(since).filter((r) => r.path.includes('/_apis/projects')),
+      [],
+      'nothing relayed',
+    );
+    await page.close();
+  } finally {
+    await options.check('#mode-all');
+    await options.waitForFunction(() => /every organization/.test(document.getElementById('saved').textContent));
+    await options.close();
+  }
+});
