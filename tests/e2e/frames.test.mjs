@@ -3,13 +3,14 @@
 // framed by the page (not by Federate's overlay) refuses to act, whatever its URL says, and
 // sends nothing that changes anything; the panel opened as a tab refuses too; a writing
 // button works only once the panel has been seen for a moment; an organization the options
-// turned off gets nothing relayed.
+// turned off gets nothing relayed; the journal's CSV export is the engine's.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { generateScenario, startMock } from '../mock/server.mjs';
 import { launchBrowser, waitForFederate } from '../harness/browser.mjs';
 import { addAutomaticArm, convertible, planInPanel, waitState } from './convert-helpers.mjs';
-import { listPath } from './panel-helpers.mjs';
+import { listPath, openPanel } from './panel-helpers.mjs';
 
 let mock;
 let browser;
@@ -223,4 +224,44 @@ test('an organization the options turned off gets nothing relayed, even when ask
     await options.waitForFunction(() => /every organization/.test(document.getElementById('saved').textContent));
     await options.close();
   }
+});
+
+test("the journal's CSV export goes through the engine's CSV rule: formulas neutralized, control characters escaped", async () => {
+  const org = mock.org.toLowerCase();
+  const message = '=HYPERLINK("https://evil.example","click")\u001b[2J\u202etxt.exe';
+  await browser.serviceWorker().evaluate(
+    async ([o, apiBase, projectName, text]) => {
+      const index = `federate.convert.${o}.jobs`;
+      const ids = (await chrome.storage.local.get(index))[index] ?? [];
+      const now = Date.now();
+      const job = {
+        id: 'journal-csv-check',
+        direction: 'convert',
+        target: { organizationName: o, apiBase, projectName, tabId: 0 },
+        createdAt: now,
+        updatedAt: now,
+        state: 'done',
+        pause: null,
+        concurrency: 1,
+        items: [],
+        skipped: [],
+        journal: [
+          { at: now, kind: 'answered', endpointId: '@x', method: 'PUT', url: '-1+1', status: 400, outcome: 'rejected', message: text },
+        ],
+      };
+      await chrome.storage.local.set({ [index]: [...ids, job.id], [`federate.convert.${o}.job.${job.id}`]: job });
+    },
+    [org, mock.orgUrl, project, message],
+  );
+  const { page, panel } = await openPanel(browser, mock, project);
+  await panel.click('#tab-history');
+  await panel.waitForSelector('#view-history [data-job="journal-csv-check"]');
+  const [download] = await Promise.all([page.waitForEvent('download'), panel.click('#view-history [data-action="export-csv"]')]);
+  const csv = readFileSync(await download.path(), 'utf8');
+  const line = csv.split('\r\n').find((l) => l.startsWith('journal-csv-check,'));
+  assert.ok(line, csv);
+  assert.ok(line.includes(`"'=HYPERLINK(""https://evil.example"",""click"")\\x1b[2J\\u{202e}txt.exe"`), line);
+  assert.ok(line.includes(",'@x,PUT,'-1+1,400,rejected,"), line);
+  assert.ok(!csv.includes('\u001b') && !csv.includes('\u202e'), 'no raw ESC or bidi override');
+  await page.close();
 });
