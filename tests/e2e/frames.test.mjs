@@ -7,8 +7,9 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { generateScenario, startMock } from '../mock/server.mjs';
-import { launchBrowser, waitForFederate } from '../harness/browser.mjs';
+import { extensionDir, launchBrowser, waitForFederate } from '../harness/browser.mjs';
 import { addAutomaticArm, convertible, planInPanel, waitState } from './convert-helpers.mjs';
 import { listPath, openPanel } from './panel-helpers.mjs';
 
@@ -103,6 +104,28 @@ test('a page on dev.azure.com can load and frame panel.html only: not convert.ht
     const text = frame ? await frame.evaluate(() => document.documentElement.dataset.federate ?? '').catch(() => '') : '';
     assert.equal(text, '', `${path} did not load as the extension's page`);
   }
+  await page.close();
+});
+
+test("the manifest exposes panel.html alone, and the extension pages' CSP is default-src 'self' (a fetch to another host is refused)", async () => {
+  const manifest = JSON.parse(readFileSync(join(extensionDir, 'manifest.json'), 'utf8'));
+  assert.deepEqual(
+    manifest.web_accessible_resources.flatMap((w) => w.resources),
+    ['panel.html'],
+  );
+  const csp = manifest.content_security_policy.extension_pages;
+  assert.match(csp, /^default-src 'self'; script-src 'self' 'wasm-unsafe-eval';/);
+  const { page, panel } = await openPanel(browser, mock, project);
+  const violation = await panel.evaluate(
+    () =>
+      new Promise((resolve) => {
+        document.addEventListener('securitypolicyviolation', (e) => resolve(e.effectiveDirective), { once: true });
+        // Without a policy the fetch just fails (no such host): then no violation comes.
+        const none = () => setTimeout(() => resolve('none'), 500);
+        fetch('https://evil.example/beacon').then(none, none);
+      }),
+  );
+  assert.equal(violation, 'connect-src', 'the panel may not reach another host');
   await page.close();
 });
 
