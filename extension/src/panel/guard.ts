@@ -98,8 +98,12 @@ export function armWhenSeen(button: HTMLButtonElement, ms = ARM_AFTER_MS): void 
     { threshold: [0, 1], trackVisibility: true, delay: 100 } as IntersectionObserverInit,
   );
   observer.observe(button);
-  document.addEventListener('visibilitychange', () => {
-    if (document.visibilityState !== 'visible') disarm();
-  });
+  const onVisibility = () => {
+    if (!button.isConnected) {
+      observer.disconnect();
+      document.removeEventListener('visibilitychange', onVisibility);
+    } else if (document.visibilityState !== 'visible') disarm();
+  };
+  document.addEventListener('visibilitychange', onVisibility);
   requestAnimationFrame(() => button.scrollIntoView({ block: 'nearest' }));
 }
