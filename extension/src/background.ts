@@ -49,7 +49,7 @@ function relayTo(tabId: number): Relay {
  * opening once (`panelHello`), so a panel framed by anything else (a page script, another
  * site) finds none and refuses to act. Openings expire after a few seconds.
  */
-const panelOpenings = new Map<number, PanelOpening & { at: number }>();
+const panelOpenings = new Map<number, PanelOpening & { nonce: string; at: number }>();
 const OPENING_TTL_MS = 15_000;
 
 // Last project scan per tab, so the connection card doesn't scan again. Lost when the worker
@@ -94,16 +94,25 @@ async function handle(message: Message, sender: chrome.runtime.MessageSender): P
     case 'panelOpening': {
       // Only the content script of the tab's top frame frames the panel.
       if (tabId === undefined || sender.frameId !== 0 || isExtensionPage(sender)) throw new Error('panelOpening comes from the page');
-      panelOpenings.set(tabId, { context: message.context, connection: message.connection, theme: message.theme, at: Date.now() });
+      panelOpenings.set(tabId, {
+        context: message.context,
+        connection: message.connection,
+        theme: message.theme,
+        nonce: message.nonce,
+        at: Date.now(),
+      });
       return null;
     }
     case 'panelHello': {
       // The panel is our own page; its tab is the sender's (or the one it read with tabs.getCurrent).
       const tab = sender.tab?.id ?? message.tabId;
       if (!isExtensionPage(sender) || tab === undefined || tab === null) throw new Error('panelHello comes from the panel');
+      // Only the frame the overlay gave the nonce to claims it; another frame (a page script's)
+      // is refused and leaves the opening to its owner.
       const opening = panelOpenings.get(tab);
-      panelOpenings.delete(tab);
-      if (!opening || Date.now() - opening.at > OPENING_TTL_MS) {
+      const expired = !!opening && Date.now() - opening.at > OPENING_TTL_MS;
+      if (expired || opening?.nonce === message.nonce) panelOpenings.delete(tab);
+      if (!opening || expired || opening.nonce !== message.nonce) {
         throw Object.assign(
           new Error(
             "This Federate panel was not opened by Federate on this page, so it won't act here. Open it from the Federate bar, a connection's card, or Alt+Shift+F.",

@@ -47,10 +47,13 @@ export type Message =
   | { type: 'connection'; context: PageContext; id: string }
   | { type: 'openPanel'; tabId: number | null }
   | { type: 'closePanel' }
-  /** Content script (top frame) -> worker: it is about to frame the panel in its overlay. */
-  | ({ type: 'panelOpening' } & PanelOpening)
-  /** Panel -> worker: claims the opening its tab's overlay announced (once); refused otherwise. */
-  | { type: 'panelHello'; tabId: number | null };
+  /**
+   * Content script (top frame) -> worker: it is about to frame the panel in its overlay. The
+   * nonce goes to its own frame only (postMessage to that frame's window), never into the DOM.
+   */
+  | ({ type: 'panelOpening'; nonce: string } & PanelOpening)
+  /** Panel -> worker: claims the opening its tab's overlay announced, with its nonce (once); refused otherwise. */
+  | { type: 'panelHello'; tabId: number | null; nonce: string };
 
 export type Reply<T> = { ok: true; value: T } | { ok: false; error: ErrorInfo };
 
@@ -111,12 +114,14 @@ export function isMessage(v: unknown): v is Message {
       return true;
     case 'panelOpening':
       return (
+        typeof v.nonce === 'string' &&
+        v.nonce.length >= 16 &&
         isPageContext(v.context) &&
         (v.connection === null || typeof v.connection === 'string') &&
         (v.theme === 'light' || v.theme === 'dark')
       );
     case 'panelHello':
-      return v.tabId === null || typeof v.tabId === 'number';
+      return (v.tabId === null || typeof v.tabId === 'number') && typeof v.nonce === 'string';
     default:
       return false;
   }

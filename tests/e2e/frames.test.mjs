@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { generateScenario, startMock } from '../mock/server.mjs';
 import { extensionDir, launchBrowser, waitForFederate } from '../harness/browser.mjs';
 import { addAutomaticArm, convertible, planInPanel, waitState } from './convert-helpers.mjs';
-import { listPath, openPanel } from './panel-helpers.mjs';
+import { listPath, openPanel, scannedPanel } from './panel-helpers.mjs';
 
 let mock;
 let browser;
@@ -148,7 +148,10 @@ test('a panel framed by the page itself refuses to act, whatever its URL says, a
   const url = `chrome-extension://${browser.extensionId}/panel.html?${params}#${params}`;
   const frame = await frameFromPage(page, url);
   assert.ok(frame, 'panel.html is framable (it is web-accessible)');
-  await frame.waitForFunction(() => ['refused', 'ready', 'error'].includes(document.documentElement.dataset.federate ?? ''));
+  // Polled on a timer: the frame may be off screen, where Chromium throttles animation frames.
+  await frame.waitForFunction(() => ['refused', 'ready', 'error'].includes(document.documentElement.dataset.federate ?? ''), null, {
+    polling: 100,
+  });
   assert.equal(await frame.evaluate(() => document.documentElement.dataset.federate), 'refused');
   assert.match(await frame.textContent('[role="alert"]'), /not opened by Federate|only works in the overlay/);
   assert.equal(await frame.locator('button').count(), 0, 'nothing to click');
@@ -165,6 +168,32 @@ test('a panel framed by the page itself refuses to act, whatever its URL says, a
     'no request that changes anything',
   );
   assert.equal(mock.conversions.length, 0);
+  await page.close();
+});
+
+test("a page script that frames its own panel the moment Federate's overlay appears gets nothing; the overlay's panel works", async () => {
+  const page = await adoPage();
+  const url = `chrome-extension://${browser.extensionId}/panel.html`;
+  await page.evaluate((src) => {
+    new MutationObserver((_records, observer) => {
+      if (!document.querySelector('.federate-overlay')) return;
+      observer.disconnect();
+      const f = document.createElement('iframe');
+      f.src = src;
+      f.className = 'attacker-frame';
+      document.body.append(f);
+      // And a guessed nonce posted to Federate's own frame, for good measure.
+      document.querySelector('iframe.federate-panel-frame')?.contentWindow?.postMessage({ federatePanel: 'guessed-nonce-0000' }, '*');
+    }).observe(document.documentElement, { childList: true });
+  }, url);
+  await page.click('.federate-bar .federate-open-panel');
+  const attacker = await (await page.waitForSelector('iframe.attacker-frame')).contentFrame();
+  const panel = await scannedPanel(page);
+  await attacker.waitForFunction(() => ['refused', 'ready', 'error'].includes(document.documentElement.dataset.federate ?? ''), null, {
+    polling: 100,
+  });
+  assert.equal(await attacker.evaluate(() => document.documentElement.dataset.federate), 'refused');
+  assert.equal(await panel.evaluate(() => document.documentElement.dataset.federate), 'ready', "the overlay's panel works");
   await page.close();
 });
 

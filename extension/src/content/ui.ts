@@ -233,8 +233,13 @@ export function mountPanel(ctx: PageContext, focus?: { id: string; action?: 'con
   document.documentElement.append(overlay);
   frame.addEventListener('load', () => frame.focus(), { once: true });
   ROOT.dataset.federatePanel = 'open';
-  const opening: Message = { type: 'panelOpening', context: ctx, connection: focus?.id ?? null, theme: pageTheme() };
-  // The panel loads once the worker knows about it (it asks for its opening first thing).
+  // The nonce reaches only this frame's window (postMessage to the extension's origin), so a
+  // panel framed by a page script can't claim this opening. The panel loads once the worker
+  // knows about it (it asks for its opening first thing).
+  const nonce = crypto.randomUUID();
+  const extension = new URL(chrome.runtime.getURL('')).origin;
+  frame.addEventListener('load', () => frame.contentWindow?.postMessage({ federatePanel: nonce }, extension));
+  const opening: Message = { type: 'panelOpening', nonce, context: ctx, connection: focus?.id ?? null, theme: pageTheme() };
   void chrome.runtime.sendMessage(opening).then(
     () => {
       if (overlay === shown) frame.src = chrome.runtime.getURL('panel.html');

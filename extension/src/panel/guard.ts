@@ -4,7 +4,8 @@
 //   DevOps pages), so a page script, or another site, could frame it too. The panel acts only
 //   when it is framed directly by an Azure DevOps page (`location.ancestorOrigins`) and its
 //   tab's content script announced it to the service worker just before (`panelHello` claims
-//   that announcement once). Its URL carries nothing it acts on.
+//   that announcement once, with the nonce the content script posted to this frame alone).
+//   Its URL carries nothing it acts on.
 // - Clickjacking: a button that writes (confirm a plan, resume, try again) works only after
 //   it has been visible, unobscured and untransformed, for a moment (IntersectionObserver v2
 //   `trackVisibility`, where Chromium has it), and never while the panel is hidden.
@@ -44,10 +45,14 @@ function refuse(message: string): null {
 export async function claimOpening(): Promise<PanelOpening | null> {
   const problem = framingProblem();
   if (problem) return refuse(problem);
+  // Listening from the first moment: the overlay posts its nonce when this frame has loaded.
+  const posted = nonceFromOverlay();
   const tab = await chrome.tabs.getCurrent().catch(() => undefined);
+  const nonce = await posted;
+  if (!nonce) return refuse("This Federate panel was not opened by Federate on this page, so it won't act here.");
   let reply: Reply<PanelOpening> | undefined;
   try {
-    reply = (await chrome.runtime.sendMessage({ type: 'panelHello', tabId: tab?.id ?? null } satisfies Message)) as
+    reply = (await chrome.runtime.sendMessage({ type: 'panelHello', tabId: tab?.id ?? null, nonce } satisfies Message)) as
       | Reply<PanelOpening>
       | undefined;
   } catch {
@@ -56,6 +61,27 @@ export async function claimOpening(): Promise<PanelOpening | null> {
   if (!reply) return refuse('The extension did not answer: close the panel and open it again.');
   if (!reply.ok) return refuse(reply.error.message);
   return reply.value;
+}
+
+/** How long the panel waits for the overlay's nonce (it comes on load, in milliseconds). */
+const NONCE_WAIT_MS = 5_000;
+
+/** The nonce the overlay posts to this frame (from the parent Azure DevOps page), or null. */
+function nonceFromOverlay(): Promise<string | null> {
+  return new Promise((resolve) => {
+    const done = (value: string | null) => {
+      window.removeEventListener('message', onMessage);
+      window.clearTimeout(timer);
+      resolve(value);
+    };
+    const onMessage = (e: MessageEvent) => {
+      if (e.source !== window.parent || !isAzureDevOpsUrl(`${e.origin}/`)) return;
+      const value = (e.data as { federatePanel?: unknown } | null)?.federatePanel;
+      if (typeof value === 'string') done(value);
+    };
+    const timer = window.setTimeout(() => done(null), NONCE_WAIT_MS);
+    window.addEventListener('message', onMessage);
+  });
 }
 
 interface VisibilityEntry extends IntersectionObserverEntry {
