@@ -3,7 +3,8 @@
 // framed by the page (not by Federate's overlay) refuses to act, whatever its URL says, and
 // sends nothing that changes anything; the panel opened as a tab refuses too; a writing
 // button works only once the panel has been seen for a moment; an organization the options
-// turned off gets nothing relayed; the journal's CSV export is the engine's.
+// turned off gets nothing relayed; the journal's CSV export is the engine's; a secret value the
+// service returns by mistake is dropped.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
@@ -316,4 +317,36 @@ test("the journal's CSV export goes through the engine's CSV rule: formulas neut
   assert.ok(line.includes(",'@x,PUT,'-1+1,400,rejected,"), line);
   assert.ok(!csv.includes('\u001b') && !csv.includes('\u202e'), 'no raw ESC or bidi override');
   await page.close();
+});
+
+test('a secret value the service returns by mistake is dropped: found nowhere the extension stores, shows or exports', async () => {
+  const [, , target] = convertible(mock, project);
+  const secret = 'Leaked-Secret-Value-9f2c';
+  // The service should answer null (the mock does); here it answers the value, as a bug would.
+  mock.state.endpoints.get(target.id).authorization.parameters.serviceprincipalkey = secret;
+  try {
+    const { page, panel } = await openPanel(browser, mock, project);
+    assert.ok(
+      mock.requests.some((r) => r.path.endsWith('/_apis/serviceendpoint/endpoints') && r.status === 200),
+      'the list that carried it was read',
+    );
+    // Its details, its plan and the dry run (the exact body a conversion would send).
+    await panel.click(`#inventory tbody button[data-open="${target.id}"]`);
+    await panel.click('#details [data-action="convert"]');
+    const view = { panel, area: `[data-federate-convert="${target.id}"]` };
+    await waitState(view, ['plan']);
+    await panel.click(`${view.area} [data-action="dry-run"]`);
+    await panel.waitForSelector(`${view.area} [data-convert-dry-run="1"]`);
+    const body = JSON.parse(await panel.textContent(`${view.area} .convert-body`));
+    assert.equal(body.authorization.parameters.serviceprincipalkey, null, 'the body carries the secret as the service normally sends it');
+    const [download] = await Promise.all([page.waitForEvent('download'), panel.click('button[data-export="json"]')]);
+    const exported = readFileSync(await download.path(), 'utf8');
+    const storage = await browser.serviceWorker().evaluate(async () => JSON.stringify(await chrome.storage.local.get(null)));
+    for (const [where, text] of Object.entries({ panel: await panel.content(), page: await page.content(), exported, storage })) {
+      assert.ok(!text.includes(secret), `the secret value is in the ${where}`);
+    }
+    await page.close();
+  } finally {
+    mock.state.endpoints.get(target.id).authorization.parameters.serviceprincipalkey = null;
+  }
 });
