@@ -144,7 +144,9 @@ test('load usage: Last used column, sort, filters, Used by, pre-flight in a plan
   assert.match(warning, /^Warning: AzureFileCopy@4\.248\.2: AzureFileCopy before version 6 was reported failing/);
   assert.match(warning, /Source: ado-facts\.md §17\.4/);
   assert.match(await panel.textContent(pre), /payments-release \(release pipeline\).*classic release pipeline: its tasks are not read/);
-  assert.ok(!(await panel.isDisabled(`${area} [data-action="confirm"]`)), 'the warning does not block');
+  // The warning does not block: Convert arms once seen (the clickjacking guard), warnings or not.
+  await panel.locator(`${area} [data-action="confirm"]`).scrollIntoViewIfNeeded();
+  await panel.waitForSelector(`${area} [data-action="confirm"][data-armed="true"]:not([disabled])`, { timeout: 10_000 });
   assert.ok(
     mock.requests.some((r) => r.route === 'build.timeline'),
     'the last run’s timeline was read',

@@ -306,15 +306,12 @@ pub struct UsageUnknown {
     pub message: String,
 }
 
-/// The service's text as Federate repeats it: control characters dropped, at most 300
-/// characters, so nothing from the service reaches a terminal or a report raw.
+/// The service's text as Federate repeats it: at most 300 characters, through the engine's
+/// one sanitizer ([`crate::sanitize::terminal_text`]: controls and bidi marks escaped, line
+/// breaks as spaces), so nothing from the service reaches a terminal or a report raw.
 pub(crate) fn clean(text: &str) -> String {
-    text.chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .take(300)
-        .collect::<String>()
-        .trim()
-        .to_owned()
+    let short: String = text.chars().take(300).collect();
+    crate::sanitize::terminal_text(&short).trim().to_owned()
 }
 
 /// Whether the session is alive, asked once per job at its first 401 (`GET connectionData`):
@@ -831,7 +828,7 @@ mod tests {
 
     #[test]
     fn clean_drops_controls() {
-        assert_eq!(clean("a\u{1b}[31mb\n"), "a [31mb");
+        assert_eq!(clean("a\u{1b}[31mb\n"), r"a\x1b[31mb");
         assert_eq!(clean(&"x".repeat(400)).len(), 300);
     }
 }

@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 
 use crate::Error;
 use crate::model::Endpoint;
-use crate::report::{self, COLUMNS, ReportFormat, csv_cell, md_cell};
+use crate::report::{self, COLUMNS, ReportFormat, md_cell};
 use crate::verdict::Verdict;
 
 use super::{ConnectionUsage, PipelineUse, PlanType, UsageTarget, UsageVerdict, usage_verdict};
@@ -193,7 +193,9 @@ fn json_report(verdicts: &[Verdict], fields: &[UsageFields]) -> Result<String, E
             }),
         );
     }
-    serde_json::to_string_pretty(&doc).map_err(|e| Error::Shape(e.to_string()))
+    serde_json::to_string_pretty(&doc)
+        .map(|text| crate::sanitize::json_text(&text))
+        .map_err(|e| Error::Shape(e.to_string()))
 }
 
 const USAGE_COLUMNS: [&str; 5] = ["lastUsed", "usedBy", "jobs30d", "usage", "usageAction"];
@@ -207,14 +209,12 @@ fn action_word(v: &UsageVerdict) -> &'static str {
 }
 
 fn csv_report(verdicts: &[Verdict], fields: &[UsageFields]) -> String {
-    let mut out = String::new();
-    let head: Vec<&str> = COLUMNS
+    let head: Vec<String> = COLUMNS
         .iter()
         .chain(USAGE_COLUMNS.iter())
-        .copied()
+        .map(|c| (*c).to_owned())
         .collect();
-    out.push_str(&head.join(","));
-    out.push_str("\r\n");
+    let mut rows = vec![head];
     for (v, f) in verdicts.iter().zip(fields) {
         let mut cells = report::row(v);
         cells.extend([
@@ -224,11 +224,9 @@ fn csv_report(verdicts: &[Verdict], fields: &[UsageFields]) -> String {
             f.usage.label.clone(),
             action_word(&f.usage).to_owned(),
         ]);
-        let cells: Vec<String> = cells.iter().map(|c| csv_cell(c)).collect();
-        out.push_str(&cells.join(","));
-        out.push_str("\r\n");
+        rows.push(cells);
     }
-    out
+    crate::sanitize::csv_table(&rows)
 }
 
 fn markdown_report(verdicts: &[Verdict], fields: &[UsageFields]) -> String {
