@@ -210,7 +210,7 @@ async function liveVerdicts(values, context) {
     scan && (!scan.complete || failed.length > 0)
       ? `the scan is incomplete${scan.stopped ? ` (${scan.stopped.kind}: ${safe(scan.stopped.message ?? '')})` : ''}`
       : null;
-  return { verdicts, incomplete };
+  return { verdicts, incomplete, dropped: result.secretValuesDropped ?? 0 };
 }
 
 async function audit(positionals, values) {
@@ -221,6 +221,7 @@ async function audit(positionals, values) {
   if (positionals.length > 1) throw usage('audit takes one FILE');
   let verdicts;
   let incomplete = null;
+  let dropped = 0;
   if (values.org) {
     if (positionals.length) throw usage('give either a FILE or --org, not both');
     try {
@@ -228,17 +229,23 @@ async function audit(positionals, values) {
     } catch (err) {
       throw usage(`--org: ${messageOf(err)}`);
     }
-    ({ verdicts, incomplete } = await liveVerdicts(values, context));
+    ({ verdicts, incomplete, dropped } = await liveVerdicts(values, context));
+    // Live endpoints come back already clean; the engine counted what it dropped while reading.
+    if (dropped) {
+      process.stderr.write(
+        `federate: warning: Azure DevOps returned ${plural(dropped, 'secret value')} (it should return secrets as null); Federate dropped them and shows none\n`,
+      );
+    }
   } else {
     if (values.project) throw usage('--project needs --org');
     const input = readInput(positionals[0]);
     verdicts = engineCall(input.name, () => federate.classifyEndpoints(input.text, context));
-  }
-  const dropped = verdicts.reduce((n, v) => n + (v.secretValuesDropped ?? 0), 0);
-  if (dropped) {
-    process.stderr.write(
-      `federate: warning: the input held ${plural(dropped, 'secret value')} (Azure DevOps returns secrets as null); Federate dropped them and shows none\n`,
-    );
+    dropped = verdicts.reduce((n, v) => n + (v.secretValuesDropped ?? 0), 0);
+    if (dropped) {
+      process.stderr.write(
+        `federate: warning: the input held ${plural(dropped, 'secret value')} (Azure DevOps returns secrets as null); Federate dropped them and shows none\n`,
+      );
+    }
   }
   if (format === 'table') {
     process.stdout.write(`${table(verdicts)}\n\n${summary(verdicts)}\n`);
