@@ -110,6 +110,7 @@ function scan(next: Scope): void {
   selected = null;
   error = null;
   progress = { done: 0, total: 0, project: null };
+  secretValuesDropped = 0;
   status = 'running';
   ROOT.dataset.federateScan = 'running';
   ROOT.dataset.federateScope = scope;
@@ -161,6 +162,7 @@ function onEvent(e: PanelEvent): void {
       addInventory(e.inventory);
       break;
     case 'finished':
+      secretValuesDropped = e.secretValuesDropped;
       status = e.cancelled ? 'cancelled' : 'done';
       ROOT.dataset.federateScan = status;
       render();
@@ -183,6 +185,9 @@ function onEvent(e: PanelEvent): void {
 // ---- the view (built once; render() updates its parts)
 const statusLine = h('p', { id: 'status', role: 'status', class: 'status' });
 const alertBox = h('div', { id: 'alert', role: 'alert', class: 'alert', hidden: true });
+/** Secret values the service returned in the last scan, dropped by the engine (count only). */
+let secretValuesDropped = 0;
+const secretsNotice = h('p', { id: 'secrets-notice', role: 'note', class: 'notice', hidden: true });
 const progressBar = h('progress', { id: 'progress', max: 1, value: 0, 'aria-label': 'Projects scanned' });
 const progressText = h('span', { id: 'progress-text' });
 const progressBox = h('div', { class: 'progress', hidden: true }, progressBar, progressText);
@@ -315,6 +320,7 @@ function build(): void {
       progressBox,
       statusLine,
       alertBox,
+      secretsNotice,
       h(
         'div',
         { class: 'filters' },
@@ -438,6 +444,10 @@ function render(): void {
     waitTimer = 0;
   }
   statusLine.textContent = waiting ?? statusText();
+  secretsNotice.hidden = secretValuesDropped === 0;
+  secretsNotice.textContent = secretValuesDropped
+    ? `Azure DevOps returned ${secretValuesDropped} secret ${secretValuesDropped === 1 ? 'value' : 'values'} (it should return none); Federate dropped ${secretValuesDropped === 1 ? 'it' : 'them'} and shows, stores and exports none.`
+    : '';
   statusLine.dataset.waiting = waiting ? 'true' : 'false';
   renderAlert();
 

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { generateScenario, startMock } from '../mock/server.mjs';
 import { extensionDir, launchBrowser, waitForFederate } from '../harness/browser.mjs';
 import { addAutomaticArm, convertible, planInPanel, waitState } from './convert-helpers.mjs';
-import { listPath, openPanel, scannedPanel } from './panel-helpers.mjs';
+import { listPath, openPanel, scanState, scannedPanel } from './panel-helpers.mjs';
 
 let mock;
 let browser;
@@ -331,6 +331,9 @@ test('a secret value the service returns by mistake is dropped: found nowhere th
       mock.requests.some((r) => r.path.endsWith('/_apis/serviceendpoint/endpoints') && r.status === 200),
       'the list that carried it was read',
     );
+    // The engine counted what it dropped; the panel says so (count only).
+    await panel.waitForSelector('#secrets-notice:not([hidden])');
+    assert.match(await panel.textContent('#secrets-notice'), /^Azure DevOps returned 1 secret value .*Federate dropped it/);
     // Its details, its plan and the dry run (the exact body a conversion would send).
     await panel.click(`#inventory tbody button[data-open="${target.id}"]`);
     await panel.click('#details [data-action="convert"]');
@@ -342,6 +345,10 @@ test('a secret value the service returns by mistake is dropped: found nowhere th
     assert.equal(body.authorization.parameters.serviceprincipalkey, null, 'the body carries the secret as the service normally sends it');
     const [download] = await Promise.all([page.waitForEvent('download'), panel.click('button[data-export="json"]')]);
     const exported = readFileSync(await download.path(), 'utf8');
+    // An organization scan: the engine's total, each connection once.
+    await panel.click('#scan-org');
+    await scanState(panel, ['done']);
+    assert.match(await panel.textContent('#secrets-notice'), /^Azure DevOps returned 1 secret value /);
     const storage = await browser.serviceWorker().evaluate(async () => JSON.stringify(await chrome.storage.local.get(null)));
     for (const [where, text] of Object.entries({ panel: await panel.content(), page: await page.content(), exported, storage })) {
       assert.ok(!text.includes(secret), `the secret value is in the ${where}`);
