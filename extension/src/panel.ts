@@ -6,7 +6,7 @@ import { h } from './dom.js';
 import { convertibleWord, federationView, issuerFormatWord, remediesView, verdictView } from './explain.js';
 import { classify, endpointsById, loadEngine, remedies, renderReport } from './engine.js';
 import { PANEL_PORT, type Message, type PageContext, type PanelEvent, type PanelRequest } from './messages.js';
-import { claimOpening } from './panel/guard.js';
+import { armWhenSeen, claimOpening, isArmed } from './panel/guard.js';
 import {
   countVerdicts,
   credentialWord,
@@ -219,6 +219,9 @@ const convertSelectedButton = h(
 );
 const convertAllButton = h('button', { type: 'button', id: 'convert-all', onclick: () => planBulk(null) }, 'Convert all convertible…');
 const pickedText = h('span', { id: 'picked', 'aria-live': 'polite' });
+/** Whether the view wants "Convert all convertible…" enabled (the guard arms it besides). */
+let convertAllWanted = false;
+const convertSelectedWanted = () => status !== 'running' && picked.size > 0;
 // The issuer retirement plan (its own view; the engine decides and words it).
 const migration = createMigrationView({
   endpoints: () => [...rows.values()].map((r) => r.endpoint).filter((e) => e !== undefined),
@@ -352,6 +355,11 @@ function build(): void {
       h('p', {}, 'Conversions and reverts made from Federate will be listed here.'),
     ),
   );
+  // The plan-starting buttons work once seen for a moment, like the plan's own Confirm.
+  if (ctx) {
+    armWhenSeen(convertSelectedButton, { enabled: convertSelectedWanted });
+    armWhenSeen(convertAllButton, { enabled: () => convertAllWanted });
+  }
   document.addEventListener('keydown', (e) => {
     if (e.key === 'Escape' && !e.defaultPrevented) close();
   });
@@ -504,13 +512,14 @@ function render(): void {
     }),
   );
   for (const b of exportButtons) b.disabled = rows.size === 0;
-  convertAllButton.disabled = running || c.convertibleNow === 0;
+  convertAllWanted = !running && c.convertibleNow > 0;
+  convertAllButton.disabled = !convertAllWanted || !isArmed(convertAllButton);
   renderPicked();
 }
 
 function renderPicked(): void {
   for (const id of picked) if (!rows.has(id)) picked.delete(id);
-  convertSelectedButton.disabled = status === 'running' || picked.size === 0;
+  convertSelectedButton.disabled = !convertSelectedWanted() || !isArmed(convertSelectedButton);
   pickedText.textContent = picked.size ? `${picked.size} selected` : '';
 }
 
@@ -627,6 +636,7 @@ function convertActions(v: Verdict, project: string): HTMLElement[] {
         'Convert…',
       ),
     );
+    armWhenSeen(out.at(-1) as HTMLButtonElement, { scroll: false });
     if (manual)
       out.push(
         h('p', { class: 'note' }, 'Needs manual steps: Azure DevOps may answer with the issuer and subject to add to the identity first.'),
@@ -648,6 +658,7 @@ function convertActions(v: Verdict, project: string): HTMLElement[] {
         `Revert… (${left})`,
       ),
     );
+    armWhenSeen(out.at(-1) as HTMLButtonElement, { scroll: false });
   }
   return out.length ? [...out, area] : [];
 }

@@ -236,6 +236,46 @@ test('the confirming button works only once the panel has been seen for a moment
   await view.page.close();
 });
 
+test('a plan starts only from a click once its button has been seen for a moment: Convert… in details, and the toolbar', async () => {
+  const [target] = convertible(mock, project).filter((e) => e.name.startsWith('frames-arm-'));
+  const { page, panel } = await openPanel(browser, mock, project);
+  const id = target.id.toLowerCase();
+  const area = `[data-federate-convert="${id}"]`;
+  const planned = () => panel.evaluate((sel) => document.querySelector(sel)?.dataset.convertState ?? null, area);
+  await panel.click(`#inventory tbody button[data-open="${id}"]`);
+  const convert = '#details [data-action="convert"]';
+  const before = await panel.$eval(convert, (b) => ({ disabled: b.disabled, armed: b.dataset.armed }));
+  assert.deepEqual(before, { disabled: true, armed: 'false' }, 'Convert… is not armed the moment it appears');
+  // A click the moment it appears (what a page would time under a decoy) starts nothing.
+  await panel.click(convert, { force: true });
+  await new Promise((r) => setTimeout(r, 1_000));
+  assert.equal(await planned(), null, 'no plan from a click before the guard armed');
+  // Seen for a moment: the user's click plans.
+  await panel.waitForFunction((sel) => document.querySelector(sel)?.dataset.armed === 'true', convert, { timeout: 10_000 });
+  await panel.click(convert);
+  await waitState({ panel, area }, ['plan']);
+
+  // The toolbar's plan buttons are under the same guard: covered, they disarm and a click starts nothing.
+  // (Scrolled away by the details, it disarmed; back in view, it arms again.)
+  await panel.$eval('#convert-all', (b) => b.scrollIntoView({ block: 'nearest' }));
+  await panel.waitForFunction(() => document.getElementById('convert-all')?.dataset.armed === 'true', null, { timeout: 10_000 });
+  const tracks = await panel.evaluate(() => 'isVisible' in IntersectionObserverEntry.prototype);
+  if (tracks) {
+    await page.evaluate(() => {
+      const cover = document.createElement('div');
+      cover.id = 'cover';
+      Object.assign(cover.style, { position: 'fixed', inset: '0', zIndex: '2147483647', background: 'rgba(255,255,255,0.01)' });
+      document.body.append(cover);
+    });
+    await panel.waitForFunction(() => document.getElementById('convert-all')?.dataset.armed === 'false', null, { timeout: 10_000 });
+    assert.ok(await panel.isDisabled('#convert-all'));
+    await page.evaluate(() => document.getElementById('cover')?.remove());
+  } else {
+    console.log('# IntersectionObserver v2 (isVisible) is missing here: the covered toolbar case is not checked');
+  }
+  await page.close();
+});
+
 test('an organization the options turned off gets nothing relayed, even when asked by the extension', async () => {
   const options = await browser.openExtensionPage('options.html');
   await options.waitForFunction(() => document.documentElement.dataset.federate === 'ready');
