@@ -129,6 +129,9 @@ function listOf(values, name, allowed) {
   return items;
 }
 
+/** A value as pretty JSON, with the characters a serializer leaves raw (C1, bidi) escaped by the engine. */
+const jsonOut = (value) => `${federate.sanitizeText(JSON.stringify(value, null, 2), 'json')}\n`;
+
 /** Text from the service or the input, made safe for a terminal line by the engine. */
 const safe = (text) => federate.sanitizeText(String(text), 'terminal');
 
@@ -253,7 +256,7 @@ async function audit(positionals, values) {
     printLine(engineCall('report', () => federate.renderReport(verdicts, format)));
   }
   if (incomplete) {
-    process.stderr.write(`federate: error: ${values.org}: ${incomplete}\n`);
+    process.stderr.write(`federate: error: ${safe(values.org)}: ${incomplete}\n`);
     return EXIT.service;
   }
   const failing = gates.length ? engineCall('--fail-on', () => federate.gateFailures(verdicts, gates)) : [];
@@ -270,7 +273,7 @@ function decode(positionals, values) {
   if (positionals.length !== 1) throw usage('decode takes one SUBJECT');
   const decoded = engineCall('subject', () => federate.decodeFederationSubject(positionals[0]));
   if (values.json) {
-    process.stdout.write(`${JSON.stringify(decoded, null, 2)}\n`);
+    process.stdout.write(jsonOut(decoded));
   } else {
     const entries = Object.entries(decoded).filter(([, v]) => v !== null && v !== undefined && typeof v !== 'object');
     const width = Math.max(...entries.map(([k]) => k.length));
@@ -284,7 +287,7 @@ function explain(positionals, values) {
   const text = positionals.length === 1 && positionals[0] === '-' ? readInput('-').text : positionals.join(' ');
   const found = federate.explainError(text);
   if (values.json) {
-    process.stdout.write(`${JSON.stringify(found, null, 2)}\n`);
+    process.stdout.write(jsonOut(found));
   } else if (found) {
     process.stdout.write(
       `${found.code}: ${found.title}\n\nWhat it means: ${found.meaning}\nHow to fix it: ${found.fix}\n${found.docs ? `More: ${found.docs}\n` : ''}`,
@@ -372,7 +375,15 @@ try {
     process.stderr.write(`federate: error: ${federate.sanitizeText(err.message, 'block')}\n`);
     process.exitCode = err.code;
   } else {
-    process.stderr.write(`federate: internal error: ${err instanceof Error ? err.stack : String(err)}\n`);
+    // An internal error's text may quote the input too.
+    const text = err instanceof Error ? (err.stack ?? err.message) : String(err);
+    let shown;
+    try {
+      shown = federate.sanitizeText(text, 'block');
+    } catch {
+      shown = '(its text could not be made safe to print)';
+    }
+    process.stderr.write(`federate: internal error: ${shown}\n`);
     process.exitCode = EXIT.internal;
   }
 }

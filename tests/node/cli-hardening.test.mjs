@@ -177,3 +177,20 @@ test('audit --org: secret values Azure DevOps returns by mistake are dropped, an
     await mock.close();
   }
 });
+
+test('decode --json and explain-error --json print C1 and bidi characters of the input escaped, the same JSON value', () => {
+  const subject = `sc://org\u202e/pro\u009bj\u2066/na${'\u001b'}me\u2028x`;
+  const decoded = pkg.run(['decode', subject, '--json']);
+  assert.equal(decoded.code, 0, decoded.stderr);
+  assert.doesNotMatch(decoded.stdout, UNSAFE);
+  const value = JSON.parse(decoded.stdout);
+  assert.equal(value.organizationName, 'org\u202e');
+  assert.equal(value.connectionName, `na${'\u001b'}me\u2028x`);
+  const text = pkg.run(['decode', subject]);
+  assert.doesNotMatch(text.stdout, UNSAFE);
+
+  const explained = pkg.run(['explain-error', `AADSTS700213: No matching federated identity record \u202e\u009b2J ${subject}`, '--json']);
+  assert.equal(explained.code, 0, explained.stderr);
+  assert.doesNotMatch(explained.stdout, UNSAFE);
+  assert.equal(JSON.parse(explained.stdout).code, 'AADSTS700213');
+});

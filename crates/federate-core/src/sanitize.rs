@@ -32,6 +32,9 @@ pub enum Target {
     Markdown,
     /// One CSV cell: as `Terminal`, then neutralized and quoted.
     Csv,
+    /// Serialized JSON: the same value, with what a serializer leaves raw escaped (see
+    /// [`json_text`]).
+    Json,
 }
 
 impl std::str::FromStr for Target {
@@ -42,8 +45,9 @@ impl std::str::FromStr for Target {
             "block" => Ok(Self::Block),
             "markdown" | "md" => Ok(Self::Markdown),
             "csv" => Ok(Self::Csv),
+            "json" => Ok(Self::Json),
             _ => Err(crate::Error::Argument(format!(
-                "unknown sanitize target {s:?}: expected one of terminal, block, markdown, csv"
+                "unknown sanitize target {s:?}: expected one of terminal, block, markdown, csv, json"
             ))),
         }
     }
@@ -56,6 +60,7 @@ pub fn sanitize(text: &str, target: Target) -> String {
         Target::Block => terminal_block(text),
         Target::Markdown => markdown_text(text),
         Target::Csv => csv_cell(text),
+        Target::Json => json_text(text),
     }
 }
 
@@ -237,6 +242,12 @@ mod tests {
             csv_table(&[vec!["a", "=b"], vec!["c,d", ""]]),
             "a,'=b\r\n\"c,d\",\r\n"
         );
+    }
+
+    #[test]
+    fn json_target_is_json_text() {
+        let text = serde_json::to_string(&serde_json::json!({ "name": EVIL })).unwrap();
+        assert_eq!(sanitize(&text, "json".parse().unwrap()), json_text(&text));
     }
 
     #[test]
