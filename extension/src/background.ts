@@ -28,6 +28,12 @@ function sendTab<T>(tabId: number, message: TabMessage): Promise<T | undefined> 
   return chrome.tabs.sendMessage(tabId, message, { frameId: 0 }) as Promise<T | undefined>;
 }
 
+/** The engine's count of secret values a stopped organization scan had dropped (0 if none). */
+function droppedBy(err: unknown): number {
+  const n = (err as { secretValuesDropped?: unknown } | null)?.secretValuesDropped;
+  return typeof n === 'number' ? n : 0;
+}
+
 /** A relay through the content script of one tab. */
 function relayTo(tabId: number): Relay {
   return async (request) => {
@@ -200,7 +206,7 @@ chrome.runtime.onConnect.addListener((port) => {
         if (job === controller) job = null;
         const error = toErrorInfo(err);
         if (controller.signal.aborted || error.kind === 'cancelled')
-          post({ type: 'finished', scope, cancelled: true, secretValuesDropped: 0 });
+          post({ type: 'finished', scope, cancelled: true, secretValuesDropped: droppedBy(err) });
         else post({ type: 'failed', error });
       },
     );

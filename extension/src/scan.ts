@@ -117,7 +117,13 @@ export async function scanOrganization(
   );
   if (result.stopped) {
     const { kind, message, retryAfterMs, status } = result.stopped;
-    throw Object.assign(new Error(message ?? kind), { kind, retryAfterMs: retryAfterMs ?? null, status: status ?? null });
+    // The rows found so far stay on screen: the count of what was dropped from them goes too.
+    throw Object.assign(new Error(message ?? kind), {
+      kind,
+      retryAfterMs: retryAfterMs ?? null,
+      status: status ?? null,
+      secretValuesDropped: result.secretValuesDropped,
+    });
   }
   return { skipped, secretValuesDropped: result.secretValuesDropped };
 }
