@@ -6,7 +6,7 @@ import { h } from './dom.js';
 import { convertibleWord, federationView, issuerFormatWord, remediesView, verdictView } from './explain.js';
 import { classify, endpointsById, loadEngine, remedies, renderReport } from './engine.js';
 import { PANEL_PORT, type Message, type PageContext, type PanelEvent, type PanelRequest } from './messages.js';
-import { claimOpening } from './panel/guard.js';
+import { armWhenSeen, claimOpening, isArmed } from './panel/guard.js';
 import {
   countVerdicts,
   credentialWord,
@@ -118,6 +118,7 @@ function scan(next: Scope): void {
   error = null;
   progress = { done: 0, total: 0, project: null };
   resetUsage();
+  secretValuesDropped = 0;
   status = 'running';
   ROOT.dataset.federateScan = 'running';
   ROOT.dataset.federateScope = scope;
@@ -169,6 +170,7 @@ function onEvent(e: PanelEvent): void {
       addInventory(e.inventory);
       break;
     case 'finished':
+      secretValuesDropped = e.secretValuesDropped;
       status = e.cancelled ? 'cancelled' : 'done';
       ROOT.dataset.federateScan = status;
       render();
@@ -191,6 +193,9 @@ function onEvent(e: PanelEvent): void {
 // ---- the view (built once; render() updates its parts)
 const statusLine = h('p', { id: 'status', role: 'status', class: 'status' });
 const alertBox = h('div', { id: 'alert', role: 'alert', class: 'alert', hidden: true });
+/** Secret values the service returned in the last scan, dropped by the engine (count only). */
+let secretValuesDropped = 0;
+const secretsNotice = h('p', { id: 'secrets-notice', role: 'note', class: 'notice', hidden: true });
 const progressBar = h('progress', { id: 'progress', max: 1, value: 0, 'aria-label': 'Projects scanned' });
 const progressText = h('span', { id: 'progress-text' });
 const progressBox = h('div', { class: 'progress', hidden: true }, progressBar, progressText);
@@ -222,6 +227,9 @@ const convertSelectedButton = h(
 );
 const convertAllButton = h('button', { type: 'button', id: 'convert-all', onclick: () => planBulk(null) }, 'Convert all convertible…');
 const pickedText = h('span', { id: 'picked', 'aria-live': 'polite' });
+/** Whether the view wants "Convert all convertible…" enabled (the guard arms it besides). */
+let convertAllWanted = false;
+const convertSelectedWanted = () => status !== 'running' && picked.size > 0;
 // The issuer retirement plan (its own view; the engine decides and words it).
 const migration = createMigrationView({
   endpoints: () => [...rows.values()].map((r) => r.endpoint).filter((e) => e !== undefined),
@@ -330,6 +338,7 @@ function build(): void {
       progressBox,
       statusLine,
       alertBox,
+      secretsNotice,
       h(
         'div',
         { class: 'filters' },
@@ -361,6 +370,11 @@ function build(): void {
       h('p', {}, 'Conversions and reverts made from Federate will be listed here.'),
     ),
   );
+  // The plan-starting buttons work once seen for a moment, like the plan's own Confirm.
+  if (ctx) {
+    armWhenSeen(convertSelectedButton, { enabled: convertSelectedWanted });
+    armWhenSeen(convertAllButton, { enabled: () => convertAllWanted });
+  }
   document.addEventListener('keydown', (e) => {
     if (e.key === 'Escape' && !e.defaultPrevented) close();
   });
@@ -454,6 +468,10 @@ function render(): void {
     waitTimer = 0;
   }
   statusLine.textContent = waiting ?? statusText();
+  secretsNotice.hidden = secretValuesDropped === 0;
+  secretsNotice.textContent = secretValuesDropped
+    ? `Azure DevOps returned ${secretValuesDropped} secret ${secretValuesDropped === 1 ? 'value' : 'values'} (it should return none); Federate dropped ${secretValuesDropped === 1 ? 'it' : 'them'} and shows, stores and exports none.`
+    : '';
   statusLine.dataset.waiting = waiting ? 'true' : 'false';
   renderAlert();
 
@@ -510,13 +528,14 @@ function render(): void {
     }),
   );
   for (const b of exportButtons) b.disabled = rows.size === 0;
-  convertAllButton.disabled = running || c.convertibleNow === 0;
+  convertAllWanted = !running && c.convertibleNow > 0;
+  convertAllButton.disabled = !convertAllWanted || !isArmed(convertAllButton);
   renderPicked();
 }
 
 function renderPicked(): void {
   for (const id of picked) if (!rows.has(id)) picked.delete(id);
-  convertSelectedButton.disabled = status === 'running' || picked.size === 0;
+  convertSelectedButton.disabled = !convertSelectedWanted() || !isArmed(convertSelectedButton);
   pickedText.textContent = picked.size ? `${picked.size} selected` : '';
 }
 
@@ -633,6 +652,7 @@ function convertActions(v: Verdict, project: string): HTMLElement[] {
         'Convert…',
       ),
     );
+    armWhenSeen(out.at(-1) as HTMLButtonElement, { scroll: false });
     if (manual)
       out.push(
         h('p', { class: 'note' }, 'Needs manual steps: Azure DevOps may answer with the issuer and subject to add to the identity first.'),
@@ -654,6 +674,7 @@ function convertActions(v: Verdict, project: string): HTMLElement[] {
         `Revert… (${left})`,
       ),
     );
+    armWhenSeen(out.at(-1) as HTMLButtonElement, { scroll: false });
   }
   return out.length ? [...out, area] : [];
 }

@@ -5,6 +5,7 @@
 // from the engine; this file stores what was read for the scan and draws it.
 import * as wasm from '../../../pkg/web/federate_wasm.js';
 import { h } from '../dom.js';
+import { warnFailure } from '../log.js';
 import { describeError, type ErrorInfo, type Verdict } from '../model.js';
 import { type ConnectionUsage, USAGE_PORT, type UsageEvent, type UsageRequest, type UsageTarget } from './messages.js';
 
@@ -70,7 +71,7 @@ function refresh(): void {
       if (u) verdicts.set(v, u);
     });
   } catch (err) {
-    console.warn('[Federate] usage verdicts unavailable', err);
+    warnFailure('usage verdicts unavailable', err);
   }
 }
 

@@ -5,6 +5,7 @@
 import * as wasm from '../../../pkg/web/federate_wasm.js';
 import { tabRelay } from '../convert/relay.js';
 import { loadEngine, type Relay } from '../engine.js';
+import { warnFailure } from '../log.js';
 import { isAzureDevOpsUrl, isExtensionPage } from '../messages.js';
 import { type ProjectInventory, toErrorInfo, type Verdict } from '../model.js';
 import { type ConnectionUsage, isPreflightMessage, isUsageRequest, type PreflightReply, USAGE_PORT, type UsageEvent } from './messages.js';
@@ -21,7 +22,7 @@ async function persist(apiBase: string): Promise<void> {
   try {
     await chrome.storage.session.set({ [sessionKey(apiBase)]: cachedUsage(apiBase) });
   } catch (err) {
-    console.warn('[Federate] usage not kept for this session', err);
+    warnFailure('usage not kept for this session', err);
   }
 }
 
@@ -76,7 +77,7 @@ export async function withUsage<T extends Pick<ProjectInventory, 'verdicts'>>(in
     const out = wasm.usageVerdicts(verdicts as unknown as wasm.Verdict[], usage, new Date().toISOString());
     for (const u of out) if (u.id) words.set(u.id.toLowerCase(), u.reasons);
   } catch (err) {
-    console.warn('[Federate] usage reasons unavailable', err);
+    warnFailure('usage reasons unavailable', err);
     return inventory;
   }
   return {
