@@ -54,8 +54,12 @@ export async function contextFor(ctx: PageContext, relay: Relay, project: Projec
 /** Scans the page's project. */
 export async function scanProject(ctx: PageContext, relay: Relay, signal: AbortSignal): Promise<ScannedProject> {
   if (!ctx.projectName) throw Object.assign(new Error('This page is not inside a project.'), { kind: 'notFound' });
-  const orgId = await organizationId(ctx, relay, signal);
-  const endpoints = await clientScanProject({ orgUrl: ctx.apiBase, project: ctx.projectName }, relay, signal);
+  // Both at once: the organization id is only needed to classify, not to list (one round trip
+  // through the relay instead of two when it is not cached yet).
+  const [orgId, endpoints] = await Promise.all([
+    organizationId(ctx, relay, signal),
+    clientScanProject({ orgUrl: ctx.apiBase, project: ctx.projectName }, relay, signal),
+  ]);
   return scanned(endpoints, ctx, orgId, { projectId: null, projectName: ctx.projectName });
 }
 
