@@ -13,7 +13,8 @@ const EXIT = { ok: 0, findings: 1, usage: 2, input: 3, service: 4, internal: 5 }
 
 const REPORT_FORMATS = ['table', 'json', 'csv', 'markdown', 'sarif'];
 const REMEDY_FORMATS = ['az', 'azIdentity', 'powershell', 'bicep', 'terraform', 'graph', 'portal'];
-const GATES = ['secret', 'draft', 'azure-devops-issuer'];
+/** The `--fail-on` gates, as the engine decides them. */
+const GATES = federate.auditGates();
 
 const HELP = `federate ${version}: get Azure DevOps service connections off secrets
 
@@ -40,7 +41,9 @@ Options:
   --format F        audit: ${REPORT_FORMATS.join(', ')} (default table)
   --fail-on G       audit: exit 1 when a connection matches: secret (holds a secret),
                     draft (a draft), azure-devops-issuer (uses the Azure DevOps issuer,
-                    retired on 2027-07-01). Repeat it or separate with commas.
+                    retired on 2027-07-01), pat (holds a PAT for Azure DevOps; global
+                    PATs stop working on 2026-12-01), unknown (a credential Federate
+                    cannot name). Repeat it or separate with commas.
   --org-name NAME   context: the organization's name (checks sc:// subjects)
   --org-id GUID     context: the organization's id (builds expected issuers and subjects)
   --now ISO         context: the time used for deadlines (default: now)
@@ -123,13 +126,6 @@ function listOf(values, name, allowed) {
   return items;
 }
 
-/** Whether a verdict matches a `--fail-on` gate. */
-function matchesGate(verdict, gate) {
-  if (gate === 'secret') return verdict.usesSecret === true;
-  if (gate === 'draft') return verdict.state === 'draft';
-  return verdict.federation?.format === 'azureDevOps';
-}
-
 function cell(value) {
   return value === null || value === undefined || value === '' ? '-' : String(value).replace(/[\r\n\t]+/g, ' ');
 }
@@ -156,13 +152,9 @@ function table(verdicts) {
   return [line(head), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
 }
 
+/** The table's summary line, as the engine counts it. */
 function summary(verdicts) {
-  const count = (p) => verdicts.filter(p).length;
-  return (
-    `${plural(verdicts.length, 'connection')}: ${count((v) => v.usesSecret === true)} hold a secret, ` +
-    `${count((v) => v.state === 'draft')} draft, ${count((v) => v.convertible?.status === 'yes')} convertible now, ` +
-    `${count((v) => v.federation?.format === 'azureDevOps')} on the Azure DevOps issuer`
-  );
+  return cell(federate.summaryLine(verdicts));
 }
 
 function describeProgress(event) {
@@ -237,7 +229,7 @@ async function audit(positionals, values) {
     process.stderr.write(`federate: error: ${values.org}: ${incomplete}\n`);
     return EXIT.service;
   }
-  const failing = verdicts.filter((v) => gates.some((g) => matchesGate(v, g)));
+  const failing = gates.length ? engineCall('--fail-on', () => federate.gateFailures(verdicts, gates)) : [];
   if (failing.length) {
     process.stderr.write(
       `federate: --fail-on ${gates.join(',')}: ${plural(failing.length, 'connection')} matched: ${failing.map((v) => v.name ?? v.id).join(', ')}\n`,

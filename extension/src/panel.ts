@@ -16,6 +16,7 @@ import {
   type Verdict,
 } from './model.js';
 import { manualCredentialView, renderHistory, renderJob, renderPlan, timeLeft } from './convert/ui.js';
+import { createMigrationView } from './migration.js';
 import { type Direction, type Job, type JobTarget, type PlanGroup, storageKeys } from './convert/types.js';
 
 const ROOT = document.documentElement;
@@ -86,6 +87,7 @@ const FILTERS: Record<string, { title: string; test: (v: Verdict) => boolean }> 
   manual: { title: 'Needs manual steps', test: (v) => v.convertible.status === 'manual' },
   drafts: { title: 'Drafts', test: (v) => v.state === 'draft' },
   federated: { title: 'Federated', test: (v) => v.credential === 'federated' },
+  pat: { title: 'Azure DevOps PAT', test: (v) => v.convertible.reasons.some((r) => r.code === 'azureDevOpsPat') },
   adoIssuer: { title: 'Azure DevOps issuer', test: isAdoIssuer },
   entraIssuer: { title: 'Entra issuer', test: isEntraIssuer },
   warnings: { title: 'Has federation warnings', test: (v) => (v.federation?.warnings.length ?? 0) > 0 },
@@ -171,6 +173,7 @@ function onEvent(e: PanelEvent): void {
       ROOT.dataset.federateScan = status;
       render();
       openFocus();
+      migration.afterScan();
       return;
     case 'failed':
       fail(e.error);
@@ -219,6 +222,21 @@ const convertSelectedButton = h(
 );
 const convertAllButton = h('button', { type: 'button', id: 'convert-all', onclick: () => planBulk(null) }, 'Convert all convertible…');
 const pickedText = h('span', { id: 'picked', 'aria-live': 'polite' });
+// The issuer retirement plan (its own view; the engine decides and words it).
+const migration = createMigrationView({
+  endpoints: () => [...rows.values()].map((r) => r.endpoint).filter((e) => e !== undefined),
+  context: () => ({
+    organizationName: ctx?.organizationName ?? '',
+    organizationId: organizationId(),
+    projectName: null,
+    projectId: null,
+    now: new Date().toISOString(),
+  }),
+  apiBase: ctx?.apiBase ?? '',
+  scopeWords: () =>
+    scope === 'project' && ctx?.projectName ? `project ${ctx.projectName}` : `the organization ${ctx?.organizationName ?? ''}`,
+  rescan: () => scan(scope),
+});
 const exportButtons = (['csv', 'json', 'markdown'] as const).map((f) =>
   h(
     'button',
@@ -313,9 +331,17 @@ function build(): void {
       ),
       counts,
       ctx
-        ? h('div', { class: 'toolbar', role: 'group', 'aria-label': 'Convert' }, convertSelectedButton, convertAllButton, pickedText)
+        ? h(
+            'div',
+            { class: 'toolbar', role: 'group', 'aria-label': 'Convert' },
+            convertSelectedButton,
+            convertAllButton,
+            pickedText,
+            migration.button,
+          )
         : null,
       bulkConvert,
+      migration.element,
       h('div', { class: 'table-wrap' }, table),
       details,
     ),

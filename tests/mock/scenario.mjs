@@ -379,6 +379,43 @@ export function makeEndpoint(kind, ctx) {
       e.url = 'https://dev.azure.com/fabrikam-partner';
       e.authorization = { parameters: { apitoken: SECRET }, scheme: 'Token' };
       break;
+    // The 2026 estate (ado-facts §17): kinds used by the demo organization, not drawn at random
+    // (KINDS stays as it was, so generated organizations keep their shape).
+    case 'azuredevops-wif':
+    case 'azuredevops-draft': {
+      // The Azure DevOps connection (REST type WorkloadIdentityUser, §17.2): its URL is the
+      // organization it reaches (InvokeRESTAPI@1 uses it as the base URL).
+      e.type = 'WorkloadIdentityUser';
+      e.url = `https://dev.azure.com/${ctx.targetOrg ?? org}`;
+      e.data = kind === 'azuredevops-draft' ? { creationMode: 'Manual', isDraft: 'true' } : { creationMode: 'Manual' };
+      e.authorization = { parameters: wif('entra', 'Manual'), scheme: 'WorkloadIdentityFederation' };
+      break;
+    }
+    case 'pat-feed':
+      e.type = 'externalnugetfeed';
+      e.url = `https://pkgs.dev.azure.com/${org}/_packaging/shared/nuget/v3/index.json`;
+      e.authorization = { parameters: { username: 'build', password: SECRET }, scheme: 'UsernamePassword' };
+      break;
+    case 'aws-oidc':
+      // AWS Toolkit with useOIDC (terraform-provider-azuredevops serviceendpoint_aws): no keys,
+      // an IAM role that trusts the Azure DevOps issuer.
+      e.type = 'aws';
+      e.url = 'https://aws.amazon.com/';
+      e.authorization = {
+        parameters: { username: '', password: '', assumeRoleArn: 'arn:aws:iam::123456789012:role/azure-devops-deploy', useOIDC: 'true' },
+        scheme: 'UsernamePassword',
+      };
+      break;
+    case 'marketplace-sonarqube':
+      e.type = 'sonarqube';
+      e.url = 'https://sonar.contoso.example';
+      e.authorization = { parameters: { username: SECRET }, scheme: 'UsernamePassword' };
+      break;
+    case 'marketplace-octopus':
+      e.type = 'OctopusEndpoint';
+      e.url = 'https://octopus.contoso.example';
+      e.authorization = { parameters: { apitoken: SECRET }, scheme: 'None' };
+      break;
     case 'unknown-type':
       e.type = 'contoso-custom-scanner';
       e.url = 'https://scanner.contoso.example';
@@ -480,7 +517,17 @@ export function scenarioDemo({ now = Date.now() } = {}) {
   ];
   const [pay, web, data] = projects;
   const ep = (kind, project, name, id, extra = {}) => {
-    const e = makeEndpoint(kind, { org: organization.name, orgId: organization.id, tenantId, project, name, id, r, now });
+    const e = makeEndpoint(kind, {
+      org: organization.name,
+      orgId: organization.id,
+      tenantId,
+      project,
+      name,
+      id,
+      r,
+      now,
+      targetOrg: extra.targetOrg,
+    });
     if (extra.description) {
       e.description = extra.description;
       e.serviceEndpointProjectReferences[0].description = extra.description;
@@ -504,6 +551,16 @@ export function scenarioDemo({ now = Date.now() } = {}) {
     ep('azurerm-sp-certificate', data, 'ml-workspace-cert', '2be9fa0c-d3e5-4f67-8c34-8e9fa0b1c2d3'),
     ep('azurerm-msi', data, 'self-hosted-agents-mi', '3cfa0b1d-e4f6-4078-9d45-9fa0b1c2d3e4'),
     ep('azurerm-sp-automatic', data, 'data-lake-arm', '4d0b1c2e-f507-4189-8e56-a0b1c2d3e4f5'),
+    // The 2026 deadlines: Azure DevOps connections, PATs to Azure DevOps, extension types,
+    // and connections on both issuers.
+    ep('azuredevops-wif', pay, 'azdo-templates', '7a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d', { targetOrg: 'fabrikam-platform' }),
+    ep('azuredevops-draft', pay, 'azdo-publish (draft)', '8b2c3d4e-5f6a-4b7c-9d8e-0f1a2b3c4d5e'),
+    ep('pat-feed', pay, 'payments-feed (PAT)', '9c3d4e5f-6a7b-4c8d-8e9f-1a2b3c4d5e6f'),
+    ep('externaltfs', web, 'partner-repos (PAT)', '0d4e5f6a-7b8c-4d9e-9f0a-2b3c4d5e6f7a'),
+    ep('marketplace-sonarqube', web, 'sonarqube', '2f6a7b8c-9d0e-4f1a-9b2c-4d5e6f7a8b9c'),
+    ep('aws-oidc', data, 'aws-deploy (OIDC)', '1e5f6a7b-8c9d-4e0f-8a1b-3c4d5e6f7a8b'),
+    ep('marketplace-octopus', data, 'octopus', '3a7b8c9d-0e1f-4a2b-8c3d-5e6f7a8b9c0d'),
+    ep('azurerm-wif-ado-manual', data, 'ml-legacy-wif', '4b8c9d0e-1f2a-4b3c-9d4e-6f7a8b9c0d1e'),
   ];
   // The shared-services connection: owned by Payments, shared with Web Platform and Data & AI.
   const shared = ep('azurerm-sp-automatic', pay, 'shared-services', '5e1c2d3f-0618-429a-9f67-b1c2d3e4f5a6', {

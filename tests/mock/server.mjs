@@ -14,6 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { ensureCerts } from './certs.mjs';
+import { entraIssuer, entraSubject } from './federation.mjs';
 import { createdBy, generateScenario, rng, scenarioDemo } from './scenario.mjs';
 import { AdoError, Store, isSecretKey } from './store.mjs';
 import { renderPage, renderSignIn } from './page.mjs';
@@ -151,7 +152,24 @@ export async function startMock(options = {}) {
     }
     if (opts.signIn) signedOut = false;
     if (opts.endpoints) for (const [id, meta] of Object.entries(opts.endpoints)) setMeta(id, meta);
+    if (opts.switchIssuer) for (const id of opts.switchIssuer) switchToEntra(id);
     return { knobs: structuredClone({ ...knobs, createdBy: undefined }), clockOffset };
+  }
+
+  /**
+   * What the web UI's issuer **Update** leaves behind (ado-facts §8.6): the connection now
+   * carries the Entra issuer and its `/eid1/…` subject. How Update does it is unconfirmed, so
+   * this is a control knob (`switchIssuer: [ids]`), not a REST route.
+   */
+  function switchToEntra(id) {
+    const e = store.endpoints.get(id.toLowerCase());
+    if (!e) throw new Error(`no endpoint ${id}`);
+    const p = e.authorization.parameters;
+    const tenantId = p.tenantid ?? p.tenantId;
+    if (!tenantId) throw new Error(`endpoint ${id} has no tenant id: its relying party is not Entra`);
+    p.workloadIdentityFederationIssuer = entraIssuer(tenantId);
+    p.workloadIdentityFederationSubject = entraSubject({ tenantId, orgId: store.organization.id, endpointId: e.id });
+    p.workloadIdentityFederationIssuerType = 'EntraID';
   }
 
   function setMeta(id, meta) {

@@ -92,6 +92,28 @@ test('--fail-on gates: secret, draft, azure-devops-issuer exit 1 when matched, 0
   assert.equal(wrong.code, 2);
 });
 
+test('--fail-on pat and unknown: exit 1 naming the connections, 0 when none; the summary counts them', () => {
+  const pat = pkg.run(['audit', 'sample.json', '--fail-on', 'pat']);
+  assert.equal(pat.code, 1, pat.stderr);
+  assert.match(pat.stderr, /--fail-on pat: 2 connections matched: shared-feed \(PAT\), partner-repos \(PAT\)/);
+  assert.match(
+    pat.stdout,
+    /2 Azure DevOps PATs \(global PATs end 2026-12-01\), \d+ on the Azure DevOps issuer \(retires 2027-07-01\), 0 unknown/,
+  );
+  // Every type of the demo is judged (marketplace types by their scheme): nothing unknown.
+  const none = pkg.run(['audit', 'sample.json', '--fail-on', 'unknown']);
+  assert.equal(none.code, 0, none.stderr);
+  writeFileSync(
+    join(pkg.dir, 'unknown.json'),
+    JSON.stringify([{ id: 'u1', name: 'kerberos-thing', type: 'contoso-kerberos', authorization: { scheme: 'Kerberos' } }]),
+  );
+  const unknown = pkg.run(['audit', 'unknown.json', '--fail-on', 'unknown']);
+  assert.equal(unknown.code, 1, unknown.stderr);
+  assert.match(unknown.stderr, /--fail-on unknown: 1 connection matched: kerberos-thing/);
+  const clean = pkg.run(['audit', 'federated-only.json', '--fail-on', 'pat,unknown']);
+  assert.equal(clean.code, 0, clean.stderr);
+});
+
 test('bad input: missing file, a folder, invalid JSON with line and column, not a list, empty stdin', () => {
   const missing = pkg.run(['audit', 'nope.json']);
   assert.equal(missing.code, 3);

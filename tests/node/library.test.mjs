@@ -105,6 +105,30 @@ test('every exported function has a call in the check (none untested)', () => {
   }
 });
 
+test('the deadlines: PATs, the issuer retirement plan, its script and Verify, the summary line', () => {
+  const plan = value('issuerMigrationPlan');
+  assert.equal(plan.deadline, '2027-07-01');
+  assert.ok(plan.daysLeft > 0);
+  assert.match(plan.intro, /does not send the issuer update itself/);
+  const groups = Object.fromEntries(plan.groups.map((g) => [g.group, g.items.map((i) => i.name)]));
+  assert.deepEqual(groups.automatic, ['web-prod (Azure DevOps issuer)']);
+  assert.deepEqual(groups.manual, ['data platform', 'renamed-connection']);
+  assert.deepEqual(groups.otherRelyingParty, ['aws-deploy (OIDC)']);
+  assert.match(value('issuerMigrationCommands'), /for 2 connection\(s\)/);
+  assert.deepEqual(
+    value('verifyIssuerMigration').map((r) => r.status),
+    ['pending', 'migrated', 'missing'],
+  );
+  assert.match(value('summaryLine'), /2 Azure DevOps PATs/);
+  assert.deepEqual(value('gateFailures'), ['shared-feed (PAT)', 'partner-repos (PAT)']);
+  assert.deepEqual(value('auditGates'), ['secret', 'draft', 'azure-devops-issuer', 'pat', 'unknown']);
+  const by = Object.fromEntries(value('classifyEndpoints').map((v) => [v.name, v]));
+  assert.equal(by['azdo-publish (draft)'].label, 'Draft · needs federated credential and organization user');
+  assert.equal(by['shared-feed (PAT)'].azureDevOpsPat.host, 'pkgs.dev.azure.com');
+  assert.equal(by['aws-deploy (OIDC)'].credential, 'federated');
+  assert.equal(by.octopus.convertible.reasons[0].code, 'judgedByScheme');
+});
+
 test('verdicts: one connection and a whole list (JSON text), with the documented shape', () => {
   const one = value('classifyEndpoint');
   for (const key of [

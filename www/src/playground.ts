@@ -7,6 +7,7 @@ import init, {
   engineVersion,
   explainError,
   federatedCredentialCommands,
+  summaryLine,
   verdictRules,
 } from '../../pkg/web/federate_wasm.js';
 import type { CommandFormat, Context, EndpointJson, Verdict } from '../../pkg/web/federate_wasm.js';
@@ -185,12 +186,8 @@ function renderVerdicts(): void {
     tr.append(action);
     body.append(tr);
   });
-  const count = (p: (v: Verdict) => boolean) => verdicts.filter(p).length;
-  $('summary').textContent =
-    `${verdicts.length} connection${verdicts.length === 1 ? '' : 's'}: ` +
-    `${count((v) => v.usesSecret === true)} hold a secret, ${count((v) => v.state === 'draft')} draft, ` +
-    `${count((v) => v.convertible?.status === 'yes')} convertible now, ` +
-    `${count((v) => v.federation?.format === 'azureDevOps')} on the Azure DevOps issuer.`;
+  // The engine counts (secrets, drafts, PATs to Azure DevOps, the retiring issuer, unknown).
+  $('summary').textContent = `${summaryLine(verdicts)}.`;
   results.hidden = false;
 }
 

@@ -179,7 +179,7 @@ pub static ENTRIES: &[Entry] = &[
         pattern: Pattern::Code("TF401444"),
         title: "Identity is not a user of the organization",
         meaning: "The Azure DevOps connection's service principal or managed identity has never been added to the organization.",
-        fix: "Add the service principal or managed identity to the organization as a user (Basic access).",
+        fix: "Add the service principal or managed identity to the organization as a user (Basic access): the access step of the Azure DevOps connection's commands in Federate (the entitlements call, or Organization settings > Users > Add users).",
         docs: ENTRA_CONNECTION,
     },
     Entry {
@@ -188,7 +188,7 @@ pub static ENTRIES: &[Entry] = &[
         pattern: Pattern::Phrase("does not have access to Azure DevOps organization"),
         title: "Identity has no access to the target organization",
         meaning: "The managed identity or service principal behind the Azure DevOps connection is not a member of the organization it calls.",
-        fix: "Add the identity to the organization and to the project it needs.",
+        fix: "Add the identity as a user (Basic) to the organization named in the message, and to the project it needs: the access step of the Azure DevOps connection's commands in Federate, once for each organization the connection reaches.",
         docs: ENTRA_CONNECTION,
     },
     Entry {
@@ -197,7 +197,7 @@ pub static ENTRIES: &[Entry] = &[
         pattern: Pattern::Code("VS800075"),
         title: "Identity cannot see the project",
         meaning: "The identity is in the organization but not in the project (or the project does not exist).",
-        fix: "Add the identity to the project, for example to its Readers group.",
+        fix: "Add the identity to the project, for example to its Readers group: the access step of the Azure DevOps connection's commands in Federate (projectEntitlements), or the connection's page > View access > Member of.",
         docs: ENTRA_CONNECTION,
     },
     Entry {
@@ -206,7 +206,7 @@ pub static ENTRIES: &[Entry] = &[
         pattern: Pattern::Phrase("saved as draft"),
         title: "Connection saved as a draft",
         meaning: "Its creator has no right to write federated credentials on the selected identity, so Azure DevOps saved the connection as a draft.",
-        fix: "Ask the identity's owner to create the federated credential with the issuer and subject shown, then Finish setup > Verify and save.",
+        fix: "Ask the identity's owner to create the federated credential with the issuer and subject shown (Federate's commands for the draft), then Finish setup > Verify and save. For an Azure DevOps connection, also make the identity a user of the organization and a member of the project.",
         docs: CONFIGURE,
     },
     Entry {

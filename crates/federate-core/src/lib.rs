@@ -4,10 +4,12 @@
 //! [`api::Transport`], so everything here is tested natively.
 
 pub mod api;
+pub mod azure_devops;
 pub mod diagnose;
 pub mod error;
 pub mod federation;
 pub mod jobs;
+pub mod migration;
 pub mod model;
 pub mod remedy;
 pub mod report;

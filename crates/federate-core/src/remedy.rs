@@ -16,6 +16,8 @@ use crate::federation::{AUDIENCE, expected_federation, normalize_guid};
 use crate::model::Endpoint;
 use crate::verdict::{Context, Credential, Status, classify};
 
+pub mod azure_devops;
+
 /// The output formats of [`federated_credential_commands`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CommandFormat {
@@ -135,14 +137,14 @@ pub fn hcl_quote(s: &str) -> String {
 }
 
 /// Text safe inside a one-line comment: control characters become spaces.
-fn comment_text(s: &str) -> String {
+pub(crate) fn comment_text(s: &str) -> String {
     s.chars()
         .map(|c| if c.is_control() { ' ' } else { c })
         .collect()
 }
 
 /// Percent-encodes a URL path segment (unreserved characters kept).
-fn url_segment(s: &str) -> String {
+pub(crate) fn url_segment(s: &str) -> String {
     let mut out = String::new();
     for b in s.bytes() {
         if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
@@ -174,6 +176,13 @@ pub struct FicSpec {
     pub source: String,
     /// Whether this is a draft (its last step differs).
     pub draft: bool,
+    /// Whether this is an Azure DevOps connection (`WorkloadIdentityUser`): its identity
+    /// must also be a user of the organization and a member of the project.
+    pub azure_devops_connection: bool,
+    /// Appended to Bicep symbolic names, so several credentials fit in one file.
+    pub symbol_suffix: String,
+    /// For the issuer migration: the next step is Update on the connection's page.
+    pub issuer_update: bool,
 }
 
 fn known(v: Option<String>, placeholder: &str) -> String {
@@ -287,6 +296,9 @@ pub fn fic_spec(ep: &Endpoint, ctx: &Context) -> Result<FicSpec, Error> {
         tenant_id: known(ep.param("tenantid"), "<TENANT_ID>"),
         source,
         draft: verdict.state == crate::verdict::State::Draft,
+        azure_devops_connection: crate::azure_devops::is_workload_identity_user(ep),
+        symbol_suffix: String::new(),
+        issuer_update: false,
     })
 }
 
@@ -298,8 +310,19 @@ pub fn federated_credential_commands(
     format: &str,
 ) -> Result<String, Error> {
     let format: CommandFormat = format.parse()?;
+    let verdict = classify(ep, ctx);
+    if let Some(pat) = &verdict.azure_dev_ops_pat {
+        return Ok(azure_devops::pat_replacement(ep, ctx, pat, format));
+    }
     let spec = fic_spec(ep, ctx)?;
-    Ok(render(&spec, format))
+    let mut out = render(&spec, format);
+    if spec.azure_devops_connection {
+        let access = azure_devops::access_for(ep, ctx);
+        out.push('\n');
+        out.push_str(&azure_devops::access_steps(&access, format));
+        out.push_str(&azure_devops::finish_steps(spec.draft, format));
+    }
+    Ok(out)
 }
 
 /// Renders a resolved spec in one format.
@@ -333,7 +356,11 @@ fn header(spec: &FicSpec, mark: &str) -> String {
 }
 
 fn after(spec: &FicSpec) -> &'static str {
-    if spec.draft {
+    if spec.issuer_update {
+        "Then open the connection's page in Azure DevOps and select Update (both credentials exist during the switch)."
+    } else if spec.azure_devops_connection {
+        "Then make the identity a user of the organization and a member of the project (below)."
+    } else if spec.draft {
         "Then, in Azure DevOps, open the connection and choose Finish setup, then Verify and save."
     } else {
         "Then convert the connection (or, if it already uses federation, verify it) in Azure DevOps."
@@ -461,16 +488,18 @@ fn bicep(spec: &FicSpec) -> String {
     );
     let _ = writeln!(
         out,
-        "resource identity 'Microsoft.ManagedIdentity/userAssignedIdentities@2023-01-31' existing = {{"
+        "resource identity{} 'Microsoft.ManagedIdentity/userAssignedIdentities@2023-01-31' existing = {{",
+        spec.symbol_suffix
     );
     let _ = writeln!(out, "  name: {}", q("<IDENTITY_NAME>"));
     let _ = writeln!(out, "}}");
     let _ = writeln!(out);
     let _ = writeln!(
         out,
-        "resource federatedCredential 'Microsoft.ManagedIdentity/userAssignedIdentities/federatedIdentityCredentials@2023-01-31' = {{"
+        "resource federatedCredential{} 'Microsoft.ManagedIdentity/userAssignedIdentities/federatedIdentityCredentials@2023-01-31' = {{",
+        spec.symbol_suffix
     );
-    let _ = writeln!(out, "  parent: identity");
+    let _ = writeln!(out, "  parent: identity{}", spec.symbol_suffix);
     let _ = writeln!(out, "  name: {}", q(&spec.name));
     let _ = writeln!(out, "  properties: {{");
     let _ = writeln!(out, "    issuer: {}", q(&spec.issuer));

@@ -68,6 +68,8 @@ fn json_report(verdicts: &[Verdict]) -> String {
         "count": verdicts.len(),
         "totals": {
             "usesSecret": verdicts.iter().filter(|v| v.uses_secret == Some(true)).count(),
+            "azureDevOpsPat": Totals::of(verdicts).pat,
+            "azureDevOpsIssuer": Totals::of(verdicts).retiring_issuer,
             "credential": counts(verdicts.iter().map(|v| v.credential)),
             "state": counts(verdicts.iter().map(|v| v.state)),
             "convertible": counts(verdicts.iter().map(|v| v.convertible.status)),
@@ -199,10 +201,13 @@ fn markdown_report(verdicts: &[Verdict]) -> String {
         .iter()
         .filter(|v| v.credential == Credential::Federated)
         .count();
+    let t = Totals::of(verdicts);
     let _ = writeln!(
         out,
-        "{} connection(s): {secrets} hold a secret, {federated} federated; {yes} convertible here, {manual} need a federated credential first.\n",
-        verdicts.len()
+        "{} connection(s): {secrets} hold a secret, {federated} federated; {yes} convertible here, {manual} need a federated credential first; {} hold an Azure DevOps PAT (global PATs stop working on 2026-12-01); {} on the Azure DevOps issuer (retires on 2027-07-01).\n",
+        verdicts.len(),
+        t.pat,
+        t.retiring_issuer
     );
     let _ = writeln!(
         out,
@@ -231,13 +236,118 @@ fn markdown_report(verdicts: &[Verdict]) -> String {
     out
 }
 
+/// Counts that the summaries share.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Totals {
+    pub connections: usize,
+    pub secret: usize,
+    pub draft: usize,
+    pub convertible: usize,
+    /// Connections holding a PAT (or password) for Azure DevOps.
+    pub pat: usize,
+    /// Connections on the Azure DevOps issuer (retiring on 2027-07-01).
+    pub retiring_issuer: usize,
+    pub unknown: usize,
+}
+
+impl Totals {
+    /// Counts a list of verdicts.
+    pub fn of(verdicts: &[Verdict]) -> Self {
+        let n = |p: &dyn Fn(&Verdict) -> bool| verdicts.iter().filter(|v| p(v)).count();
+        Self {
+            connections: verdicts.len(),
+            secret: n(&|v| v.uses_secret == Some(true)),
+            draft: n(&|v| v.state == State::Draft),
+            convertible: n(&|v| v.convertible.status == Status::Yes),
+            pat: n(&|v| v.azure_dev_ops_pat.is_some()),
+            retiring_issuer: n(&on_retiring_issuer),
+            unknown: n(&|v| v.credential == Credential::Unknown),
+        }
+    }
+}
+
+/// Whether a verdict's federation uses the Azure DevOps issuer.
+fn on_retiring_issuer(v: &Verdict) -> bool {
+    v.federation
+        .as_ref()
+        .is_some_and(|f| f.format == crate::federation::Format::AzureDevOps)
+}
+
+/// The one-line summary of an inventory (the command line's table ends with it).
+///
+/// ```
+/// assert_eq!(federate_core::report::summary_line(&[]), "0 connections: 0 hold a secret, 0 draft, 0 convertible now, 0 Azure DevOps PATs (global PATs end 2026-12-01), 0 on the Azure DevOps issuer (retires 2027-07-01), 0 unknown");
+/// ```
+pub fn summary_line(verdicts: &[Verdict]) -> String {
+    let t = Totals::of(verdicts);
+    let plural = |n: usize, one: &str, many: &str| {
+        if n == 1 {
+            format!("1 {one}")
+        } else {
+            format!("{n} {many}")
+        }
+    };
+    format!(
+        "{}: {} hold a secret, {} draft, {} convertible now, {} (global PATs end 2026-12-01), {} on the Azure DevOps issuer (retires 2027-07-01), {} unknown",
+        plural(t.connections, "connection", "connections"),
+        t.secret,
+        t.draft,
+        t.convertible,
+        plural(t.pat, "Azure DevOps PAT", "Azure DevOps PATs"),
+        t.retiring_issuer,
+        t.unknown
+    )
+}
+
+/// The gates of `federate audit --fail-on`.
+pub const GATES: [&str; 5] = ["secret", "draft", "azure-devops-issuer", "pat", "unknown"];
+
+/// Whether a verdict matches a `--fail-on` gate: `secret` (holds a secret), `draft`,
+/// `azure-devops-issuer` (on the retiring Azure DevOps issuer), `pat` (an Azure DevOps PAT), `unknown`
+/// (a credential Federate cannot name).
+pub fn matches_gate(v: &Verdict, gate: &str) -> Result<bool, Error> {
+    Ok(match gate.trim().to_ascii_lowercase().as_str() {
+        "secret" => v.uses_secret == Some(true),
+        "draft" => v.state == State::Draft,
+        "azure-devops-issuer" => on_retiring_issuer(v),
+        "pat" => v.azure_dev_ops_pat.is_some(),
+        "unknown" => v.credential == Credential::Unknown,
+        other => {
+            return Err(Error::Argument(format!(
+                "unknown gate {other:?}: expected one of {}",
+                GATES.join(", ")
+            )));
+        }
+    })
+}
+
+/// The verdicts matching any of `gates` (each must be one of [`GATES`]).
+pub fn gate_failures<'a>(
+    verdicts: &'a [Verdict],
+    gates: &[String],
+) -> Result<Vec<&'a Verdict>, Error> {
+    if let Some(bad) = gates
+        .iter()
+        .find(|g| !GATES.contains(&g.trim().to_ascii_lowercase().as_str()))
+    {
+        return Err(Error::Argument(format!(
+            "unknown gate {bad:?}: expected one of {}",
+            GATES.join(", ")
+        )));
+    }
+    Ok(verdicts
+        .iter()
+        .filter(|v| gates.iter().any(|g| matches_gate(v, g).unwrap_or(false)))
+        .collect())
+}
+
 struct SarifRule {
     id: &'static str,
     name: &'static str,
     text: &'static str,
 }
 
-const SARIF_RULES: [SarifRule; 5] = [
+const SARIF_RULES: [SarifRule; 7] = [
     SarifRule {
         id: "FED001",
         name: "SecretBasedConnection",
@@ -262,6 +372,16 @@ const SARIF_RULES: [SarifRule; 5] = [
         id: "FED005",
         name: "RevertWindowOpen",
         text: "Recently converted: it can still be reverted to its secret.",
+    },
+    SarifRule {
+        id: "FED006",
+        name: "AzureDevOpsPat",
+        text: "The connection holds a PAT for Azure DevOps: replace it with an Azure DevOps connection (workload identity). Global PATs stop working on 2026-12-01.",
+    },
+    SarifRule {
+        id: "FED007",
+        name: "RetiringIssuer",
+        text: "The connection uses the Azure DevOps issuer, retired on 2027-07-01: switch it to the Entra issuer (Update in Azure DevOps).",
     },
 ];
 
@@ -307,8 +427,31 @@ fn sarif_report(verdicts: &[Verdict]) -> String {
         if matches!(v.state, State::Failed | State::NotReady) {
             results.push(sarif_result("FED004", "error", &v.summary, v));
         }
+        if let Some(pat) = &v.azure_dev_ops_pat {
+            let text = v
+                .convertible
+                .reasons
+                .iter()
+                .find(|r| r.code == "azureDevOpsPat")
+                .map_or_else(|| v.summary.clone(), |r| r.message.clone());
+            let level = if pat.days_left.is_some_and(|d| d <= 30) {
+                "error"
+            } else {
+                "warning"
+            };
+            results.push(sarif_result("FED006", level, &text, v));
+        }
         if let Some(f) = &v.federation {
             for w in f.warnings.iter().filter(|w| !w.code.starts_with("missing")) {
+                if matches!(w.code.as_str(), "issuerRetiring" | "issuerRetired") {
+                    let level = if w.code == "issuerRetired" {
+                        "error"
+                    } else {
+                        "warning"
+                    };
+                    results.push(sarif_result("FED007", level, &w.message, v));
+                    continue;
+                }
                 results.push(sarif_result(
                     "FED002",
                     "warning",

@@ -15,6 +15,7 @@ use serde_json::Value;
 pub use time::parse_iso_time;
 
 use crate::Error;
+use crate::azure_devops;
 use crate::federation::{self, Federation};
 use crate::model::Endpoint;
 
@@ -124,6 +125,9 @@ pub enum Cond {
     Automatic,
     /// `data.isDraft` is `"true"` (any case, or a JSON `true`) and `creationMode` is not Automatic.
     Draft,
+    /// `authorization.parameters[key]` or `data[key]` equals the value (case-insensitive; a
+    /// JSON boolean reads as `"true"`/`"false"`): extensions keep their switches in either.
+    Field(&'static str, &'static str),
 }
 
 impl Cond {
@@ -133,6 +137,10 @@ impl Cond {
             Cond::Data(k, v) => ep.data(k).is_some_and(|x| x.eq_ignore_ascii_case(v)),
             Cond::Automatic => is_automatic(ep),
             Cond::Draft => is_draft(ep),
+            Cond::Field(k, v) => ep
+                .param(k)
+                .or_else(|| ep.data(k))
+                .is_some_and(|x| x.trim().eq_ignore_ascii_case(v)),
         }
     }
 
@@ -142,6 +150,7 @@ impl Cond {
             Cond::Data(k, v) => format!("data.{k} = {v}"),
             Cond::Automatic => "created automatically (data.creationMode = Automatic, or absent with data.appObjectId/spnObjectId)".into(),
             Cond::Draft => "draft (data.isDraft = true)".into(),
+            Cond::Field(k, v) => format!("authorization.parameters.{k} or data.{k} = {v}"),
         }
     }
 }
@@ -229,6 +238,42 @@ pub static RULES: &[Rule] = &[
         YES,
         S::Manual,
         "Service principal with a client secret, created manually: its owner must add a federated credential, then convert.",
+    ),
+    rule(
+        "WorkloadIdentityUser",
+        "WorkloadIdentityFederation",
+        &[Cond::Draft],
+        C::Federated,
+        NO,
+        S::No,
+        "Azure DevOps connection, draft: its identity needs the federated credential, and must be a user of the organization (Basic) and a member of the project; then Finish setup > Verify and save. Nothing to convert: it holds no secret.",
+    ),
+    rule(
+        "WorkloadIdentityUser",
+        "WorkloadIdentityFederation",
+        &[],
+        C::Federated,
+        NO,
+        S::No,
+        "Azure DevOps connection: an Entra service principal or managed identity, federated, that is a user of each organization it reaches. No secret, nothing to convert.",
+    ),
+    rule(
+        "AWS",
+        "UsernamePassword",
+        &[Cond::Field("useOIDC", "true")],
+        C::Federated,
+        NO,
+        S::No,
+        "AWS Toolkit connection with useOIDC: the pipeline's Azure DevOps token is exchanged with AWS (AssumeRoleWithWebIdentity); no secret. Its relying party is AWS IAM, not Entra.",
+    ),
+    rule(
+        "AWS",
+        "UsernamePassword",
+        &[],
+        C::Secret,
+        YES,
+        S::No,
+        "AWS access key id and secret access key: no conversion; turn on useOIDC (OpenID Connect) with an IAM role that trusts Azure DevOps' issuer.",
     ),
     rule(
         "*",
@@ -682,6 +727,112 @@ pub static RULES: &[Rule] = &[
     ),
 ];
 
+/// The fallback table: a type not in [`RULES`] (a marketplace extension's, or a known type with
+/// an unusual scheme) is judged by its scheme alone, with the reason `judgedByScheme`. Schemes
+/// not here stay [`Credential::Unknown`]. Sources: ado-facts §17.3 (extensions use the ordinary
+/// schemes), §6.4 (what each scheme holds).
+pub static SCHEME_RULES: &[Rule] = &[
+    rule(
+        "*",
+        "UsernamePassword",
+        &[],
+        C::Password,
+        YES,
+        S::No,
+        "A user name and password (or a token in the password field).",
+    ),
+    rule(
+        "*",
+        "Token",
+        &[],
+        C::Token,
+        YES,
+        S::No,
+        "A token or API key.",
+    ),
+    rule(
+        "*",
+        "PersonalAccessToken",
+        &[],
+        C::Token,
+        YES,
+        S::No,
+        "A personal access token.",
+    ),
+    rule(
+        "*",
+        "None",
+        &[],
+        C::None,
+        None,
+        S::No,
+        "Scheme None: no credential in the scheme itself; an extension may still keep a key among its parameters.",
+    ),
+    rule(
+        "*",
+        "OAuth",
+        &[],
+        C::Oauth,
+        NO,
+        S::No,
+        "OAuth, managed by Azure DevOps.",
+    ),
+    rule(
+        "*",
+        "OAuth2",
+        &[],
+        C::Oauth,
+        NO,
+        S::No,
+        "OAuth, managed by Azure DevOps.",
+    ),
+    rule(
+        "*",
+        "InstallationToken",
+        &[],
+        C::Oauth,
+        NO,
+        S::No,
+        "An app installation, managed by Azure DevOps.",
+    ),
+    rule(
+        "*",
+        "Certificate",
+        &[],
+        C::Certificate,
+        YES,
+        S::No,
+        "A certificate with its private key.",
+    ),
+    rule(
+        "*",
+        "ServicePrincipal",
+        &[SPN_CERT],
+        C::Certificate,
+        YES,
+        S::No,
+        "A service principal with a certificate; Azure DevOps converts only Azure Resource Manager connections.",
+    ),
+    rule(
+        "*",
+        "ServicePrincipal",
+        &[],
+        C::Secret,
+        YES,
+        S::No,
+        "A service principal with a client secret; Azure DevOps converts only Azure Resource Manager connections.",
+    ),
+    rule(
+        "*",
+        "ManagedServiceIdentity",
+        &[],
+        C::ManagedIdentity,
+        NO,
+        S::No,
+        "The agent's managed identity: no secret in Azure DevOps.",
+    ),
+];
+
 /// An Azure Stack connection (`data.environment`): not offered workload identity federation,
 /// so neither the verdict nor the conversion plan converts it.
 pub fn is_azure_stack(ep: &Endpoint) -> bool {
@@ -712,15 +863,26 @@ pub fn is_draft(ep: &Endpoint) -> bool {
             .is_some_and(|m| m.eq_ignore_ascii_case("Automatic"))
 }
 
-/// The first row matching the endpoint, if any.
+/// The first row matching the endpoint, if any: [`RULES`] first, then [`SCHEME_RULES`].
+/// Types and schemes compare case-insensitively, surrounding spaces ignored.
 pub fn matching_rule(ep: &Endpoint) -> Option<&'static Rule> {
-    let ty = ep.endpoint_type().unwrap_or_default();
-    let scheme = ep.scheme().unwrap_or_default();
-    RULES.iter().find(|r| {
+    find_rule(ep).map(|(r, _)| r)
+}
+
+/// The matching row and whether it came from the scheme-only fallback table.
+fn find_rule(ep: &Endpoint) -> Option<(&'static Rule, bool)> {
+    let ty = ep.endpoint_type().unwrap_or_default().trim();
+    let scheme = ep.scheme().unwrap_or_default().trim();
+    let hit = |r: &&Rule| {
         (r.endpoint_type == "*" || r.endpoint_type.eq_ignore_ascii_case(ty))
             && r.scheme.eq_ignore_ascii_case(scheme)
             && r.when.iter().all(|c| c.holds(ep))
-    })
+    };
+    RULES
+        .iter()
+        .find(hit)
+        .map(|r| (r, false))
+        .or_else(|| SCHEME_RULES.iter().find(hit).map(|r| (r, true)))
 }
 
 /// A row of [`verdict_rules`], for the docs.
@@ -740,18 +902,23 @@ pub struct RuleRow {
 
 /// The verdict table as data, plus the catch-all row, so documentation renders it.
 pub fn verdict_rules() -> Vec<RuleRow> {
+    let fallback = |r: &Rule| SCHEME_RULES.iter().any(|f| std::ptr::eq(f, r));
     let mut rows: Vec<RuleRow> = RULES
         .iter()
+        .chain(SCHEME_RULES)
         .map(|r| RuleRow {
             endpoint_type: r.endpoint_type.to_owned(),
             scheme: r.scheme.to_owned(),
-            when: (!r.when.is_empty()).then(|| {
-                r.when
-                    .iter()
-                    .map(|c| c.describe())
-                    .collect::<Vec<_>>()
-                    .join(" and ")
-            }),
+            when: {
+                let mut conds: Vec<String> = r.when.iter().map(|c| c.describe()).collect();
+                if fallback(r) {
+                    conds.insert(
+                        0,
+                        "no row above matches the type (judged by the scheme)".into(),
+                    );
+                }
+                (!conds.is_empty()).then(|| conds.join(" and "))
+            },
             credential: r.credential,
             uses_secret: r.uses_secret,
             convertible: r.convertible,
@@ -837,6 +1004,9 @@ pub struct Verdict {
     pub revert_days_left: Option<i64>,
     /// For federated and draft connections.
     pub federation: Option<Federation>,
+    /// The PAT (or password) it holds for an Azure DevOps host, if it does.
+    #[serde(default)]
+    pub azure_dev_ops_pat: Option<azure_devops::AzureDevOpsPat>,
     /// A short text for a page mark.
     pub label: String,
     /// One sentence.
@@ -898,7 +1068,10 @@ pub fn credential(ep: &Endpoint) -> Credential {
 /// ```
 #[allow(clippy::too_many_lines)]
 pub fn classify(ep: &Endpoint, ctx: &Context) -> Verdict {
-    let rule = matching_rule(ep);
+    let found = find_rule(ep);
+    let rule = found.map(|(r, _)| r);
+    let by_scheme = found.is_some_and(|(_, fallback)| fallback);
+    let ado_connection = azure_devops::is_workload_identity_user(ep);
     let credential = rule.map_or(Credential::Unknown, |r| r.credential);
     let uses_secret = rule.and_then(|r| r.uses_secret);
     let state = state_of(ep);
@@ -937,6 +1110,23 @@ pub fn classify(ep: &Endpoint, ctx: &Context) -> Verdict {
     let mut reasons = Vec::new();
     let mut status = rule.map_or(Status::No, |r| r.convertible);
     match (rule, status) {
+        (Some(r), _) if by_scheme => reasons.push(reason(
+            "judgedByScheme",
+            format!(
+                "Type {:?} with scheme {:?} is not in Federate's table; judged by its scheme: {}",
+                ep.endpoint_type().unwrap_or(""),
+                ep.scheme().unwrap_or(""),
+                r.note
+            ),
+        )),
+        (Some(r), _) if ado_connection => reasons.push(reason(
+            if state == State::Draft {
+                "azureDevOpsConnectionDraft"
+            } else {
+                "azureDevOpsConnection"
+            },
+            r.note,
+        )),
         (None, _) => reasons.push(reason(
             "unknownType",
             format!(
@@ -966,6 +1156,10 @@ pub fn classify(ep: &Endpoint, ctx: &Context) -> Verdict {
             };
             reasons.push(reason(code, r.note));
         }
+    }
+
+    if ado_connection {
+        reasons.extend(azure_devops_access(ep, ctx, owner.as_ref()));
     }
 
     let convertible_kind = matches!(status, Status::Yes | Status::Manual) && state != State::Draft;
@@ -1081,11 +1275,41 @@ pub fn classify(ep: &Endpoint, ctx: &Context) -> Verdict {
         }
     }
 
+    // A token or password for an Azure DevOps host: the most urgent secret (global PATs end
+    // on 2026-12-01); said first, so the marks show it.
+    let azure_dev_ops_pat = azure_devops::azure_devops_pat(
+        ep,
+        matches!(credential, Credential::Token | Credential::Password),
+        ctx.now.as_deref(),
+    );
+    if let Some(p) = &azure_dev_ops_pat {
+        reasons.insert(0, reason("azureDevOpsPat", azure_devops::pat_message(p)));
+    }
+
     let federation =
         (credential == Credential::Federated).then(|| federation::explain_federation(ep, ctx));
-    let label = label_for(credential, state, status, owner.as_ref(), op_message);
+    // On the Azure DevOps issuer in the public cloud (sovereign clouds keep it): the mark says so.
+    let retiring_issuer = federation.as_ref().and_then(|f| {
+        let public = ep
+            .data("environment")
+            .is_none_or(|e| e.trim().is_empty() || e.eq_ignore_ascii_case("AzureCloud"));
+        (f.format == federation::Format::AzureDevOps && public).then(|| {
+            if f.warnings.iter().any(|w| w.code == "issuerRetired") {
+                "issuer retired 2027-07-01"
+            } else {
+                "issuer retires 2027-07-01"
+            }
+        })
+    });
+    let kind = Kind {
+        credential,
+        pat: azure_dev_ops_pat.as_ref(),
+        ado_connection,
+        retiring_issuer,
+    };
+    let label = label_for(&kind, state, status, owner.as_ref(), op_message);
     let convertible = Convertible { status, reasons };
-    let summary = summary_for(ep, credential, state, &convertible, federation.as_ref());
+    let summary = summary_for(ep, &kind, state, &convertible, federation.as_ref());
     Verdict {
         id: ep.id().map(str::to_owned),
         name: ep.name().map(str::to_owned),
@@ -1101,8 +1325,64 @@ pub fn classify(ep: &Endpoint, ctx: &Context) -> Verdict {
         revert_deadline,
         revert_days_left,
         federation,
+        azure_dev_ops_pat,
         label,
         summary,
+    }
+}
+
+/// What an Azure DevOps connection needs besides its federated credential (seed
+/// `add-devops-entra-service-connection`: prerequisites, cross-organization use).
+fn azure_devops_access(ep: &Endpoint, ctx: &Context, owner: Option<&Owner>) -> Vec<Reason> {
+    let known = |v: Option<String>, none: &str| {
+        v.filter(|s| !s.trim().is_empty())
+            .unwrap_or_else(|| none.to_owned())
+    };
+    let client = known(ep.param("serviceprincipalid"), "not set");
+    let tenant = known(ep.param("tenantid"), "not set");
+    let org = known(ctx.organization_name.clone(), "this organization");
+    let project = known(owner.and_then(Owner::shown_name), "its project");
+    let mut out = vec![reason(
+        "azureDevOpsAccess",
+        format!(
+            "Besides its federated credential, Azure DevOps needs the identity (client id {client}, tenant {tenant}) as a user of organization {org} with access level Basic, and as a member of project {project} (for example Readers); without them pipelines fail with TF401444, \"does not have access to Azure DevOps organization\" or VS800075."
+        ),
+    )];
+    if let Some(other) = ep
+        .url()
+        .and_then(azure_devops::organization_of_url)
+        .filter(|o| {
+            ctx.organization_name
+                .as_deref()
+                .is_none_or(|c| !c.eq_ignore_ascii_case(o))
+        })
+    {
+        out.push(reason(
+            "otherOrganization",
+            format!(
+                "It reaches organization {other} (cross-organization use): the identity must be a user there too, and a member of the projects it reads there."
+            ),
+        ));
+    }
+    out
+}
+
+/// What the label and the summary say a connection is.
+struct Kind<'a> {
+    credential: Credential,
+    pat: Option<&'a azure_devops::AzureDevOpsPat>,
+    ado_connection: bool,
+    /// Set when the connection is on the retiring Azure DevOps issuer: the label's suffix.
+    retiring_issuer: Option<&'static str>,
+}
+
+impl Kind<'_> {
+    fn word(&self) -> &'static str {
+        if self.pat.is_some() {
+            "Azure DevOps PAT"
+        } else {
+            credential_word(self.credential)
+        }
     }
 }
 
@@ -1127,13 +1407,16 @@ fn credential_word(c: Credential) -> &'static str {
 }
 
 fn label_for(
-    c: Credential,
+    kind: &Kind,
     state: State,
     status: Status,
     owner: Option<&Owner>,
     op_message: &str,
 ) -> String {
     match state {
+        State::Draft if kind.ado_connection => {
+            return "Draft · needs federated credential and organization user".into();
+        }
         State::Draft => return "Draft · needs federated credential".into(),
         State::Converting
             if op_message.to_ascii_lowercase().contains("convert") || op_message.is_empty() =>
@@ -1142,11 +1425,17 @@ fn label_for(
         }
         State::Converting => return "In progress…".into(),
         State::Failed => return "Failed".into(),
-        State::Disabled => return format!("{} · disabled", credential_word(c)),
-        State::NotReady => return format!("{} · not ready", credential_word(c)),
+        State::Disabled => return format!("{} · disabled", kind.word()),
+        State::NotReady => return format!("{} · not ready", kind.word()),
         State::Ready => {}
     }
-    let word = credential_word(c);
+    let word = kind.word();
+    if let (Some(issuer), Status::No) = (kind.retiring_issuer, status) {
+        return format!("{word} · {issuer}");
+    }
+    if kind.ado_connection && status == Status::No {
+        return "Federated · Azure DevOps connection".into();
+    }
     match status {
         Status::Yes => format!("{word} · convertible"),
         Status::Manual => format!("{word} · needs federated credential"),
@@ -1162,14 +1451,27 @@ fn label_for(
 
 fn summary_for(
     ep: &Endpoint,
-    c: Credential,
+    kind: &Kind,
     state: State,
     conv: &Convertible,
     fed: Option<&Federation>,
 ) -> String {
     let name = ep.name().unwrap_or("This connection");
     let ty = ep.endpoint_type().unwrap_or("unknown type");
-    let what = match c {
+    let pat_what;
+    let what = match kind.credential {
+        _ if kind.ado_connection => {
+            "is an Azure DevOps connection (an Entra identity, federated, that is a user of the organization)"
+        }
+        _ if kind.pat.is_some() => {
+            pat_what = format!(
+                "holds an Azure DevOps PAT for {}",
+                kind.pat
+                    .and_then(|p| p.host.as_deref())
+                    .unwrap_or("Azure DevOps")
+            );
+            pat_what.as_str()
+        }
         Credential::Secret => "holds a secret",
         Credential::Certificate => "holds a certificate",
         Credential::Password => "holds a password",
@@ -1183,6 +1485,9 @@ fn summary_for(
     };
     let state_text = match state {
         State::Ready => "",
+        State::Draft if kind.ado_connection => {
+            " and is a draft: its identity needs the federated credential, and must be a user of the organization (Basic) and a member of the project"
+        }
         State::Draft => " and is a draft waiting for its federated credential",
         State::Converting => " and has an operation in progress",
         State::Failed => " and its last operation failed",
@@ -1213,6 +1518,9 @@ fn summary_for(
                 )
             })
             .unwrap_or_default(),
+        Status::No if kind.pat.is_some() => {
+            "; Azure DevOps PAT: replace it with an Azure DevOps connection (workload identity), since a global PAT stops working on 2026-12-01".to_owned()
+        }
         Status::No => String::new(),
     };
     let warn = fed

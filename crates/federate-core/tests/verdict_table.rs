@@ -9,7 +9,8 @@
 
 use federate_core::model::Endpoint;
 use federate_core::verdict::{
-    Cond, Context, Credential, RULES, State, Status, classify, matching_rule, verdict_rules,
+    Cond, Context, Credential, RULES, SCHEME_RULES, State, Status, classify, matching_rule,
+    verdict_rules,
 };
 use serde_json::{Map, Value, json};
 
@@ -19,7 +20,7 @@ fn endpoint_for(ty: &str, scheme: &str, when: &[Cond]) -> Value {
     data.insert("creationMode".into(), json!("Manual"));
     for c in when {
         match *c {
-            Cond::Param(k, v) => {
+            Cond::Param(k, v) | Cond::Field(k, v) => {
                 params.insert(k.into(), json!(v));
             }
             Cond::Data(k, v) => {
@@ -82,7 +83,7 @@ fn every_row_matches_itself() {
 #[test]
 fn rules_export_is_the_table_plus_catch_all() {
     let rows = verdict_rules();
-    assert_eq!(rows.len(), RULES.len() + 1);
+    assert_eq!(rows.len(), RULES.len() + SCHEME_RULES.len() + 1);
     let last = rows.last().unwrap();
     assert_eq!(
         (last.endpoint_type.as_str(), last.credential),
@@ -115,11 +116,8 @@ fn wildcard_federation_rows_cover_other_types() {
 
 #[test]
 fn unknown_types_and_schemes() {
-    for (t, s) in [
-        ("mystery", "ServicePrincipal"),
-        ("azurerm", "Mystery"),
-        ("", ""),
-    ] {
+    // A scheme outside both tables stays unknown, whatever the type.
+    for (t, s) in [("mystery", "Mystery"), ("azurerm", "Mystery"), ("", "")] {
         let v = classify(&ep(endpoint_for(t, s, &[])), &Context::default());
         assert_eq!(v.credential, Credential::Unknown);
         assert_eq!(v.uses_secret, None);

@@ -98,8 +98,19 @@ export interface Verdict {
   revertDeadline: string | null;
   revertDaysLeft: number | null;
   federation: Federation | null;
+  /** The PAT (or password) it holds for an Azure DevOps host, if it does. */
+  azureDevOpsPat: AzureDevOpsPat | null;
   label: string;
   summary: string;
+}
+
+export type PatUse = "repository" | "artifactsFeed" | "extensionPublishing" | "restApi";
+
+export interface AzureDevOpsPat {
+  host: string | null;
+  use: PatUse;
+  globalPatDeadline: string;
+  daysLeft: number | null;
 }
 
 export interface VerdictRule {

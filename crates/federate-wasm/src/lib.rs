@@ -2,6 +2,7 @@
 //! encodes the result. No logic lives here.
 
 pub mod client;
+pub mod deadlines;
 pub mod engine;
 
 use serde::Serialize;
