@@ -234,7 +234,7 @@ fn rules_reports_version() {
 }
 
 /// Input crosses as JSON text (`JSON.stringify`, then the one JSON parser): what is not plain
-/// data (a cycle, a BigInt, a function) gets a real `Error` that says so, never a panic.
+/// data (a cycle, a `BigInt`, a function) gets a real `Error` that says so, never a panic.
 #[wasm_bindgen_test]
 fn inputs_that_are_not_plain_data_get_a_clear_error() {
     let cyclic = js_sys::Object::new();
