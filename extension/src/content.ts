@@ -296,11 +296,18 @@ void enabled.then((on) => {
     setError(null);
     return;
   }
-  installMarkBehaviour({
-    verdictOf: (id) => (load.kind === 'ready' ? load.index.byId.get(id) : undefined),
-    openConnection: (id, action) => actions.openConnection(id, action),
-    markFor,
-  });
-  observe();
-  pass();
+  const draw = () => {
+    installMarkBehaviour({
+      verdictOf: (id) => (load.kind === 'ready' ? load.index.byId.get(id) : undefined),
+      openConnection: (id, action) => actions.openConnection(id, action),
+      markFor,
+    });
+    observe();
+    pass();
+  };
+  // The scan is already on its way; drawing waits for the parsed document, so the parser's
+  // own insertions cost no observer callbacks and no passes (rows come after it anyway, and
+  // the pass at DOMContentLoaded finds any that came with the HTML).
+  if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', draw, { once: true });
+  else draw();
 });
