@@ -29,29 +29,28 @@ pub(crate) fn to_js<T: Serialize>(value: &T) -> Result<JsValue, JsError> {
         .map_err(|_| JsError::new("the engine produced JSON that JavaScript could not read"))
 }
 
-/// Decodes a JS value (an object or a JSON string) into JSON: an object goes through
-/// `JSON.stringify` and the one JSON parser (`undefined` reads as `null`).
-// Taken by value as the exports hand their arguments over (no churn at every call site).
-#[allow(clippy::needless_pass_by_value)]
+/// Decodes a JS value (an object or a JSON string) into JSON, within the engine's size and
+/// depth limits (`federate_core::model::parse_json`): an object goes through `JSON.stringify`
+/// first, so a cycle, a too deep or a too large input is a clear error, never a crashed
+/// stack or memory.
+#[allow(clippy::needless_pass_by_value)] // callers hand over the value; it is read once
 pub(crate) fn from_js(value: JsValue) -> Result<serde_json::Value, JsError> {
     let text = match value.as_string() {
         Some(text) => text,
-        None if value.is_undefined() => return Ok(serde_json::Value::Null),
         None => js_sys::JSON::stringify(&value)
             .map_err(|e| {
+                let why = e
+                    .dyn_ref::<js_sys::Error>()
+                    .map(|e| String::from(e.message()))
+                    .unwrap_or_default();
                 JsError::new(&format!(
-                    "the argument is not plain data ({})",
-                    js_sys::Error::from(e).message()
+                    "the input cannot be read as JSON (a cycle, or nested too deep): {why}"
                 ))
             })?
             .as_string()
-            .ok_or_else(|| {
-                JsError::new("the argument is not plain data (a function or a symbol)")
-            })?,
+            .ok_or_else(|| JsError::new("the input is undefined or a function, not JSON data"))?,
     };
-    let text = text.trim_start_matches('\u{feff}');
-    serde_json::from_str(text)
-        .map_err(|e| JsError::new(&federate_core::Error::from_json(&e).to_string()))
+    federate_core::model::parse_json(&text).map_err(|e| js_err(&e))
 }
 
 /// Turns an engine error into a real JS `Error`.
