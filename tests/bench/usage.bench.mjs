@@ -1,7 +1,7 @@
 // Usage benchmark (issue 13): the usage history of 500 connections (50 projects x 10), 30 ms
 // latency, the mock in its own process. Side by side in one run: the engine's usage load at
 // the client's default concurrency, the same load one request at a time, and the lower bound
-// (requests / concurrency reached x latency).
+// (requests / concurrency reached x latency). Figures go to tests/.out/bench.json (usage.*).
 //
 //   node tests/bench/usage.bench.mjs [--projects 50] [--connections 10] [--latency 30]
 import { fork } from 'node:child_process';
@@ -10,6 +10,7 @@ import { Agent, request } from 'node:https';
 import { join } from 'node:path';
 import { root } from '../../scripts/lib.mjs';
 import { initSync, loadUsage, scanOrganization, usageTargets } from '../../pkg/web/federate_wasm.js';
+import { recordFigures } from './results.mjs';
 
 const arg = (name, d) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -125,6 +126,18 @@ async function main() {
     console.log(
       `\nconnections: ${targets.length}; usage read for ${engine.read} (${engine.known} known), ${engine.requests} requests (1 per connection)`,
     );
+    recordFigures({
+      'usage.connections': targets.length,
+      'usage.latencyMs': LATENCY,
+      'usage.engine.concurrency': engine.maxInFlight,
+      'usage.engine.ms': engine.ms,
+      'usage.engine.requests': engine.requests,
+      'usage.serial.ms': serial.ms,
+      'usage.serial.requests': serial.requests,
+      'usage.lowerBoundMs': bound,
+      'usage.engineOverLowerBound': engine.ms / bound,
+      'usage.serialOverEngine': serial.ms / engine.ms,
+    });
     if (!engine.complete || engine.read !== targets.length || engine.requests !== targets.length) {
       console.error('MISMATCH: the usage load did not read every connection exactly once');
       process.exitCode = 1;
