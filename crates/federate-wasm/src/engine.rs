@@ -46,6 +46,8 @@ export type ConvertibleStatus = "yes" | "manual" | "ownerProject" | "no";
 export type FederationFormat = "azureDevOps" | "entra" | "preview" | "unknown";
 export type CommandFormat = "az" | "azIdentity" | "powershell" | "bicep" | "terraform" | "graph" | "portal";
 export type ReportFormat = "json" | "csv" | "markdown" | "sarif";
+/** bad: a secret (a PAT to Azure DevOps first) or a retired issuer; warn: pending, or the issuer retiring; good: federated; info: the rest. */
+export type Tone = "bad" | "warn" | "good" | "info";
 
 export interface Reason { code: string; message: string }
 
@@ -100,6 +102,12 @@ export interface Verdict {
   federation: Federation | null;
   /** The PAT (or password) it holds for an Azure DevOps host, if it does. */
   azureDevOpsPat: AzureDevOpsPat | null;
+  /** The credential in words ("Azure DevOps PAT" for a PAT to Azure DevOps). */
+  credentialWord: string;
+  /** The colour family of its mark and row. */
+  tone: Tone;
+  /** What a draft or a manual connection waits for on its identity; null for the others. */
+  nextStep: string | null;
   label: string;
   summary: string;
 }
