@@ -101,3 +101,38 @@ fn gates() {
         .to_string();
     assert!(err.contains("pat, unknown"), "{err}");
 }
+
+/// The page's summary bar draws these parts; they are the summary line's counts, in its order.
+#[test]
+fn summary_parts_are_the_line() {
+    let v = verdicts();
+    let s = federate_core::report::inventory_summary(&v);
+    assert_eq!(s.line, summary_line(&v));
+    let counts: Vec<(&str, usize)> = s.parts.iter().map(|p| (p.key, p.count)).collect();
+    assert_eq!(
+        counts,
+        [
+            ("total", 5),
+            ("secrets", 3),
+            ("drafts", 0),
+            ("convertible", 0),
+            ("pat", 2),
+            ("retiringIssuer", 1),
+            ("unknown", 1)
+        ]
+    );
+    assert_eq!(
+        s.parts[4].text,
+        "Azure DevOps PATs (global PATs end 2026-12-01)"
+    );
+    let one = federate_core::report::summary_parts(&v[..1]);
+    assert_eq!(
+        (one[0].text.as_str(), one[4].text.as_str()),
+        (
+            "connection",
+            "Azure DevOps PAT (global PATs end 2026-12-01)"
+        )
+    );
+    let js: Value = serde_json::to_value(&s).unwrap();
+    assert_eq!(js["parts"][5]["key"], "retiringIssuer");
+}
