@@ -3,7 +3,7 @@
 // button. DOM only (no chrome.*, no wasm): drawn by the content script's card and by the
 // panel's details from data the engine computed.
 import { copyText, h } from './dom.js';
-import { allReasons, credentialWord, projectNames, REMEDY_FORMAT_NAMES, REMEDY_FORMATS, type RemedyFormat, type Verdict } from './model.js';
+import { allReasons, projectNames, REMEDY_FORMAT_NAMES, REMEDY_FORMATS, type RemedyFormat, type Verdict } from './model.js';
 
 const CONVERTIBLE_WORDS: Record<string, string> = {
   yes: 'Can be converted now',
@@ -153,7 +153,7 @@ export function verdictView(v: Verdict): HTMLElement {
     dl([
       ['Type', v.type],
       ['Scheme', v.scheme],
-      ['Credential', credentialWord(v.credential)],
+      ['Credential', v.credentialWord],
       ['State', v.state],
       ['Conversion', convertibleWord(v.convertible.status)],
       ['Project(s)', projectNames(v).join(', ') || null],
