@@ -267,11 +267,10 @@ impl Totals {
     }
 }
 
-/// Whether a verdict's federation uses the Azure DevOps issuer.
+/// Whether a verdict is on the retiring Azure DevOps issuer: the verdict's own decision
+/// (public cloud only), so the counts, the gate and the marks agree.
 fn on_retiring_issuer(v: &Verdict) -> bool {
-    v.federation
-        .as_ref()
-        .is_some_and(|f| f.format == crate::federation::Format::AzureDevOps)
+    v.issuer_retirement.is_some()
 }
 
 /// One count of an inventory's summary: `key` names it for the page (`total`, `secrets`,

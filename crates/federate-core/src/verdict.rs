@@ -129,6 +129,17 @@ pub enum Tone {
     Info,
 }
 
+/// Where a connection on the Azure DevOps issuer stands with the issuer's retirement on
+/// 2027-07-01 (ado-facts §8.6, §17.1). Public cloud only: sovereign clouds keep the issuer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum IssuerRetirement {
+    /// Before 2027-07-01 (or no `context.now`): switch it to the Entra issuer in time.
+    Retiring,
+    /// On or after 2027-07-01: its tokens no longer work.
+    Retired,
+}
+
 /// A conditions on a row beyond type and scheme.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Cond {
@@ -1023,6 +1034,10 @@ pub struct Verdict {
     /// The PAT (or password) it holds for an Azure DevOps host, if it does.
     #[serde(default)]
     pub azure_dev_ops_pat: Option<azure_devops::AzureDevOpsPat>,
+    /// Set when it is on the Azure DevOps issuer in the public cloud, which retires on
+    /// 2027-07-01; `None` otherwise (Entra issuer, sovereign clouds, not federated).
+    #[serde(default)]
+    pub issuer_retirement: Option<IssuerRetirement>,
     /// The credential in words, as a table's Credential column says it (`Azure DevOps PAT`
     /// for a PAT to Azure DevOps, rather than `Token`).
     #[serde(default)]
@@ -1324,9 +1339,9 @@ pub fn classify(ep: &Endpoint, ctx: &Context) -> Verdict {
             .is_none_or(|e| e.trim().is_empty() || e.eq_ignore_ascii_case("AzureCloud"));
         (f.format == federation::Format::AzureDevOps && public).then(|| {
             if f.warnings.iter().any(|w| w.code == "issuerRetired") {
-                Retirement::Retired
+                IssuerRetirement::Retired
             } else {
-                Retirement::Retiring
+                IssuerRetirement::Retiring
             }
         })
     });
@@ -1365,6 +1380,7 @@ pub fn classify(ep: &Endpoint, ctx: &Context) -> Verdict {
         revert_days_left,
         federation,
         credential_word: kind.word().to_owned(),
+        issuer_retirement: kind.retiring_issuer,
         tone,
         next_step,
         azure_dev_ops_pat,
@@ -1430,18 +1446,11 @@ impl AccessWords {
     }
 }
 
-/// Where a connection on the Azure DevOps issuer stands with its retirement (2027-07-01).
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Retirement {
-    Retiring,
-    Retired,
-}
-
-impl Retirement {
+impl IssuerRetirement {
     fn words(self) -> &'static str {
         match self {
-            Retirement::Retiring => "issuer retires 2027-07-01",
-            Retirement::Retired => "issuer retired 2027-07-01",
+            IssuerRetirement::Retiring => "issuer retires 2027-07-01",
+            IssuerRetirement::Retired => "issuer retired 2027-07-01",
         }
     }
 }
@@ -1452,7 +1461,7 @@ struct Kind<'a> {
     pat: Option<&'a azure_devops::AzureDevOpsPat>,
     ado_connection: bool,
     /// Set when the connection is on the Azure DevOps issuer in the public cloud: the label's suffix.
-    retiring_issuer: Option<Retirement>,
+    retiring_issuer: Option<IssuerRetirement>,
 }
 
 impl Kind<'_> {
@@ -1541,8 +1550,8 @@ fn tone_for(kind: &Kind, state: State, uses_secret: Option<bool>) -> Tone {
         return Tone::Bad;
     }
     match (kind.retiring_issuer, kind.credential) {
-        (Some(Retirement::Retired), _) => Tone::Bad,
-        (Some(Retirement::Retiring), _) => Tone::Warn,
+        (Some(IssuerRetirement::Retired), _) => Tone::Bad,
+        (Some(IssuerRetirement::Retiring), _) => Tone::Warn,
         (None, Credential::Federated | Credential::ManagedIdentity) => Tone::Good,
         (None, _) => Tone::Info,
     }

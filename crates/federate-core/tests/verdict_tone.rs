@@ -5,7 +5,7 @@
 #![allow(clippy::unwrap_used, clippy::needless_pass_by_value)]
 
 use federate_core::model::Endpoint;
-use federate_core::verdict::{Context, State, Tone, Verdict, classify};
+use federate_core::verdict::{Context, IssuerRetirement, State, Tone, Verdict, classify};
 use serde_json::{Value, json};
 
 const ORG_ID: &str = "0ca3ddd9-f0b0-4635-a98c-5866526961b6";
@@ -98,42 +98,51 @@ fn an_azure_devops_pat_is_bad_and_named() {
     let js = serde_json::to_value(verdict(pat)).unwrap();
     assert_eq!(js["credentialWord"], "Azure DevOps PAT");
     assert_eq!(js["tone"], "bad");
+    assert!(js["issuerRetirement"].is_null());
+    let js = serde_json::to_value(verdict(on_azure_devops_issuer("azurerm", json!({})))).unwrap();
+    assert_eq!(js["issuerRetirement"], "retiring");
 }
 
 #[test]
 fn the_azure_devops_issuer_warns_while_it_retires() {
     let rows = [
-        // (connection, now, tone)
+        // (connection, now, tone, retirement)
         (
             on_azure_devops_issuer("azurerm", json!({})),
             "2026-11-30T04:00:00Z",
             Tone::Warn,
+            Some(IssuerRetirement::Retiring),
         ),
         (
             on_azure_devops_issuer("WorkloadIdentityUser", json!({})),
             "2026-11-30T04:00:00Z",
             Tone::Warn,
+            Some(IssuerRetirement::Retiring),
         ),
         (
             on_azure_devops_issuer("azurerm", json!({})),
             "2027-07-02T00:00:00Z",
             Tone::Bad,
+            Some(IssuerRetirement::Retired),
         ),
         // Sovereign clouds keep the issuer: nothing due.
         (
             on_azure_devops_issuer("azurerm", json!({"environment": "AzureUSGovernment"})),
             "2026-11-30T04:00:00Z",
             Tone::Good,
+            None,
         ),
         (
             on_entra_issuer("azurerm", json!({})),
             "2026-11-30T04:00:00Z",
             Tone::Good,
+            None,
         ),
     ];
-    for (i, (e, now, tone)) in rows.into_iter().enumerate() {
+    for (i, (e, now, tone, retirement)) in rows.into_iter().enumerate() {
         let v = verdict_at(e, now);
         assert_eq!(v.tone, tone, "row {i}: {}", v.label);
+        assert_eq!(v.issuer_retirement, retirement, "row {i}");
         assert_eq!(v.credential_word, "Federated", "row {i}");
     }
 }

@@ -48,6 +48,7 @@ export type CommandFormat = "az" | "azIdentity" | "powershell" | "bicep" | "terr
 export type ReportFormat = "json" | "csv" | "markdown" | "sarif";
 /** bad: a secret (a PAT to Azure DevOps first) or a retired issuer; warn: pending, or the issuer retiring; good: federated; info: the rest. */
 export type Tone = "bad" | "warn" | "good" | "info";
+export type IssuerRetirement = "retiring" | "retired";
 
 export interface Reason { code: string; message: string }
 
@@ -102,6 +103,8 @@ export interface Verdict {
   federation: Federation | null;
   /** The PAT (or password) it holds for an Azure DevOps host, if it does. */
   azureDevOpsPat: AzureDevOpsPat | null;
+  /** On the Azure DevOps issuer in the public cloud (it retires on 2027-07-01); null otherwise. */
+  issuerRetirement: IssuerRetirement | null;
   /** The credential in words ("Azure DevOps PAT" for a PAT to Azure DevOps). */
   credentialWord: string;
   /** The colour family of its mark and row. */
