@@ -1,7 +1,7 @@
 // The data the extension passes around: verdicts as the engine computes them, inventories,
 // errors. Pure helpers only (no chrome.*, no DOM, no wasm): the content script, the panel
 // and the service worker all import this module.
-import type { AzureDevOpsPat, Tone } from '../../pkg/web/federate_wasm.js';
+import type { AzureDevOpsPat, IssuerRetirement, Tone } from '../../pkg/web/federate_wasm.js';
 
 /** A reason the engine gives for a verdict or a warning. */
 export interface Reason {
@@ -52,6 +52,8 @@ export interface Verdict {
   federation: Federation | null;
   /** The PAT (or password) it holds for an Azure DevOps host, if it does. */
   azureDevOpsPat: AzureDevOpsPat | null;
+  /** On the Azure DevOps issuer in the public cloud (retiring 2027-07-01), as the engine decides. */
+  issuerRetirement: IssuerRetirement | null;
   /** The credential in the engine's words ("Azure DevOps PAT" rather than "Token"). */
   credentialWord: string;
   /** The colour family the engine gives its mark and row. */
@@ -110,6 +112,8 @@ const projectRef = (v: unknown): ProjectRef | null => {
 
 const TONES: readonly string[] = ['bad', 'warn', 'good', 'info'] satisfies Tone[];
 
+const retirementOf = (v: unknown): IssuerRetirement | null => (v === 'retiring' || v === 'retired' ? v : null);
+
 /** Normalizes one verdict from the engine (tolerates missing fields: the engine grows). */
 export function normalizeVerdict(raw: unknown, foundIn: ProjectRef | null = null): Verdict {
   const r = isObject(raw) ? raw : {};
@@ -149,6 +153,7 @@ export function normalizeVerdict(raw: unknown, foundIn: ProjectRef | null = null
         }
       : null,
     azureDevOpsPat: isObject(r.azureDevOpsPat) ? (r.azureDevOpsPat as unknown as AzureDevOpsPat) : null,
+    issuerRetirement: retirementOf(r.issuerRetirement),
     credentialWord: str(r.credentialWord) ?? str(r.credential) ?? 'unknown',
     tone: (TONES.includes(str(r.tone) ?? '') ? str(r.tone) : 'info') as Tone,
     nextStep: str(r.nextStep),

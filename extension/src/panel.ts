@@ -69,9 +69,6 @@ const COLUMNS = {
   issuer: { title: 'Issuer format', value: (r: Row) => issuerFormatWord(r.verdict.federation?.format).split(' (')[0] ?? '' },
 } as const;
 
-const isAdoIssuer = (v: Verdict) => /azuredevops|vstoken/i.test(`${v.federation?.format ?? ''} ${v.federation?.issuer ?? ''}`);
-const isEntraIssuer = (v: Verdict) => /entra|login\.microsoftonline/i.test(`${v.federation?.format ?? ''} ${v.federation?.issuer ?? ''}`);
-
 const FILTERS: Record<string, { title: string; test: (v: Verdict) => boolean }> = {
   all: { title: 'All connections', test: () => true },
   secrets: { title: 'Holds a secret', test: (v) => v.usesSecret },
@@ -80,8 +77,10 @@ const FILTERS: Record<string, { title: string; test: (v: Verdict) => boolean }> 
   drafts: { title: 'Drafts', test: (v) => v.state === 'draft' },
   federated: { title: 'Federated', test: (v) => v.credential === 'federated' },
   pat: { title: 'Azure DevOps PAT', test: (v) => v.azureDevOpsPat !== null },
-  adoIssuer: { title: 'Azure DevOps issuer', test: isAdoIssuer },
-  entraIssuer: { title: 'Entra issuer', test: isEntraIssuer },
+  // The engine's decisions: the issuer's format, and whether the connection's issuer retires.
+  adoIssuer: { title: 'Azure DevOps issuer', test: (v) => v.federation?.format === 'azureDevOps' },
+  retiringIssuer: { title: 'Issuer retires 2027-07-01', test: (v) => v.issuerRetirement !== null },
+  entraIssuer: { title: 'Entra issuer', test: (v) => v.federation?.format === 'entra' },
   warnings: { title: 'Has federation warnings', test: (v) => (v.federation?.warnings.length ?? 0) > 0 },
   shared: { title: 'Shared between projects', test: (v) => v.isShared },
   notReady: { title: 'Not ready (failed, converting)', test: (v) => v.state !== 'ready' && v.state !== 'draft' },

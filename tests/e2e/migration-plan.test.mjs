@@ -98,6 +98,15 @@ test('the demo organization: marks for the PAT and the Azure DevOps connection d
   const writesBefore = mock.requests.filter((q) => q.method !== 'GET').length;
   await panel.click('#scan-org');
   await scanState(panel, ['done'], 60_000);
+  // The inventory's filter of connections whose issuer retires: the engine's decision, as the marks say.
+  await panel.selectOption('#filter', 'retiringIssuer');
+  const retiring = await panel.locator('#inventory tbody th').allTextContents();
+  assert.ok(retiring.includes('web-prod-arm') && retiring.includes('ml-legacy-wif'), retiring.join(', '));
+  assert.match(
+    await panel.textContent('#counts'),
+    new RegExp(`^Showing ${retiring.length} of .*, ${retiring.length} on the Azure DevOps issuer`),
+  );
+  await panel.selectOption('#filter', 'all');
   await panel.click('#migration-open');
   await migrationState(panel, ['ready']);
   assert.match(await panel.textContent('.migration-intro'), /Federate does not send the issuer update itself/);
