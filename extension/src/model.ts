@@ -159,7 +159,9 @@ export function normalizeVerdict(raw: unknown, foundIn: ProjectRef | null = null
     nextStep: str(r.nextStep),
     foundIn,
   };
-  return { ...base, label: str(r.label) ?? base.credentialWord, summary: str(r.summary) ?? '' };
+  // The engine's other fields ride along unchanged, so a verdict handed back to the engine
+  // (reports, the summary) loses nothing the engine added after this list was written.
+  return { ...r, ...base, label: str(r.label) ?? base.credentialWord, summary: str(r.summary) ?? '' };
 }
 
 /** Colour family of a mark: the engine's. The words carry the meaning; the colour only repeats it. */
