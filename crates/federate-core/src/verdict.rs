@@ -140,6 +140,19 @@ pub enum IssuerRetirement {
     Retired,
 }
 
+impl Status {
+    /// In words: `Can be converted now`, `Needs manual steps`, `Convert from its owning
+    /// project`, `Cannot be converted`.
+    pub fn word(self) -> &'static str {
+        match self {
+            Status::Yes => "Can be converted now",
+            Status::Manual => "Needs manual steps",
+            Status::OwnerProject => "Convert from its owning project",
+            Status::No => "Cannot be converted",
+        }
+    }
+}
+
 /// A conditions on a row beyond type and scheme.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Cond {
@@ -1042,6 +1055,9 @@ pub struct Verdict {
     /// for a PAT to Azure DevOps, rather than `Token`).
     #[serde(default)]
     pub credential_word: String,
+    /// The convertibility in words, as a table's Convertible column says it.
+    #[serde(default)]
+    pub convertible_word: String,
     /// The colour family of its mark and row.
     #[serde(default)]
     pub tone: Tone,
@@ -1380,6 +1396,7 @@ pub fn classify(ep: &Endpoint, ctx: &Context) -> Verdict {
         revert_days_left,
         federation,
         credential_word: kind.word().to_owned(),
+        convertible_word: status.word().to_owned(),
         issuer_retirement: kind.retiring_issuer,
         tone,
         next_step,

@@ -141,6 +141,17 @@ fn the_azure_devops_issuer_warns_while_it_retires() {
     ];
     for (i, (e, now, tone, retirement)) in rows.into_iter().enumerate() {
         let v = verdict_at(e, now);
+        let format = if i < 4 {
+            "Azure DevOps issuer"
+        } else {
+            "Entra issuer"
+        };
+        assert_eq!(
+            v.federation.as_ref().unwrap().format_word,
+            format,
+            "row {i}"
+        );
+        assert_eq!(v.convertible_word, "Cannot be converted", "row {i}");
         assert_eq!(v.tone, tone, "row {i}: {}", v.label);
         assert_eq!(v.issuer_retirement, retirement, "row {i}");
         assert_eq!(v.credential_word, "Federated", "row {i}");
@@ -157,6 +168,7 @@ fn tones_of_the_other_kinds() {
     );
     let v = verdict(secret);
     assert_eq!((v.tone, v.credential_word.as_str()), (Tone::Bad, "Secret"));
+    assert_eq!(v.convertible_word, "Needs manual steps");
     let msi = connection("azurerm", "ManagedServiceIdentity", json!({}), json!({}));
     let v = verdict(msi);
     assert_eq!(

@@ -79,6 +79,8 @@ export interface Federation {
   subject: string | null;
   audience: string;
   format: FederationFormat;
+  /** The format in words ("Azure DevOps issuer", "Entra issuer", ...). */
+  formatWord: string;
   issuerType: string | null;
   identity: { applicationId: string | null; tenantId: string | null };
   decoded: DecodedSubject | null;
@@ -107,6 +109,8 @@ export interface Verdict {
   issuerRetirement: IssuerRetirement | null;
   /** The credential in words ("Azure DevOps PAT" for a PAT to Azure DevOps). */
   credentialWord: string;
+  /** The convertibility in words ("Can be converted now", "Cannot be converted", ...). */
+  convertibleWord: string;
   /** The colour family of its mark and row. */
   tone: Tone;
   /** What a draft or a manual connection waits for on its identity; null for the others. */
