@@ -22,6 +22,8 @@ export interface Federation {
   audience: string | null;
   /** `azureDevOps` (vstoken + sc://) or `entra` (login.microsoftonline.com + /eid1/...), or another engine word. */
   format: string | null;
+  /** The format in the engine's words ("Azure DevOps issuer", "Entra issuer", ...). */
+  formatWord: string;
   issuerType: string | null;
   identity: { applicationId: string | null; tenantId: string | null } | null;
   /** The subject decoded segment by segment; the engine decides the shape, the UI renders it generically. */
@@ -56,6 +58,8 @@ export interface Verdict {
   issuerRetirement: IssuerRetirement | null;
   /** The credential in the engine's words ("Azure DevOps PAT" rather than "Token"). */
   credentialWord: string;
+  /** The convertibility in the engine's words ("Can be converted now", ...). */
+  convertibleWord: string;
   /** The colour family the engine gives its mark and row. */
   tone: Tone;
   /** What a draft or a manual connection waits for on its identity, in the engine's words. */
@@ -145,6 +149,7 @@ export function normalizeVerdict(raw: unknown, foundIn: ProjectRef | null = null
           subject: str(fed.subject),
           audience: str(fed.audience),
           format: str(fed.format),
+          formatWord: str(fed.formatWord) ?? str(fed.format) ?? '',
           issuerType: str(fed.issuerType),
           identity: identity ? { applicationId: str(identity.applicationId), tenantId: str(identity.tenantId) } : null,
           decoded: fed.decoded ?? null,
@@ -155,6 +160,7 @@ export function normalizeVerdict(raw: unknown, foundIn: ProjectRef | null = null
     azureDevOpsPat: isObject(r.azureDevOpsPat) ? (r.azureDevOpsPat as unknown as AzureDevOpsPat) : null,
     issuerRetirement: retirementOf(r.issuerRetirement),
     credentialWord: str(r.credentialWord) ?? str(r.credential) ?? 'unknown',
+    convertibleWord: str(r.convertibleWord) ?? status ?? 'no',
     tone: (TONES.includes(str(r.tone) ?? '') ? str(r.tone) : 'info') as Tone,
     nextStep: str(r.nextStep),
     foundIn,

@@ -3,7 +3,7 @@
 // the service worker, relayed through the page), a table with sort, filter, search and
 // counts, details with explanations and remedies, and export. It never reads the page's DOM.
 import { h } from './dom.js';
-import { convertibleWord, federationView, issuerFormatWord, remediesView, verdictView } from './explain.js';
+import { federationView, remediesView, verdictView } from './explain.js';
 import { classify, endpointsById, inventorySummary, loadEngine, remedies, renderReport } from './engine.js';
 import { isAzureDevOpsUrl, PANEL_PORT, type Message, type PageContext, type PanelEvent, type PanelRequest } from './messages.js';
 import { describeError, projectNames, type ErrorInfo, type ProjectInventory, type Verdict } from './model.js';
@@ -65,8 +65,8 @@ const COLUMNS = {
   type: { title: 'Type', value: (r: Row) => r.verdict.type ?? '' },
   credential: { title: 'Credential', value: (r: Row) => r.verdict.credentialWord },
   state: { title: 'State', value: (r: Row) => r.verdict.state },
-  convertible: { title: 'Convertible', value: (r: Row) => convertibleWord(r.verdict.convertible.status) },
-  issuer: { title: 'Issuer format', value: (r: Row) => issuerFormatWord(r.verdict.federation?.format).split(' (')[0] ?? '' },
+  convertible: { title: 'Convertible', value: (r: Row) => r.verdict.convertibleWord },
+  issuer: { title: 'Issuer format', value: (r: Row) => r.verdict.federation?.formatWord ?? '' },
 } as const;
 
 const FILTERS: Record<string, { title: string; test: (v: Verdict) => boolean }> = {

@@ -58,6 +58,9 @@ test('the demo organization: marks for the PAT and the Azure DevOps connection d
   // The panel's Credential column names the PAT, and its counts are the engine's.
   const patRow = `#inventory tbody tr[data-federate-id="${idOf('payments-feed (PAT)')}"]`;
   assert.equal(await panel.textContent(`${patRow} td[data-col="credential"]`), 'Azure DevOps PAT');
+  assert.equal(await panel.textContent(`${patRow} td[data-col="convertible"]`), 'Cannot be converted');
+  const templatesRow = `#inventory tbody tr[data-federate-id="${idOf('azdo-templates')}"]`;
+  assert.equal(await panel.textContent(`${templatesRow} td[data-col="issuer"]`), 'Entra issuer');
   assert.match(await panel.textContent('#counts'), /, 1 Azure DevOps PAT \(global PATs end 2026-12-01\),/);
 
   // The inventory's filter finds the Azure DevOps PATs; their details say what replaces them.
