@@ -141,7 +141,8 @@ function projects(v) {
 function table(verdicts) {
   const head = ['Name', 'Type', 'Credential', 'State', 'Convertible', 'Issuer', 'Project'];
   const rows = verdicts.map((v) =>
-    [v.name, v.type, v.credential, v.state, v.convertible?.status, v.federation?.format, projects(v)].map(cell),
+    // The credential in the engine's words ("Azure DevOps PAT" for a PAT to Azure DevOps).
+    [v.name, v.type, v.credentialWord, v.state, v.convertible?.status, v.federation?.format, projects(v)].map(cell),
   );
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => [...r[i]].length)));
   const line = (r) =>
