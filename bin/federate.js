@@ -26,7 +26,7 @@ Usage:
   federate audit --org URL [--project NAME] [--concurrency N] [--format F] [--fail-on G]
       The same, live: every project of the organization (or one), with a token from
       AZURE_DEVOPS_EXT_PAT (a PAT) or SYSTEM_ACCESSTOKEN (a pipeline's bearer token).
-      Progress goes to stderr.
+      The token goes only over https. Progress goes to stderr.
   federate decode SUBJECT [--json]
       Decode a federation subject: sc://org/project/connection, or
       /eid1/c/pub/t/{tenant}/a/{app}/sc/{orgId}/{connectionId}.
@@ -47,6 +47,8 @@ Options:
   --org-name NAME   context: the organization's name (checks sc:// subjects)
   --org-id GUID     context: the organization's id (builds expected issuers and subjects)
   --now ISO         context: the time used for deadlines (default: now)
+  --allow-http      audit --org: send the token over plain http, for an on-premises
+                    server that has no TLS (anyone on the network can read it)
   --json            decode, explain-error: print JSON
   -h, --help        this help
   -v, --version     the version
@@ -54,7 +56,8 @@ Options:
 Exit codes:
   0  done; for audit --fail-on, no connection matched
   1  audit --fail-on matched at least one connection; explain-error found no known error
-  2  usage: unknown command or option, missing argument, no token for --org
+  2  usage: unknown command or option, missing argument, no token for --org, an
+     http: --org without --allow-http
   3  bad input: file not found, invalid JSON (with its line and column), not a service
      connection list, malformed subject, unknown connection id
   4  Azure DevOps or the network failed (signed out, no permission, throttled, unreachable)
@@ -126,8 +129,11 @@ function listOf(values, name, allowed) {
   return items;
 }
 
+/** Text from the service or the input, made safe for a terminal line by the engine. */
+const safe = (text) => federate.sanitizeText(String(text), 'terminal');
+
 function cell(value) {
-  return value === null || value === undefined || value === '' ? '-' : String(value).replace(/[\r\n\t]+/g, ' ');
+  return value === null || value === undefined || value === '' ? '-' : safe(value);
 }
 
 /** The owning project, and how many others a shared connection is shared with. */
@@ -171,7 +177,12 @@ async function liveVerdicts(values, context) {
   const controller = new AbortController();
   process.once('SIGINT', () => controller.abort());
   const target = values.project ? `project "${values.project}" of ${values.org}` : values.org;
-  process.stderr.write(`federate: scanning ${target} (token from ${found.source})\n`);
+  if (values['allow-http']) {
+    process.stderr.write(
+      'federate: warning: --allow-http: the token may go over plain http, where anyone on the network can read it; use it only for an on-premises server without TLS\n',
+    );
+  }
+  process.stderr.write(`federate: scanning ${safe(target)} (token from ${found.source})\n`);
   let result;
   try {
     result = await federate.scanLive({
@@ -179,23 +190,26 @@ async function liveVerdicts(values, context) {
       project: values.project,
       token: found.token,
       tokenKind: found.tokenKind,
+      allowHttp: values['allow-http'] === true,
       ...(concurrency === undefined ? {} : { concurrency }),
       onProgress: (event) => process.stderr.write(`federate: ${describeProgress(event)}\n`),
       signal: controller.signal,
       context,
     });
   } catch (err) {
-    const kind = err && typeof err === 'object' && 'kind' in err ? ` (${err.kind})` : '';
-    throw new CliError(`${values.org}${kind}: ${messageOf(err)}`, EXIT.service);
+    const kind = err && typeof err === 'object' && 'kind' in err ? err.kind : null;
+    if (kind === 'insecure') throw usage(messageOf(err));
+    throw new CliError(`${values.org}${kind ? ` (${kind})` : ''}: ${messageOf(err)}`, EXIT.service);
   }
   const { verdicts, scan } = result;
   process.stderr.write(`federate: done, ${plural(verdicts.length, 'connection')}\n`);
   // An organization scan resolves with what it could read; say what is missing.
   const failed = scan ? scan.projects.filter((p) => p.error) : [];
-  for (const p of failed) process.stderr.write(`federate: project "${p.name}" was not read: ${p.error.message ?? p.error.kind}\n`);
+  for (const p of failed)
+    process.stderr.write(`federate: project "${safe(p.name)}" was not read: ${safe(p.error.message ?? p.error.kind)}\n`);
   const incomplete =
     scan && (!scan.complete || failed.length > 0)
-      ? `the scan is incomplete${scan.stopped ? ` (${scan.stopped.kind}: ${scan.stopped.message ?? ''})` : ''}`
+      ? `the scan is incomplete${scan.stopped ? ` (${scan.stopped.kind}: ${safe(scan.stopped.message ?? '')})` : ''}`
       : null;
   return { verdicts, incomplete };
 }
@@ -221,6 +235,12 @@ async function audit(positionals, values) {
     const input = readInput(positionals[0]);
     verdicts = engineCall(input.name, () => federate.classifyEndpoints(input.text, context));
   }
+  const dropped = verdicts.reduce((n, v) => n + (v.secretValuesDropped ?? 0), 0);
+  if (dropped) {
+    process.stderr.write(
+      `federate: warning: the input held ${plural(dropped, 'secret value')} (Azure DevOps returns secrets as null); Federate dropped them and shows none\n`,
+    );
+  }
   if (format === 'table') {
     process.stdout.write(`${table(verdicts)}\n\n${summary(verdicts)}\n`);
   } else {
@@ -233,7 +253,7 @@ async function audit(positionals, values) {
   const failing = gates.length ? engineCall('--fail-on', () => federate.gateFailures(verdicts, gates)) : [];
   if (failing.length) {
     process.stderr.write(
-      `federate: --fail-on ${gates.join(',')}: ${plural(failing.length, 'connection')} matched: ${failing.map((v) => v.name ?? v.id).join(', ')}\n`,
+      `federate: --fail-on ${gates.join(',')}: ${plural(failing.length, 'connection')} matched: ${failing.map((v) => safe(v.name ?? v.id)).join(', ')}\n`,
     );
     return EXIT.findings;
   }
@@ -248,7 +268,7 @@ function decode(positionals, values) {
   } else {
     const entries = Object.entries(decoded).filter(([, v]) => v !== null && v !== undefined && typeof v !== 'object');
     const width = Math.max(...entries.map(([k]) => k.length));
-    process.stdout.write(`${entries.map(([k, v]) => `${k.padEnd(width)}  ${v}`).join('\n')}\n`);
+    process.stdout.write(`${entries.map(([k, v]) => `${k.padEnd(width)}  ${safe(v)}`).join('\n')}\n`);
   }
   return EXIT.ok;
 }
@@ -313,6 +333,7 @@ async function run(argv) {
         'org-name': { type: 'string' },
         'org-id': { type: 'string' },
         now: { type: 'string' },
+        'allow-http': { type: 'boolean' },
         id: { type: 'string' },
         json: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
@@ -341,7 +362,8 @@ try {
   process.exitCode = await run(process.argv.slice(2));
 } catch (err) {
   if (err instanceof CliError) {
-    process.stderr.write(`federate: error: ${err.message}\n`);
+    // Messages may quote the input or the service: through the engine's sanitizer (lines kept).
+    process.stderr.write(`federate: error: ${federate.sanitizeText(err.message, 'block')}\n`);
     process.exitCode = err.code;
   } else {
     process.stderr.write(`federate: internal error: ${err instanceof Error ? err.stack : String(err)}\n`);

@@ -10,6 +10,8 @@ export interface LiveScanOptions {
   token?: string;
   /** How the token is sent: `pat` (Basic) or `bearer`. Default `pat`. */
   tokenKind?: 'pat' | 'bearer';
+  /** Send the token over plain `http:` (an on-premises server without TLS). Without it, an `http:` `orgUrl` throws an error of kind `insecure` and sends nothing. */
+  allowHttp?: boolean;
   /** The most projects scanned at once. */
   concurrency?: number;
   /** Called as projects finish during an organization scan. */

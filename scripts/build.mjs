@@ -79,11 +79,10 @@ function buildExtension() {
   mkdirSync(out, { recursive: true });
   copyStatic(join(root, 'extension', 'static'), out);
   writeIcons(out);
-  bundle(
-    ['extension/src/background.ts', 'extension/src/panel.ts', 'extension/src/options.ts', 'extension/src/convert/page.ts'],
-    out,
-    'esm',
-  );
+  // Web-accessible: panel.html alone (manifest.json). The files it loads (panel.js, the css,
+  // wasm/*) are loaded by the extension page itself, from its own origin, so they need not be
+  // and are not exposed to Azure DevOps pages. The conversion views live in the panel.
+  bundle(['extension/src/background.ts', 'extension/src/panel.ts', 'extension/src/options.ts'], out, 'esm');
   bundle(['extension/src/content.ts'], out, 'iife');
   copyWasm(join(out, 'wasm'));
 }

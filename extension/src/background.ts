@@ -12,6 +12,7 @@ import {
   type Message,
   type PageContext,
   type PanelEvent,
+  type PanelOpening,
   type RelayResponse,
   type Reply,
   type ReplyOf,
@@ -42,6 +43,14 @@ function relayTo(tabId: number): Relay {
     return reply.value;
   };
 }
+
+/**
+ * Panels the content script's overlay is about to frame, by tab: the panel claims its tab's
+ * opening once (`panelHello`), so a panel framed by anything else (a page script, another
+ * site) finds none and refuses to act. Openings expire after a few seconds.
+ */
+const panelOpenings = new Map<number, PanelOpening & { nonce: string; at: number }>();
+const OPENING_TTL_MS = 15_000;
 
 // Last project scan per tab, so the connection card doesn't scan again. Lost when the worker
 // stops; then the card scans again.
@@ -81,6 +90,37 @@ async function handle(message: Message, sender: chrome.runtime.MessageSender): P
       if (!isAzureDevOpsUrl(tab.url)) throw Object.assign(new Error('Open an Azure DevOps page first.'), { kind: 'notFound' });
       await sendTab(message.tabId, { type: 'mountPanel' });
       return null;
+    }
+    case 'panelOpening': {
+      // Only the content script of the tab's top frame frames the panel.
+      if (tabId === undefined || sender.frameId !== 0 || isExtensionPage(sender)) throw new Error('panelOpening comes from the page');
+      panelOpenings.set(tabId, {
+        context: message.context,
+        connection: message.connection,
+        theme: message.theme,
+        nonce: message.nonce,
+        at: Date.now(),
+      });
+      return null;
+    }
+    case 'panelHello': {
+      // The panel is our own page; its tab is the sender's (or the one it read with tabs.getCurrent).
+      const tab = sender.tab?.id ?? message.tabId;
+      if (!isExtensionPage(sender) || tab === undefined || tab === null) throw new Error('panelHello comes from the panel');
+      // Only the frame the overlay gave the nonce to claims it; another frame (a page script's)
+      // is refused and leaves the opening to its owner.
+      const opening = panelOpenings.get(tab);
+      const expired = !!opening && Date.now() - opening.at > OPENING_TTL_MS;
+      if (expired || opening?.nonce === message.nonce) panelOpenings.delete(tab);
+      if (!opening || expired || opening.nonce !== message.nonce) {
+        throw Object.assign(
+          new Error(
+            "This Federate panel was not opened by Federate on this page, so it won't act here. Open it from the Federate bar, a connection's card, or Alt+Shift+F.",
+          ),
+          { kind: 'refused' },
+        );
+      }
+      return { context: opening.context, connection: opening.connection, theme: opening.theme };
     }
     case 'closePanel': {
       if (!isExtensionPage(sender) || tabId === undefined) throw new Error('closePanel comes from the panel');
@@ -171,4 +211,7 @@ chrome.commands.onCommand.addListener((command, tab) => {
   void sendTab(tab.id, { type: 'mountPanel' }).catch(() => undefined);
 });
 
-chrome.tabs.onRemoved.addListener((tabId) => recent.delete(tabId));
+chrome.tabs.onRemoved.addListener((tabId) => {
+  recent.delete(tabId);
+  panelOpenings.delete(tabId);
+});

@@ -35,7 +35,7 @@ let load: Load = { kind: 'loading' };
 let card: { id: string; state: 'loading' | 'ready' | 'error'; details?: ConnectionDetails; error?: ErrorInfo } | null = null;
 let warnedNoRows = false;
 let themeAt = -Infinity;
-let active = true;
+let active = false;
 
 const signInUrl = () => (info ? `${info.apiBase}/` : location.origin);
 const context = (): PageContext | null =>
@@ -227,17 +227,27 @@ function observe(): void {
   (window as { navigation?: EventTarget }).navigation?.addEventListener('navigatesuccess', schedule);
 }
 
-// Messages from the service worker: relayed requests and the panel's open/close.
+/** The answer for an organization the options turned Federate off on: nothing is relayed. */
+const OFF_HERE: Reply<never> = {
+  ok: false,
+  error: { kind: 'off', message: 'Federate is turned off for this organization (options).', retryAfter: null, status: null },
+};
+
+// Messages from the service worker: relayed requests and the panel's open/close. Registered at
+// once (MV3), but nothing is relayed or mounted before the organization setting is read, and
+// nothing at all on an organization it turned off.
 chrome.runtime.onMessage.addListener((message: unknown, sender, sendResponse) => {
   if (sender.id !== chrome.runtime.id || sender.tab !== undefined || !isTabMessage(message)) return false;
   switch (message.type) {
     case 'relay':
-      void relay(message.request).then(sendResponse);
+      void enabled.then((on) => (on ? relay(message.request) : OFF_HERE)).then(sendResponse);
       return true;
     case 'mountPanel':
-      if (info) actions.openPanel();
-      sendResponse({ ok: true, value: null });
-      return false;
+      void enabled.then((on) => {
+        if (on && info) actions.openPanel();
+        sendResponse(on ? { ok: true, value: null } : OFF_HERE);
+      });
+      return true;
     case 'unmountPanel':
       unmountPanel();
       sendResponse({ ok: true, value: null });
@@ -258,7 +268,8 @@ async function enabledHere(): Promise<boolean> {
   }
 }
 
-void enabledHere().then((on) => {
+const enabled = enabledHere();
+void enabled.then((on) => {
   active = on;
   if (!on) {
     ROOT.dataset.federate = 'off';

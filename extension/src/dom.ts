@@ -29,7 +29,9 @@ export async function copyText(text: string): Promise<boolean> {
     await navigator.clipboard.writeText(text);
     return true;
   } catch {
-    const area = h('textarea', { 'aria-hidden': 'true', style: 'position:fixed;left:-9999px;top:0' });
+    const area = h('textarea', { 'aria-hidden': 'true' });
+    // Placed through the CSSOM: extension pages' CSP (default-src 'self') refuses style attributes.
+    Object.assign(area.style, { position: 'fixed', left: '-9999px', top: '0' });
     area.value = text;
     document.body.append(area);
     area.select();

@@ -35,11 +35,26 @@ export interface ConnectionDetails {
 
 // ---- content script or extension page -> service worker (chrome.runtime.sendMessage)
 
+/** What the content script's overlay opens the panel on: a page, maybe one connection's details. */
+export interface PanelOpening {
+  context: PageContext;
+  /** A connection whose details to show (a card's or a mark's Convert… / Revert…): a view, never an action. */
+  connection: string | null;
+  theme: 'light' | 'dark';
+}
+
 export type Message =
   | { type: 'scanProject'; context: PageContext }
   | { type: 'connection'; context: PageContext; id: string }
   | { type: 'openPanel'; tabId: number | null }
-  | { type: 'closePanel' };
+  | { type: 'closePanel' }
+  /**
+   * Content script (top frame) -> worker: it is about to frame the panel in its overlay. The
+   * nonce goes to its own frame only (postMessage to that frame's window), never into the DOM.
+   */
+  | ({ type: 'panelOpening'; nonce: string } & PanelOpening)
+  /** Panel -> worker: claims the opening its tab's overlay announced, with its nonce (once); refused otherwise. */
+  | { type: 'panelHello'; tabId: number | null; nonce: string };
 
 export type Reply<T> = { ok: true; value: T } | { ok: false; error: ErrorInfo };
 
@@ -53,6 +68,8 @@ export interface ReplyOf {
   connection: ConnectionDetails;
   openPanel: null;
   closePanel: null;
+  panelOpening: null;
+  panelHello: PanelOpening;
 }
 
 // ---- service worker -> content script (chrome.tabs.sendMessage)
@@ -99,6 +116,16 @@ export function isMessage(v: unknown): v is Message {
       return v.tabId === null || typeof v.tabId === 'number';
     case 'closePanel':
       return true;
+    case 'panelOpening':
+      return (
+        typeof v.nonce === 'string' &&
+        v.nonce.length >= 16 &&
+        isPageContext(v.context) &&
+        (v.connection === null || typeof v.connection === 'string') &&
+        (v.theme === 'light' || v.theme === 'dark')
+      );
+    case 'panelHello':
+      return (v.tabId === null || typeof v.tabId === 'number') && typeof v.nonce === 'string';
     default:
       return false;
   }

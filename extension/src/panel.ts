@@ -5,29 +5,21 @@
 import { h } from './dom.js';
 import { federationView, remediesView, verdictView } from './explain.js';
 import { classify, endpointsById, inventorySummary, loadEngine, remedies, renderReport } from './engine.js';
-import { isAzureDevOpsUrl, PANEL_PORT, type Message, type PageContext, type PanelEvent, type PanelRequest } from './messages.js';
+import { PANEL_PORT, type Message, type PageContext, type PanelEvent, type PanelRequest } from './messages.js';
+import { claimOpening } from './panel/guard.js';
 import { describeError, projectNames, type ErrorInfo, type ProjectInventory, type Verdict } from './model.js';
-import { manualCredentialView, renderHistory, renderJob, renderPlan, timeLeft } from './convert/ui.js';
+import { manualCredentialView, renderHistory, renderJob, renderPlan, renderRevert, timeLeft } from './convert/ui.js';
 import { createMigrationView } from './migration.js';
 import { type Direction, type Job, type JobTarget, type PlanGroup, storageKeys } from './convert/types.js';
 
 const ROOT = document.documentElement;
 const app = document.getElementById('app')!;
 
-// ---- context from the overlay's URL (set by the content script)
-const params = new URLSearchParams(location.hash.slice(1));
-const apiBase = params.get('apiBase') ?? '';
-const ctx: PageContext | null = isAzureDevOpsUrl(apiBase)
-  ? { organizationName: params.get('org') ?? '', projectName: params.get('project') || null, apiBase }
-  : null;
-/** A connection to open at once (the card's Convert… / Revert… buttons), and what to plan for it. */
-const focusId = params.get('connection')?.toLowerCase() ?? null;
-const focusAction = params.get('action');
-const theme = params.get('theme');
-if (theme === 'dark' || theme === 'light') {
-  ROOT.dataset.theme = theme;
-  ROOT.style.colorScheme = theme;
-}
+// ---- what the overlay opened the panel on: from the service worker (see ./panel/guard.ts),
+// never from the URL, which a framing page controls.
+let ctx: PageContext | null = null;
+/** A connection whose details to show at once (a card's Convert… / Revert…): a view, not an action. */
+let focusId: string | null = null;
 
 // ---- state
 interface Row {
@@ -39,7 +31,7 @@ interface Row {
 }
 type Scope = 'project' | 'organization';
 const rows = new Map<string, Row>();
-let scope: Scope = ctx?.projectName ? 'project' : 'organization';
+let scope: Scope = 'organization';
 let status: 'idle' | 'running' | 'done' | 'cancelled' | 'error' = 'idle';
 let progress = { done: 0, total: 0, project: null as string | null };
 let error: ErrorInfo | null = null;
@@ -223,7 +215,10 @@ const migration = createMigrationView({
     projectId: null,
     now: new Date().toISOString(),
   }),
-  apiBase: ctx?.apiBase ?? '',
+  // Read when used: the context arrives after the panel claimed its opening (panel/guard.ts).
+  get apiBase() {
+    return ctx?.apiBase ?? '';
+  },
   scopeWords: () =>
     scope === 'project' && ctx?.projectName ? `project ${ctx.projectName}` : `the organization ${ctx?.organizationName ?? ''}`,
   rescan: () => scan(scope),
@@ -545,7 +540,12 @@ function planInto(
     allowManual,
     groups,
     onStarted: (job) => renderJob(container, job.target.organizationName, job.id, () => tabId, organizationId()),
-  }).then(() => container.querySelector<HTMLElement>('[data-action="confirm"]')?.focus());
+  }).then(() => {
+    // Focus goes to the plan's dialog (read by screen readers), never to its confirming button.
+    const dialog = container.querySelector<HTMLElement>('.convert-confirm');
+    dialog?.setAttribute('tabindex', '-1');
+    dialog?.focus();
+  });
 }
 
 /** Bulk: the ticked connections (shared ones only this way), or every convertible one of the project or organization. */
@@ -626,6 +626,13 @@ function convertActions(v: Verdict, project: string): HTMLElement[] {
       );
   }
   const left = v.credential === 'federated' && v.revertDeadline ? timeLeft(v.revertDeadline) : null;
+  const t = target(project);
+  if (v.credential === 'federated' && v.revertDeadline && !left && t) {
+    // The window has passed: why it can no longer be reverted, and what to do instead.
+    const why = h('div', { class: 'revert-state' });
+    renderRevert(why, t, { id, name: v.name, revertDeadline: v.revertDeadline });
+    out.push(why);
+  }
   if (left) {
     out.push(
       h(
@@ -749,13 +756,15 @@ chrome.storage.onChanged.addListener((changes, area) => {
 });
 
 let focusDone = false;
-/** Opened from a card: show that connection's details, and its plan when asked (the user confirms). */
+/**
+ * Opened from a card or a mark: show that connection's details, with focus on them. Nothing
+ * is clicked for the user: the plan starts from their own click on Convert… or Revert….
+ */
 function openFocus(): void {
   if (focusDone || !focusId) return;
   focusDone = true;
   if (!rows.has(focusId)) return;
   showDetails(focusId);
-  if (focusAction === 'convert' || focusAction === 'revert') details.querySelector<HTMLElement>(`[data-action="${focusAction}"]`)?.click();
 }
 
 function hideDetails(): void {
@@ -785,18 +794,29 @@ function exportAs(format: 'csv' | 'json' | 'markdown'): void {
   statusLine.textContent = `Exported ${verdicts.length} connections as ${name}.`;
 }
 
-build();
-render();
-loadEngine().then(
-  () => {
-    engineLoaded = true;
-    ROOT.dataset.federate = 'ready';
-    if (ctx?.projectName) scan('project');
-    else render();
-    search.focus();
-  },
-  (err: unknown) => {
+/** Starts the panel once the guard let it: the overlay's context, then the engine. */
+async function start(): Promise<void> {
+  const opened = await claimOpening();
+  if (!opened) return;
+  ctx = opened.context;
+  focusId = opened.connection?.toLowerCase() ?? null;
+  ROOT.dataset.theme = opened.theme;
+  ROOT.style.colorScheme = opened.theme;
+  scope = ctx.projectName ? 'project' : 'organization';
+  build();
+  render();
+  try {
+    await loadEngine();
+  } catch (err) {
     app.textContent = `The engine could not load: ${err instanceof Error ? err.message : String(err)}`;
     ROOT.dataset.federate = 'error';
-  },
-);
+    return;
+  }
+  engineLoaded = true;
+  ROOT.dataset.federate = 'ready';
+  if (ctx.projectName) scan('project');
+  else render();
+  search.focus();
+}
+
+void start();

@@ -1,11 +1,13 @@
-// A bulk conversion of 100 connections with throttling, a server fault and a page reload in
-// the middle: every connection ends converted or skipped with a reason, none is converted
-// twice, and the journal agrees with the mock's own record of requests.
+// A bulk conversion of 100 connections, planned and confirmed in the panel, with throttling, a
+// server fault and a reload of the page in the middle (the panel goes with it; reopened, its
+// History follows the job): every connection ends converted or skipped with a reason, none is
+// converted twice, and the journal agrees with the mock's own record of requests.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { generateScenario, startMock } from '../mock/server.mjs';
 import { launchBrowser, screenshot } from '../harness/browser.mjs';
-import { addAutomaticArm, openAdoPage, openConvert, storedJob, waitState } from './convert-helpers.mjs';
+import { addAutomaticArm, planInPanel, storedJob, waitState } from './convert-helpers.mjs';
+import { scannedPanel } from './panel-helpers.mjs';
 
 let mock;
 let browser;
@@ -36,49 +38,65 @@ test('100 conversions through throttling, a server fault and a page reload', { t
   const project = mock.state.projects[0].name;
   const bulk = [...mock.state.endpoints.values()].filter((e) => e.name.startsWith('bulk-arm-'));
   for (const e of bulk) mock.setMeta(e.id, { convert: 'A' });
-  const { page: ado, tabId } = await openAdoPage(browser, mock, project);
-
-  const page = await openConvert(browser, mock, { project, tab: String(tabId), concurrency: '4' });
-  await waitState(page, ['plan']);
-  const planned = await page.$$eval('[data-convert-plan="send"] li', (els) => els.map((el) => el.dataset.id.toLowerCase()));
+  // Convert all convertible…, at most 4 at once.
+  const view = await planInPanel(browser, mock, { project });
+  const { page: ado } = view;
+  let page = view.panel;
+  await waitState(view, ['plan']);
+  await page.fill(`${view.area} #convert-concurrency`, '4');
+  const planned = await page.$$eval(`${view.area} [data-convert-plan="send"] li`, (els) => els.map((el) => el.dataset.id.toLowerCase()));
   for (const e of bulk) assert.ok(planned.includes(e.id), `${e.name} is planned`);
-  const skipped = await page.$$eval('[data-convert-plan="skip"] li', (els) =>
+  const skipped = await page.$$eval(`${view.area} [data-convert-plan="skip"] li`, (els) =>
     els.map((el) => ({ id: el.dataset.id, reason: el.dataset.reason })),
   );
   for (const s of skipped) assert.ok(s.reason, `skip ${s.id} has a reason`);
 
   const firstRequest = mock.requests.length;
-  await page.click('[data-action="confirm"]');
+  await page.click(`${view.area} [data-action="confirm"]`);
+  const done = (n) =>
+    page.waitForFunction((min) => Number(document.querySelector('#bulk-convert progress')?.value ?? 0) >= min, n, { timeout: 60_000 });
 
   // A phase of throttling (a tight window, so Retry-After is a second or two): delayed, then
   // blocked answers with 429; it ends once the mock has blocked a few.
-  await page.waitForFunction(() => Number(document.querySelector('progress')?.value ?? 0) >= 5, null, { timeout: 60_000 });
+  await done(5);
   mock.control({ throttle: { limit: 3, blockAt: 4, windowMs: 2_000, delayMs: 50 } });
   await until(() => mock.requests.slice(firstRequest).filter((q) => q.route === 'throttled').length >= 3, 60_000);
   mock.control({ throttle: false });
 
   // A server fault on the next request, once some are done: the job pauses with a message.
-  await page.waitForFunction(() => Number(document.querySelector('progress')?.value ?? 0) >= 20, null, { timeout: 60_000 });
+  await done(20);
   mock.control({ faults: { failNext: 1, failStatus: 503 } });
-  const paused = await page.waitForSelector('[data-convert-job-state="paused"]', { timeout: 60_000 });
+  const paused = await page.waitForSelector('#bulk-convert [data-convert-job-state="paused"]', { timeout: 60_000 });
   assert.match(await paused.textContent(), /Paused/);
-  await screenshot(page, 'e2e-convert-bulk-paused');
-  await page.click('[data-action="resume"]');
+  await screenshot(ado, 'e2e-convert-bulk-paused');
+  await page.click('#bulk-convert [data-action="resume"]');
 
-  // A reload of the Azure DevOps page while requests are out.
-  await page.waitForFunction(() => Number(document.querySelector('progress')?.value ?? 0) >= 50, null, { timeout: 60_000 });
+  // A reload of the Azure DevOps page while requests are out: the panel goes with it.
+  await done(50);
+  const jobId = await page.evaluate(() => document.querySelector('#bulk-convert')?.dataset.convertJob);
   await ado.reload();
+
+  // Reopened from the bar, its History follows the job (the view re-drawn from storage).
+  await ado.waitForFunction(() => document.documentElement.dataset.federate === 'ready', null, { timeout: 30_000 });
+  await ado.click('.federate-bar .federate-open-panel');
+  page = await scannedPanel(ado);
+  await page.click('#tab-history');
+  await page.click(`#view-history [data-job="${jobId}"] > button`);
+  const follow = { panel: page, area: '#view-history .convert-job-detail' };
 
   // The job finishes (a paused state after the reload resumes by itself; a server pause needs Resume).
   for (;;) {
-    const state = await waitState(page, ['done', 'paused'], 120_000);
+    const state = await waitState(follow, ['done', 'paused'], 120_000);
     if (state === 'done') break;
-    const kind = await page.evaluate(() => document.querySelector('[data-convert-job-state]')?.textContent ?? '');
-    if (/server error|signed out/i.test(kind)) await page.click('[data-action="resume"]');
-    else await page.waitForFunction(() => document.getElementById('convert')?.dataset.convertState !== 'paused', null, { timeout: 60_000 });
+    const kind = await page.evaluate(() => document.querySelector('.convert-job-detail [data-convert-job-state]')?.textContent ?? '');
+    if (/server error|signed out/i.test(kind)) await page.click('.convert-job-detail [data-action="resume"]');
+    else
+      await page.waitForFunction(() => document.querySelector('.convert-job-detail')?.dataset.convertState !== 'paused', null, {
+        timeout: 60_000,
+      });
   }
-  const job = await storedJob(page, mock.org);
-  await screenshot(page, 'e2e-convert-bulk-done');
+  const job = await storedJob(follow, mock.org);
+  await screenshot(ado, 'e2e-convert-bulk-done');
 
   // Every connection ends converted, or skipped with a reason.
   for (const item of job.items) assert.equal(item.outcome, 'converted', `${item.name}: ${item.outcome} ${item.message ?? ''}`);
@@ -134,10 +152,10 @@ test('100 conversions through throttling, a server fault and a page reload', { t
   assert.ok(resolved >= 1, 'a send without a clear answer was resolved by reading, not resent');
 
   // The history shows the job and exports it.
-  const history = await openConvert(browser, mock, { view: 'history' });
+  const history = { panel: page, area: '#view-history' };
   await waitState(history, ['history']);
-  assert.ok(await history.$(`[data-job="${job.id}"]`));
-  const [download] = await Promise.all([history.waitForEvent('download'), history.click('[data-action="export-csv"]')]);
+  assert.ok(await page.$(`#view-history [data-job="${job.id}"]`));
+  const [download] = await Promise.all([ado.waitForEvent('download'), page.click('#view-history [data-action="export-csv"]')]);
   assert.match(download.suggestedFilename(), /\.csv$/);
-  await Promise.all([history.close(), page.close(), ado.close()]);
+  await ado.close();
 });

@@ -1,9 +1,9 @@
 // Shared steps of the conversion tests: open an Azure DevOps page of the mock (its content
-// script relays the requests), find its tab id, open convert.html for it, wait on the
-// readiness attributes (never on sleeps).
+// script relays the requests) and the panel over it, plan and confirm there as a user does,
+// and wait on the readiness attributes (never on sleeps).
 import { randomUUID } from 'node:crypto';
 import { makeEndpoint, rng } from '../mock/scenario.mjs';
-import { listPath } from './panel-helpers.mjs';
+import { listPath, openPanel } from './panel-helpers.mjs';
 
 /**
  * Adds `count` automatic ARM service principals (the connections the engine converts) to a
@@ -48,7 +48,7 @@ export async function openAdoPage(browser, mock, projectName) {
   const page = await browser.context.newPage();
   await page.goto(mock.signInUrl(listPath(mock, projectName)));
   await page.waitForFunction(() => ['ready', 'error'].includes(document.documentElement.dataset.federate ?? ''), null, { timeout: 20_000 });
-  const ext = await browser.openExtensionPage('convert.html?view=history&org=_probe');
+  const ext = await browser.openExtensionPage('options.html');
   const href = page.url();
   const tabId = await ext.evaluate(async (url) => (await chrome.tabs.query({})).find((t) => t.url === url)?.id ?? null, href);
   await ext.close();
@@ -56,43 +56,73 @@ export async function openAdoPage(browser, mock, projectName) {
   return { page, tabId };
 }
 
-/** Opens convert.html with parameters. */
-export function openConvert(browser, mock, params) {
-  const q = new URLSearchParams({ org: mock.org, apiBase: mock.orgUrl, ...params });
-  return browser.openExtensionPage(`convert.html?${q}`);
+/**
+ * A conversion view in the panel, opened the way a user opens it: `project`'s list, the panel
+ * from the summary bar (scanned), then one id → its details' Convert… (or Revert… with
+ * `direction: 'revert'`); several → tick them, Convert selected…; none → Convert all
+ * convertible… (`tick` ticks even a single id). Returns `{page, panel, area}`: the Azure DevOps page, the panel's frame and
+ * the selector of the container the plan and the job are drawn in.
+ */
+export async function planInPanel(browser, mock, { project, ids = null, direction = 'convert', tick = false }) {
+  const { page, panel } = await openPanel(browser, mock, project);
+  let area;
+  if (ids && ids.length === 1 && !tick) {
+    const id = ids[0].toLowerCase();
+    await panel.click(`#inventory tbody button[data-open="${id}"]`);
+    await panel.click(`#details [data-action="${direction}"]`);
+    area = `[data-federate-convert="${id}"]`;
+  } else if (ids) {
+    for (const id of ids) await panel.check(`#inventory tbody input[data-pick="${id.toLowerCase()}"]`);
+    await panel.click('#convert-selected');
+    area = '#bulk-convert';
+  } else {
+    await panel.click('#convert-all');
+    area = '#bulk-convert';
+  }
+  return { page, panel, area };
 }
 
-/** Waits until `#convert` has one of `states` as data-convert-state; returns it. */
-export async function waitState(page, states, timeout = 60_000) {
-  const handle = await page.waitForFunction(
-    (wanted) => {
-      const s = document.getElementById('convert')?.dataset.convertState ?? '';
+/** The history tab of a panel opened over `project`'s list; `area` is the history view. */
+export async function historyInPanel(browser, mock, project) {
+  const { page, panel } = await openPanel(browser, mock, project);
+  await panel.click('#tab-history');
+  return { page, panel, area: '#view-history' };
+}
+
+/** Waits until the view's container has one of `states` as data-convert-state; returns it. */
+export async function waitState(view, states, timeout = 60_000) {
+  const handle = await view.panel.waitForFunction(
+    ([sel, wanted]) => {
+      const s = document.querySelector(sel)?.dataset.convertState ?? '';
       return wanted.includes(s) || s === 'error' ? s : null;
     },
-    states,
+    [view.area, states],
     { timeout },
   );
   const got = await handle.jsonValue();
   if (!states.includes(got)) {
-    const text = await page.evaluate(() => document.getElementById('convert')?.textContent ?? '');
+    const text = await view.panel.evaluate((sel) => document.querySelector(sel)?.textContent ?? '', view.area);
     throw new Error(`expected ${states.join('|')}, got ${got}: ${text}`);
   }
   return got;
 }
 
-/** The stored job of convert.html's current view. */
-export async function storedJob(page, org) {
-  return page.evaluate(async (o) => {
-    const id = document.getElementById('convert')?.dataset.convertJob;
-    const key = `federate.convert.${o.toLowerCase()}.job.${id}`;
-    return (await chrome.storage.local.get(key))[key] ?? null;
-  }, org);
+/** The stored job the view's container follows. */
+export async function storedJob(view, org) {
+  return view.panel.evaluate(
+    async ([sel, o]) => {
+      const id = document.querySelector(sel)?.dataset.convertJob;
+      const key = `federate.convert.${o.toLowerCase()}.job.${id}`;
+      return (await chrome.storage.local.get(key))[key] ?? null;
+    },
+    [view.area, org],
+  );
 }
 
-/** Plans a conversion of `ids` from `project` and confirms it; returns the convert page. */
-export async function convertViaUi(browser, mock, tabId, project, ids, extra = {}) {
-  const page = await openConvert(browser, mock, { project, tab: String(tabId), ids: ids.join(','), ...extra });
-  await waitState(page, ['plan']);
-  await page.click('[data-action="confirm"]');
-  return page;
+/** Plans a conversion of `ids` from `project` in the panel and confirms it; returns the view. */
+export async function convertViaUi(browser, mock, project, ids) {
+  const view = await planInPanel(browser, mock, { project, ids });
+  await waitState(view, ['plan']);
+  await view.panel.click(`${view.area} [data-action="confirm"]`);
+  return view;
 }

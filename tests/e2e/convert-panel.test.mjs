@@ -103,7 +103,9 @@ test('panel: details → Convert… → plan → confirm → converted; History 
   assert.equal(await panel.locator('#details [data-action="convert"]').count(), 0);
   await page.close();
 
-  // The card: Convert… opens the panel on that connection with its plan; nothing is sent.
+  // The card: Convert… opens the panel on that connection's details (a view, not an action:
+  // no plan until the user clicks Convert… there, and focus never on the confirming button);
+  // nothing is sent.
   const cardPage = await browser.context.newPage();
   await cardPage.goto(mock.signInUrl(`${listPath(mock, project)}?resourceId=${second.id}`));
   await cardPage.waitForFunction(() => document.documentElement.dataset.federateCard === 'ready', null, { timeout: 20_000 });
@@ -113,7 +115,15 @@ test('panel: details → Convert… → plan → confirm → converted; History 
     (id) => document.getElementById('details')?.dataset.federateId === id && !document.getElementById('details').hidden,
     second.id.toLowerCase(),
   );
-  await convertState(cardPanel, `[data-federate-convert="${second.id.toLowerCase()}"]`, ['plan']);
+  const cardArea = `[data-federate-convert="${second.id.toLowerCase()}"]`;
+  assert.equal(await cardPanel.locator(`${cardArea} [data-action="confirm"]`).count(), 0, 'no plan opened by itself');
+  await cardPanel.click('#details [data-action="convert"]');
+  await convertState(cardPanel, cardArea, ['plan']);
+  assert.equal(
+    await cardPanel.evaluate(() => document.activeElement?.dataset.action ?? document.activeElement?.className ?? ''),
+    'convert-confirm',
+    'focus on the plan dialog, not on its confirming button',
+  );
   assert.equal(mock.conversions.length, 1, 'opening the panel from the card converts nothing');
   await cardPage.close();
 });

@@ -249,7 +249,7 @@ test('a mark is a button: a click does not open the row; focus shows the reasons
   await page.close();
 });
 
-test('Convert… on a mark opens the panel on that connection with its plan (nothing sent); Details… opens its details', {
+test("Convert… on a mark opens the panel on that connection (its plan from the user's own click; nothing sent); Details… opens its details", {
   timeout: 60_000,
 }, async () => {
   const page = await browser.context.newPage();
@@ -291,7 +291,8 @@ test('Convert… on a mark opens the panel on that connection with its plan (not
   await page.waitForFunction(() => document.documentElement.dataset.federatePanel === 'closed');
   assert.ok(await otherMark.evaluate((m) => document.activeElement === m), 'closing the panel gives focus back to the mark');
 
-  // Convert…: the first button of the popover; the panel shows that connection's plan.
+  // Convert…: the first button of the popover; the panel opens on that connection's details,
+  // with no plan until the user clicks Convert… there (a view, never an action); then its plan.
   const mark = page.locator(`.federate-mark[data-federate-id="${target}"]`);
   await mark.focus();
   await page.keyboard.press('Enter');
@@ -303,6 +304,8 @@ test('Convert… on a mark opens the panel on that connection with its plan (not
     (id) => document.getElementById('details')?.dataset.federateId === id && !document.getElementById('details').hidden,
     target,
   );
+  assert.equal(await panel.locator(`[data-federate-convert="${target}"] [data-action="confirm"]`).count(), 0, 'no plan by itself');
+  await panel.click('#details [data-action="convert"]');
   await convertState(panel, `[data-federate-convert="${target}"]`, ['plan']);
   const send = await panel
     .locator(`[data-federate-convert="${target}"] [data-convert-plan="send"] li`)

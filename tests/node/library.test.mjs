@@ -100,9 +100,21 @@ test('every exported function has a call in the check (none untested)', () => {
     'revertEndpoint',
     'explainErrors',
     'explainFederation',
+    'sanitizeText',
+    'csvTable',
   ]) {
     assert.ok(report.exported.includes(name), `${name} is exported`);
   }
+});
+
+test('the sanitizer: control characters shown escaped, Markdown escaped, CSV neutralized', () => {
+  assert.deepEqual(value('sanitizeText'), {
+    terminal: 'a\\x1b[2J [x](y) =b',
+    block: 'a\\x1b[2J [x](y)\n=b',
+    markdown: 'a\\\\x1b\\[2J \\[x\\]\\(y\\) =b',
+    csv: 'a\\x1b[2J [x](y) =b',
+  });
+  assert.equal(value('csvTable'), "id,name\r\n1,'=cmd\r\n2,\r\n");
 });
 
 test('the deadlines: PATs, the issuer retirement plan, its script and Verify, the summary line', () => {

@@ -139,6 +139,37 @@ impl OrgLocation {
         })
     }
 
+    /// Whether a token (a PAT or a bearer token) may be sent to this organization: only
+    /// over `https:`. `allow_http` is for an on-premises server that has no TLS, and only
+    /// for it: the token then crosses the network in clear text.
+    ///
+    /// ```
+    /// use federate_core::api::OrgLocation;
+    /// let plain = OrgLocation::parse("http://tfs.local:8080/DefaultCollection").unwrap();
+    /// assert!(plain.check_token_transport(false).unwrap_err().to_string().contains("--allow-http"));
+    /// assert!(plain.check_token_transport(true).is_ok());
+    /// assert!(OrgLocation::parse("https://dev.azure.com/o").unwrap().check_token_transport(false).is_ok());
+    /// ```
+    pub fn check_token_transport(&self, allow_http: bool) -> Result<(), Error> {
+        if self.origin.starts_with("https://") || allow_http {
+            return Ok(());
+        }
+        Err(Error::Insecure(format!(
+            "refusing to send a token over plain http to {}: anyone on the network could read it. Use https, or, for an on-premises server that has no TLS, --allow-http (library: allowHttp: true)",
+            self.origin
+        )))
+    }
+
+    /// Whether `url` is on this organization's origin (a token goes nowhere else).
+    pub fn is_own_url(&self, url: &str) -> bool {
+        url.get(..self.origin.len())
+            .is_some_and(|o| o.eq_ignore_ascii_case(&self.origin))
+            && matches!(
+                url.as_bytes().get(self.origin.len()),
+                Some(b'/' | b'?') | None
+            )
+    }
+
     /// The base every API path hangs from: `https://dev.azure.com/{org}` or
     /// `https://{org}.visualstudio.com`.
     pub fn api_base(&self) -> String {

@@ -19,6 +19,9 @@ pub enum Error {
     /// A bad argument (unknown format name, bad GUID, bad time).
     #[error("{0}")]
     Argument(String),
+    /// A token would travel in clear text (an `http:` organization URL).
+    #[error("{0}")]
+    Insecure(String),
 }
 
 impl Error {

@@ -638,7 +638,9 @@ pub async fn organization_id<T: Transport>(client: &Client<'_, T>) -> Result<Str
 pub async fn list_projects<T: Transport>(client: &Client<'_, T>) -> Result<Vec<Project>, ApiError> {
     let mut projects = Vec::new();
     let mut token: Option<String> = None;
-    // A token that repeats would loop forever; a page cap bounds a misbehaving server.
+    // Any token seen before (A, B, A… as well as A, A) would loop: stop on it. The page
+    // cap bounds a server that hands out ever new tokens.
+    let mut seen = std::collections::HashSet::new();
     for _ in 0..10_000 {
         let req = client
             .api
@@ -647,7 +649,7 @@ pub async fn list_projects<T: Transport>(client: &Client<'_, T>) -> Result<Vec<P
         let empty = page.projects.is_empty();
         projects.extend(page.projects);
         match page.continuation {
-            Some(next) if !empty && token.as_deref() != Some(next.as_str()) => {
+            Some(next) if !empty && seen.insert(next.clone()) => {
                 token = Some(next);
             }
             _ => return Ok(projects),

@@ -13,6 +13,7 @@ pub mod migration;
 pub mod model;
 pub mod remedy;
 pub mod report;
+pub mod sanitize;
 pub mod verdict;
 
 pub use error::Error;

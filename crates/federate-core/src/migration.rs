@@ -445,7 +445,8 @@ pub fn issuer_migration_commands(
         let _ = writeln!(out);
         out.push_str(&remedy::render(&spec, format));
     }
-    Ok(out)
+    // Names quoted in the headers reach a terminal only through the engine's sanitizer.
+    Ok(crate::sanitize::terminal_block(&out))
 }
 
 /// What a re-read says about one connection of the plan.

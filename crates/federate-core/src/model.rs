@@ -4,17 +4,80 @@
 //! typed views over it. A conversion sends back exactly what was read with one field
 //! changed, and the service rejects any other difference, so nothing is normalised here.
 //! Keys of `data` and `authorization.parameters` compare case-insensitively, as on the server.
+//!
+//! One exception to "as read": a secret parameter's value. The service returns secrets as
+//! `null`; should it ever return one, the value is replaced by `null` the moment the JSON
+//! becomes an [`Endpoint`], so it is never stored, returned, exported or journaled (see
+//! [`SECRET_PARAMETERS`]). A conversion body still matches the service's "not modified"
+//! check: the official conversion script sends `serviceprincipalkey: null` back, so a null
+//! secret counts as "not provided" there.
 
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::{Map, Value};
 
 use crate::Error;
 
 /// One service endpoint ("service connection"), as JSON, with typed accessors.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(transparent)]
 pub struct Endpoint {
     raw: Map<String, Value>,
+    /// How many secret values were dropped when it was read (normally 0).
+    #[serde(skip)]
+    dropped_secrets: usize,
+}
+
+impl<'de> Deserialize<'de> for Endpoint {
+    /// As [`Endpoint::from_value`] for an object: secret values are dropped on the way in.
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        Ok(Self::from_map(Map::deserialize(deserializer)?))
+    }
+}
+
+/// `authorization.parameters` keys that hold a secret (compared case-insensitively): the
+/// service principal key, passwords, API and access tokens, kubeconfigs, certificates and
+/// private keys of the types Federate knows. Azure DevOps has no per-type "confidential"
+/// flag in what the engine reads, so this list is the type table's secret marking.
+pub const SECRET_PARAMETERS: &[&str] = &[
+    "serviceprincipalkey",
+    "password",
+    "apitoken",
+    "accessToken",
+    "kubeConfig",
+    "certificate",
+    "servicePrincipalCertificate",
+    "certificatePassword",
+    "clientSecret",
+    "secretAccessKey",
+    "privateKey",
+    "token",
+];
+
+/// Whether an `authorization.parameters` key holds a secret.
+pub fn is_secret_parameter(key: &str) -> bool {
+    SECRET_PARAMETERS
+        .iter()
+        .any(|k| k.eq_ignore_ascii_case(key))
+}
+
+/// Replaces every secret parameter's value that is not `null` (nor an empty string, which
+/// holds nothing and must go back unchanged) by `null`; returns how many it replaced.
+fn drop_secret_values(raw: &mut Map<String, Value>) -> usize {
+    let Some(Value::Object(auth)) = raw.get_mut("authorization") else {
+        return 0;
+    };
+    let Some(Value::Object(params)) = auth.get_mut("parameters") else {
+        return 0;
+    };
+    let mut dropped = 0;
+    for (key, value) in params.iter_mut() {
+        let empty = matches!(value, Value::Null) || value.as_str().is_some_and(str::is_empty);
+        if !empty && is_secret_parameter(key) {
+            *value = Value::Null;
+            dropped += 1;
+        }
+    }
+    dropped
 }
 
 /// A project reference of an endpoint (`serviceEndpointProjectReferences[i]`).
@@ -50,12 +113,26 @@ impl Endpoint {
     /// Wraps a JSON value that must be an object.
     pub fn from_value(value: Value) -> Result<Self, Error> {
         match value {
-            Value::Object(raw) => Ok(Self { raw }),
+            Value::Object(raw) => Ok(Self::from_map(raw)),
             other => Err(Error::Shape(format!(
                 "a service connection must be a JSON object, found {}",
                 kind_of(&other)
             ))),
         }
+    }
+
+    /// Wraps a JSON object, dropping secret values (see [`SECRET_PARAMETERS`]).
+    pub fn from_map(mut raw: Map<String, Value>) -> Self {
+        let dropped_secrets = drop_secret_values(&mut raw);
+        Self {
+            raw,
+            dropped_secrets,
+        }
+    }
+
+    /// How many secret values the service returned that were dropped on reading (count only).
+    pub fn dropped_secrets(&self) -> usize {
+        self.dropped_secrets
     }
 
     /// The JSON object as read.
@@ -207,9 +284,67 @@ pub fn kind_of(v: &Value) -> &'static str {
 /// assert_eq!(list[0].id(), Some("a"));
 /// ```
 pub fn parse_endpoint_list(text: &str) -> Result<Vec<Endpoint>, Error> {
+    endpoints_from_value(parse_json(text)?)
+}
+
+/// The largest JSON input the engine reads (64 MiB: an organization of 20,000 connections
+/// is about 40 MiB), so a caller's mistake fails with a message, not by running out of memory.
+pub const MAX_INPUT_BYTES: usize = 64 * 1024 * 1024;
+
+/// The deepest nesting of arrays and objects the engine reads. Azure DevOps JSON (endpoints,
+/// verdicts, stored jobs) is under 10 levels deep; a deeper input is a mistake or an attack
+/// on the parser's stack.
+pub const MAX_DEPTH: usize = 64;
+
+/// Parses outside JSON text within [`MAX_INPUT_BYTES`] and [`MAX_DEPTH`] (a leading BOM
+/// is skipped); beyond them, a clear error instead of a crash.
+///
+/// ```
+/// use federate_core::model::parse_json;
+/// assert!(parse_json(&"[".repeat(100)).unwrap_err().to_string().contains("nested deeper than 64"));
+/// ```
+pub fn parse_json(text: &str) -> Result<Value, Error> {
     let text = text.trim_start_matches('\u{feff}');
-    let value: Value = serde_json::from_str(text).map_err(|e| Error::from_json(&e))?;
-    endpoints_from_value(value)
+    if text.len() > MAX_INPUT_BYTES {
+        return Err(Error::Shape(format!(
+            "the input is {} MiB: larger than the {} MiB the engine reads",
+            text.len() / (1024 * 1024),
+            MAX_INPUT_BYTES / (1024 * 1024)
+        )));
+    }
+    check_depth(text)?;
+    serde_json::from_str(text).map_err(|e| Error::from_json(&e))
+}
+
+/// Fails when arrays and objects nest deeper than [`MAX_DEPTH`] (brackets inside strings
+/// don't count); a scan of the bytes, no recursion.
+fn check_depth(text: &str) -> Result<(), Error> {
+    let (mut depth, mut in_string, mut escaped) = (0usize, false, false);
+    for (at, b) in text.bytes().enumerate() {
+        if in_string {
+            match b {
+                _ if escaped => escaped = false,
+                b'\\' => escaped = true,
+                b'"' => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match b {
+            b'"' => in_string = true,
+            b'[' | b'{' => {
+                depth += 1;
+                if depth > MAX_DEPTH {
+                    return Err(Error::Shape(format!(
+                        "the input is nested deeper than {MAX_DEPTH} levels (at byte {at})"
+                    )));
+                }
+            }
+            b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    Ok(())
 }
 
 /// As [`parse_endpoint_list`], from a parsed JSON value.
@@ -260,6 +395,43 @@ mod tests {
         assert_eq!(list[0].param("tenantid").as_deref(), Some("t"));
         assert_eq!(list[0].param("serviceprincipalkey"), None);
         assert_eq!(list[0].data("creationmode").as_deref(), Some("Automatic"));
+    }
+
+    #[test]
+    fn secret_values_are_dropped_on_reading() {
+        let item = r#"{"id":"x","authorization":{"scheme":"UsernamePassword","parameters":{"username":"u","Password":"hunter2","apitoken":"","KubeConfig":{"a":1},"serviceprincipalkey":null}}}"#;
+        let list = parse_endpoint_list(&format!("[{item}]")).unwrap();
+        let out = serde_json::to_string(&list[0]).unwrap();
+        assert!(
+            !out.contains("hunter2") && !out.contains(r#""a":1"#),
+            "{out}"
+        );
+        assert_eq!(list[0].dropped_secrets(), 2);
+        assert_eq!(list[0].param("username").as_deref(), Some("u"));
+        assert_eq!(list[0].param("password"), None);
+        // Empty strings stay as they were (nothing to drop, and the body must not change).
+        assert!(out.contains(r#""apitoken":"""#));
+        // Deserializing (stored job state) drops them too.
+        let again: Endpoint = serde_json::from_str(item).unwrap();
+        assert_eq!(again.dropped_secrets(), 2);
+        assert_eq!(serde_json::to_string(&again).unwrap(), out);
+    }
+
+    #[test]
+    fn limits() {
+        let deep = format!("{}{}", "[".repeat(65), "]".repeat(65));
+        assert!(
+            parse_json(&deep)
+                .unwrap_err()
+                .to_string()
+                .contains("deeper than 64")
+        );
+        let ok = format!("{}{}", "[".repeat(64), "]".repeat(64));
+        assert!(parse_json(&ok).is_ok());
+        // Brackets inside strings are text.
+        assert!(parse_json(&format!("[\"{}\\\"\"]", "[".repeat(100))).is_ok());
+        let big = " ".repeat(MAX_INPUT_BYTES + 1);
+        assert!(parse_json(&big).unwrap_err().to_string().contains("MiB"));
     }
 
     #[test]

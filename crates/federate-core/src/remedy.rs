@@ -14,6 +14,7 @@ use serde_json::json;
 use crate::Error;
 use crate::federation::{AUDIENCE, expected_federation, normalize_guid};
 use crate::model::Endpoint;
+use crate::sanitize::is_unsafe;
 use crate::verdict::{Context, Credential, Status, classify};
 
 pub mod azure_devops;
@@ -74,21 +75,63 @@ impl std::str::FromStr for CommandFormat {
 /// ```
 /// assert_eq!(federate_core::remedy::shell_quote("it's"), r"'it'\''s'");
 /// ```
+///
+/// A text with a control or bidi character (a hostile connection name) is written in
+/// ANSI-C quotes with those characters as escapes, so it stays exact and never reaches the
+/// terminal raw: `$'evil\x1b[2J'`.
 pub fn shell_quote(s: &str) -> String {
-    format!("'{}'", s.replace('\'', r"'\''"))
-}
-
-/// Quotes for PowerShell: single quotes, embedded quotes (including typographic ones) doubled.
-pub fn powershell_quote(s: &str) -> String {
-    let mut out = String::from("'");
+    if !s.chars().any(is_unsafe) {
+        return format!("'{}'", s.replace('\'', r"'\''"));
+    }
+    let mut out = String::from("$'");
     for c in s.chars() {
-        if matches!(c, '\'' | '\u{2018}' | '\u{2019}' | '\u{201a}' | '\u{201b}') {
-            out.push(c);
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '\'' => out.push_str("\\'"),
+            c if is_unsafe(c) && u32::from(c) <= 0xff => {
+                let _ = write!(out, "\\x{:02x}", u32::from(c));
+            }
+            c if is_unsafe(c) => {
+                let _ = write!(out, "\\u{:04x}", u32::from(c));
+            }
+            c => out.push(c),
         }
-        out.push(c);
     }
     out.push('\'');
     out
+}
+
+/// Quotes for PowerShell: single quotes, embedded quotes (including typographic ones) doubled.
+///
+/// A control or bidi character (a hostile connection name) becomes a `[char]` in a
+/// concatenation, so the text stays exact and never reaches the terminal raw:
+/// `('evil' + [char]0x1b + '[2J')`.
+pub fn powershell_quote(s: &str) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let mut current = String::from("'");
+    for c in s.chars() {
+        if is_unsafe(c) {
+            if current.len() > 1 {
+                current.push('\'');
+                parts.push(std::mem::replace(&mut current, String::from("'")));
+            }
+            parts.push(format!("[char]0x{:x}", u32::from(c)));
+            continue;
+        }
+        if matches!(c, '\'' | '\u{2018}' | '\u{2019}' | '\u{201a}' | '\u{201b}') {
+            current.push(c);
+        }
+        current.push(c);
+    }
+    if parts.is_empty() {
+        current.push('\'');
+        return current;
+    }
+    if current.len() > 1 {
+        current.push('\'');
+        parts.push(current);
+    }
+    format!("({})", parts.join(" + "))
 }
 
 /// Quotes for Bicep: single quotes; `\`, `'` and `${` escaped; control characters as escapes.
@@ -103,7 +146,7 @@ pub fn bicep_quote(s: &str) -> String {
             '\r' => out.push_str("\\r"),
             '\t' => out.push_str("\\t"),
             '$' if chars.peek() == Some(&'{') => out.push_str("\\$"),
-            c if c.is_control() => {
+            c if is_unsafe(c) => {
                 let _ = write!(out, "\\u{{{:x}}}", u32::from(c));
             }
             c => out.push(c),
@@ -126,7 +169,7 @@ pub fn hcl_quote(s: &str) -> String {
             '\t' => out.push_str("\\t"),
             '$' if chars.peek() == Some(&'{') => out.push_str("$$"),
             '%' if chars.peek() == Some(&'{') => out.push_str("%%"),
-            c if c.is_control() => {
+            c if is_unsafe(c) => {
                 let _ = write!(out, "\\u{:04x}", u32::from(c));
             }
             c => out.push(c),
@@ -139,7 +182,7 @@ pub fn hcl_quote(s: &str) -> String {
 /// Text safe inside a one-line comment: control characters become spaces.
 pub(crate) fn comment_text(s: &str) -> String {
     s.chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
+        .map(|c| if is_unsafe(c) { ' ' } else { c })
         .collect()
 }
 
@@ -311,8 +354,10 @@ pub fn federated_credential_commands(
 ) -> Result<String, Error> {
     let format: CommandFormat = format.parse()?;
     let verdict = classify(ep, ctx);
+    // Every path ends in the engine's sanitizer: no control or bidi character of a name raw.
     if let Some(pat) = &verdict.azure_dev_ops_pat {
-        return Ok(azure_devops::pat_replacement(ep, ctx, pat, format));
+        let out = azure_devops::pat_replacement(ep, ctx, pat, format);
+        return Ok(crate::sanitize::terminal_block(&out));
     }
     let spec = fic_spec(ep, ctx)?;
     let mut out = render(&spec, format);
@@ -322,12 +367,15 @@ pub fn federated_credential_commands(
         out.push_str(&azure_devops::access_steps(&access, format));
         out.push_str(&azure_devops::finish_steps(spec.draft, format));
     }
-    Ok(out)
+    Ok(crate::sanitize::terminal_block(&out))
 }
 
 /// Renders a resolved spec in one format.
+///
+/// Whatever the format quoted, the text goes through the engine's sanitizer last, so no
+/// control or bidi character of a name reaches a terminal raw.
 pub fn render(spec: &FicSpec, format: CommandFormat) -> String {
-    match format {
+    let text = match format {
         CommandFormat::Az => az(spec),
         CommandFormat::AzIdentity => az_identity(spec),
         CommandFormat::PowerShell => powershell(spec),
@@ -335,7 +383,8 @@ pub fn render(spec: &FicSpec, format: CommandFormat) -> String {
         CommandFormat::Terraform => terraform(spec),
         CommandFormat::Graph => graph(spec),
         CommandFormat::Portal => portal(spec),
-    }
+    };
+    crate::sanitize::terminal_block(&text)
 }
 
 fn header(spec: &FicSpec, mark: &str) -> String {
@@ -701,6 +750,51 @@ mod tests {
             project_id: Some("c7e5f0b3-71fa-4429-9fb3-3321963a7c06".into()),
             now: Some("2026-01-01T00:00:00Z".into()),
         }
+    }
+
+    #[test]
+    fn hostile_names_reach_no_terminal_raw() {
+        let name = "evil\u{1b}[2J\u{1b}[1;1Hfake-ok\u{9b}1m\u{202e}x'y";
+        let ep = Endpoint::from_value(json!({
+            "id": "64171687-7a59-4fce-b2c8-823278dcf176", "name": name, "type": "azurerm",
+            "data": {"creationMode": "Manual"},
+            "authorization": {"scheme": "ServicePrincipal", "parameters": {
+                "tenantid": "ff882432-09b0-437b-bd22-ca13c0037ded",
+                "serviceprincipalid": "1272a66f-e2e8-4e88-ab43-487409186c3f", "authenticationType": "spnKey"}},
+            "serviceEndpointProjectReferences": [{"projectReference": {"id": "c7e5f0b3-71fa-4429-9fb3-3321963a7c06", "name": "Web"}, "name": name}]
+        }))
+        .unwrap();
+        for f in FORMAT_NAMES {
+            let out = federated_credential_commands(&ep, &ctx(), f).unwrap();
+            let raw: Vec<char> = out
+                .chars()
+                .filter(|&c| is_unsafe(c) && c != '\n' && c != '\t')
+                .collect();
+            assert!(raw.is_empty(), "{f}: {raw:?}\n{out}");
+        }
+        // An Azure DevOps PAT connection's replacement steps quote the name too.
+        let pat = Endpoint::from_value(json!({
+            "id": "11111111-2222-4333-8444-555555555555", "name": name, "type": "externalnugetfeed",
+            "url": "https://pkgs.dev.azure.com/contoso/_packaging/shared/nuget/v3/index.json",
+            "authorization": {"scheme": "UsernamePassword"},
+            "serviceEndpointProjectReferences": [{"projectReference": {"id": "c7e5f0b3-71fa-4429-9fb3-3321963a7c06", "name": "Web"}, "name": name}]
+        }))
+        .unwrap();
+        for f in ["az", "powershell", "portal"] {
+            let out = federated_credential_commands(&pat, &ctx(), f).unwrap();
+            let raw: Vec<char> = out
+                .chars()
+                .filter(|&c| is_unsafe(c) && c != '\n' && c != '\t')
+                .collect();
+            assert!(raw.is_empty(), "PAT {f}: {raw:?}\n{out}");
+        }
+        // Exact in the shells: ANSI-C quotes, and [char] in PowerShell.
+        assert_eq!(shell_quote("a\u{1b}b'c"), r"$'a\x1bb\'c'");
+        assert_eq!(
+            powershell_quote("a\u{1b}b'c\u{202e}"),
+            "('a' + [char]0x1b + 'b''c' + [char]0x202e)"
+        );
+        assert_eq!(powershell_quote("\u{1b}"), "([char]0x1b)");
     }
 
     fn draft() -> Endpoint {

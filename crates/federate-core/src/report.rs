@@ -7,6 +7,7 @@ use serde::Serialize;
 use serde_json::{Value, json};
 
 use crate::Error;
+use crate::sanitize::{json_text, markdown_text};
 use crate::verdict::{Credential, State, Status, Verdict};
 
 /// The report formats.
@@ -63,7 +64,7 @@ fn counts<T: serde::Serialize>(items: impl Iterator<Item = T>) -> BTreeMap<Strin
 
 /// The JSON report: tool, totals by credential, state and convertibility, then the verdicts.
 fn json_report(verdicts: &[Verdict]) -> String {
-    let doc = json!({
+    let mut doc = json!({
         "tool": TOOL,
         "version": VERSION,
         "count": verdicts.len(),
@@ -77,22 +78,15 @@ fn json_report(verdicts: &[Verdict]) -> String {
         },
         "verdicts": verdicts,
     });
-    serde_json::to_string_pretty(&doc).unwrap_or_default()
+    let dropped: usize = verdicts.iter().map(|v| v.secret_values_dropped).sum();
+    if dropped > 0 {
+        doc["totals"]["secretValuesDropped"] = json!(dropped);
+    }
+    json_text(&serde_json::to_string_pretty(&doc).unwrap_or_default())
 }
 
-/// One CSV cell: formula-like starts are neutralised with a leading `'`, then quoted when
-/// needed (RFC 4180).
-pub fn csv_cell(s: &str) -> String {
-    let mut v = s.to_owned();
-    if v.starts_with(['=', '+', '-', '@', '\t', '\r', '|', '%']) {
-        v.insert(0, '\'');
-    }
-    if v.contains([',', '"', '\n', '\r']) || v.starts_with(' ') || v.ends_with(' ') {
-        format!("\"{}\"", v.replace('"', "\"\""))
-    } else {
-        v
-    }
-}
+/// One CSV cell: the engine's one CSV rule ([`crate::sanitize::csv_cell`]).
+pub use crate::sanitize::csv_cell;
 
 fn opt(s: Option<&str>) -> String {
     s.unwrap_or_default().to_owned()
@@ -164,23 +158,13 @@ const COLUMNS: [&str; 19] = [
 ];
 
 fn csv_report(verdicts: &[Verdict]) -> String {
-    let mut out = String::new();
-    out.push_str(&COLUMNS.join(","));
-    out.push_str("\r\n");
-    for v in verdicts {
-        let cells: Vec<String> = row(v).iter().map(|c| csv_cell(c)).collect();
-        out.push_str(&cells.join(","));
-        out.push_str("\r\n");
-    }
-    out
+    let mut rows = vec![COLUMNS.iter().map(|c| (*c).to_owned()).collect::<Vec<_>>()];
+    rows.extend(verdicts.iter().map(row));
+    crate::sanitize::csv_table(&rows)
 }
 
 fn md_cell(s: &str) -> String {
-    s.replace('\\', "\\\\")
-        .replace('|', "\\|")
-        .replace(['\r', '\n'], " ")
-        .replace('<', "&lt;")
-        .replace('`', "\\`")
+    markdown_text(s)
 }
 
 fn markdown_report(verdicts: &[Verdict]) -> String {
@@ -540,7 +524,7 @@ fn sarif_report(verdicts: &[Verdict]) -> String {
             "results": results
         }]
     });
-    serde_json::to_string_pretty(&doc).unwrap_or_default()
+    json_text(&serde_json::to_string_pretty(&doc).unwrap_or_default())
 }
 
 #[cfg(test)]
@@ -554,7 +538,7 @@ mod tests {
         assert_eq!(csv_cell("=HYPERLINK(\"x\")"), "\"'=HYPERLINK(\"\"x\"\")\"");
         assert_eq!(csv_cell("+1"), "'+1");
         assert_eq!(csv_cell("-2,3"), "\"'-2,3\"");
-        assert_eq!(csv_cell("a\nb"), "\"a\nb\"");
+        assert_eq!(csv_cell("a\nb"), "a b");
         assert_eq!(csv_cell("@x"), "'@x");
     }
 

@@ -1071,6 +1071,15 @@ pub struct Verdict {
     pub label: String,
     /// One sentence.
     pub summary: String,
+    /// Secret values the service returned for it, dropped on reading (count only; absent
+    /// when 0, as it should always be).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub secret_values_dropped: usize,
+}
+
+#[allow(clippy::trivially_copy_pass_by_ref)] // serde's skip_serializing_if passes a reference
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 fn reason(code: &str, message: impl Into<String>) -> Reason {
@@ -1403,6 +1412,7 @@ pub fn classify(ep: &Endpoint, ctx: &Context) -> Verdict {
         azure_dev_ops_pat,
         label,
         summary,
+        secret_values_dropped: ep.dropped_secrets(),
     }
 }
 

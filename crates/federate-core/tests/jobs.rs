@@ -205,6 +205,31 @@ fn projects_are_read_across_pages() {
 }
 
 #[test]
+fn project_paging_stops_on_any_token_seen_before() {
+    // A misbehaving server that cycles A, B, A, B…: each page has projects, so only the
+    // tokens tell the loop to stop (it used to catch only a token equal to the last one).
+    let fake = Fake::new(|req, _| {
+        let token = req
+            .url
+            .split("continuationToken=")
+            .nth(1)
+            .map(|t| t.split('&').next().unwrap().to_owned());
+        let next = if token.as_deref() == Some("A") {
+            "B"
+        } else {
+            "A"
+        };
+        Ok(ok_json(&json!({"count": 1, "value": [project(0)]}))
+            .with_header("x-ms-continuationtoken", next))
+    });
+    let client = Client::new(&fake, api(), ClientOptions::default());
+    let projects = block_on(jobs::list_projects(&client)).unwrap();
+    // First page (no token), then A, then B; B's answer names A again: stop.
+    assert_eq!(fake.urls().len(), 3, "{:?}", fake.urls());
+    assert_eq!(projects.len(), 3);
+}
+
+#[test]
 fn organization_id_comes_from_connection_data() {
     let fake = Fake::new(|req, _| {
         assert_eq!(

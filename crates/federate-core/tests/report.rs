@@ -21,7 +21,8 @@ fn csv_is_quoted_and_defused() {
     let lines: Vec<_> = csv.split("\r\n").collect();
     assert!(lines[0].starts_with("id,name,type,scheme"));
     assert!(csv.contains("1,'=cmd|' /C calc'!A0,azurerm"), "{csv}");
-    assert!(csv.contains("\"a|b, \"\"c\"\"\nd\""), "{csv}");
+    // A line break inside a name is a space: one record a line, safe in a terminal too.
+    assert!(csv.contains("\"a|b, \"\"c\"\" d\""), "{csv}");
     assert_eq!(lines.last(), Some(&""), "ends with CRLF");
 }
 
@@ -61,4 +62,37 @@ fn json_and_sarif_are_valid() {
             .collect();
         assert!(known.contains(&r["ruleId"]));
     }
+}
+
+#[test]
+fn hostile_names_reach_no_report_raw() {
+    let evil = "evil\u{1b}[2J\u{1b}[1;1Hfake-ok\u{9b}1m\u{202e}x\u{2066} ![x](https://evil.example/t.png) [click](javascript:alert(1)) <img src=x>";
+    let list = parse_endpoint_list(
+        &serde_json::json!([{"id": "9", "name": evil, "type": "generic", "authorization": {"scheme": "UsernamePassword"}}])
+            .to_string(),
+    )
+    .unwrap();
+    let verdicts = classify_all(&list, &Context::default());
+    for format in ["json", "csv", "markdown", "sarif"] {
+        let out = render_report(&verdicts, format).unwrap();
+        let raw: Vec<char> = out
+            .chars()
+            .filter(|&c| federate_core::sanitize::is_unsafe(c) && c != '\n' && c != '\r')
+            .collect();
+        assert!(raw.is_empty(), "{format}: {raw:?}");
+    }
+    let md = render_report(&verdicts, "markdown").unwrap();
+    // In the connection's row, every character that could open a link, an image or HTML is
+    // escaped, and the row has exactly the table's 9 cell separators.
+    let line = md.lines().find(|l| l.contains("evil")).unwrap();
+    let chars: Vec<char> = line.chars().collect();
+    for (i, c) in chars.iter().enumerate() {
+        if "[]()<>!".contains(*c) {
+            assert_eq!(chars[i - 1], '\\', "unescaped {c} at {i} in {line}");
+        }
+    }
+    assert_eq!(line.matches(" | ").count() + 2, 9, "{line}");
+    // JSON keeps the name exactly (escaped, not altered).
+    let v: Value = serde_json::from_str(&render_report(&verdicts, "json").unwrap()).unwrap();
+    assert_eq!(v["verdicts"][0]["name"], evil);
 }

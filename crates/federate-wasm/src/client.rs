@@ -34,6 +34,8 @@ export interface ClientOptions {
   token?: string | null;
   /** How `token` is sent: `pat` (Basic `:PAT`, the default) or `bearer`. */
   tokenKind?: "pat" | "bearer" | null;
+  /** Send `token` over plain `http:` (an on-premises server without TLS). Without it an `http:` `orgUrl` with a token throws an `insecure` error. */
+  allowHttp?: boolean | null;
   /** Requests in flight at once (default 16, chosen by measurement: see `npm run bench`). */
   concurrency?: number | null;
   /** api-version (default `7.1`). */
@@ -65,7 +67,7 @@ export type Relay = (request: AdoRequest) => Promise<AdoResponse> | AdoResponse;
 /** An AbortSignal, or any object with a boolean `aborted`. */
 export interface AbortLike { readonly aborted: boolean }
 
-export type ClientErrorKind = "signedOut" | "throttled" | "forbidden" | "notFound" | "inProgress" | "badRequest" | "server" | "network" | "cancelled" | "malformed" | "argument";
+export type ClientErrorKind = "signedOut" | "throttled" | "forbidden" | "notFound" | "inProgress" | "badRequest" | "server" | "network" | "cancelled" | "malformed" | "argument" | "insecure";
 
 /** Errors thrown by the client exports are `Error`s with these extra fields. */
 export interface ClientError extends Error { kind: ClientErrorKind; status?: number; retryAfterMs?: number | null }
@@ -254,6 +256,8 @@ struct Options {
     #[serde(default)]
     token_kind: Option<String>,
     #[serde(default)]
+    allow_http: Option<bool>,
+    #[serde(default)]
     concurrency: Option<usize>,
     #[serde(default)]
     api_version: Option<String>,
@@ -274,7 +278,12 @@ impl Setup {
         relay: JsValue,
         signal: Option<AbortLikeJs>,
     ) -> Result<JsTransport, JsValue> {
-        JsTransport::new(relay, self.authorization.clone(), signal.map(JsValue::from))
+        JsTransport::new(
+            relay,
+            self.authorization.clone(),
+            self.location.clone(),
+            signal.map(JsValue::from),
+        )
     }
 
     /// A client of this organization and options over `transport`.
@@ -299,7 +308,13 @@ fn setup(options: JsValue) -> Result<Setup, JsValue> {
     if let Some(c) = opts.concurrency {
         client_options.concurrency = c.clamp(1, 64);
     }
-    let authorization = match opts.token.filter(|t| !t.is_empty()) {
+    let token = opts.token.filter(|t| !t.is_empty());
+    if token.is_some() {
+        location
+            .check_token_transport(opts.allow_http.unwrap_or(false))
+            .map_err(|e| kind_error("insecure", &e.to_string()))?;
+    }
+    let authorization = match token {
         None => None,
         Some(token) => Some(match opts.token_kind.as_deref() {
             Some("bearer") => format!("Bearer {token}"),
@@ -336,6 +351,8 @@ fn btoa(text: &str) -> Result<String, JsValue> {
 pub(crate) struct JsTransport {
     relay: Option<Function>,
     authorization: Option<String>,
+    /// The organization: a token goes to its origin and nowhere else.
+    location: OrgLocation,
     signal: Option<JsValue>,
 }
 
@@ -343,6 +360,7 @@ impl JsTransport {
     fn new(
         relay: JsValue,
         authorization: Option<String>,
+        location: OrgLocation,
         signal: Option<JsValue>,
     ) -> Result<Self, JsValue> {
         let relay = optional_function(Some(relay), "relay")?;
@@ -354,6 +372,7 @@ impl JsTransport {
         Ok(Self {
             relay,
             authorization,
+            location,
             signal: given(signal),
         })
     }
@@ -480,6 +499,12 @@ impl Transport for JsTransport {
     async fn send(&self, request: Request) -> Result<Response, TransportError> {
         match (&self.relay, &self.authorization) {
             (Some(relay), _) => Self::relay_send(relay, request).await,
+            (None, Some(_)) if !self.location.is_own_url(&request.url) => {
+                Err(TransportError::Network(format!(
+                    "refused to send the token outside {}",
+                    self.location.origin
+                )))
+            }
             (None, Some(auth)) => Self::fetch_send(auth, request).await,
             (None, None) => Err(TransportError::Network("no transport".to_owned())),
         }

@@ -5,7 +5,7 @@
 
 use federate_core::model::{Endpoint, endpoints_from_value};
 use federate_core::verdict::{Context, Verdict};
-use federate_core::{diagnose, federation, remedy, report, verdict};
+use federate_core::{diagnose, federation, remedy, report, sanitize, verdict};
 use wasm_bindgen::prelude::*;
 
 use crate::{from_js, given, init, js_err, to_js};
@@ -117,6 +117,8 @@ export interface Verdict {
   nextStep: string | null;
   label: string;
   summary: string;
+  /** Secret values the service returned for it, dropped on reading (count only); absent when none. */
+  secretValuesDropped?: number;
 }
 
 export type PatUse = "repository" | "artifactsFeed" | "extensionPublishing" | "restApi";
@@ -264,6 +266,44 @@ pub fn render_report(
         ))
     })?;
     report::render_report(&list, format).map_err(|e| js_err(&e))
+}
+
+/// Text made safe for a terminal or log line (`terminal`), several lines (`block`), a
+/// Markdown inline text (`markdown`) or a CSV cell (`csv`): the engine's one sanitizer.
+#[wasm_bindgen(js_name = sanitizeText)]
+pub fn sanitize_text(
+    text: &str,
+    #[wasm_bindgen(unchecked_param_type = "\"terminal\" | \"block\" | \"markdown\" | \"csv\"")]
+    target: &str,
+) -> Result<String, JsError> {
+    init();
+    let target: sanitize::Target = target.parse().map_err(|e| js_err(&e))?;
+    Ok(sanitize::sanitize(text, target))
+}
+
+/// A CSV document from rows of cells (strings, numbers, booleans or null), every cell
+/// through the engine's CSV rule; CRLF line ends.
+#[wasm_bindgen(js_name = csvTable)]
+pub fn csv_table(
+    #[wasm_bindgen(unchecked_param_type = "Array<Array<string | number | boolean | null>>")]
+    rows: JsValue,
+) -> Result<String, JsError> {
+    init();
+    let rows: Vec<Vec<serde_json::Value>> = serde_json::from_value(from_js(rows)?)
+        .map_err(|e| JsError::new(&format!("csvTable: rows must be arrays of cells: {e}")))?;
+    let cells: Vec<Vec<String>> = rows
+        .iter()
+        .map(|row| {
+            row.iter()
+                .map(|v| match v {
+                    serde_json::Value::Null => String::new(),
+                    serde_json::Value::String(s) => s.clone(),
+                    other => other.to_string(),
+                })
+                .collect()
+        })
+        .collect();
+    Ok(sanitize::csv_table(&cells))
 }
 
 /// Encodes a GUID as in Entra subjects (22 characters of little-endian base64url).

@@ -26,14 +26,28 @@ pub(crate) fn to_js<T: Serialize>(value: &T) -> Result<JsValue, JsError> {
         .map_err(|e| JsError::new(&e.to_string()))
 }
 
-/// Decodes a JS value (an object or a JSON string) into JSON.
+/// Decodes a JS value (an object or a JSON string) into JSON, within the engine's size and
+/// depth limits (`federate_core::model::parse_json`): an object goes through `JSON.stringify`
+/// first, so a cycle, a too deep or a too large input is a clear error, never a crashed
+/// stack or memory.
+#[allow(clippy::needless_pass_by_value)] // callers hand over the value; it is read once
 pub(crate) fn from_js(value: JsValue) -> Result<serde_json::Value, JsError> {
-    if let Some(text) = value.as_string() {
-        let text = text.trim_start_matches('\u{feff}');
-        return serde_json::from_str(text)
-            .map_err(|e| JsError::new(&federate_core::Error::from_json(&e).to_string()));
-    }
-    serde_wasm_bindgen::from_value(value).map_err(|e| JsError::new(&e.to_string()))
+    let text = match value.as_string() {
+        Some(text) => text,
+        None => js_sys::JSON::stringify(&value)
+            .map_err(|e| {
+                let why = e
+                    .dyn_ref::<js_sys::Error>()
+                    .map(|e| String::from(e.message()))
+                    .unwrap_or_default();
+                JsError::new(&format!(
+                    "the input cannot be read as JSON (a cycle, or nested too deep): {why}"
+                ))
+            })?
+            .as_string()
+            .ok_or_else(|| JsError::new("the input is undefined or a function, not JSON data"))?,
+    };
+    federate_core::model::parse_json(&text).map_err(|e| js_err(&e))
 }
 
 /// Turns an engine error into a real JS `Error`.

@@ -2,7 +2,7 @@
 // connection's page, and the panel overlay (an extension page in an iframe).
 import { h } from '../dom.js';
 import { federationView, remediesView, verdictView } from '../explain.js';
-import type { ConnectionDetails, PageContext, ReplyOf } from '../messages.js';
+import type { ConnectionDetails, Message, PageContext, ReplyOf } from '../messages.js';
 import { describeError, type ErrorInfo, type Verdict } from '../model.js';
 import { firstMatch, LIST_CONTAINER, PAGE_MAIN } from './selectors.js';
 
@@ -194,7 +194,13 @@ export function pageTheme(): 'light' | 'dark' {
   return matchMedia('(prefers-color-scheme: dark)').matches ? 'dark' : 'light';
 }
 
-/** Opens the panel over the page (an extension page in an iframe); focus moves into it. */
+/**
+ * Opens the panel over the page (an extension page in an iframe); focus moves into it. The
+ * panel's URL carries nothing: what it shows (the page's context, a connection's details)
+ * goes through the service worker, which hands it to the panel framed in this tab once, so
+ * a panel framed by anything else gets nothing and refuses to act. `focus.action` (a card's
+ * Convert… or Revert…) only opens that connection's details: the user starts the plan there.
+ */
 export function mountPanel(ctx: PageContext, focus?: { id: string; action?: 'convert' | 'revert' }): void {
   // A panel asked for one connection replaces an open one (it opens on that connection).
   if (focus && overlay?.isConnected) {
@@ -206,34 +212,37 @@ export function mountPanel(ctx: PageContext, focus?: { id: string; action?: 'con
     return;
   }
   opener = document.activeElement;
-  const params = new URLSearchParams({
-    org: ctx.organizationName,
-    project: ctx.projectName ?? '',
-    apiBase: ctx.apiBase,
-    theme: pageTheme(),
-  });
-  if (focus) {
-    params.set('connection', focus.id);
-    if (focus.action) params.set('action', focus.action);
-  }
   const frame = h('iframe', {
-    src: `${chrome.runtime.getURL('panel.html')}#${params}`,
     title: 'Federate panel',
     allow: 'clipboard-write',
     class: 'federate-panel-frame',
-  });
-  overlay = h(
+  }) as HTMLIFrameElement;
+  const shown = h(
     'div',
     { class: 'federate-root federate-overlay', role: 'dialog', 'aria-label': 'Federate panel', 'aria-modal': 'true' },
     h('div', { class: 'federate-backdrop', onclick: () => unmountPanel() }),
     frame,
   );
+  overlay = shown;
   overlay.addEventListener('keydown', (e) => {
     if (e.key === 'Escape') unmountPanel();
   });
   document.documentElement.append(overlay);
   frame.addEventListener('load', () => frame.focus(), { once: true });
   ROOT.dataset.federatePanel = 'open';
+  // The nonce reaches only this frame's window (postMessage to the extension's origin), so a
+  // panel framed by a page script can't claim this opening. The panel loads once the worker
+  // knows about it (it asks for its opening first thing).
+  const nonce = crypto.randomUUID();
+  const extension = new URL(chrome.runtime.getURL('')).origin;
+  frame.addEventListener('load', () => frame.contentWindow?.postMessage({ federatePanel: nonce }, extension));
+  const opening: Message = { type: 'panelOpening', nonce, context: ctx, connection: focus?.id ?? null, theme: pageTheme() };
+  void chrome.runtime.sendMessage(opening).then(
+    () => {
+      if (overlay === shown) frame.src = chrome.runtime.getURL('panel.html');
+    },
+    () => undefined,
+  );
 }
 
 /** Closes the panel and gives focus back to what had it. */

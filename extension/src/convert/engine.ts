@@ -38,6 +38,11 @@ export interface Outcome {
   error?: { kind: string; message: string; retryAfterMs?: number | null; status?: number };
 }
 
+/** A CSV document from rows of cells, every cell through the engine's one CSV rule (`csvTable`). */
+export function csvTable(rows: (string | number | null)[][]): string {
+  return String(exported('csvTable')(rows));
+}
+
 /** The options every client call takes: where to send, and the job's knobs. */
 function clientOptions(target: JobTarget, project: string | null = target.projectName, concurrency = 1): ClientOptions {
   return { orgUrl: target.apiBase, project, concurrency };

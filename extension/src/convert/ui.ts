@@ -1,10 +1,11 @@
-// The conversion UI pieces, for extension pages (the panel, convert.html): plan view,
+// The conversion UI pieces, drawn in the panel (an extension page): plan view,
 // confirmation, progress, revert, history. Each renders into a container the caller gives;
 // text only (textContent), never HTML from the service. State comes from the job stored in
 // chrome.storage.local: the view follows storage changes, so a closed and reopened panel
 // shows the same job. Readiness attributes for tests: `data-convert-state` on the container.
 import { remediesView } from '../explain.js';
-import { expectedFederation, loadEngine, remedies } from './engine.js';
+import { armWhenSeen } from '../panel/guard.js';
+import { csvTable, expectedFederation, loadEngine, remedies } from './engine.js';
 import {
   type ConvertMessage,
   type ConvertReply,
@@ -281,6 +282,9 @@ export async function renderPlan(container: HTMLElement, opts: PlanOptions): Pro
     ),
   );
   container.replaceChildren(planList(plan, !!opts.groups), dialog, dry);
+  // Clickjacking guard: Convert works once the dialog has been seen for a moment.
+  const confirm = dialog.querySelector<HTMLButtonElement>('[data-action="confirm"]');
+  if (confirm) armWhenSeen(confirm);
   setState(container, 'plan');
 }
 
@@ -542,6 +546,8 @@ export function renderJob(
           ]
         : []),
     );
+    // Resume and Try again send requests: the same guard as the plan's Convert.
+    for (const b of container.querySelectorAll<HTMLButtonElement>('[data-action="resume"], [data-action="retry"]')) armWhenSeen(b);
     container.dataset.convertJob = job.id;
     setState(container, job.state);
   };
@@ -598,12 +604,11 @@ export function renderRevert(
 // ---------------------------------------------------------------------------------------
 // History and export
 
+/** The journal as CSV: the rows are the journal's, the cells and quoting the engine's CSV rule. */
 function journalCsv(jobs: Job[]): string {
-  const cell = (s: unknown) => {
-    const t = s === null || s === undefined ? '' : String(s);
-    return /[",\r\n]/.test(t) || /^[=+\-@]/.test(t) ? `"${t.replace(/^([=+\-@])/, "'$1").replace(/"/g, '""')}"` : t;
-  };
-  const rows = [['job', 'direction', 'time', 'step', 'connection', 'method', 'url', 'status', 'result', 'message']];
+  const rows: (string | number | null)[][] = [
+    ['job', 'direction', 'time', 'step', 'connection', 'method', 'url', 'status', 'result', 'message'],
+  ];
   for (const j of jobs) {
     for (const s of j.journal)
       rows.push([
@@ -619,7 +624,7 @@ function journalCsv(jobs: Job[]): string {
         s.message ?? '',
       ]);
   }
-  return `${rows.map((r) => r.map(cell).join(',')).join('\r\n')}\r\n`;
+  return csvTable(rows);
 }
 
 /** The journal as exported: jobs with their steps, without the stored endpoint copies. */
