@@ -129,6 +129,9 @@ function listOf(values, name, allowed) {
   return items;
 }
 
+/** A value as pretty JSON, with the characters a serializer leaves raw (C1, bidi) escaped by the engine. */
+const jsonOut = (value) => `${federate.sanitizeText(JSON.stringify(value, null, 2), 'json')}\n`;
+
 /** Text from the service or the input, made safe for a terminal line by the engine. */
 const safe = (text) => federate.sanitizeText(String(text), 'terminal');
 
@@ -211,7 +214,7 @@ async function liveVerdicts(values, context) {
     scan && (!scan.complete || failed.length > 0)
       ? `the scan is incomplete${scan.stopped ? ` (${scan.stopped.kind}: ${safe(scan.stopped.message ?? '')})` : ''}`
       : null;
-  return { verdicts, incomplete };
+  return { verdicts, incomplete, dropped: result.secretValuesDropped ?? 0 };
 }
 
 async function audit(positionals, values) {
@@ -222,6 +225,7 @@ async function audit(positionals, values) {
   if (positionals.length > 1) throw usage('audit takes one FILE');
   let verdicts;
   let incomplete = null;
+  let dropped = 0;
   if (values.org) {
     if (positionals.length) throw usage('give either a FILE or --org, not both');
     try {
@@ -229,17 +233,23 @@ async function audit(positionals, values) {
     } catch (err) {
       throw usage(`--org: ${messageOf(err)}`);
     }
-    ({ verdicts, incomplete } = await liveVerdicts(values, context));
+    ({ verdicts, incomplete, dropped } = await liveVerdicts(values, context));
+    // Live endpoints come back already clean; the engine counted what it dropped while reading.
+    if (dropped) {
+      process.stderr.write(
+        `federate: warning: Azure DevOps returned ${plural(dropped, 'secret value')} (it should return secrets as null); Federate dropped them and shows none\n`,
+      );
+    }
   } else {
     if (values.project) throw usage('--project needs --org');
     const input = readInput(positionals[0]);
     verdicts = engineCall(input.name, () => federate.classifyEndpoints(input.text, context));
-  }
-  const dropped = verdicts.reduce((n, v) => n + (v.secretValuesDropped ?? 0), 0);
-  if (dropped) {
-    process.stderr.write(
-      `federate: warning: the input held ${plural(dropped, 'secret value')} (Azure DevOps returns secrets as null); Federate dropped them and shows none\n`,
-    );
+    dropped = verdicts.reduce((n, v) => n + (v.secretValuesDropped ?? 0), 0);
+    if (dropped) {
+      process.stderr.write(
+        `federate: warning: the input held ${plural(dropped, 'secret value')} (Azure DevOps returns secrets as null); Federate dropped them and shows none\n`,
+      );
+    }
   }
   if (format === 'table') {
     process.stdout.write(`${table(verdicts)}\n\n${summary(verdicts)}\n`);
@@ -247,7 +257,7 @@ async function audit(positionals, values) {
     printLine(engineCall('report', () => federate.renderReport(verdicts, format)));
   }
   if (incomplete) {
-    process.stderr.write(`federate: error: ${values.org}: ${incomplete}\n`);
+    process.stderr.write(`federate: error: ${safe(values.org)}: ${incomplete}\n`);
     return EXIT.service;
   }
   const failing = gates.length ? engineCall('--fail-on', () => federate.gateFailures(verdicts, gates)) : [];
@@ -264,7 +274,7 @@ function decode(positionals, values) {
   if (positionals.length !== 1) throw usage('decode takes one SUBJECT');
   const decoded = engineCall('subject', () => federate.decodeFederationSubject(positionals[0]));
   if (values.json) {
-    process.stdout.write(`${JSON.stringify(decoded, null, 2)}\n`);
+    process.stdout.write(jsonOut(decoded));
   } else {
     const entries = Object.entries(decoded).filter(([, v]) => v !== null && v !== undefined && typeof v !== 'object');
     const width = Math.max(...entries.map(([k]) => k.length));
@@ -278,7 +288,7 @@ function explain(positionals, values) {
   const text = positionals.length === 1 && positionals[0] === '-' ? readInput('-').text : positionals.join(' ');
   const found = federate.explainError(text);
   if (values.json) {
-    process.stdout.write(`${JSON.stringify(found, null, 2)}\n`);
+    process.stdout.write(jsonOut(found));
   } else if (found) {
     process.stdout.write(
       `${found.code}: ${found.title}\n\nWhat it means: ${found.meaning}\nHow to fix it: ${found.fix}\n${found.docs ? `More: ${found.docs}\n` : ''}`,
@@ -366,7 +376,15 @@ try {
     process.stderr.write(`federate: error: ${federate.sanitizeText(err.message, 'block')}\n`);
     process.exitCode = err.code;
   } else {
-    process.stderr.write(`federate: internal error: ${err instanceof Error ? err.stack : String(err)}\n`);
+    // An internal error's text may quote the input too.
+    const text = err instanceof Error ? (err.stack ?? err.message) : String(err);
+    let shown;
+    try {
+      shown = federate.sanitizeText(text, 'block');
+    } catch {
+      shown = '(its text could not be made safe to print)';
+    }
+    process.stderr.write(`federate: internal error: ${shown}\n`);
     process.exitCode = EXIT.internal;
   }
 }

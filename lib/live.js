@@ -5,8 +5,9 @@ import * as engine from '../pkg/web/federate_wasm.js';
 
 /**
  * Scans Azure DevOps with a token: one project when `options.project` is set (or the URL names
- * one), else every project of the organization. Resolves with the raw endpoints, their verdicts
- * and, for an organization, the engine's scan record (`complete`, `stopped`, per-project errors).
+ * one), else every project of the organization. Resolves with the raw endpoints, their verdicts,
+ * for an organization the engine's scan record (`complete`, `stopped`, per-project errors), and
+ * how many secret values the service returned that the engine dropped (count only).
  *
  * @param {import('./types.js').LiveScanOptions} options
  * @returns {Promise<import('./types.js').LiveScanResult>}
@@ -24,15 +25,23 @@ export async function scanLive(options) {
   const ctx = { organizationName: location.organization, now: new Date().toISOString(), ...context };
   const project = request.project ?? location.project;
   if (project) {
-    const endpoints = await engine.scanProject({ ...request, project }, null, signal ?? null);
+    const listing = await engine.scanProjectListing({ ...request, project }, null, signal ?? null);
+    const endpoints = listing.connections;
     return {
       organization: location.organization,
       endpoints,
       verdicts: engine.classifyEndpoints(endpoints, { projectName: project, ...ctx }),
       scan: null,
+      secretValuesDropped: listing.secretValuesDropped,
     };
   }
   const scan = await engine.scanOrganization(request, null, onProgress ?? null, signal ?? null);
   const endpoints = scan.connections.map((c) => c.endpoint);
-  return { organization: location.organization, endpoints, verdicts: engine.classifyEndpoints(endpoints, ctx), scan };
+  return {
+    organization: location.organization,
+    endpoints,
+    verdicts: engine.classifyEndpoints(endpoints, ctx),
+    scan,
+    secretValuesDropped: scan.secretValuesDropped,
+  };
 }

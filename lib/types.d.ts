@@ -41,4 +41,6 @@ export interface LiveScanResult {
   verdicts: import('../pkg/web/federate_wasm.js').Verdict[];
   /** For an organization scan: projects, merged connections, `complete`, `stopped`, stats. Null for one project. */
   scan: import('../pkg/web/federate_wasm.js').OrgScan | null;
+  /** Secret values the service returned and the engine dropped on reading (count only; normally 0). */
+  secretValuesDropped: number;
 }

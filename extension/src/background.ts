@@ -28,6 +28,12 @@ function sendTab<T>(tabId: number, message: TabMessage): Promise<T | undefined> 
   return chrome.tabs.sendMessage(tabId, message, { frameId: 0 }) as Promise<T | undefined>;
 }
 
+/** The engine's count of secret values a stopped organization scan had dropped (0 if none). */
+function droppedBy(err: unknown): number {
+  const n = (err as { secretValuesDropped?: unknown } | null)?.secretValuesDropped;
+  return typeof n === 'number' ? n : 0;
+}
+
 /** A relay through the content script of one tab. */
 function relayTo(tabId: number): Relay {
   return async (request) => {
@@ -167,38 +173,40 @@ chrome.runtime.onConnect.addListener((port) => {
     const { scope, context } = message;
     post({ type: 'started', scope });
     const relay = relayTo(tabId);
-    const run = async () => {
+    const run = async (): Promise<number> => {
       await loadEngine();
       if (scope === 'project') {
         const scan = await scanProject(context, relay, controller.signal);
         recent.set(tabId, { key: keyOf(context), at: Date.now(), scan });
         post({ type: 'inventory', inventory: scan.inventory });
-      } else {
-        await scanOrganization(
-          context,
-          relay,
-          (p) => {
-            if (!controller.signal.aborted) post({ type: 'inventory', inventory: p.inventory });
-          },
-          (done, total, project) => {
-            if (!controller.signal.aborted) post({ type: 'progress', done, total, project });
-          },
-          (wait) => {
-            if (!controller.signal.aborted) post({ type: 'waiting', ...wait });
-          },
-          controller.signal,
-        );
+        return scan.secretValuesDropped;
       }
+      const { secretValuesDropped } = await scanOrganization(
+        context,
+        relay,
+        (p) => {
+          if (!controller.signal.aborted) post({ type: 'inventory', inventory: p.inventory });
+        },
+        (done, total, project) => {
+          if (!controller.signal.aborted) post({ type: 'progress', done, total, project });
+        },
+        (wait) => {
+          if (!controller.signal.aborted) post({ type: 'waiting', ...wait });
+        },
+        controller.signal,
+      );
+      return secretValuesDropped;
     };
     run().then(
-      () => {
+      (secretValuesDropped) => {
         if (job === controller) job = null;
-        post({ type: 'finished', scope, cancelled: controller.signal.aborted });
+        post({ type: 'finished', scope, cancelled: controller.signal.aborted, secretValuesDropped });
       },
       (err: unknown) => {
         if (job === controller) job = null;
         const error = toErrorInfo(err);
-        if (controller.signal.aborted || error.kind === 'cancelled') post({ type: 'finished', scope, cancelled: true });
+        if (controller.signal.aborted || error.kind === 'cancelled')
+          post({ type: 'finished', scope, cancelled: true, secretValuesDropped: droppedBy(err) });
         else post({ type: 'failed', error });
       },
     );

@@ -108,6 +108,26 @@ export async function clientScanProject(options: ClientOptions, relay: Relay, si
   return Array.isArray(out) ? out : [];
 }
 
+/**
+ * The client's `scanProjectListing`: every endpoint of one project, and how many secret values
+ * the service returned that the engine dropped while reading them (count only).
+ */
+export async function clientScanProjectListing(
+  options: ClientOptions,
+  relay: Relay,
+  signal: AbortSignal | null,
+): Promise<{ connections: unknown[]; secretValuesDropped: number }> {
+  const out = (await (exported('scanProjectListing')(options, relay, signal) as Promise<unknown>)) as {
+    connections?: unknown;
+    secretValuesDropped?: unknown;
+  } | null;
+  const dropped = out?.secretValuesDropped;
+  return {
+    connections: Array.isArray(out?.connections) ? out.connections : [],
+    secretValuesDropped: typeof dropped === 'number' ? dropped : 0,
+  };
+}
+
 /** The client's `organizationId` (connectionData `instanceId`). */
 export async function clientOrganizationId(options: ClientOptions, relay: Relay, signal: AbortSignal | null): Promise<string | null> {
   const id = await (exported('organizationId')(options, relay, signal) as Promise<unknown>);

@@ -88,7 +88,8 @@ export type PanelEvent =
   /** The engine's client started waiting (rate limit or backoff) for `ms`. */
   | { type: 'waiting'; ms: number; reason: 'retryAfter' | 'rateLimitDelay' | 'backoff'; status: number | null }
   | { type: 'inventory'; inventory: ProjectInventory }
-  | { type: 'finished'; scope: 'project' | 'organization'; cancelled: boolean }
+  /** `secretValuesDropped`: secret values the service returned and the engine dropped (count only). */
+  | { type: 'finished'; scope: 'project' | 'organization'; cancelled: boolean; secretValuesDropped: number }
   | { type: 'failed'; error: ErrorInfo };
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null;

@@ -6,7 +6,7 @@ import { h } from './dom.js';
 import { federationView, remediesView, verdictView } from './explain.js';
 import { classify, endpointsById, inventorySummary, loadEngine, remedies, renderReport } from './engine.js';
 import { PANEL_PORT, type Message, type PageContext, type PanelEvent, type PanelRequest } from './messages.js';
-import { claimOpening } from './panel/guard.js';
+import { armWhenSeen, claimOpening, isArmed } from './panel/guard.js';
 import { describeError, projectNames, type ErrorInfo, type ProjectInventory, type Verdict } from './model.js';
 import { manualCredentialView, renderHistory, renderJob, renderPlan, renderRevert, timeLeft } from './convert/ui.js';
 import { createMigrationView } from './migration.js';
@@ -101,6 +101,7 @@ function scan(next: Scope): void {
   selected = null;
   error = null;
   progress = { done: 0, total: 0, project: null };
+  secretValuesDropped = 0;
   status = 'running';
   ROOT.dataset.federateScan = 'running';
   ROOT.dataset.federateScope = scope;
@@ -152,6 +153,7 @@ function onEvent(e: PanelEvent): void {
       addInventory(e.inventory);
       break;
     case 'finished':
+      secretValuesDropped = e.secretValuesDropped;
       status = e.cancelled ? 'cancelled' : 'done';
       ROOT.dataset.federateScan = status;
       render();
@@ -174,6 +176,9 @@ function onEvent(e: PanelEvent): void {
 // ---- the view (built once; render() updates its parts)
 const statusLine = h('p', { id: 'status', role: 'status', class: 'status' });
 const alertBox = h('div', { id: 'alert', role: 'alert', class: 'alert', hidden: true });
+/** Secret values the service returned in the last scan, dropped by the engine (count only). */
+let secretValuesDropped = 0;
+const secretsNotice = h('p', { id: 'secrets-notice', role: 'note', class: 'notice', hidden: true });
 const progressBar = h('progress', { id: 'progress', max: 1, value: 0, 'aria-label': 'Projects scanned' });
 const progressText = h('span', { id: 'progress-text' });
 const progressBox = h('div', { class: 'progress', hidden: true }, progressBar, progressText);
@@ -205,6 +210,9 @@ const convertSelectedButton = h(
 );
 const convertAllButton = h('button', { type: 'button', id: 'convert-all', onclick: () => planBulk(null) }, 'Convert all convertible…');
 const pickedText = h('span', { id: 'picked', 'aria-live': 'polite' });
+/** Whether the view wants "Convert all convertible…" enabled (the guard arms it besides). */
+let convertAllWanted = false;
+const convertSelectedWanted = () => status !== 'running' && picked.size > 0;
 // The issuer retirement plan (its own view; the engine decides and words it).
 const migration = createMigrationView({
   endpoints: () => [...rows.values()].map((r) => r.endpoint).filter((e) => e !== undefined),
@@ -306,6 +314,7 @@ function build(): void {
       progressBox,
       statusLine,
       alertBox,
+      secretsNotice,
       h(
         'div',
         { class: 'filters' },
@@ -337,6 +346,11 @@ function build(): void {
       h('p', {}, 'Conversions and reverts made from Federate will be listed here.'),
     ),
   );
+  // The plan-starting buttons work once seen for a moment, like the plan's own Confirm.
+  if (ctx) {
+    armWhenSeen(convertSelectedButton, { enabled: convertSelectedWanted });
+    armWhenSeen(convertAllButton, { enabled: () => convertAllWanted });
+  }
   document.addEventListener('keydown', (e) => {
     if (e.key === 'Escape' && !e.defaultPrevented) close();
   });
@@ -429,6 +443,10 @@ function render(): void {
     waitTimer = 0;
   }
   statusLine.textContent = waiting ?? statusText();
+  secretsNotice.hidden = secretValuesDropped === 0;
+  secretsNotice.textContent = secretValuesDropped
+    ? `Azure DevOps returned ${secretValuesDropped} secret ${secretValuesDropped === 1 ? 'value' : 'values'} (it should return none); Federate dropped ${secretValuesDropped === 1 ? 'it' : 'them'} and shows, stores and exports none.`
+    : '';
   statusLine.dataset.waiting = waiting ? 'true' : 'false';
   renderAlert();
 
@@ -486,7 +504,8 @@ function render(): void {
     }),
   );
   for (const b of exportButtons) b.disabled = rows.size === 0;
-  convertAllButton.disabled = running || count('convertible') === 0;
+  convertAllWanted = !running && count('convertible') > 0;
+  convertAllButton.disabled = !convertAllWanted || !isArmed(convertAllButton);
   renderPicked();
 }
 
@@ -503,7 +522,7 @@ function engineSummary(verdicts: Verdict[]): ReturnType<typeof inventorySummary>
 
 function renderPicked(): void {
   for (const id of picked) if (!rows.has(id)) picked.delete(id);
-  convertSelectedButton.disabled = status === 'running' || picked.size === 0;
+  convertSelectedButton.disabled = !convertSelectedWanted() || !isArmed(convertSelectedButton);
   pickedText.textContent = picked.size ? `${picked.size} selected` : '';
 }
 
@@ -620,6 +639,7 @@ function convertActions(v: Verdict, project: string): HTMLElement[] {
         'Convert…',
       ),
     );
+    armWhenSeen(out.at(-1) as HTMLButtonElement, { scroll: false });
     if (manual)
       out.push(
         h('p', { class: 'note' }, 'Needs manual steps: Azure DevOps may answer with the issuer and subject to add to the identity first.'),
@@ -641,6 +661,7 @@ function convertActions(v: Verdict, project: string): HTMLElement[] {
         `Revert… (${left})`,
       ),
     );
+    armWhenSeen(out.at(-1) as HTMLButtonElement, { scroll: false });
   }
   return out.length ? [...out, area] : [];
 }

@@ -3,7 +3,7 @@
 // every HTTP request goes through a relay to the tab's content script, which makes it from
 // the page's origin with the page's session.
 import * as wasm from '../../pkg/web/federate_wasm.js';
-import { classify, clientOrganizationId, clientScanProject, type EngineContext, endpointsById, type Relay } from './engine.js';
+import { classify, clientOrganizationId, clientScanProjectListing, type EngineContext, endpointsById, type Relay } from './engine.js';
 import type { PageContext } from './messages.js';
 import type { ProjectInventory, ProjectRef } from './model.js';
 
@@ -11,6 +11,8 @@ import type { ProjectInventory, ProjectRef } from './model.js';
 export interface ScannedProject {
   inventory: ProjectInventory;
   endpoints: Map<string, unknown>;
+  /** Secret values the service returned and the engine dropped while reading (count only). */
+  secretValuesDropped: number;
 }
 
 const orgIds = new Map<string, string | null>();
@@ -41,9 +43,19 @@ function engineContext(ctx: PageContext, orgId: string | null, project: ProjectR
   };
 }
 
-function scanned(endpoints: unknown[], ctx: PageContext, orgId: string | null, project: ProjectRef): ScannedProject {
+function scanned(
+  endpoints: unknown[],
+  ctx: PageContext,
+  orgId: string | null,
+  project: ProjectRef,
+  secretValuesDropped: number,
+): ScannedProject {
   const verdicts = classify(endpoints, engineContext(ctx, orgId, project), project);
-  return { inventory: { project, verdicts, endpoints, organizationId: orgId }, endpoints: endpointsById(endpoints) };
+  return {
+    inventory: { project, verdicts, endpoints, organizationId: orgId },
+    endpoints: endpointsById(endpoints),
+    secretValuesDropped,
+  };
 }
 
 /** The engine context for a project's remedies (organization id cached). */
@@ -55,8 +67,8 @@ export async function contextFor(ctx: PageContext, relay: Relay, project: Projec
 export async function scanProject(ctx: PageContext, relay: Relay, signal: AbortSignal): Promise<ScannedProject> {
   if (!ctx.projectName) throw Object.assign(new Error('This page is not inside a project.'), { kind: 'notFound' });
   const orgId = await organizationId(ctx, relay, signal);
-  const endpoints = await clientScanProject({ orgUrl: ctx.apiBase, project: ctx.projectName }, relay, signal);
-  return scanned(endpoints, ctx, orgId, { projectId: null, projectName: ctx.projectName });
+  const listing = await clientScanProjectListing({ orgUrl: ctx.apiBase, project: ctx.projectName }, relay, signal);
+  return scanned(listing.connections, ctx, orgId, { projectId: null, projectName: ctx.projectName }, listing.secretValuesDropped);
 }
 
 /** A wait the engine's client started (rate limit or backoff), as its progress event says. */
@@ -72,7 +84,8 @@ export interface ScanWait {
  * gets each project as it finishes (so results appear as they come), `onProgress` the count,
  * `onWait` each wait as the client starts it. A project the user can't read is skipped;
  * anything that stops the scan (signed out, throttled past the client's wait, cancelled)
- * rejects with its kind.
+ * rejects with its kind. Resolves with the skipped projects and the engine's count of the secret
+ * values the service returned (each merged connection once; count only).
  */
 export async function scanOrganization(
   ctx: PageContext,
@@ -81,7 +94,7 @@ export async function scanOrganization(
   onProgress: (done: number, total: number, project: string | null) => void,
   onWait: (wait: ScanWait) => void,
   signal: AbortSignal,
-): Promise<{ skipped: { project: string; reason: string }[] }> {
+): Promise<{ skipped: { project: string; reason: string }[]; secretValuesDropped: number }> {
   const orgId = await organizationId(ctx, relay, signal);
   const skipped: { project: string; reason: string }[] = [];
   const result = await wasm.scanOrganization(
@@ -94,7 +107,7 @@ export async function scanOrganization(
         return;
       }
       const p = e.project;
-      if (p && !p.error) onProject(scanned(p.connections, ctx, orgId, { projectId: p.id, projectName: p.name }));
+      if (p && !p.error) onProject(scanned(p.connections, ctx, orgId, { projectId: p.id, projectName: p.name }, p.secretValuesDropped));
       else if (p?.error && (p.error.kind === 'forbidden' || p.error.kind === 'notFound')) {
         skipped.push({ project: p.name, reason: p.error.message ?? p.error.kind });
       }
@@ -104,7 +117,13 @@ export async function scanOrganization(
   );
   if (result.stopped) {
     const { kind, message, retryAfterMs, status } = result.stopped;
-    throw Object.assign(new Error(message ?? kind), { kind, retryAfterMs: retryAfterMs ?? null, status: status ?? null });
+    // The rows found so far stay on screen: the count of what was dropped from them goes too.
+    throw Object.assign(new Error(message ?? kind), {
+      kind,
+      retryAfterMs: retryAfterMs ?? null,
+      status: status ?? null,
+      secretValuesDropped: result.secretValuesDropped,
+    });
   }
-  return { skipped };
+  return { skipped, secretValuesDropped: result.secretValuesDropped };
 }

@@ -94,6 +94,8 @@ export async function startMock(options = {}) {
     revertWindowMs: 7 * 86_400_000,
     lenientApiVersions: false,
     signInHost: 'spsprod',
+    /** Ids (or true: all) whose secret values the service returns by mistake instead of null. */
+    leakSecrets: null,
     conversion: { mode: 'auto', outcome: 'Ready', pollsToSettle: 2, settleMs: null, issuer: 'entra' },
     createdBy: createdBy(org),
     throttle: null,
@@ -131,6 +133,7 @@ export async function startMock(options = {}) {
       'revertWindowMs',
       'lenientApiVersions',
       'signInHost',
+      'leakSecrets',
     ]) {
       if (opts[k] !== undefined) knobs[k] = opts[k];
     }

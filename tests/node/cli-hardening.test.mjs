@@ -10,6 +10,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { marked } from 'marked';
 import { installPacked } from './packed.mjs';
+import { startMock } from '../mock/server.mjs';
 
 let pkg;
 
@@ -151,4 +152,45 @@ test('secret values in the input reach no output, and the drop is reported (coun
   const json = JSON.parse(pkg.run(['audit', 'leaky.json', '--format', 'json']).stdout);
   assert.equal(json.verdicts[0].secretValuesDropped, 1);
   assert.equal(json.totals.secretValuesDropped, 1);
+});
+
+test('audit --org: secret values Azure DevOps returns by mistake are dropped, and the warning gives their count only', async () => {
+  const mock = await startMock({ seed: 5, projects: 2, connectionsPerProject: 4 });
+  try {
+    const env = { AZURE_DEVOPS_EXT_PAT: mock.pat, SYSTEM_ACCESSTOKEN: '', NODE_EXTRA_CA_CERTS: mock.caPath };
+    const clean = await pkg.runLive(['audit', '--org', mock.localOrgUrl], { env });
+    assert.equal(clean.code, 0, clean.stderr);
+    assert.doesNotMatch(clean.stderr, /secret value/, 'no warning when the service returns null');
+    // The mock's stored secrets all carry one value; the service now returns them.
+    mock.control({ leakSecrets: true });
+    const secret = 'mock-secret-value-not-real';
+    for (const args of [[], ['--project', mock.state.projects[1].name]]) {
+      for (const format of ['table', 'json']) {
+        const r = await pkg.runLive(['audit', '--org', mock.localOrgUrl, ...args, '--format', format], { env });
+        assert.equal(r.code, 0, r.stderr);
+        const [, count] = r.stderr.match(/Azure DevOps returned (\d+) secret values? .*Federate dropped them/) ?? [];
+        assert.ok(Number(count) > 0, `${args} ${format}: ${r.stderr}`);
+        assert.ok(!r.stdout.includes(secret) && !r.stderr.includes(secret), `${args} ${format}: the value is printed`);
+      }
+    }
+  } finally {
+    await mock.close();
+  }
+});
+
+test('decode --json and explain-error --json print C1 and bidi characters of the input escaped, the same JSON value', () => {
+  const subject = `sc://org\u202e/pro\u009bj\u2066/na${'\u001b'}me\u2028x`;
+  const decoded = pkg.run(['decode', subject, '--json']);
+  assert.equal(decoded.code, 0, decoded.stderr);
+  assert.doesNotMatch(decoded.stdout, UNSAFE);
+  const value = JSON.parse(decoded.stdout);
+  assert.equal(value.organizationName, 'org\u202e');
+  assert.equal(value.connectionName, `na${'\u001b'}me\u2028x`);
+  const text = pkg.run(['decode', subject]);
+  assert.doesNotMatch(text.stdout, UNSAFE);
+
+  const explained = pkg.run(['explain-error', `AADSTS700213: No matching federated identity record \u202e\u009b2J ${subject}`, '--json']);
+  assert.equal(explained.code, 0, explained.stderr);
+  assert.doesNotMatch(explained.stdout, UNSAFE);
+  assert.equal(JSON.parse(explained.stdout).code, 'AADSTS700213');
 });

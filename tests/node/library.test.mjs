@@ -88,6 +88,7 @@ test('every exported function has a call in the check (none untested)', () => {
     'engineVersion',
     'parseAdoUrl',
     'scanProject',
+    'scanProjectListing',
     'scanOrganization',
     'scanLive',
     'tokenFromEnv',
@@ -113,6 +114,7 @@ test('the sanitizer: control characters shown escaped, Markdown escaped, CSV neu
     block: 'a\\x1b[2J [x](y)\n=b',
     markdown: 'a\\\\x1b\\[2J \\[x\\]\\(y\\) =b',
     csv: 'a\\x1b[2J [x](y) =b',
+    json: 'a\\u001b[2J [x](y)\n=b',
   });
   assert.equal(value('csvTable'), "id,name\r\n1,'=cmd\r\n2,\r\n");
 });
@@ -277,11 +279,14 @@ test('live against the mock with a PAT: one project, the organization, and from 
   const org = value('scanOrganization');
   assert.equal(org.result.connections.length, mock.countEndpoints(), 'every connection exactly once');
   assert.equal(org.result.complete, true);
+  assert.equal(org.result.secretValuesDropped, 0, 'the mock returns secrets as null');
   assert.ok(org.events >= 1, 'progress events were reported');
+  assert.deepEqual(value('scanProjectListing'), { connections: project.length, secretValuesDropped: 0 });
   const viaEnv = value('scanLive');
   assert.equal(viaEnv.verdicts.length, mock.countEndpoints(), 'scanLive took the PAT from AZURE_DEVOPS_EXT_PAT');
   assert.equal(viaEnv.endpoints.length, viaEnv.verdicts.length);
   assert.equal(viaEnv.organization, 'contoso');
+  assert.equal(viaEnv.secretValuesDropped, 0);
   assert.deepEqual(
     value('listProjects')
       .map((p) => p.name)

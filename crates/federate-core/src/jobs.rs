@@ -667,6 +667,31 @@ pub async fn scan_project<T: Transport>(
     api::parse_endpoints(&client.read(&req, None).await?)
 }
 
+/// How many secret values the service returned in `endpoints`, dropped when they were read
+/// (count only; normally 0). The scans report it, since what they return is already clean.
+pub fn secret_values_dropped(endpoints: &[Endpoint]) -> usize {
+    endpoints.iter().map(Endpoint::dropped_secrets).sum()
+}
+
+/// One project's connections as listed, and how many secret values were dropped from them.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ProjectListing {
+    /// Every connection of the project, failed ones included, secret values dropped.
+    pub connections: Vec<Endpoint>,
+    /// Secret values the service returned, dropped on reading (count only; normally 0).
+    pub secret_values_dropped: usize,
+}
+
+impl From<Vec<Endpoint>> for ProjectListing {
+    fn from(connections: Vec<Endpoint>) -> Self {
+        Self {
+            secret_values_dropped: secret_values_dropped(&connections),
+            connections,
+        }
+    }
+}
+
 /// One service connection, read again (e.g. after a conversion).
 pub async fn get_endpoint<T: Transport>(
     client: &Client<'_, T>,
@@ -708,6 +733,9 @@ pub struct ProjectDone {
     /// Its connections exactly as it listed them (a shared one appears in every project
     /// that lists it; the final [`OrgScan`] merges them).
     pub connections: Vec<Endpoint>,
+    /// Secret values the service returned in `connections`, dropped on reading (count only).
+    #[serde(default)]
+    pub secret_values_dropped: usize,
     /// Why it has none: forbidden, not found, or what stopped the scan (signed out,
     /// throttled beyond the wait, cancelled).
     pub error: Option<ApiError>,
@@ -763,6 +791,9 @@ pub struct OrgScan {
     pub complete: bool,
     /// Why the scan stopped early (signed out, throttled beyond the wait, cancelled).
     pub stopped: Option<ApiError>,
+    /// Secret values the service returned, dropped on reading (count only, each merged
+    /// connection once; normally 0).
+    pub secret_values_dropped: usize,
     /// Request counts.
     pub stats: ClientStats,
 }
@@ -828,6 +859,7 @@ pub async fn scan_organization<T: Transport>(
                 let project = projects.get(i).map(|p| ProjectDone {
                     id: p.id.clone(),
                     name: p.name.clone(),
+                    secret_values_dropped: secret_values_dropped(&connections),
                     connections,
                     error,
                 });
@@ -851,12 +883,17 @@ pub async fn scan_organization<T: Transport>(
     let stopped = stopped.into_inner();
     let (project_scans, connections) = merge(&projects, results);
     let complete = stopped.is_none() && project_scans.iter().all(|p| p.scanned);
+    let secret_values_dropped = connections
+        .iter()
+        .map(|c| c.endpoint.dropped_secrets())
+        .sum();
     Ok(OrgScan {
         organization: client.api.base.clone(),
         projects: project_scans,
         connections,
         complete,
         stopped,
+        secret_values_dropped,
         stats: client.stats(),
     })
 }

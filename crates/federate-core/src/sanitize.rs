@@ -32,6 +32,9 @@ pub enum Target {
     Markdown,
     /// One CSV cell: as `Terminal`, then neutralized and quoted.
     Csv,
+    /// Serialized JSON: the same value, with what a serializer leaves raw escaped (see
+    /// [`json_text`]).
+    Json,
 }
 
 impl std::str::FromStr for Target {
@@ -42,8 +45,9 @@ impl std::str::FromStr for Target {
             "block" => Ok(Self::Block),
             "markdown" | "md" => Ok(Self::Markdown),
             "csv" => Ok(Self::Csv),
+            "json" => Ok(Self::Json),
             _ => Err(crate::Error::Argument(format!(
-                "unknown sanitize target {s:?}: expected one of terminal, block, markdown, csv"
+                "unknown sanitize target {s:?}: expected one of terminal, block, markdown, csv, json"
             ))),
         }
     }
@@ -56,6 +60,7 @@ pub fn sanitize(text: &str, target: Target) -> String {
         Target::Block => terminal_block(text),
         Target::Markdown => markdown_text(text),
         Target::Csv => csv_cell(text),
+        Target::Json => json_text(text),
     }
 }
 
@@ -158,11 +163,13 @@ pub fn csv_table<R: AsRef<[S]>, S: AsRef<str>>(rows: &[R]) -> String {
 
 /// Serialized JSON made terminal-safe without losing anything: the C1 controls, bidi
 /// controls and U+2028/U+2029 that a JSON serializer leaves raw inside strings become
-/// `\uXXXX` escapes (still the same JSON value). C0 controls are already escaped by JSON.
+/// `\uXXXX` escapes (still the same JSON value). A serializer escapes C0 controls already;
+/// any other than JSON's whitespace (LF, CR, tab) is escaped too, so text that is not JSON
+/// reaches no terminal raw either.
 pub fn json_text(json: &str) -> String {
     let mut out = String::with_capacity(json.len());
     for c in json.chars() {
-        if is_unsafe(c) && u32::from(c) > 0x7f {
+        if is_unsafe(c) && !matches!(c, '\n' | '\r' | '\t') {
             let mut units = [0u16; 2];
             for unit in c.encode_utf16(&mut units) {
                 let _ = write!(out, "\\u{unit:04x}");
@@ -237,6 +244,14 @@ mod tests {
             csv_table(&[vec!["a", "=b"], vec!["c,d", ""]]),
             "a,'=b\r\n\"c,d\",\r\n"
         );
+    }
+
+    #[test]
+    fn json_target_is_json_text() {
+        let text = serde_json::to_string_pretty(&serde_json::json!({ "name": EVIL })).unwrap();
+        assert_eq!(sanitize(&text, "json".parse().unwrap()), json_text(&text));
+        // Not JSON at all: still nothing raw, lines kept.
+        assert_eq!(json_text("a\u{1b}[2J\u{7f}\nb"), "a\\u001b[2J\\u007f\nb");
     }
 
     #[test]

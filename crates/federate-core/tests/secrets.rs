@@ -182,3 +182,46 @@ fn secret_values_reach_no_output() {
         &serde_json::to_string(&back).unwrap(),
     );
 }
+
+/// Live scans hand back endpoints already clean, so the count must travel with them: a
+/// project listing and every organization scan event and result carry it (each merged
+/// connection counted once), and nothing they serialize holds a value.
+#[test]
+fn live_scans_report_the_count_they_dropped() {
+    let service = LeakyService {
+        sent: RefCell::default(),
+    };
+    let api = Api::new(&OrgLocation::parse("https://dev.azure.com/fabrikam").unwrap());
+    let client = Client::new(&service, api, ClientOptions::default());
+
+    let listing = jobs::ProjectListing::from(block_on(jobs::scan_project(&client, "Web")).unwrap());
+    let as_json = serde_json::to_value(&listing).unwrap();
+    assert_clean("the project listing", &as_json.to_string());
+    assert_eq!(as_json["secretValuesDropped"], 4);
+
+    // The leaky service answers the projects call with its list too: three "projects", each
+    // listing the same three connections.
+    let events = RefCell::new(Vec::<Value>::new());
+    let scan = block_on(jobs::scan_organization(&client, &|p| {
+        events.borrow_mut().push(serde_json::to_value(p).unwrap());
+    }))
+    .unwrap();
+    let scan = serde_json::to_value(&scan).unwrap();
+    assert_clean("the organization scan", &scan.to_string());
+    assert_eq!(scan["connections"].as_array().unwrap().len(), 3);
+    assert_eq!(scan["secretValuesDropped"], 4, "each connection once");
+    let per_project: Vec<Value> = events
+        .borrow()
+        .iter()
+        .filter_map(|e| e.get("project").map(|p| p["secretValuesDropped"].clone()))
+        .collect();
+    assert_eq!(per_project, [json!(4), json!(4), json!(4)]);
+    assert_clean("the progress events", &json!(*events.borrow()).to_string());
+
+    // A clean service: zero everywhere.
+    let clean: Vec<Endpoint> = serde_json::from_value(
+        json!([{"id": "x", "authorization": {"parameters": {"serviceprincipalkey": null}}}]),
+    )
+    .unwrap();
+    assert_eq!(jobs::secret_values_dropped(&clean), 0);
+}

@@ -96,7 +96,17 @@ export type WaitReason = "retryAfter" | "rateLimitDelay" | "backoff";
 export interface RateLimitWaitEvent { ms: number; reason: WaitReason; status: number | null }
 
 /** A project as it finishes: its connections exactly as it listed them (not merged), or why it has none. */
-export interface ProjectDoneEvent { id: string; name: string; connections: ServiceEndpoint[]; error: ApiErrorData | null }
+export interface ProjectDoneEvent {
+  id: string;
+  name: string;
+  connections: ServiceEndpoint[];
+  /** Secret values the service returned in `connections`, dropped on reading (count only; normally 0). */
+  secretValuesDropped: number;
+  error: ApiErrorData | null;
+}
+
+/** One project's connections (secret values dropped) and how many secret values the service returned (count only; normally 0). */
+export interface ProjectListing { connections: ServiceEndpoint[]; secretValuesDropped: number }
 
 /**
  * Progress of an organization scan. After each project, `project` is that project's result;
@@ -132,6 +142,8 @@ export interface OrgScan {
   connections: OrgConnection[];
   complete: boolean;
   stopped: ApiErrorData | null;
+  /** Secret values the service returned, dropped on reading (count only, each connection once; normally 0). */
+  secretValuesDropped: number;
   stats: ClientStats;
 }
 
@@ -605,6 +617,25 @@ pub async fn scan_project(
         .await
         .map_err(|e| api_error(&e))?;
     encode(&list)
+}
+
+/// As `scanProject`, with the count of secret values the service returned and the engine
+/// dropped on reading (count only): what a live scan reports to its user.
+#[wasm_bindgen(js_name = scanProjectListing, unchecked_return_type = "ProjectListing")]
+pub async fn scan_project_listing(
+    #[wasm_bindgen(unchecked_param_type = "ClientOptions")] options: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "Relay | null")] relay: JsValue,
+    signal: Option<AbortLikeJs>,
+) -> Result<JsValue, JsValue> {
+    init();
+    let setup = setup(options)?;
+    let project = project_of(&setup)?;
+    let transport = setup.transport(relay, signal)?;
+    let client = setup.client(&transport);
+    let list = jobs::scan_project(&client, &project)
+        .await
+        .map_err(|e| api_error(&e))?;
+    encode(&jobs::ProjectListing::from(list))
 }
 
 /// Lists every project of the organization (all pages).

@@ -269,11 +269,14 @@ pub fn render_report(
 }
 
 /// Text made safe for a terminal or log line (`terminal`), several lines (`block`), a
-/// Markdown inline text (`markdown`) or a CSV cell (`csv`): the engine's one sanitizer.
+/// Markdown inline text (`markdown`), a CSV cell (`csv`) or serialized JSON (`json`, the same
+/// value with C1, bidi and line-separator characters escaped): the engine's one sanitizer.
 #[wasm_bindgen(js_name = sanitizeText)]
 pub fn sanitize_text(
     text: &str,
-    #[wasm_bindgen(unchecked_param_type = "\"terminal\" | \"block\" | \"markdown\" | \"csv\"")]
+    #[wasm_bindgen(
+        unchecked_param_type = "\"terminal\" | \"block\" | \"markdown\" | \"csv\" | \"json\""
+    )]
     target: &str,
 ) -> Result<String, JsError> {
     init();

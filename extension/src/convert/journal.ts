@@ -2,6 +2,7 @@
 // (`federate.convert.{org}.job.{id}`) and one index per organization. Writes are serialized
 // per job; `save()` resolves once the job is on disk, which is what lets the runner write
 // "sent" BEFORE a scheme change goes out.
+import { warnFailure } from '../log.js';
 import { type Job, type JournalStep, storageKeys } from './types.js';
 
 /** Jobs kept per organization in the history (the oldest finished ones are dropped). */
@@ -86,7 +87,7 @@ export function save(job: Job): Promise<void> {
     job.updatedAt = Date.now();
     return chrome.storage.local.set({ [key]: job });
   });
-  const settled = next.catch((err: unknown) => console.warn('[Federate] could not save the journal', err));
+  const settled = next.catch((err: unknown) => warnFailure('could not save the journal', err));
   queues.set(key, settled);
   return next;
 }

@@ -3,6 +3,7 @@
 // (journal.ts): a reload, a closed panel or a restarted worker loses nothing, and a scheme
 // change is never sent twice: "sent" is on disk before the request leaves, and a connection
 // with a send whose answer was lost is read (GET) before anything else is sent for it.
+import { warnFailure } from '../log.js';
 import { isExtensionPage } from '../messages.js';
 import {
   changeScheme,
@@ -562,4 +563,4 @@ async function resumeAll(): Promise<void> {
     }
   }
 }
-void resumeAll().catch((err: unknown) => console.warn('[Federate] could not resume conversion jobs', err));
+void resumeAll().catch((err: unknown) => warnFailure('could not resume conversion jobs', err));

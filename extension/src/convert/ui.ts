@@ -586,18 +586,20 @@ export function renderRevert(
     setState(container, 'revert-unavailable');
     return;
   }
+  const revert = h(
+    'button',
+    {
+      type: 'button',
+      'data-action': 'revert',
+      onclick: () => void renderPlan(container, { target, direction: 'revert', selected: [connection.id] }),
+    },
+    'Revert to the original scheme…',
+  );
   container.replaceChildren(
     h('p', { 'data-revert': 'available' }, `Revert possible until ${new Date(connection.revertDeadline).toLocaleString()} (${left}).`),
-    h(
-      'button',
-      {
-        type: 'button',
-        'data-action': 'revert',
-        onclick: () => void renderPlan(container, { target, direction: 'revert', selected: [connection.id] }),
-      },
-      'Revert to the original scheme…',
-    ),
+    revert,
   );
+  armWhenSeen(revert as HTMLButtonElement, { scroll: false });
   setState(container, 'revert-available');
 }
 

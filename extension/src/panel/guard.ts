@@ -6,8 +6,9 @@
 //   tab's content script announced it to the service worker just before (`panelHello` claims
 //   that announcement once, with the nonce the content script posted to this frame alone).
 //   Its URL carries nothing it acts on.
-// - Clickjacking: a button that writes (confirm a plan, resume, try again) works only after
-//   it has been visible, unobscured and untransformed, for a moment (IntersectionObserver v2
+// - Clickjacking: a button that writes (confirm a plan, resume, try again) or starts a plan
+//   (Convert…, Revert…, Convert selected…, Convert all convertible…) works only after it has
+//   been visible, unobscured and untransformed, for a moment (IntersectionObserver v2
 //   `trackVisibility`, where Chromium has it), and never while the panel is hidden.
 import { isAzureDevOpsUrl, type Message, type PanelOpening, type Reply } from '../messages.js';
 
@@ -89,13 +90,34 @@ interface VisibilityEntry extends IntersectionObserverEntry {
   readonly isVisible?: boolean;
 }
 
+/** How {@link armWhenSeen} guards a button. */
+export interface ArmOptions {
+  /** How long it must have been visible (ms). */
+  ms?: number;
+  /**
+   * For a button that stays on screen and that its view enables and disables by itself (a
+   * toolbar's "Convert selected…"): whether the view wants it enabled. It is then guarded even
+   * while disabled, armed only as `enabled()` allows, and not scrolled to; the view's redraws
+   * must keep it disabled while `data-armed` is not "true" (see {@link isArmed}).
+   */
+  enabled?: () => boolean;
+  /** Scroll it into view once (default: for a one-off button, not for one given `enabled`). */
+  scroll?: boolean;
+}
+
+/** Whether a guarded button has been seen long enough to work. */
+export function isArmed(button: HTMLButtonElement): boolean {
+  return button.dataset.armed === 'true';
+}
+
 /**
- * Keeps a button that writes disabled until it has been visible for `ms` (and again after it
- * was hidden, covered or scrolled away); `data-armed` says which, for tests. Scrolls it into
- * view once, so the user sees what they are about to confirm.
+ * Keeps a button that writes or starts a plan disabled until it has been visible for `ms`
+ * (and again after it was hidden, covered or scrolled away); `data-armed` says which, for
+ * tests. A one-off button (a plan's Confirm) is scrolled into view once, so the user sees what
+ * they are about to confirm.
  */
-export function armWhenSeen(button: HTMLButtonElement, ms = ARM_AFTER_MS): void {
-  if (button.disabled) return; // nothing to send: it stays disabled
+export function armWhenSeen(button: HTMLButtonElement, { ms = ARM_AFTER_MS, enabled, scroll = !enabled }: ArmOptions = {}): void {
+  if (!enabled && button.disabled) return; // nothing to send: it stays disabled
   let timer = 0;
   const disarm = () => {
     window.clearTimeout(timer);
@@ -106,8 +128,8 @@ export function armWhenSeen(button: HTMLButtonElement, ms = ARM_AFTER_MS): void 
   const arm = () => {
     timer = 0;
     if (!button.isConnected || document.visibilityState !== 'visible') return;
-    button.disabled = false;
     button.dataset.armed = 'true';
+    button.disabled = !(enabled?.() ?? true);
   };
   disarm();
   const observer = new IntersectionObserver(
@@ -119,7 +141,7 @@ export function armWhenSeen(button: HTMLButtonElement, ms = ARM_AFTER_MS): void 
       }
       const seen = !!entry && (entry.isVisible ?? entry.isIntersecting) && document.visibilityState === 'visible';
       if (!seen) disarm();
-      else if (!timer && button.disabled) timer = window.setTimeout(arm, ms);
+      else if (!timer && !isArmed(button)) timer = window.setTimeout(arm, ms);
     },
     { threshold: [0, 1], trackVisibility: true, delay: 100 } as IntersectionObserverInit,
   );
@@ -131,5 +153,5 @@ export function armWhenSeen(button: HTMLButtonElement, ms = ARM_AFTER_MS): void 
     } else if (document.visibilityState !== 'visible') disarm();
   };
   document.addEventListener('visibilitychange', onVisibility);
-  requestAnimationFrame(() => button.scrollIntoView({ block: 'nearest' }));
+  if (scroll) requestAnimationFrame(() => button.scrollIntoView({ block: 'nearest' }));
 }
