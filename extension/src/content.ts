@@ -2,8 +2,12 @@
 // (the page's own session) for the engine, which runs in the service worker, and draws what
 // the engine decided: marks, the summary bar, the connection card and the panel overlay.
 //
-// One debounced MutationObserver drives everything. Each pass re-parses the URL; when the
-// page changed, the previous page's work is aborted and the new page's starts.
+// It runs at document_start, so the project's scan (the same relay, the same origin and
+// headers) starts while the page is still parsing, in parallel with the page's own list
+// request: the verdicts are waiting when the rows render.
+//
+// One MutationObserver drives everything, one pass per animation frame. Each pass re-parses
+// the URL; when the page changed, the previous page's work is aborted and the new page's starts.
 import { isTabMessage, type ConnectionDetails, type Message, type PageContext, type Reply, type ReplyOf } from './messages.js';
 import { toErrorInfo, type ErrorInfo } from './model.js';
 import { markFor, markRows, removeMarks, VerdictIndex } from './content/marks.js';
@@ -136,6 +140,8 @@ function pass(): void {
       }
     }
   }
+  // Started at document_start: the verdicts are on their way before the page has a body.
+  if (!document.body) return;
   // The theme is a style read: once per page and then at most every two seconds, not per pass.
   if (performance.now() - themeAt > 2000 || !ROOT.dataset.federateTheme) {
     themeAt = performance.now();
@@ -179,14 +185,24 @@ function pass(): void {
   else drawCard({ kind: 'loading', id }, actions);
 }
 
+let frame = 0;
 let timer = 0;
-/** Debounced: many mutations, one pass. */
+/**
+ * Many mutations, one pass, in the next animation frame: the page's rows and our marks are
+ * painted together (a pass run from a timer lands a frame or more after the rows). Hidden
+ * tabs get no frames, so a timer stands in for them.
+ */
 function schedule(): void {
-  if (timer) return;
-  timer = window.setTimeout(() => {
-    timer = 0;
-    pass();
-  }, 16);
+  if (frame) return;
+  frame = requestAnimationFrame(runScheduled);
+  timer = window.setTimeout(runScheduled, 100);
+}
+function runScheduled(): void {
+  cancelAnimationFrame(frame);
+  clearTimeout(timer);
+  frame = 0;
+  timer = 0;
+  pass();
 }
 
 /** Whether a node is one of ours, or inside one (bar, card, overlay, popover, mark). */
@@ -208,7 +224,7 @@ function onlyOurs(r: MutationRecord): boolean {
 function observe(): void {
   new MutationObserver((records) => {
     // One relevant record is enough: the pass looks at the page itself, not at the records.
-    if (timer) return;
+    if (frame) return;
     for (const r of records) {
       if (r.type === 'childList' && onlyOurs(r)) continue;
       if (ours(r.target)) continue;
@@ -269,17 +285,31 @@ async function enabledHere(): Promise<boolean> {
 }
 
 const enabled = enabledHere();
+// The first pass starts the project's scan at once (document_start), while the setting is read.
+pass();
 void enabled.then((on) => {
   active = on;
   if (!on) {
+    work?.abort();
+    removeMarks();
+    removeBar();
+    removeCard();
     ROOT.dataset.federate = 'off';
+    setError(null);
     return;
   }
-  installMarkBehaviour({
-    verdictOf: (id) => (load.kind === 'ready' ? load.index.byId.get(id) : undefined),
-    openConnection: (id, action) => actions.openConnection(id, action),
-    markFor,
-  });
-  observe();
-  pass();
+  const draw = () => {
+    installMarkBehaviour({
+      verdictOf: (id) => (load.kind === 'ready' ? load.index.byId.get(id) : undefined),
+      openConnection: (id, action) => actions.openConnection(id, action),
+      markFor,
+    });
+    observe();
+    pass();
+  };
+  // The scan is already on its way; drawing waits for the parsed document, so the parser's
+  // own insertions cost no observer callbacks and no passes (rows come after it anyway, and
+  // the pass at DOMContentLoaded finds any that came with the HTML).
+  if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', draw, { once: true });
+  else draw();
 });

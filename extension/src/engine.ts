@@ -6,9 +6,18 @@ import { normalizeVerdict, type ProjectRef, type RemedyFormat, REMEDY_FORMATS, t
 
 let ready: Promise<unknown> | undefined;
 
-/** Instantiates the engine on first call; later calls share the same promise. */
+/**
+ * Instantiates the engine on first call; later calls share the same promise. The time it took
+ * (fetch, compile, instantiate) is a User Timing measure, `federate:engine-instantiate`, for
+ * the benchmark (tests/bench/wasm.bench.mjs) and for anyone profiling the worker.
+ */
 export function loadEngine(): Promise<unknown> {
-  ready ??= init({ module_or_path: chrome.runtime.getURL('wasm/federate_wasm_bg.wasm') });
+  ready ??= (async () => {
+    const start = performance.now();
+    const out = await init({ module_or_path: chrome.runtime.getURL('wasm/federate_wasm_bg.wasm') });
+    performance.measure('federate:engine-instantiate', { start });
+    return out;
+  })();
   return ready;
 }
 

@@ -66,8 +66,12 @@ export async function contextFor(ctx: PageContext, relay: Relay, project: Projec
 /** Scans the page's project. */
 export async function scanProject(ctx: PageContext, relay: Relay, signal: AbortSignal): Promise<ScannedProject> {
   if (!ctx.projectName) throw Object.assign(new Error('This page is not inside a project.'), { kind: 'notFound' });
-  const orgId = await organizationId(ctx, relay, signal);
-  const listing = await clientScanProjectListing({ orgUrl: ctx.apiBase, project: ctx.projectName }, relay, signal);
+  // Both at once: the organization id is only needed to classify, not to list (one round trip
+  // through the relay instead of two when it is not cached yet).
+  const [orgId, listing] = await Promise.all([
+    organizationId(ctx, relay, signal),
+    clientScanProjectListing({ orgUrl: ctx.apiBase, project: ctx.projectName }, relay, signal),
+  ]);
   return scanned(listing.connections, ctx, orgId, { projectId: null, projectName: ctx.projectName }, listing.secretValuesDropped);
 }
 

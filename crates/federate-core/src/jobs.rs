@@ -35,6 +35,12 @@ use crate::model::{Endpoint, ProjectRef};
 /// the service, and once a scan runs past the per-user budget (ado-facts §12) the service's
 /// `Retry-After` sets the pace whatever the concurrency (1,000 projects: 62 s at 16 against
 /// 74 s serial). Configurable per job.
+///
+/// Re-checked with the bench's budget-aware lower bound (two full `npm run bench` runs, a
+/// shared 2-core machine): against concurrency 1, 0.125-0.129 at 12, 0.104-0.159 at 16,
+/// 0.098-0.141 at 24, 0.090-0.103 at 32, while the wall time over the bound grew from
+/// about 1.8x at 12 to 2.9-3.3x at 32: past 16 the scan is bound by CPU (about 6-7 ms per
+/// request here), not by waiting, so more requests in flight mostly add burst. Kept at 16.
 pub const DEFAULT_CONCURRENCY: usize = 16;
 
 /// The role a 403 on a conversion asks for (ado-facts §13).

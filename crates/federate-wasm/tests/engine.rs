@@ -232,3 +232,23 @@ fn rules_reports_version() {
     assert!(render_report(parse("[{\"id\":1}]"), "csv").is_err());
     assert!(!engine_version().is_empty());
 }
+
+/// Input crosses as JSON text (`JSON.stringify`, then the one JSON parser): what is not JSON
+/// data (a cycle, a `BigInt`, a function) gets a real `Error` that says so, never a panic.
+#[wasm_bindgen_test]
+fn inputs_that_are_not_json_data_get_a_clear_error() {
+    let cyclic = js_sys::Object::new();
+    Reflect::set(&cyclic, &JsValue::from_str("self"), &cyclic).unwrap();
+    let big = js_sys::Array::of1(&js_sys::BigInt::from(1u64).into());
+    let function: JsValue = js_sys::Function::new_no_args("return 1").into();
+    for (input, what) in [
+        (JsValue::from(cyclic), "a cycle"),
+        (JsValue::from(big), "a BigInt"),
+        (function, "a function"),
+    ] {
+        let err = classify_endpoints(input, None).expect_err(what);
+        let err: js_sys::Error = JsValue::from(err).dyn_into().expect("a real Error");
+        let message = String::from(err.message());
+        assert!(message.contains("JSON"), "{what}: {message}");
+    }
+}
