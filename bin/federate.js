@@ -160,10 +160,11 @@ function projects(v) {
 function table(verdicts, usage = null) {
   const head = ['Name', 'Type', 'Credential', 'State', 'Convertible', 'Issuer', 'Project', ...(usage ? ['Use'] : [])];
   const rows = verdicts.map((v, i) =>
+    // The credential in the engine's words ("Azure DevOps PAT" for a PAT to Azure DevOps).
     [
       v.name,
       v.type,
-      v.credential,
+      v.credentialWord,
       v.state,
       v.convertible?.status,
       v.federation?.format,

@@ -1,7 +1,7 @@
 // The module service worker: runs the engine (wasm) and its jobs for content scripts and the
 // panel. Listeners are registered synchronously at top level; each checks its sender and
 // message. Every HTTP request of a job is relayed to the tab's content script.
-import { loadEngine, remedies, type Relay } from './engine.js';
+import { inventorySummary, loadEngine, remedies, type Relay } from './engine.js';
 import {
   isAzureDevOpsUrl,
   isExtensionPage,
@@ -81,7 +81,7 @@ async function handle(message: Message, sender: chrome.runtime.MessageSender): P
     case 'scanProject': {
       if (tabId === undefined) throw new Error('scans run for a tab');
       const { endpoints: _relayedAlready, ...inventory } = (await projectScan(tabId, message.context, true)).inventory;
-      return await withUsage(inventory, message.context.apiBase);
+      return { ...(await withUsage(inventory, message.context.apiBase)), summary: inventorySummary(inventory.verdicts) };
     }
     case 'connection': {
       if (tabId === undefined) throw new Error('the card runs in a tab');

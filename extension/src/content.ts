@@ -9,7 +9,7 @@
 // One MutationObserver drives everything, one pass per animation frame. Each pass re-parses
 // the URL; when the page changed, the previous page's work is aborted and the new page's starts.
 import { isTabMessage, type ConnectionDetails, type Message, type PageContext, type Reply, type ReplyOf } from './messages.js';
-import { toErrorInfo, type ErrorInfo, type ProjectInventory } from './model.js';
+import { toErrorInfo, type ErrorInfo } from './model.js';
 import { markFor, markRows, removeMarks, VerdictIndex } from './content/marks.js';
 import { pageInfo, type PageInfo } from './content/page.js';
 import { relay } from './content/relay.js';
@@ -26,7 +26,10 @@ async function ask<T extends Message>(message: T): Promise<ReplyOf[T['type']]> {
 }
 
 /** The state of the current project's inventory. */
-type Load = { kind: 'loading' } | { kind: 'ready'; index: VerdictIndex } | { kind: 'error'; error: ErrorInfo };
+type Load =
+  | { kind: 'loading' }
+  | { kind: 'ready'; index: VerdictIndex; summary: ReplyOf['scanProject']['summary'] }
+  | { kind: 'error'; error: ErrorInfo };
 
 let info: PageInfo | null = null;
 let lastHref = '';
@@ -65,9 +68,9 @@ function startLoad(): void {
   const ctx = context();
   if (!ctx) return;
   ask({ type: 'scanProject', context: ctx }).then(
-    (inventory: Omit<ProjectInventory, 'endpoints'>) => {
+    (inventory) => {
       if (controller.signal.aborted) return;
-      load = { kind: 'ready', index: new VerdictIndex(inventory.verdicts) };
+      load = { kind: 'ready', index: new VerdictIndex(inventory.verdicts), summary: inventory.summary };
       ROOT.dataset.federateCount = String(inventory.verdicts.length);
       pass();
       ROOT.dataset.federate = 'ready';
@@ -159,7 +162,7 @@ function pass(): void {
         warnedNoRows = true;
         console.info('[Federate] The list has connections but no row of the page was recognized; the panel still works.');
       }
-      drawBar({ kind: 'ready', verdicts: load.index.verdicts }, actions);
+      drawBar({ kind: 'ready', summary: load.summary }, actions);
     } else if (load.kind === 'error') drawBar({ kind: 'error', error: load.error, signInUrl: signInUrl() }, actions);
     else drawBar({ kind: 'loading' }, actions);
     return;

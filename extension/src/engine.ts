@@ -68,6 +68,11 @@ export function remedies(endpoint: unknown, context: EngineContext | Record<stri
   return out;
 }
 
+/** The engine's summary of an inventory: counted parts (the page's summary bar) and one line. */
+export function inventorySummary(verdicts: readonly Verdict[]): wasm.InventorySummary {
+  return exported('inventorySummary')(verdicts) as wasm.InventorySummary;
+}
+
 /** The inventory as a report document. */
 export function renderReport(verdicts: readonly Verdict[], format: 'json' | 'csv' | 'markdown'): string {
   return String(exported('renderReport')(verdicts, format));

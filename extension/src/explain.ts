@@ -3,26 +3,7 @@
 // button. DOM only (no chrome.*, no wasm): drawn by the content script's card and by the
 // panel's details from data the engine computed.
 import { copyText, h } from './dom.js';
-import { allReasons, credentialWord, projectNames, REMEDY_FORMAT_NAMES, REMEDY_FORMATS, type RemedyFormat, type Verdict } from './model.js';
-
-const CONVERTIBLE_WORDS: Record<string, string> = {
-  yes: 'Can be converted now',
-  manual: 'Needs manual steps',
-  ownerProject: 'Convert from its owning project',
-  no: 'Cannot be converted',
-};
-
-const FORMAT_WORDS: Record<string, string> = {
-  azureDevOps: 'Azure DevOps issuer (vstoken, sc:// subject)',
-  azuredevops: 'Azure DevOps issuer (vstoken, sc:// subject)',
-  entra: 'Entra issuer (login.microsoftonline.com)',
-  entraId: 'Entra issuer (login.microsoftonline.com)',
-};
-
-/** How the convertible status reads. */
-export const convertibleWord = (s: string): string => CONVERTIBLE_WORDS[s] ?? s;
-/** How an issuer format reads. */
-export const issuerFormatWord = (s: string | null | undefined): string => (s ? (FORMAT_WORDS[s] ?? s) : '');
+import { allReasons, projectNames, REMEDY_FORMAT_NAMES, REMEDY_FORMATS, type RemedyFormat, type Verdict } from './model.js';
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 const scalar = (v: unknown): string => (v === null || v === undefined ? '' : typeof v === 'object' ? JSON.stringify(v) : String(v));
@@ -81,7 +62,7 @@ export function federationView(v: Verdict): HTMLElement | null {
     h('h3', {}, 'Workload identity federation'),
     dl([
       ['Issuer', f.issuer ? h('code', {}, f.issuer) : null],
-      ['Issuer format', issuerFormatWord(f.format) || null],
+      ['Issuer format', f.formatWord || null],
       ['Subject', f.subject ? h('code', {}, f.subject) : null],
       ['Audience', f.audience ? h('code', {}, f.audience) : null],
       ['Application (client) id', f.identity?.applicationId ? h('code', {}, f.identity.applicationId) : null],
@@ -153,9 +134,9 @@ export function verdictView(v: Verdict): HTMLElement {
     dl([
       ['Type', v.type],
       ['Scheme', v.scheme],
-      ['Credential', credentialWord(v.credential)],
+      ['Credential', v.credentialWord],
       ['State', v.state],
-      ['Conversion', convertibleWord(v.convertible.status)],
+      ['Conversion', v.convertibleWord],
       ['Project(s)', projectNames(v).join(', ') || null],
       [
         'Revert until',

@@ -1,5 +1,6 @@
 // The one typed message union of the extension, with the guards every receiver uses.
 // Messages travel only through chrome.runtime channels; page scripts can't reach them.
+import type { InventorySummary } from '../../pkg/web/federate_wasm.js';
 import type { ErrorInfo, ProjectInventory, RemedyFormat, Verdict } from './model.js';
 
 /** Where an Azure DevOps page is: organization, project, and the API base for REST calls. */
@@ -59,8 +60,11 @@ export type Reply<T> = { ok: true; value: T } | { ok: false; error: ErrorInfo };
 
 /** The reply type of each message. */
 export interface ReplyOf {
-  /** The content script gets the verdicts without the endpoints it relayed itself (megabytes on big projects). */
-  scanProject: Omit<ProjectInventory, 'endpoints'>;
+  /**
+   * The content script gets the verdicts without the endpoints it relayed itself (megabytes on
+   * big projects), and the engine's summary of them for its summary bar (it can't run the engine).
+   */
+  scanProject: Omit<ProjectInventory, 'endpoints'> & { summary: InventorySummary };
   connection: ConnectionDetails;
   openPanel: null;
   closePanel: null;

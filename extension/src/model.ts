@@ -1,6 +1,7 @@
 // The data the extension passes around: verdicts as the engine computes them, inventories,
 // errors. Pure helpers only (no chrome.*, no DOM, no wasm): the content script, the panel
 // and the service worker all import this module.
+import type { AzureDevOpsPat, IssuerRetirement, Tone } from '../../pkg/web/federate_wasm.js';
 
 /** A reason the engine gives for a verdict or a warning. */
 export interface Reason {
@@ -21,6 +22,8 @@ export interface Federation {
   audience: string | null;
   /** `azureDevOps` (vstoken + sc://) or `entra` (login.microsoftonline.com + /eid1/...), or another engine word. */
   format: string | null;
+  /** The format in the engine's words ("Azure DevOps issuer", "Entra issuer", ...). */
+  formatWord: string;
   issuerType: string | null;
   identity: { applicationId: string | null; tenantId: string | null } | null;
   /** The subject decoded segment by segment; the engine decides the shape, the UI renders it generically. */
@@ -49,6 +52,18 @@ export interface Verdict {
   revertDeadline: string | null;
   revertDaysLeft: number | null;
   federation: Federation | null;
+  /** The PAT (or password) it holds for an Azure DevOps host, if it does. */
+  azureDevOpsPat: AzureDevOpsPat | null;
+  /** On the Azure DevOps issuer in the public cloud (retiring 2027-07-01), as the engine decides. */
+  issuerRetirement: IssuerRetirement | null;
+  /** The credential in the engine's words ("Azure DevOps PAT" rather than "Token"). */
+  credentialWord: string;
+  /** The convertibility in the engine's words ("Can be converted now", ...). */
+  convertibleWord: string;
+  /** The colour family the engine gives its mark and row. */
+  tone: Tone;
+  /** What a draft or a manual connection waits for on its identity, in the engine's words. */
+  nextStep: string | null;
   label: string;
   summary: string;
   /** The project the scan found it in (set by the extension, not the engine). */
@@ -99,35 +114,9 @@ const projectRef = (v: unknown): ProjectRef | null => {
   return { projectId: str(v.projectId) ?? str(v.id), projectName: str(v.projectName) ?? str(v.name) };
 };
 
-/** Credentials that hold a secret (used only when the engine doesn't say `usesSecret`). */
-const SECRET_CREDENTIALS = ['secret', 'password', 'token', 'publishProfile', 'certificate'];
+const TONES: readonly string[] = ['bad', 'warn', 'good', 'info'] satisfies Tone[];
 
-const CREDENTIAL_WORDS: Record<string, string> = {
-  secret: 'Secret',
-  certificate: 'Certificate',
-  password: 'Password',
-  token: 'Token',
-  publishProfile: 'Publish profile',
-  federated: 'Federated',
-  managedIdentity: 'Managed identity',
-  oauth: 'OAuth',
-  none: 'No credential',
-  unknown: 'Unknown',
-};
-
-/** A credential in words. */
-export function credentialWord(credential: string): string {
-  return CREDENTIAL_WORDS[credential] ?? credential;
-}
-
-/** Builds a label when the engine gave none: credential, then the most useful state. */
-function fallbackLabel(v: Omit<Verdict, 'label' | 'summary'>): string {
-  if (v.state === 'draft') return 'Draft · needs federated credential';
-  const parts = [credentialWord(v.credential)];
-  if (v.convertible.status === 'yes') parts.push('convertible');
-  else if (v.state && v.state !== 'ready') parts.push(v.state);
-  return parts.join(' · ');
-}
+const retirementOf = (v: unknown): IssuerRetirement | null => (v === 'retiring' || v === 'retired' ? v : null);
 
 /** Normalizes one verdict from the engine (tolerates missing fields: the engine grows). */
 export function normalizeVerdict(raw: unknown, foundIn: ProjectRef | null = null): Verdict {
@@ -145,7 +134,8 @@ export function normalizeVerdict(raw: unknown, foundIn: ProjectRef | null = null
     sharedWith: Array.isArray(r.sharedWith) ? r.sharedWith.map(projectRef).filter((p): p is ProjectRef => p !== null) : [],
     isShared: r.isShared === true,
     credential: str(r.credential) ?? 'unknown',
-    usesSecret: typeof r.usesSecret === 'boolean' ? r.usesSecret : SECRET_CREDENTIALS.includes(str(r.credential) ?? ''),
+    // The engine says null when it cannot tell (no credential, an unknown one): not a secret.
+    usesSecret: r.usesSecret === true,
     state: str(r.state) ?? 'unknown',
     convertible: {
       status: (status === 'yes' || status === 'manual' || status === 'ownerProject' ? status : 'no') as ConvertibleStatus,
@@ -159,6 +149,7 @@ export function normalizeVerdict(raw: unknown, foundIn: ProjectRef | null = null
           subject: str(fed.subject),
           audience: str(fed.audience),
           format: str(fed.format),
+          formatWord: str(fed.formatWord) ?? str(fed.format) ?? '',
           issuerType: str(fed.issuerType),
           identity: identity ? { applicationId: str(identity.applicationId), tenantId: str(identity.tenantId) } : null,
           decoded: fed.decoded ?? null,
@@ -166,17 +157,22 @@ export function normalizeVerdict(raw: unknown, foundIn: ProjectRef | null = null
           warnings: reasons(fed.warnings),
         }
       : null,
+    azureDevOpsPat: isObject(r.azureDevOpsPat) ? (r.azureDevOpsPat as unknown as AzureDevOpsPat) : null,
+    issuerRetirement: retirementOf(r.issuerRetirement),
+    credentialWord: str(r.credentialWord) ?? str(r.credential) ?? 'unknown',
+    convertibleWord: str(r.convertibleWord) ?? status ?? 'no',
+    tone: (TONES.includes(str(r.tone) ?? '') ? str(r.tone) : 'info') as Tone,
+    nextStep: str(r.nextStep),
     foundIn,
   };
-  return { ...base, label: str(r.label) ?? fallbackLabel(base), summary: str(r.summary) ?? '' };
+  // The engine's other fields ride along unchanged, so a verdict handed back to the engine
+  // (reports, the summary) loses nothing the engine added after this list was written.
+  return { ...r, ...base, label: str(r.label) ?? base.credentialWord, summary: str(r.summary) ?? '' };
 }
 
-/** Colour family of a mark. The words carry the meaning; the colour only repeats it. */
-export function tone(v: Pick<Verdict, 'credential' | 'state' | 'convertible' | 'usesSecret'>): 'bad' | 'warn' | 'good' | 'info' {
-  if (v.state === 'draft' || v.state === 'failed' || v.state === 'converting') return 'warn';
-  if (v.usesSecret) return 'bad';
-  if (v.credential === 'federated' || v.credential === 'managedIdentity') return 'good';
-  return 'info';
+/** Colour family of a mark: the engine's. The words carry the meaning; the colour only repeats it. */
+export function tone(v: Pick<Verdict, 'tone'>): Tone {
+  return v.tone;
 }
 
 /** Reasons to show with a mark or in the details: the convertible reasons, then federation warnings. */
@@ -190,28 +186,6 @@ export function projectNames(v: Verdict): string[] {
     (n): n is string => typeof n === 'string' && n.length > 0,
   );
   return [...new Set(names)];
-}
-
-/** Counts for the summary bar and the panel. */
-export interface Counts {
-  total: number;
-  secrets: number;
-  drafts: number;
-  convertibleNow: number;
-  federated: number;
-}
-
-/** Counts a list of verdicts. */
-export function countVerdicts(verdicts: readonly Verdict[]): Counts {
-  const c: Counts = { total: 0, secrets: 0, drafts: 0, convertibleNow: 0, federated: 0 };
-  for (const v of verdicts) {
-    c.total++;
-    if (v.usesSecret) c.secrets++;
-    if (v.state === 'draft') c.drafts++;
-    if (v.convertible.status === 'yes') c.convertibleNow++;
-    if (v.credential === 'federated') c.federated++;
-  }
-  return c;
 }
 
 /** Normalizes anything thrown (a client Error with `kind`, a string, an ErrorInfo) into ErrorInfo. */

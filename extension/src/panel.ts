@@ -3,19 +3,11 @@
 // the service worker, relayed through the page), a table with sort, filter, search and
 // counts, details with explanations and remedies, and export. It never reads the page's DOM.
 import { h } from './dom.js';
-import { convertibleWord, federationView, issuerFormatWord, remediesView, verdictView } from './explain.js';
-import { classify, endpointsById, loadEngine, remedies, renderReport } from './engine.js';
+import { federationView, remediesView, verdictView } from './explain.js';
+import { classify, endpointsById, inventorySummary, loadEngine, remedies, renderReport } from './engine.js';
 import { PANEL_PORT, type Message, type PageContext, type PanelEvent, type PanelRequest } from './messages.js';
 import { armWhenSeen, claimOpening, isArmed } from './panel/guard.js';
-import {
-  countVerdicts,
-  credentialWord,
-  describeError,
-  projectNames,
-  type ErrorInfo,
-  type ProjectInventory,
-  type Verdict,
-} from './model.js';
+import { describeError, projectNames, type ErrorInfo, type ProjectInventory, type Verdict } from './model.js';
 import { manualCredentialView, renderHistory, renderJob, renderPlan, renderRevert, timeLeft } from './convert/ui.js';
 import { createMigrationView } from './migration.js';
 import { type Direction, type Job, type JobTarget, type PlanGroup, storageKeys } from './convert/types.js';
@@ -64,19 +56,16 @@ const COLUMNS = {
   name: { title: 'Name', value: (r: Row) => r.verdict.name ?? '' },
   projects: { title: 'Project(s)', value: (r: Row) => [...new Set([...projectNames(r.verdict), ...r.seenIn])].join(', ') },
   type: { title: 'Type', value: (r: Row) => r.verdict.type ?? '' },
-  credential: { title: 'Credential', value: (r: Row) => credentialWord(r.verdict.credential) },
+  credential: { title: 'Credential', value: (r: Row) => r.verdict.credentialWord },
   state: { title: 'State', value: (r: Row) => r.verdict.state },
-  convertible: { title: 'Convertible', value: (r: Row) => convertibleWord(r.verdict.convertible.status) },
-  issuer: { title: 'Issuer format', value: (r: Row) => issuerFormatWord(r.verdict.federation?.format).split(' (')[0] ?? '' },
+  convertible: { title: 'Convertible', value: (r: Row) => r.verdict.convertibleWord },
+  issuer: { title: 'Issuer format', value: (r: Row) => r.verdict.federation?.formatWord ?? '' },
   lastUsed: {
     title: LAST_USED_COLUMN.title,
     value: (r: Row) => LAST_USED_COLUMN.value(r.verdict),
     sort: (r: Row) => LAST_USED_COLUMN.sort(r.verdict),
   },
 } as const;
-
-const isAdoIssuer = (v: Verdict) => /azuredevops|vstoken/i.test(`${v.federation?.format ?? ''} ${v.federation?.issuer ?? ''}`);
-const isEntraIssuer = (v: Verdict) => /entra|login\.microsoftonline/i.test(`${v.federation?.format ?? ''} ${v.federation?.issuer ?? ''}`);
 
 const FILTERS: Record<string, { title: string; test: (v: Verdict) => boolean }> = {
   all: { title: 'All connections', test: () => true },
@@ -85,9 +74,11 @@ const FILTERS: Record<string, { title: string; test: (v: Verdict) => boolean }> 
   manual: { title: 'Needs manual steps', test: (v) => v.convertible.status === 'manual' },
   drafts: { title: 'Drafts', test: (v) => v.state === 'draft' },
   federated: { title: 'Federated', test: (v) => v.credential === 'federated' },
-  pat: { title: 'Azure DevOps PAT', test: (v) => v.convertible.reasons.some((r) => r.code === 'azureDevOpsPat') },
-  adoIssuer: { title: 'Azure DevOps issuer', test: isAdoIssuer },
-  entraIssuer: { title: 'Entra issuer', test: isEntraIssuer },
+  pat: { title: 'Azure DevOps PAT', test: (v) => v.azureDevOpsPat !== null },
+  // The engine's decisions: the issuer's format, and whether the connection's issuer retires.
+  adoIssuer: { title: 'Azure DevOps issuer', test: (v) => v.federation?.format === 'azureDevOps' },
+  retiringIssuer: { title: 'Issuer retires 2027-07-01', test: (v) => v.issuerRetirement !== null },
+  entraIssuer: { title: 'Entra issuer', test: (v) => v.federation?.format === 'entra' },
   warnings: { title: 'Has federation warnings', test: (v) => (v.federation?.warnings.length ?? 0) > 0 },
   shared: { title: 'Shared between projects', test: (v) => v.isShared },
   notReady: { title: 'Not ready (failed, converting)', test: (v) => v.state !== 'ready' && v.state !== 'draft' },
@@ -476,11 +467,12 @@ function render(): void {
   renderAlert();
 
   const shown = visibleRows();
-  const all = [...rows.values()].map((r) => r.verdict);
-  const c = countVerdicts(all);
-  counts.textContent = `Showing ${shown.length} of ${c.total} connections · ${c.secrets} hold secrets · ${c.drafts} drafts · ${c.convertibleNow} can be converted now`;
+  // The engine counts once it has loaded (the first render comes before).
+  const summary = engineLoaded ? engineSummary([...rows.values()].map((r) => r.verdict)) : null;
+  const count = (key: string) => summary?.parts.find((p) => p.key === key)?.count ?? 0;
+  counts.textContent = summary ? `Showing ${shown.length} of ${summary.line}` : '';
   ROOT.dataset.federateRows = String(shown.length);
-  ROOT.dataset.federateTotal = String(c.total);
+  ROOT.dataset.federateTotal = String(count('total'));
   for (const th of headRow.children) {
     const key = (th as HTMLElement).dataset.col;
     if (!key) continue;
@@ -528,9 +520,20 @@ function render(): void {
     }),
   );
   for (const b of exportButtons) b.disabled = rows.size === 0;
-  convertAllWanted = !running && c.convertibleNow > 0;
+  convertAllWanted = !running && count('convertible') > 0;
   convertAllButton.disabled = !convertAllWanted || !isArmed(convertAllButton);
   renderPicked();
+}
+
+let engineLoaded = false;
+/** The engine's summary of the inventory, asked again only when its verdicts change (render runs on every keystroke). */
+let lastSummary: { verdicts: Verdict[]; summary: ReturnType<typeof inventorySummary> } | null = null;
+function engineSummary(verdicts: Verdict[]): ReturnType<typeof inventorySummary> {
+  const last = lastSummary;
+  if (last && last.verdicts.length === verdicts.length && last.verdicts.every((v, i) => v === verdicts[i])) return last.summary;
+  const summary = inventorySummary(verdicts);
+  lastSummary = { verdicts, summary };
+  return summary;
 }
 
 function renderPicked(): void {
@@ -724,15 +727,15 @@ function showDetails(id: string, focus = true): void {
 
 /**
  * The manual path in a connection's details, for a `manual` connection and a draft: the
- * issuer, subject and audience to put on its identity (the engine's `expectedFederation`, the
- * same box as a job's 400 answer) with the commands; null for other connections.
+ * engine's next step (what it waits for on its identity), then the issuer, subject and audience
+ * to put on the identity (the engine's `expectedFederation`, the same box as a job's 400
+ * answer) with the commands; null for other connections.
  */
 function manualPathView(v: Verdict, row: Row, context: Record<string, unknown>): HTMLElement | null {
   const draft = v.state === 'draft';
   if (!row.endpoint || (!draft && v.convertible.status !== 'manual')) return null;
   const box = manualCredentialView(row.endpoint, context, 'details-manual');
   if (!box) return null;
-  const carried = draft && v.federation?.format ? ` This draft carries the ${issuerFormatWord(v.federation.format)}: use that form.` : '';
   return h(
     'section',
     { class: 'manual-path', 'data-manual-path': v.id ?? '', 'aria-labelledby': 'manual-path-title' },
@@ -741,13 +744,7 @@ function manualPathView(v: Verdict, row: Row, context: Record<string, unknown>):
       { id: 'manual-path-title' },
       draft ? 'Finish the draft: the federated credential to add' : 'Manual path: the federated credential to add',
     ),
-    h(
-      'p',
-      {},
-      draft
-        ? `Add this federated credential to the identity (the owner of the identity can), then in Azure DevOps choose Finish setup, then Verify and save.${carried}`
-        : 'Azure DevOps cannot configure this identity by itself. Add this federated credential to the identity first, then Convert… here (or in Azure DevOps).',
-    ),
+    v.nextStep ? h('p', { 'data-next-step': '' }, v.nextStep) : null,
     box,
   );
 }
@@ -859,6 +856,7 @@ async function start(): Promise<void> {
     ROOT.dataset.federate = 'error';
     return;
   }
+  engineLoaded = true;
   ROOT.dataset.federate = 'ready';
   if (ctx.projectName) scan('project');
   else render();

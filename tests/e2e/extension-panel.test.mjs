@@ -198,7 +198,7 @@ test('details of a manual connection and of a draft show the manual path: the ex
     if (e === draft) {
       assert.equal(param(e, 'workloadIdentityFederationSubject'), await field('entra', 'subject'), 'the draft carries that subject');
       assert.match(await panel.textContent(box), /Finish setup/);
-    } else assert.match(await panel.textContent(box), /Convert…/);
+    } else assert.match(await panel.textContent(box), /add the federated credential to the identity first, then convert/);
     await screenshot(page, `extension-panel-manual-path-${e === draft ? 'draft' : 'manual'}`);
     await page.close();
   }

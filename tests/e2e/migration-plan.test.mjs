@@ -8,8 +8,8 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { makeEndpoint, rng } from '../mock/scenario.mjs';
 import { scenarioDemo, startMock } from '../mock/server.mjs';
-import { launchBrowser, screenshot } from '../harness/browser.mjs';
-import { openPanel, scanState } from './panel-helpers.mjs';
+import { launchBrowser, screenshot, waitForFederate } from '../harness/browser.mjs';
+import { listPath, openPanel, scanState } from './panel-helpers.mjs';
 
 let mock;
 let browser;
@@ -41,6 +41,28 @@ test('the demo organization: marks for the PAT and the Azure DevOps connection d
   assert.equal(marks[idOf('azdo-publish (draft)')], 'Draft · needs federated credential and organization user');
   assert.equal(marks[idOf('azdo-templates')], 'Federated · Azure DevOps connection');
 
+  // The summary bar draws the engine's counts: the PAT among them, with its deadline.
+  assert.equal(await page.textContent('.federate-bar [data-stat="pat"]'), '1 Azure DevOps PAT (global PATs end 2026-12-01)');
+  assert.equal(await page.textContent('.federate-bar [data-stat="retiringIssuer"]'), '0 on the Azure DevOps issuer (retires 2027-07-01)');
+  // The PAT's mark is the engine's tone and says what replaces it, to screen readers and in its tooltip.
+  const pat = page.locator(`.federate-mark[data-federate-id="${idOf('payments-feed (PAT)')}"]`);
+  const patSentence = /Azure DevOps PAT: replace it with an Azure DevOps connection \(workload identity\)/;
+  assert.equal(await pat.getAttribute('data-federate-tone'), 'bad');
+  assert.match(await pat.getAttribute('aria-description'), patSentence);
+  // (The panel is open over the page: keyboard focus shows the tooltip as hover does.)
+  await pat.focus();
+  await page.waitForSelector('#federate-tooltip:not([hidden])');
+  assert.match(await page.textContent('#federate-tooltip'), patSentence);
+  await pat.blur();
+
+  // The panel's Credential column names the PAT, and its counts are the engine's.
+  const patRow = `#inventory tbody tr[data-federate-id="${idOf('payments-feed (PAT)')}"]`;
+  assert.equal(await panel.textContent(`${patRow} td[data-col="credential"]`), 'Azure DevOps PAT');
+  assert.equal(await panel.textContent(`${patRow} td[data-col="convertible"]`), 'Cannot be converted');
+  const templatesRow = `#inventory tbody tr[data-federate-id="${idOf('azdo-templates')}"]`;
+  assert.equal(await panel.textContent(`${templatesRow} td[data-col="issuer"]`), 'Entra issuer');
+  assert.match(await panel.textContent('#counts'), /, 1 Azure DevOps PAT \(global PATs end 2026-12-01\),/);
+
   // The inventory's filter finds the Azure DevOps PATs; their details say what replaces them.
   await panel.selectOption('#filter', 'pat');
   assert.deepEqual(await panel.locator('#inventory tbody th').allTextContents(), ['payments-feed (PAT)']);
@@ -56,11 +78,38 @@ test('the demo organization: marks for the PAT and the Azure DevOps connection d
   assert.match(draft, /as a user of organization contoso with access level Basic, and as a member of project Payments/);
   assert.match(draft, /serviceprincipalentitlements/);
   assert.match(draft, /Finish setup, then Verify and save/);
+  // The draft's manual path says, in the engine's words, that the identity must also be a user.
+  assert.match(
+    await panel.textContent('#details [data-next-step]'),
+    /a user of organization contoso with access level Basic and a member of project Payments; then in Azure DevOps choose Finish setup, then Verify and save\./,
+  );
   await panel.fill('#search', '');
+
+  // Another project: a connection still on the Azure DevOps issuer warns, and the bar counts it.
+  const data = await browser.context.newPage();
+  await data.goto(mock.signInUrl(listPath(mock, 'Data & AI')));
+  await waitForFederate(data);
+  const legacy = data.locator(`.federate-mark[data-federate-id="${idOf('ml-legacy-wif')}"]`);
+  assert.equal(await legacy.textContent(), 'Federated · issuer retires 2027-07-01');
+  assert.equal(await legacy.getAttribute('data-federate-tone'), 'warn');
+  assert.match(
+    await data.textContent('.federate-bar [data-stat="retiringIssuer"]'),
+    /^[1-9]\d* on the Azure DevOps issuer \(retires 2027-07-01\)$/,
+  );
+  await data.close();
 
   const writesBefore = mock.requests.filter((q) => q.method !== 'GET').length;
   await panel.click('#scan-org');
   await scanState(panel, ['done'], 60_000);
+  // The inventory's filter of connections whose issuer retires: the engine's decision, as the marks say.
+  await panel.selectOption('#filter', 'retiringIssuer');
+  const retiring = await panel.locator('#inventory tbody th').allTextContents();
+  assert.ok(retiring.includes('web-prod-arm') && retiring.includes('ml-legacy-wif'), retiring.join(', '));
+  assert.match(
+    await panel.textContent('#counts'),
+    new RegExp(`^Showing ${retiring.length} of .*, ${retiring.length} on the Azure DevOps issuer`),
+  );
+  await panel.selectOption('#filter', 'all');
   await panel.click('#migration-open');
   await migrationState(panel, ['ready']);
   assert.match(await panel.textContent('.migration-intro'), /Federate does not send the issuer update itself/);

@@ -74,6 +74,19 @@ test('load the demo data: one row per connection, names as text, the summary cou
   assert.equal(credentials['prod-arm'], 'secret');
   assert.equal(credentials['prod-federated'], 'federated');
   assert.equal(credentials['aks-identity'], 'managedIdentity');
+  // The credential badge is the engine's word and tone: a PAT to Azure DevOps is named so and bad,
+  // a connection on the retiring Azure DevOps issuer warns.
+  const badges = await rows.evaluateAll((trs) =>
+    Object.fromEntries(
+      trs.map((tr) => {
+        const b = tr.querySelector('td:nth-child(3) .badge');
+        return [tr.querySelector('td.name').textContent, `${b?.textContent} ${b?.className}`];
+      }),
+    ),
+  );
+  assert.equal(badges['shared-feed (PAT)'], 'Azure DevOps PAT badge bad');
+  assert.equal(badges['web-prod (Azure DevOps issuer)'], 'Federated badge warn');
+  assert.equal(badges['prod-federated'], 'Federated badge good');
   const summary = await page.locator('#summary').textContent();
   assert.match(summary, new RegExp(`^${demo.value.length} connections: \\d+ hold a secret, [1-9]\\d* draft`));
   await screenshot(page, 'playground-table');

@@ -40,7 +40,9 @@ test('npx federate audit sample.json prints a table and a summary, and exits 0',
   for (const e of demo.value) assert.ok(r.stdout.includes(e.name), `${e.name} is in the table`);
   assert.match(r.stdout, new RegExp(`${demo.value.length} connections: [1-9]\\d* hold a secret, [1-9]\\d* draft`));
   const prodArm = lines.find((l) => l.startsWith('prod-arm '));
-  assert.match(prodArm, /azurerm\s+secret\s+ready\s+yes/);
+  assert.match(prodArm, /azurerm\s+Secret\s+ready\s+yes/);
+  const feed = lines.find((l) => l.startsWith('shared-feed (PAT) '));
+  assert.match(feed, /externalnugetfeed\s+Azure DevOps PAT\s+ready\s+no/);
 });
 
 test('audit reads the az CLI output (a bare array) from stdin with "-"', () => {

@@ -134,10 +134,22 @@ test('the deadlines: PATs, the issuer retirement plan, its script and Verify, th
     ['pending', 'migrated', 'missing'],
   );
   assert.match(value('summaryLine'), /2 Azure DevOps PATs/);
+  // The summary bar's parts are the summary line's counts, with their words.
+  assert.equal(value('inventorySummary').line, value('summaryLine'));
+  assert.deepEqual(
+    value('inventorySummary').parts.find((p) => p.key === 'pat'),
+    { key: 'pat', count: 2, text: 'Azure DevOps PATs (global PATs end 2026-12-01)' },
+  );
   assert.deepEqual(value('gateFailures'), ['shared-feed (PAT)', 'partner-repos (PAT)']);
   assert.deepEqual(value('auditGates'), ['secret', 'draft', 'azure-devops-issuer', 'pat', 'unknown']);
   const by = Object.fromEntries(value('classifyEndpoints').map((v) => [v.name, v]));
   assert.equal(by['azdo-publish (draft)'].label, 'Draft · needs federated credential and organization user');
+  // The engine's word and tone for each connection, so no caller decides them.
+  assert.equal(by['shared-feed (PAT)'].credentialWord, 'Azure DevOps PAT');
+  assert.equal(by['shared-feed (PAT)'].tone, 'bad');
+  assert.equal(by['web-prod (Azure DevOps issuer)'].tone, 'warn');
+  assert.equal(by['web-prod (Azure DevOps issuer)'].issuerRetirement, 'retiring');
+  assert.match(by['azdo-publish (draft)'].nextStep, /a user of organization contoso with access level Basic/);
   assert.equal(by['shared-feed (PAT)'].azureDevOpsPat.host, 'pkgs.dev.azure.com');
   assert.equal(by['aws-deploy (OIDC)'].credential, 'federated');
   assert.equal(by.octopus.convertible.reasons[0].code, 'judgedByScheme');

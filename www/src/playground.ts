@@ -154,12 +154,6 @@ function badge(text: string, tone: 'bad' | 'warn' | 'good' | ''): HTMLElement {
   return el('span', text, `badge ${tone}`.trim());
 }
 
-function credentialTone(v: Verdict): 'bad' | 'warn' | 'good' | '' {
-  if (v.usesSecret === true) return 'bad';
-  if (v.credential === 'federated' || v.credential === 'managedIdentity') return 'good';
-  return v.usesSecret === null ? 'warn' : '';
-}
-
 function renderVerdicts(): void {
   const body = $<HTMLTableElement>('verdicts-table').tBodies[0];
   body.replaceChildren();
@@ -169,7 +163,8 @@ function renderVerdicts(): void {
     tr.dataset.credential = v.credential;
     tr.append(el('td', v.name ?? v.id ?? `#${index + 1}`, 'name'), el('td', show(v.type)));
     const cred = el('td');
-    cred.append(badge(v.usesSecret === true ? `${v.credential} (secret)` : v.credential, credentialTone(v)));
+    // The engine's word and tone ("Azure DevOps PAT", bad; a retiring issuer, warn).
+    cred.append(badge(v.credentialWord, v.tone === 'info' ? '' : v.tone));
     const stateTone = v.state === 'ready' ? '' : v.state === 'failed' ? 'bad' : 'warn';
     const state = el('td');
     state.append(badge(v.state, stateTone));
@@ -228,7 +223,7 @@ function openDetails(index: number): void {
     ['Id', v.id],
     ['Type', v.type],
     ['Scheme', v.scheme],
-    ['Credential', v.credential],
+    ['Credential', v.credentialWord],
     ['Holds a secret', v.usesSecret === null ? 'unknown' : v.usesSecret],
     ['State', v.state],
     ['Convertible', v.convertible.status],

@@ -494,6 +494,9 @@ pub struct Federation {
     pub subject: Option<String>,
     pub audience: String,
     pub format: Format,
+    /// The format in words, as a table's Issuer format column says it.
+    #[serde(default)]
+    pub format_word: String,
     /// `workloadIdentityFederationIssuerType` as stored (e.g. `EntraID`).
     pub issuer_type: Option<String>,
     pub identity: Identity,
@@ -702,6 +705,7 @@ pub fn explain_federation(ep: &Endpoint, ctx: &Context) -> Federation {
         subject,
         audience: AUDIENCE.to_owned(),
         format,
+        format_word: format.word().to_owned(),
         issuer_type: ep
             .param("workloadIdentityFederationIssuerType")
             .filter(|s| !s.is_empty()),
@@ -712,6 +716,18 @@ pub fn explain_federation(ep: &Endpoint, ctx: &Context) -> Federation {
         decoded,
         expected: Some(expected),
         warnings,
+    }
+}
+
+impl Format {
+    /// The format in words: `Azure DevOps issuer`, `Entra issuer`, `Preview issuer`, `Unknown issuer`.
+    pub fn word(self) -> &'static str {
+        match self {
+            Format::AzureDevOps => "Azure DevOps issuer",
+            Format::Entra => "Entra issuer",
+            Format::Preview => "Preview issuer",
+            Format::Unknown => "Unknown issuer",
+        }
     }
 }
 

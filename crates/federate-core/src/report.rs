@@ -3,6 +3,7 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
+use serde::Serialize;
 use serde_json::{Value, json};
 
 use crate::Error;
@@ -250,11 +251,66 @@ impl Totals {
     }
 }
 
-/// Whether a verdict's federation uses the Azure DevOps issuer.
+/// Whether a verdict is on the retiring Azure DevOps issuer: the verdict's own decision
+/// (public cloud only), so the counts, the gate and the marks agree.
 fn on_retiring_issuer(v: &Verdict) -> bool {
-    v.federation
-        .as_ref()
-        .is_some_and(|f| f.format == crate::federation::Format::AzureDevOps)
+    v.issuer_retirement.is_some()
+}
+
+/// One count of an inventory's summary: `key` names it for the page (`total`, `secrets`,
+/// `drafts`, `convertible`, `pat`, `retiringIssuer`, `unknown`), `text` is what follows the
+/// number.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SummaryPart {
+    pub key: &'static str,
+    pub count: usize,
+    pub text: String,
+}
+
+/// An inventory's summary: the counts in order, and the same as one line.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct InventorySummary {
+    pub line: String,
+    pub parts: Vec<SummaryPart>,
+}
+
+/// The counts of an inventory in order, each with its words: the connections, then what holds
+/// a secret, drafts, what converts now, the Azure DevOps PATs (global PATs end 2026-12-01),
+/// the connections on the Azure DevOps issuer (retires 2027-07-01) and the unknown ones. The
+/// page's summary bar draws these; [`summary_line`] joins them.
+pub fn summary_parts(verdicts: &[Verdict]) -> Vec<SummaryPart> {
+    let t = Totals::of(verdicts);
+    let part = |key, count: usize, one: &str, many: &str| SummaryPart {
+        key,
+        count,
+        text: if count == 1 { one } else { many }.to_owned(),
+    };
+    vec![
+        part("total", t.connections, "connection", "connections"),
+        part("secrets", t.secret, "hold a secret", "hold a secret"),
+        part("drafts", t.draft, "draft", "draft"),
+        part(
+            "convertible",
+            t.convertible,
+            "convertible now",
+            "convertible now",
+        ),
+        part(
+            "pat",
+            t.pat,
+            "Azure DevOps PAT (global PATs end 2026-12-01)",
+            "Azure DevOps PATs (global PATs end 2026-12-01)",
+        ),
+        part(
+            "retiringIssuer",
+            t.retiring_issuer,
+            "on the Azure DevOps issuer (retires 2027-07-01)",
+            "on the Azure DevOps issuer (retires 2027-07-01)",
+        ),
+        part("unknown", t.unknown, "unknown", "unknown"),
+    ]
 }
 
 /// The one-line summary of an inventory (the command line's table ends with it).
@@ -263,24 +319,28 @@ fn on_retiring_issuer(v: &Verdict) -> bool {
 /// assert_eq!(federate_core::report::summary_line(&[]), "0 connections: 0 hold a secret, 0 draft, 0 convertible now, 0 Azure DevOps PATs (global PATs end 2026-12-01), 0 on the Azure DevOps issuer (retires 2027-07-01), 0 unknown");
 /// ```
 pub fn summary_line(verdicts: &[Verdict]) -> String {
-    let t = Totals::of(verdicts);
-    let plural = |n: usize, one: &str, many: &str| {
-        if n == 1 {
-            format!("1 {one}")
-        } else {
-            format!("{n} {many}")
-        }
-    };
-    format!(
-        "{}: {} hold a secret, {} draft, {} convertible now, {} (global PATs end 2026-12-01), {} on the Azure DevOps issuer (retires 2027-07-01), {} unknown",
-        plural(t.connections, "connection", "connections"),
-        t.secret,
-        t.draft,
-        t.convertible,
-        plural(t.pat, "Azure DevOps PAT", "Azure DevOps PATs"),
-        t.retiring_issuer,
-        t.unknown
-    )
+    line_of(&summary_parts(verdicts))
+}
+
+/// The summary as parts and as one line (one count, two shapes).
+pub fn inventory_summary(verdicts: &[Verdict]) -> InventorySummary {
+    let parts = summary_parts(verdicts);
+    InventorySummary {
+        line: line_of(&parts),
+        parts,
+    }
+}
+
+fn line_of(parts: &[SummaryPart]) -> String {
+    let said = |p: &SummaryPart| format!("{} {}", p.count, p.text);
+    match parts.split_first() {
+        Some((total, rest)) => format!(
+            "{}: {}",
+            said(total),
+            rest.iter().map(said).collect::<Vec<_>>().join(", ")
+        ),
+        None => String::new(),
+    }
 }
 
 /// The gates of `federate audit --fail-on`.

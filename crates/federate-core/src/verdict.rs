@@ -113,6 +113,46 @@ pub enum Status {
     No,
 }
 
+/// The colour family of a connection's mark and row. The words (label, summary, reasons)
+/// carry the meaning; the tone only repeats it, so every surface colours a connection alike.
+///
+/// `bad`: it holds a secret (an Azure DevOps PAT first of all) or its issuer has retired;
+/// `warn`: a draft, an operation running or failed, or the Azure DevOps issuer retiring on
+/// 2027-07-01; `good`: federated or a managed identity, nothing due; `info`: the rest.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum Tone {
+    Bad,
+    Warn,
+    Good,
+    #[default]
+    Info,
+}
+
+/// Where a connection on the Azure DevOps issuer stands with the issuer's retirement on
+/// 2027-07-01 (ado-facts §8.6, §17.1). Public cloud only: sovereign clouds keep the issuer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum IssuerRetirement {
+    /// Before 2027-07-01 (or no `context.now`): switch it to the Entra issuer in time.
+    Retiring,
+    /// On or after 2027-07-01: its tokens no longer work.
+    Retired,
+}
+
+impl Status {
+    /// In words: `Can be converted now`, `Needs manual steps`, `Convert from its owning
+    /// project`, `Cannot be converted`.
+    pub fn word(self) -> &'static str {
+        match self {
+            Status::Yes => "Can be converted now",
+            Status::Manual => "Needs manual steps",
+            Status::OwnerProject => "Convert from its owning project",
+            Status::No => "Cannot be converted",
+        }
+    }
+}
+
 /// A conditions on a row beyond type and scheme.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Cond {
@@ -1007,6 +1047,26 @@ pub struct Verdict {
     /// The PAT (or password) it holds for an Azure DevOps host, if it does.
     #[serde(default)]
     pub azure_dev_ops_pat: Option<azure_devops::AzureDevOpsPat>,
+    /// Set when it is on the Azure DevOps issuer in the public cloud, which retires on
+    /// 2027-07-01; `None` otherwise (Entra issuer, sovereign clouds, not federated).
+    #[serde(default)]
+    pub issuer_retirement: Option<IssuerRetirement>,
+    /// The credential in words, as a table's Credential column says it (`Azure DevOps PAT`
+    /// for a PAT to Azure DevOps, rather than `Token`).
+    #[serde(default)]
+    pub credential_word: String,
+    /// The convertibility in words, as a table's Convertible column says it.
+    #[serde(default)]
+    pub convertible_word: String,
+    /// The colour family of its mark and row.
+    #[serde(default)]
+    pub tone: Tone,
+    /// What the connection waits for on its identity, in one paragraph: a draft's remaining
+    /// steps (for an Azure DevOps connection, also its identity as an organization user and
+    /// project member), or a manual connection's federated credential before converting.
+    /// `None` for the others.
+    #[serde(default)]
+    pub next_step: Option<String>,
     /// A short text for a page mark.
     pub label: String,
     /// One sentence.
@@ -1304,9 +1364,9 @@ pub fn classify(ep: &Endpoint, ctx: &Context) -> Verdict {
             .is_none_or(|e| e.trim().is_empty() || e.eq_ignore_ascii_case("AzureCloud"));
         (f.format == federation::Format::AzureDevOps && public).then(|| {
             if f.warnings.iter().any(|w| w.code == "issuerRetired") {
-                "issuer retired 2027-07-01"
+                IssuerRetirement::Retired
             } else {
-                "issuer retires 2027-07-01"
+                IssuerRetirement::Retiring
             }
         })
     });
@@ -1317,6 +1377,16 @@ pub fn classify(ep: &Endpoint, ctx: &Context) -> Verdict {
         retiring_issuer,
     };
     let label = label_for(&kind, state, status, owner.as_ref(), op_message);
+    let tone = tone_for(&kind, state, uses_secret);
+    let next_step = next_step_for(
+        ep,
+        ctx,
+        &kind,
+        state,
+        status,
+        owner.as_ref(),
+        federation.as_ref(),
+    );
     let convertible = Convertible { status, reasons };
     let summary = summary_for(ep, &kind, state, &convertible, federation.as_ref());
     Verdict {
@@ -1334,6 +1404,11 @@ pub fn classify(ep: &Endpoint, ctx: &Context) -> Verdict {
         revert_deadline,
         revert_days_left,
         federation,
+        credential_word: kind.word().to_owned(),
+        convertible_word: status.word().to_owned(),
+        issuer_retirement: kind.retiring_issuer,
+        tone,
+        next_step,
         azure_dev_ops_pat,
         label,
         summary,
@@ -1344,14 +1419,12 @@ pub fn classify(ep: &Endpoint, ctx: &Context) -> Verdict {
 /// What an Azure DevOps connection needs besides its federated credential (seed
 /// `add-devops-entra-service-connection`: prerequisites, cross-organization use).
 fn azure_devops_access(ep: &Endpoint, ctx: &Context, owner: Option<&Owner>) -> Vec<Reason> {
-    let known = |v: Option<String>, none: &str| {
-        v.filter(|s| !s.trim().is_empty())
-            .unwrap_or_else(|| none.to_owned())
-    };
-    let client = known(ep.param("serviceprincipalid"), "not set");
-    let tenant = known(ep.param("tenantid"), "not set");
-    let org = known(ctx.organization_name.clone(), "this organization");
-    let project = known(owner.and_then(Owner::shown_name), "its project");
+    let AccessWords {
+        client,
+        tenant,
+        org,
+        project,
+    } = AccessWords::of(ep, ctx, owner);
     let mut out = vec![reason(
         "azureDevOpsAccess",
         format!(
@@ -1377,13 +1450,45 @@ fn azure_devops_access(ep: &Endpoint, ctx: &Context, owner: Option<&Owner>) -> V
     out
 }
 
+/// The identity, organization and project an Azure DevOps connection's access texts name.
+struct AccessWords {
+    client: String,
+    tenant: String,
+    org: String,
+    project: String,
+}
+
+impl AccessWords {
+    fn of(ep: &Endpoint, ctx: &Context, owner: Option<&Owner>) -> Self {
+        let known = |v: Option<String>, none: &str| {
+            v.filter(|s| !s.trim().is_empty())
+                .unwrap_or_else(|| none.to_owned())
+        };
+        Self {
+            client: known(ep.param("serviceprincipalid"), "not set"),
+            tenant: known(ep.param("tenantid"), "not set"),
+            org: known(ctx.organization_name.clone(), "this organization"),
+            project: known(owner.and_then(Owner::shown_name), "its project"),
+        }
+    }
+}
+
+impl IssuerRetirement {
+    fn words(self) -> &'static str {
+        match self {
+            IssuerRetirement::Retiring => "issuer retires 2027-07-01",
+            IssuerRetirement::Retired => "issuer retired 2027-07-01",
+        }
+    }
+}
+
 /// What the label and the summary say a connection is.
 struct Kind<'a> {
     credential: Credential,
     pat: Option<&'a azure_devops::AzureDevOpsPat>,
     ado_connection: bool,
-    /// Set when the connection is on the retiring Azure DevOps issuer: the label's suffix.
-    retiring_issuer: Option<&'static str>,
+    /// Set when the connection is on the Azure DevOps issuer in the public cloud: the label's suffix.
+    retiring_issuer: Option<IssuerRetirement>,
 }
 
 impl Kind<'_> {
@@ -1441,7 +1546,7 @@ fn label_for(
     }
     let word = kind.word();
     if let (Some(issuer), Status::No) = (kind.retiring_issuer, status) {
-        return format!("{word} · {issuer}");
+        return format!("{word} · {}", issuer.words());
     }
     if kind.ado_connection && status == Status::No {
         return "Federated · Azure DevOps connection".into();
@@ -1457,6 +1562,64 @@ fn label_for(
         }
         Status::No => word.to_owned(),
     }
+}
+
+/// The tone: an Azure DevOps PAT first (the nearest deadline), then what is pending on the
+/// connection itself, then its secret, then the issuer retirement, then what is done.
+fn tone_for(kind: &Kind, state: State, uses_secret: Option<bool>) -> Tone {
+    if kind.pat.is_some() {
+        return Tone::Bad;
+    }
+    if matches!(state, State::Draft | State::Failed | State::Converting) {
+        return Tone::Warn;
+    }
+    if uses_secret == Some(true) {
+        return Tone::Bad;
+    }
+    match (kind.retiring_issuer, kind.credential) {
+        (Some(IssuerRetirement::Retired), _) => Tone::Bad,
+        (Some(IssuerRetirement::Retiring), _) => Tone::Warn,
+        (None, Credential::Federated | Credential::ManagedIdentity) => Tone::Good,
+        (None, _) => Tone::Info,
+    }
+}
+
+/// What a draft or a manual connection waits for on its identity (see [`Verdict::next_step`]).
+fn next_step_for(
+    ep: &Endpoint,
+    ctx: &Context,
+    kind: &Kind,
+    state: State,
+    status: Status,
+    owner: Option<&Owner>,
+    fed: Option<&Federation>,
+) -> Option<String> {
+    if state != State::Draft {
+        return (status == Status::Manual).then(|| {
+            "Azure DevOps cannot configure this identity by itself: add the federated credential to the identity first, then convert.".to_owned()
+        });
+    }
+    let carried = match fed.map(|f| f.format) {
+        Some(federation::Format::AzureDevOps) => {
+            " This draft carries the Azure DevOps issuer (vstoken, sc:// subject): use that form."
+        }
+        Some(federation::Format::Entra) => {
+            " This draft carries the Entra issuer (login.microsoftonline.com): use that form."
+        }
+        _ => "",
+    };
+    let access = if kind.ado_connection {
+        let w = AccessWords::of(ep, ctx, owner);
+        format!(
+            "; make the identity (client id {}, tenant {}) a user of organization {} with access level Basic and a member of project {}",
+            w.client, w.tenant, w.org, w.project
+        )
+    } else {
+        String::new()
+    };
+    Some(format!(
+        "Add the federated credential to the identity (its owner can){access}; then in Azure DevOps choose Finish setup, then Verify and save.{carried}"
+    ))
 }
 
 fn summary_for(

@@ -101,3 +101,56 @@ fn gates() {
         .to_string();
     assert!(err.contains("pat, unknown"), "{err}");
 }
+
+/// The page's summary bar draws these parts; they are the summary line's counts, in its order.
+#[test]
+fn summary_parts_are_the_line() {
+    let v = verdicts();
+    let s = federate_core::report::inventory_summary(&v);
+    assert_eq!(s.line, summary_line(&v));
+    let counts: Vec<(&str, usize)> = s.parts.iter().map(|p| (p.key, p.count)).collect();
+    assert_eq!(
+        counts,
+        [
+            ("total", 5),
+            ("secrets", 3),
+            ("drafts", 0),
+            ("convertible", 0),
+            ("pat", 2),
+            ("retiringIssuer", 1),
+            ("unknown", 1)
+        ]
+    );
+    assert_eq!(
+        s.parts[4].text,
+        "Azure DevOps PATs (global PATs end 2026-12-01)"
+    );
+    let one = federate_core::report::summary_parts(&v[..1]);
+    assert_eq!(
+        (one[0].text.as_str(), one[4].text.as_str()),
+        (
+            "connection",
+            "Azure DevOps PAT (global PATs end 2026-12-01)"
+        )
+    );
+    let js: Value = serde_json::to_value(&s).unwrap();
+    assert_eq!(js["parts"][5]["key"], "retiringIssuer");
+}
+
+/// A sovereign cloud keeps the Azure DevOps issuer: not counted as retiring, not caught by the
+/// gate, as its mark says.
+#[test]
+fn sovereign_clouds_are_not_retiring() {
+    let list = parse_endpoint_list(r#"[
+      {"id":"6","name":"gov","type":"azurerm","data":{"environment":"AzureUSGovernment"},"authorization":{"scheme":"WorkloadIdentityFederation","parameters":{"workloadIdentityFederationIssuer":"https://vstoken.dev.azure.com/0ca3ddd9-f0b0-4635-a98c-5866526961b6","workloadIdentityFederationSubject":"sc://contoso/p/gov"}}}
+    ]"#).unwrap();
+    let mut v = verdicts();
+    v.extend(classify_all(&list, &Context::default()));
+    let s = federate_core::report::inventory_summary(&v);
+    assert_eq!((s.parts[5].key, s.parts[5].count), ("retiringIssuer", 1));
+    let gate = gate_failures(&v, &["azure-devops-issuer".to_owned()]).unwrap();
+    assert_eq!(
+        gate.iter().map(|v| v.name.as_deref()).collect::<Vec<_>>(),
+        [Some("classic")]
+    );
+}

@@ -67,6 +67,21 @@ export interface VerifyRow {
   message: string;
 }
 
+export type SummaryKey = "total" | "secrets" | "drafts" | "convertible" | "pat" | "retiringIssuer" | "unknown";
+
+export interface SummaryPart {
+  key: SummaryKey;
+  count: number;
+  /** What follows the number, e.g. "Azure DevOps PATs (global PATs end 2026-12-01)". */
+  text: string;
+}
+
+export interface InventorySummary {
+  /** The parts as one line (the same as summaryLine). */
+  line: string;
+  parts: SummaryPart[];
+}
+
 export type AuditGate = "secret" | "draft" | "azure-devops-issuer" | "pat" | "unknown";
 "#;
 
@@ -163,6 +178,18 @@ pub fn summary_line(
     Ok(report::summary_line(&read_verdicts(
         verdicts,
         "summaryLine",
+    )?))
+}
+
+/// The inventory's summary as counted parts (the page's summary bar) and as one line.
+#[wasm_bindgen(js_name = inventorySummary, unchecked_return_type = "InventorySummary")]
+pub fn inventory_summary(
+    #[wasm_bindgen(unchecked_param_type = "Verdict[] | string")] verdicts: JsValue,
+) -> Result<JsValue, JsError> {
+    init();
+    to_js(&report::inventory_summary(&read_verdicts(
+        verdicts,
+        "inventorySummary",
     )?))
 }
 

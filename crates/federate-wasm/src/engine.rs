@@ -46,6 +46,9 @@ export type ConvertibleStatus = "yes" | "manual" | "ownerProject" | "no";
 export type FederationFormat = "azureDevOps" | "entra" | "preview" | "unknown";
 export type CommandFormat = "az" | "azIdentity" | "powershell" | "bicep" | "terraform" | "graph" | "portal";
 export type ReportFormat = "json" | "csv" | "markdown" | "sarif";
+/** bad: a secret (a PAT to Azure DevOps first) or a retired issuer; warn: pending, or the issuer retiring; good: federated; info: the rest. */
+export type Tone = "bad" | "warn" | "good" | "info";
+export type IssuerRetirement = "retiring" | "retired";
 
 export interface Reason { code: string; message: string }
 
@@ -76,6 +79,8 @@ export interface Federation {
   subject: string | null;
   audience: string;
   format: FederationFormat;
+  /** The format in words ("Azure DevOps issuer", "Entra issuer", ...). */
+  formatWord: string;
   issuerType: string | null;
   identity: { applicationId: string | null; tenantId: string | null };
   decoded: DecodedSubject | null;
@@ -100,6 +105,16 @@ export interface Verdict {
   federation: Federation | null;
   /** The PAT (or password) it holds for an Azure DevOps host, if it does. */
   azureDevOpsPat: AzureDevOpsPat | null;
+  /** On the Azure DevOps issuer in the public cloud (it retires on 2027-07-01); null otherwise. */
+  issuerRetirement: IssuerRetirement | null;
+  /** The credential in words ("Azure DevOps PAT" for a PAT to Azure DevOps). */
+  credentialWord: string;
+  /** The convertibility in words ("Can be converted now", "Cannot be converted", ...). */
+  convertibleWord: string;
+  /** The colour family of its mark and row. */
+  tone: Tone;
+  /** What a draft or a manual connection waits for on its identity; null for the others. */
+  nextStep: string | null;
   label: string;
   summary: string;
   /** Secret values the service returned for it, dropped on reading (count only); absent when none. */

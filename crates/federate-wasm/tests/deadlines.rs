@@ -90,6 +90,31 @@ fn summary_and_gates() {
         get(&pat, "host").as_string().as_deref(),
         Some("pkgs.dev.azure.com")
     );
+    // The summary bar's parts: the line's counts, keyed, as plain objects.
+    let summary = inventory_summary(verdicts.clone()).unwrap();
+    assert_eq!(
+        get(&summary, "line").as_string(),
+        summary_line(verdicts.clone()).ok()
+    );
+    let parts: Array = get(&summary, "parts").dyn_into().unwrap();
+    assert_eq!(parts.length(), 7);
+    assert_eq!(
+        get(&parts.get(4), "key").as_string().as_deref(),
+        Some("pat")
+    );
+    assert_eq!(get(&parts.get(4), "count").as_f64(), Some(1.0));
+    // The verdict's tone, word and issuer retirement cross as strings, nextStep as null.
+    let legacy = Array::from(&verdicts).get(0);
+    assert_eq!(get(&legacy, "tone").as_string().as_deref(), Some("warn"));
+    assert_eq!(
+        get(&legacy, "issuerRetirement").as_string().as_deref(),
+        Some("retiring")
+    );
+    assert_eq!(
+        get(&legacy, "credentialWord").as_string().as_deref(),
+        Some("Federated")
+    );
+    assert!(get(&legacy, "nextStep").is_null(), "null, not undefined");
     let err = gate_failures(verdicts, parse(r#"["tokens"]"#)).unwrap_err();
     assert!(JsValue::from(err).is_instance_of::<js_sys::Error>());
     let gates: Array = audit_gates().unwrap().dyn_into().unwrap();

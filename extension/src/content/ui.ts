@@ -2,8 +2,8 @@
 // connection's page, and the panel overlay (an extension page in an iframe).
 import { h } from '../dom.js';
 import { federationView, remediesView, verdictView } from '../explain.js';
-import type { ConnectionDetails, Message, PageContext } from '../messages.js';
-import { countVerdicts, describeError, type ErrorInfo, type Verdict } from '../model.js';
+import type { ConnectionDetails, Message, PageContext, ReplyOf } from '../messages.js';
+import { describeError, type ErrorInfo, type Verdict } from '../model.js';
 import { firstMatch, LIST_CONTAINER, PAGE_MAIN } from './selectors.js';
 
 const ROOT = document.documentElement;
@@ -12,21 +12,21 @@ const ROOT = document.documentElement;
 
 let bar: HTMLElement | null = null;
 
-/** What the summary bar shows. */
-export type BarState =
-  | { kind: 'loading' }
-  | { kind: 'ready'; verdicts: readonly Verdict[] }
-  | { kind: 'error'; error: ErrorInfo; signInUrl: string };
+/** The engine's summary of the project's connections (computed in the service worker). */
+type Summary = ReplyOf['scanProject']['summary'];
 
-const barKeys = new WeakMap<readonly Verdict[], string>();
+/** What the summary bar shows. */
+export type BarState = { kind: 'loading' } | { kind: 'ready'; summary: Summary } | { kind: 'error'; error: ErrorInfo; signInUrl: string };
+
+const barKeys = new WeakMap<Summary, string>();
 
 /** Draws (or updates) the summary bar above the list; re-inserts it if the page dropped it. */
 export function drawBar(state: BarState, actions: { openPanel: () => void; retry: () => void }): void {
   let key: string;
   if (state.kind === 'ready') {
-    // Counting every verdict on every pass is wasted work: once per inventory.
-    key = barKeys.get(state.verdicts) ?? JSON.stringify(countVerdicts(state.verdicts));
-    barKeys.set(state.verdicts, key);
+    // Once per inventory, not on every pass.
+    key = barKeys.get(state.summary) ?? JSON.stringify(state.summary.parts);
+    barKeys.set(state.summary, key);
   } else key = JSON.stringify(state.kind === 'error' ? state.error : state);
   if (!bar || bar.dataset.key !== key) {
     const next = h('section', { class: 'federate-root federate-bar', 'aria-label': 'Federate summary', 'data-key': key });
@@ -42,18 +42,15 @@ export function drawBar(state: BarState, actions: { openPanel: () => void; retry
       if (state.error.kind === 'signedOut') next.append(h('a', { class: 'federate-button', href: state.signInUrl }, 'Sign in'));
       next.append(h('button', { type: 'button', class: 'federate-button', onclick: actions.retry }, 'Retry'));
     } else {
-      const c = countVerdicts(state.verdicts);
+      // The engine's counts and words, drawn as they come.
       next.dataset.federateSummary = 'ready';
-      const stat = (n: number, one: string, many: string, name: string) =>
-        h('span', { class: 'federate-stat', 'data-stat': name }, h('b', {}, String(n)), ` ${n === 1 ? one : many}`);
       next.append(
         h(
           'span',
           { class: 'federate-stats', role: 'status' },
-          stat(c.total, 'connection', 'connections', 'total'),
-          stat(c.secrets, 'holds a secret', 'hold secrets', 'secrets'),
-          stat(c.drafts, 'draft', 'drafts', 'drafts'),
-          stat(c.convertibleNow, 'can be converted now', 'can be converted now', 'convertible'),
+          state.summary.parts.map((p) =>
+            h('span', { class: 'federate-stat', 'data-stat': p.key }, h('b', {}, String(p.count)), ` ${p.text}`),
+          ),
         ),
       );
     }
