@@ -506,15 +506,18 @@ pub struct Federation {
     pub warnings: Vec<Warning>,
 }
 
-fn is_sovereign(ep: &Endpoint) -> Option<String> {
+/// The sovereign cloud a connection is in (`data.environment` other than `AzureCloud`), if any:
+/// outside the Azure DevOps issuer's retirement, and the Entra issuer fails there (ado-facts §8.6).
+pub(crate) fn is_sovereign(ep: &Endpoint) -> Option<String> {
     ep.data("environment")
+        .map(|e| e.trim().to_owned())
         .filter(|e| !e.is_empty() && !e.eq_ignore_ascii_case("AzureCloud"))
 }
 
 /// Explains a connection's federation and checks it against what it should be.
 ///
 /// Warnings: `missingIssuer`, `missingSubject`, `subjectMalformed`, `subjectRenamed`,
-/// `issuerRetiring` / `issuerRetired`, `previewIssuer`, `unknownIssuer`,
+/// `issuerRetiring` / `issuerRetired` / `issuerRetirementExempt` (sovereign clouds), `previewIssuer`, `unknownIssuer`,
 /// `issuerSubjectMismatch`, `tenantMismatch`, `organizationMismatch`, `connectionIdMismatch`,
 /// `notAzureDevOpsApp`, `sovereignCloud`.
 #[allow(clippy::too_many_lines)] // one check after another; splitting would scatter the rules
@@ -744,7 +747,7 @@ fn retirement_warning(warnings: &mut Vec<Warning>, ep: &Endpoint, ctx: &Context)
     if let Some(env) = is_sovereign(ep) {
         warn(
             warnings,
-            "issuerRetiring",
+            "issuerRetirementExempt",
             format!(
                 "The Azure DevOps issuer retires on 2027-07-01 for public-cloud connections; this one is in {env}, outside the migration, so it keeps working."
             ),

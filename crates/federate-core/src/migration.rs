@@ -172,11 +172,6 @@ fn on_azure_devops_issuer(ep: &Endpoint, credential: Credential) -> Option<bool>
         .then_some(false)
 }
 
-fn sovereign(ep: &Endpoint) -> Option<String> {
-    ep.data("environment")
-        .filter(|e| !e.trim().is_empty() && !e.eq_ignore_ascii_case("AzureCloud"))
-}
-
 fn page_path(ep: &Endpoint) -> Option<String> {
     let project = ep.home_project().and_then(|p| p.project_name)?;
     let id = ep.id()?;
@@ -205,7 +200,7 @@ fn item(ep: &Endpoint, ctx: &Context, stored: bool) -> MigrationItem {
             .iter()
             .any(|n| t.trim().eq_ignore_ascii_case(n))
     });
-    let (group, note) = if let Some(env) = sovereign(ep) {
+    let (group, note) = if let Some(env) = crate::federation::is_sovereign(ep) {
         (
             MigrationGroup::OutOfScope,
             format!(

@@ -153,4 +153,18 @@ fn sovereign_clouds_are_not_retiring() {
         gate.iter().map(|v| v.name.as_deref()).collect::<Vec<_>>(),
         [Some("classic")]
     );
+    // Nor flagged by the retiring-issuer SARIF rule: only the public-cloud one is.
+    let sarif: Value = serde_json::from_str(&render_report(&v, "sarif").unwrap()).unwrap();
+    let fed007: Vec<&str> = sarif["runs"][0]["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["ruleId"] == "FED007")
+        .map(|r| {
+            r["locations"][0]["logicalLocations"][0]["name"]
+                .as_str()
+                .unwrap_or("")
+        })
+        .collect();
+    assert_eq!(fed007.len(), 1, "{fed007:?}");
 }

@@ -448,6 +448,7 @@ fn classic_federation_warnings() {
         )),
         &ctx("2027-06-01T00:00:00Z"),
     );
+    assert_eq!(codes(&gov), ["issuerRetirementExempt"]);
     assert!(
         gov.federation.unwrap().warnings[0]
             .message
