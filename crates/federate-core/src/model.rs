@@ -51,6 +51,8 @@ pub const SECRET_PARAMETERS: &[&str] = &[
     "secretAccessKey",
     "privateKey",
     "token",
+    // The azurerm PublishProfile scheme keeps the whole profile, password included (ado-facts §6.3).
+    "publishProfile",
 ];
 
 /// Whether an `authorization.parameters` key holds a secret.

@@ -615,7 +615,12 @@ fn tf_label(name: &str) -> String {
 
 fn terraform(spec: &FicSpec) -> String {
     let q = |s: &str| hcl_quote(s);
-    let label = tf_label(&spec.connection_name);
+    // One script may hold several connections (the issuer migration's): the suffix keeps two
+    // connections of the same name, in two projects, from declaring the same resource twice.
+    let label = match spec.symbol_suffix.as_str() {
+        "" => tf_label(&spec.connection_name),
+        n => format!("{}_{n}", tf_label(&spec.connection_name)),
+    };
     let mut out = header(spec, "#");
     let _ = writeln!(out, "# {}", after(spec));
     let _ = writeln!(out, "# App registration (azuread provider):");
@@ -683,7 +688,11 @@ fn graph(spec: &FicSpec) -> String {
     );
     let _ = writeln!(out, "Content-Type: application/json");
     let _ = writeln!(out);
-    let body = serde_json::to_string_pretty(&fic_json(spec)).unwrap_or_default();
+    // JSON escapes for what a serializer leaves raw (bidi, C1, U+2028): the body stays valid JSON
+    // after the final terminal sanitizing, which then has nothing left to rewrite.
+    let body = crate::sanitize::json_text(
+        &serde_json::to_string_pretty(&fic_json(spec)).unwrap_or_default(),
+    );
     let _ = writeln!(out, "{body}");
     out
 }

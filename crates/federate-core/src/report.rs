@@ -486,7 +486,12 @@ fn sarif_report(verdicts: &[Verdict]) -> String {
             results.push(sarif_result("FED006", level, &text, v));
         }
         if let Some(f) = &v.federation {
-            for w in f.warnings.iter().filter(|w| !w.code.starts_with("missing")) {
+            // Sovereign clouds are outside the retirement: that warning says they keep working.
+            for w in f
+                .warnings
+                .iter()
+                .filter(|w| !w.code.starts_with("missing") && w.code != "issuerRetirementExempt")
+            {
                 if matches!(w.code.as_str(), "issuerRetiring" | "issuerRetired") {
                     let level = if w.code == "issuerRetired" {
                         "error"

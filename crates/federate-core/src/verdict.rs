@@ -1359,9 +1359,7 @@ pub fn classify(ep: &Endpoint, ctx: &Context) -> Verdict {
         (credential == Credential::Federated).then(|| federation::explain_federation(ep, ctx));
     // On the Azure DevOps issuer in the public cloud (sovereign clouds keep it): the mark says so.
     let retiring_issuer = federation.as_ref().and_then(|f| {
-        let public = ep
-            .data("environment")
-            .is_none_or(|e| e.trim().is_empty() || e.eq_ignore_ascii_case("AzureCloud"));
+        let public = federation::is_sovereign(ep).is_none();
         (f.format == federation::Format::AzureDevOps && public).then(|| {
             if f.warnings.iter().any(|w| w.code == "issuerRetired") {
                 IssuerRetirement::Retired

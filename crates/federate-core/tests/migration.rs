@@ -276,3 +276,53 @@ fn verify_after_update() {
     );
     assert!(rows[3].message.contains("Update"));
 }
+
+/// Two manual connections of the same name (in two projects), one with a right-to-left mark
+/// in its name: the Terraform script declares each resource once, and every Graph request body
+/// is valid JSON (the final terminal sanitizing must not rewrite it into invalid escapes).
+#[test]
+fn one_script_same_names_and_bidi() {
+    let name = "prod\u{200f}";
+    let mut a = classic(
+        2,
+        "AzureRM",
+        "11111111-0000-4000-8000-000000000002",
+        json!({"creationMode": "Manual"}),
+    );
+    a["name"] = json!(name);
+    let mut b = classic(
+        3,
+        "AzureRM",
+        "11111111-0000-4000-8000-000000000003",
+        json!({"creationMode": "Manual"}),
+    );
+    b["name"] = json!(name);
+    b["serviceEndpointProjectReferences"] = json!([{"projectReference": {"id": "d7e5f0b3-71fa-4429-9fb3-3321963a7c07", "name": "Web"}, "name": name}]);
+    let eps = list(vec![a, b]);
+
+    let tf = issuer_migration_commands(&eps, &ctx(), None, "terraform").unwrap();
+    let labels: Vec<&str> = tf
+        .lines()
+        .filter(|l| l.starts_with("resource \"azurerm_federated_identity_credential\""))
+        .collect();
+    assert_eq!(labels.len(), 2, "{tf}");
+    assert_ne!(labels[0], labels[1], "{tf}");
+
+    let graph = issuer_migration_commands(&eps, &ctx(), None, "graph").unwrap();
+    let mut bodies = 0;
+    let mut body = String::new();
+    for line in graph.lines() {
+        if line == "{" {
+            body.clear();
+        }
+        body.push_str(line);
+        body.push('\n');
+        if line == "}" {
+            let parsed: Value =
+                serde_json::from_str(&body).unwrap_or_else(|e| panic!("{e}: {body}"));
+            assert!(parsed["description"].as_str().unwrap().contains(name));
+            bodies += 1;
+        }
+    }
+    assert_eq!(bodies, 2, "{graph}");
+}

@@ -19,25 +19,28 @@ use federate_core::report::render_report;
 use federate_core::verdict::{self, Context as VerdictContext};
 use serde_json::{Value, json};
 
-const SECRETS: [&str; 4] = [
+const SECRETS: [&str; 5] = [
     "S3cr3t-Key-Value",
     "Pa55word-Value",
     "kube-config-Value",
     "Api-Token-Value",
+    "userPWD=Publish-Profile-Value",
 ];
 
 /// An automatic ARM service principal whose secret parameters carry values, plus a generic
 /// connection with a password and a Kubernetes one with a kubeconfig and a token.
 fn list_with_secrets() -> Value {
     let refs = json!([{"projectReference": {"id": "c7e5f0b3-0000-4000-8000-000000000002", "name": "Web"}, "name": "prod", "description": ""}]);
-    json!({"count": 3, "value": [
+    json!({"count": 4, "value": [
         {"id": "5e47a0d8-0000-4000-8000-000000000001", "name": "prod", "type": "azurerm", "url": "https://management.azure.com/",
          "authorization": {"scheme": "ServicePrincipal", "parameters": {"tenantid": "t", "serviceprincipalid": "a", "authenticationType": "spnKey", "serviceprincipalkey": SECRETS[0]}},
          "data": {"creationMode": "Automatic", "subscriptionId": "s"}, "isReady": true, "serviceEndpointProjectReferences": refs},
         {"id": "5e47a0d8-0000-4000-8000-000000000003", "name": "basic", "type": "generic", "url": "https://x.example/",
          "authorization": {"scheme": "UsernamePassword", "parameters": {"username": "u", "Password": SECRETS[1]}}, "isReady": true},
         {"id": "5e47a0d8-0000-4000-8000-000000000004", "name": "k8s", "type": "kubernetes", "url": "https://k.example/",
-         "authorization": {"scheme": "Kubernetes", "parameters": {"kubeConfig": SECRETS[2], "apitoken": SECRETS[3]}}, "isReady": true}
+         "authorization": {"scheme": "Kubernetes", "parameters": {"kubeConfig": SECRETS[2], "apitoken": SECRETS[3]}}, "isReady": true},
+        {"id": "5e47a0d8-0000-4000-8000-000000000005", "name": "site", "type": "azurerm", "url": "https://management.azure.com/",
+         "authorization": {"scheme": "PublishProfile", "parameters": {"tenantid": "t", "publishProfile": SECRETS[4]}}, "isReady": true}
     ]})
 }
 
@@ -115,7 +118,7 @@ fn secret_values_reach_no_output() {
         &serde_json::to_string(&endpoints).unwrap(),
     );
     let dropped: Vec<usize> = endpoints.iter().map(Endpoint::dropped_secrets).collect();
-    assert_eq!(dropped, [1, 1, 2]);
+    assert_eq!(dropped, [1, 1, 2, 1]);
 
     // Verdicts, and every report format; the count is reported.
     let ctx = VerdictContext::default();
@@ -127,7 +130,7 @@ fn secret_values_reach_no_output() {
         assert_clean(format, &render_report(&verdicts, format).unwrap());
     }
     let report: Value = serde_json::from_str(&render_report(&verdicts, "json").unwrap()).unwrap();
-    assert_eq!(report["totals"]["secretValuesDropped"], 4);
+    assert_eq!(report["totals"]["secretValuesDropped"], 5);
 
     // Plan, plan journal, the PUT it sends, the outcome (stored as job state), the journal.
     let plan = jobs::plan_conversions(
@@ -197,10 +200,10 @@ fn live_scans_report_the_count_they_dropped() {
     let listing = jobs::ProjectListing::from(block_on(jobs::scan_project(&client, "Web")).unwrap());
     let as_json = serde_json::to_value(&listing).unwrap();
     assert_clean("the project listing", &as_json.to_string());
-    assert_eq!(as_json["secretValuesDropped"], 4);
+    assert_eq!(as_json["secretValuesDropped"], 5);
 
-    // The leaky service answers the projects call with its list too: three "projects", each
-    // listing the same three connections.
+    // The leaky service answers the projects call with its list too: four "projects", each
+    // listing the same four connections.
     let events = RefCell::new(Vec::<Value>::new());
     let scan = block_on(jobs::scan_organization(&client, &|p| {
         events.borrow_mut().push(serde_json::to_value(p).unwrap());
@@ -208,14 +211,14 @@ fn live_scans_report_the_count_they_dropped() {
     .unwrap();
     let scan = serde_json::to_value(&scan).unwrap();
     assert_clean("the organization scan", &scan.to_string());
-    assert_eq!(scan["connections"].as_array().unwrap().len(), 3);
-    assert_eq!(scan["secretValuesDropped"], 4, "each connection once");
+    assert_eq!(scan["connections"].as_array().unwrap().len(), 4);
+    assert_eq!(scan["secretValuesDropped"], 5, "each connection once");
     let per_project: Vec<Value> = events
         .borrow()
         .iter()
         .filter_map(|e| e.get("project").map(|p| p["secretValuesDropped"].clone()))
         .collect();
-    assert_eq!(per_project, [json!(4), json!(4), json!(4)]);
+    assert_eq!(per_project, [json!(5), json!(5), json!(5), json!(5)]);
     assert_clean("the progress events", &json!(*events.borrow()).to_string());
 
     // A clean service: zero everywhere.
