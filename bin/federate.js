@@ -250,6 +250,7 @@ async function liveUsage(values, live) {
       orgUrl: values.org,
       token: live.found.token,
       tokenKind: live.found.tokenKind,
+      allowHttp: values['allow-http'] === true,
       ...(live.concurrency === undefined ? {} : { concurrency: live.concurrency }),
     },
     targets,

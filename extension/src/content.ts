@@ -285,10 +285,12 @@ async function enabledHere(): Promise<boolean> {
 }
 
 const enabled = enabledHere();
-// The first pass starts the project's scan at once (document_start), while the setting is read.
-pass();
+// The project's scan starts as soon as the setting is read (a storage read, well before the
+// page's own list request), and its relayed requests wait for that setting anyway; drawing
+// waits for the parsed document below.
 void enabled.then((on) => {
   active = on;
+  if (on) pass();
   if (!on) {
     work?.abort();
     removeMarks();

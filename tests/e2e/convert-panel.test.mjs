@@ -126,5 +126,17 @@ test('panel: details → Convert… → plan → confirm → converted; History 
     'focus on the plan dialog, not on its confirming button',
   );
   assert.equal(mock.conversions.length, 1, 'opening the panel from the card converts nothing');
+
+  // The worker no longer holds the confirmed plan (it restarted while the dialog was open):
+  // confirming sends nothing and asks for the plan again, never a plan the user did not see.
+  await cardPanel.evaluate(() => {
+    const original = chrome.runtime.sendMessage.bind(chrome.runtime);
+    chrome.runtime.sendMessage = (m, ...rest) => original(m?.type === 'convert.start' ? { ...m, planId: 'forgotten' } : m, ...rest);
+  });
+  await cardPanel.waitForSelector(`${cardArea} [data-action="confirm"]:not([disabled])`, { timeout: 10_000 });
+  await cardPanel.click(`${cardArea} [data-action="confirm"]`);
+  await cardPanel.waitForSelector(`${cardArea} .convert-error`, { timeout: 10_000 });
+  assert.match(await cardPanel.textContent(`${cardArea} .convert-error`), /no longer held.*Nothing was sent/);
+  assert.equal(mock.conversions.length, 1, 'a forgotten plan is not made again and sent');
   await cardPage.close();
 });

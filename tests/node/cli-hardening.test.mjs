@@ -45,12 +45,20 @@ before(() => {
 
 after(() => pkg?.cleanup());
 
-/** A plain http listener that counts connections and requests, and records headers. */
-async function listener() {
+/**
+ * A plain http listener that counts connections and requests, and records headers. It answers
+ * 401, or, with `answers`, a connection list and an empty usage history (an on-premises server
+ * without TLS).
+ */
+async function listener({ answers = false } = {}) {
   const seen = { connections: 0, requests: [] };
   const server = createServer((req, res) => {
     seen.requests.push({ url: req.url, authorization: req.headers.authorization ?? null });
-    res.writeHead(401, { 'content-type': 'text/plain' }).end('no');
+    if (!answers) return res.writeHead(401, { 'content-type': 'text/plain' }).end('no');
+    const json = (body) => res.writeHead(200, { 'content-type': 'application/json; charset=utf-8' }).end(JSON.stringify(body));
+    if (req.url.includes('/_apis/serviceendpoint/endpoints')) return json({ count: 1, value: [endpoint(1, 'on-prem')] });
+    if (req.url.includes('/executionhistory')) return json({ count: 0, value: [] });
+    res.writeHead(404, { 'content-type': 'application/json' }).end('{}');
   });
   server.on('connection', () => {
     seen.connections++;
@@ -79,6 +87,24 @@ test('--org http://… exits 2 naming --allow-http, and the http listener receiv
     assert.equal(allowed.code, 4, allowed.stderr);
     assert.ok(http.seen.requests.length >= 1, 'sent once allowed');
     assert.ok(!allowed.stderr.includes('pat-must-not-travel') && !allowed.stdout.includes('pat-must-not-travel'), 'token never printed');
+  } finally {
+    await http.close();
+  }
+});
+
+test('--allow-http reaches the usage read too: --usage on a server without TLS', async () => {
+  const http = await listener({ answers: true });
+  try {
+    const env = { AZURE_DEVOPS_EXT_PAT: 'pat-on-prem', SYSTEM_ACCESSTOKEN: '' };
+    const r = await pkg.runLive(['audit', '--org', http.url, '--project', 'p', '--allow-http', '--usage', '--format', 'json'], { env });
+    assert.equal(r.code, 0, r.stderr);
+    assert.ok(
+      http.seen.requests.some((q) => q.url.includes('/executionhistory')),
+      'the usage history was read over http once allowed',
+    );
+    const report = JSON.parse(r.stdout);
+    assert.equal(report.totals.usage.known, 1, 'its usage was read, not left unknown');
+    assert.equal(report.totals.usage.neverUsed, 1, r.stdout);
   } finally {
     await http.close();
   }

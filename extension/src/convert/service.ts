@@ -469,11 +469,17 @@ async function handle(message: ConvertMessage): Promise<ConvertReply> {
     }
     case 'convert.start': {
       await tabOnOrigin(message.target.tabId, message.target.apiBase);
-      // The plan the user confirmed (and the endpoints as read then), unless the worker
-      // restarted in between: then it is made again.
+      // Only the plan the user confirmed (and the endpoints as read then). If the worker no
+      // longer holds it (it restarted while the user read the dialog, or the plan was evicted),
+      // nothing is planned again here: a new plan could hold connections the user never saw.
       const kept = message.planId ? plans.get(message.planId) : undefined;
       if (message.planId) plans.delete(message.planId);
-      const { plan, endpoints } = kept && kept.key === planKey(message) ? kept : await makePlan(message);
+      if (!kept || kept.key !== planKey(message)) {
+        throw new Error(
+          'This plan is no longer held by Federate (the browser may have paused the extension while the dialog was open). Nothing was sent: review the plan again, then confirm it.',
+        );
+      }
+      const { plan, endpoints } = kept;
       const job = newJob(message.target, message.direction, plan, endpoints, message.concurrency);
       job.organizationId = await organizationIdOf(message.target, tabRelay(message.target.tabId, message.target.apiBase));
       record(job, {
