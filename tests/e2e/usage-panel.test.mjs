@@ -56,7 +56,17 @@ test('load usage: Last used column, sort, filters, Used by, pre-flight in a plan
 
   // Load usage for all, through the page, with progress.
   await panel.selectOption('#filter', 'all');
+  const prod = '64171687-7a59-4fce-b2c8-823278dcf176';
+  // Slowed down, so the load runs while a connection's details are open.
+  mock.control({ latencyMs: 1000 });
+  await panel.click(`#inventory tbody button[data-open="${prod}"]`);
   await panel.click('#usage-load-all');
+  await usageState(panel, ['running']);
+  // One load at a time: "Load its usage" waits (disabled, saying why) instead of aborting this one.
+  const loadOne = panel.locator('#details [data-action="load-usage"]');
+  assert.ok(await loadOne.isDisabled(), '"Load its usage" is disabled while a load runs');
+  assert.match(await loadOne.getAttribute('aria-description'), /usage load is running/);
+  mock.control({ latencyMs: 0 });
   await usageState(panel, ['done']);
   assert.equal(await panel.getAttribute('html', 'data-federate-usage-progress'), `${total}/${total}`);
   assert.match(await panel.textContent('#usage-status'), new RegExp(`Usage read for ${total} connections`));
@@ -125,7 +135,6 @@ test('load usage: Last used column, sort, filters, Used by, pre-flight in a plan
   await panel.selectOption('#filter', 'all');
 
   // Details: Used by.
-  const prod = '64171687-7a59-4fce-b2c8-823278dcf176';
   await panel.click(`#inventory tbody button[data-open="${prod}"]`);
   const usedBy = await panel.locator('#details .used-by li strong').allTextContents();
   assert.deepEqual(usedBy, ['payments-deploy', 'payments-release']);
