@@ -24,8 +24,8 @@ interface Hooks {
   shown: () => UsageRow[];
   /** Ticked ids. */
   picked: () => string[];
-  /** Something changed: redraw the table and details. */
-  changed: () => void;
+  /** Usage of these connections (lowercase ids) changed: redraw the table, and their details if open. */
+  changed: (ids: ReadonlySet<string>) => void;
 }
 
 const ROOT = document.documentElement;
@@ -40,6 +40,8 @@ let error: ErrorInfo | null = null;
 let wait: { until: number; throttled: boolean } | null = null;
 let port: chrome.runtime.Port | null = null;
 let redraw = 0;
+/** Connections whose usage arrived since the last redraw (lowercase ids). */
+let changedIds = new Set<string>();
 /** The id of the current load (0: none); events of any other load are stale and dropped. */
 let currentLoad = 0;
 let loads = 0;
@@ -136,11 +138,19 @@ function connect(): chrome.runtime.Port {
   return p;
 }
 
-function changed(): void {
+/** Tells the panel which connections changed (and empties the list). */
+function flush(): void {
+  const ids = changedIds;
+  changedIds = new Set();
+  hooks?.changed(ids);
+}
+
+function changed(id: string): void {
+  changedIds.add(id);
   if (redraw) return;
   redraw = window.setTimeout(() => {
     redraw = 0;
-    hooks?.changed();
+    flush();
   }, 50);
 }
 
@@ -151,9 +161,10 @@ function onEvent(e: UsageEvent): void {
       progress = { done: e.done, total: e.total };
       wait = null;
       if (e.connection) {
-        usage.set(e.connection.id.toLowerCase(), e.connection);
+        const id = e.connection.id.toLowerCase();
+        usage.set(id, e.connection);
         verdicts = new WeakMap();
-        changed();
+        changed(id);
       }
       break;
     case 'waiting':
@@ -165,7 +176,7 @@ function onEvent(e: UsageEvent): void {
       // The table shows everything read before the state says so (tests and users wait on it).
       window.clearTimeout(redraw);
       redraw = 0;
-      hooks?.changed();
+      flush();
       setStatus(e.cancelled ? 'cancelled' : e.stopped ? 'error' : 'done');
       break;
   }
