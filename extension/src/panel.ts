@@ -166,10 +166,11 @@ function onEvent(e: PanelEvent): void {
       ROOT.dataset.federateScan = status;
       render();
       openFocus();
-      migration.afterScan();
+      migration.afterScan({ complete: !e.cancelled });
       return;
     case 'failed':
       fail(e.error);
+      migration.afterScan({ complete: false });
       return;
   }
   // Many events during an org scan: one render per frame.
