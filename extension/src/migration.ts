@@ -29,8 +29,8 @@ export interface MigrationView {
   button: HTMLButtonElement;
   /** The plan's section. */
   element: HTMLElement;
-  /** Called by the panel when a scan has finished. */
-  afterScan(): void;
+  /** Called by the panel when a scan has ended: `complete` unless it was cancelled or failed. */
+  afterScan(scan: { complete: boolean }): void;
 }
 
 const ROOT = document.documentElement;
@@ -53,8 +53,14 @@ export function createMigrationView(host: MigrationHost): MigrationView {
   let planIds: string[] = [];
   let verifying = false;
   let verified: VerifyRow[] | null = null;
+  /** Verify's rescan did not finish (cancelled or failed): nothing was verified. */
+  let stopped = false;
   let format: RemedyFormat = 'az';
   const selected = new Set<string>();
+  /** Manual connections already offered (ticked once): a rescan ticks only new ones, never undoes the user's choice. */
+  const offered = new Set<string>();
+  /** The manual connections of the plan shown. */
+  let manualNow: string[] = [];
   /** Re-renders the script after the selection changed. */
   let refillScript: (() => void) | null = null;
 
@@ -141,7 +147,14 @@ export function createMigrationView(host: MigrationHost): MigrationView {
     const status = h('span', { role: 'status', class: 'copy-status' });
     const fill = () => {
       try {
-        pre.textContent = String(exported('issuerMigrationCommands')(host.endpoints(), host.context(), [...selected], format));
+        pre.textContent = String(
+          exported('issuerMigrationCommands')(
+            host.endpoints(),
+            host.context(),
+            manualNow.filter((id) => selected.has(id)),
+            format,
+          ),
+        );
       } catch (err) {
         pre.textContent = err instanceof Error ? err.message : String(err);
       }
@@ -227,8 +240,13 @@ export function createMigrationView(host: MigrationHost): MigrationView {
     }
     const manualIds = p.groups.filter((g) => g.group === 'manual').flatMap((g) => g.items.map((i) => i.id ?? ''));
     // A new plan selects every manual connection; a re-drawn one keeps the user's choice.
-    for (const id of [...selected]) if (!manualIds.includes(id)) selected.delete(id);
-    if (!verifying && verified === null) for (const id of manualIds) selected.add(id);
+    // (A tick of a connection the last scan did not list is kept for when it is listed again.)
+    manualNow = manualIds;
+    for (const id of manualIds) {
+      if (offered.has(id)) continue;
+      offered.add(id);
+      selected.add(id);
+    }
     planIds = [...new Set([...planIds, ...p.groups.flatMap((g) => g.items.map((i) => i.id ?? '')).filter(Boolean)])];
     const onPick = () => refillScript?.();
     const verifyButton = h(
@@ -239,6 +257,7 @@ export function createMigrationView(host: MigrationHost): MigrationView {
         disabled: verifying || planIds.length === 0,
         onclick: () => {
           verifying = true;
+          stopped = false;
           setState('verifying');
           draw(false);
           host.rescan();
@@ -264,6 +283,7 @@ export function createMigrationView(host: MigrationHost): MigrationView {
       ...p.groups.map((g) => groupView(g, onPick)),
       scriptView(manualIds.length > 0),
       h('div', { class: 'actions' }, verifyButton, h('button', { type: 'button', onclick: () => close() }, 'Close the plan')),
+      stopped ? h('p', { role: 'status', id: 'migration-verify-stopped' }, 'Verify stopped: the scan did not finish.') : null,
       verifyView(),
     ];
     element.replaceChildren(...parts.filter((n): n is HTMLElement => n !== null));
@@ -280,6 +300,9 @@ export function createMigrationView(host: MigrationHost): MigrationView {
 
   button.addEventListener('click', () => {
     verified = null;
+    verifying = false;
+    stopped = false;
+    offered.clear();
     planIds = [];
     selected.clear();
     draw(true);
@@ -288,12 +311,18 @@ export function createMigrationView(host: MigrationHost): MigrationView {
   return {
     button,
     element,
-    afterScan() {
+    afterScan({ complete }) {
       if (!verifying) {
         if (!element.hidden) draw(false);
         return;
       }
       verifying = false;
+      if (!complete) {
+        // Partial rows would show every connection not read as gone: say it stopped instead.
+        stopped = true;
+        draw(false);
+        return;
+      }
       try {
         verified = exported('verifyIssuerMigration')(host.endpoints(), host.context(), planIds) as VerifyRow[];
       } catch (err) {

@@ -166,10 +166,11 @@ function onEvent(e: PanelEvent): void {
       ROOT.dataset.federateScan = status;
       render();
       openFocus();
-      migration.afterScan();
+      migration.afterScan({ complete: !e.cancelled });
       return;
     case 'failed':
       fail(e.error);
+      migration.afterScan({ complete: false });
       return;
   }
   // Many events during an org scan: one render per frame.
@@ -478,6 +479,10 @@ function render(): void {
     if (!key) continue;
     th.setAttribute('aria-sort', key === sortKey ? (sortDir === 1 ? 'ascending' : 'descending') : 'none');
   }
+  // The rows are drawn anew: focus on a row's control goes back to the same control.
+  const active = document.activeElement as HTMLElement | null;
+  const focusKey = active && tbody.contains(active) ? (active.dataset.open ? 'open' : active.dataset.pick ? 'pick' : null) : null;
+  const focusedId = focusKey && active ? active.dataset[focusKey] : undefined;
   tbody.replaceChildren(
     ...shown.map((r) => {
       const id = r.verdict.id ?? '';
@@ -519,6 +524,7 @@ function render(): void {
       );
     }),
   );
+  if (focusKey && focusedId !== undefined) tbody.querySelector<HTMLElement>(`[data-${focusKey}="${CSS.escape(focusedId)}"]`)?.focus();
   for (const b of exportButtons) b.disabled = rows.size === 0;
   convertAllWanted = !running && count('convertible') > 0;
   convertAllButton.disabled = !convertAllWanted || !isArmed(convertAllButton);
@@ -693,6 +699,9 @@ function rowContext(page: PageContext, row: Row, projectName: string | null) {
   };
 }
 
+/** The usage part of the open details, replaced alone when usage arrives. */
+let usageSection: HTMLElement | null = null;
+
 function showDetails(id: string, focus = true): void {
   const row = rows.get(id);
   selected = id;
@@ -703,11 +712,12 @@ function showDetails(id: string, focus = true): void {
   const manual = manualPathView(v, row, context);
   const rem = row.endpoint && !manual ? remedies(row.endpoint, context) : {};
   const link = `${ctx.apiBase}/${encodeURIComponent(project)}/_settings/adminservices?resourceId=${encodeURIComponent(id)}`;
+  usageSection = usageDetails(row);
   details.replaceChildren(
     ...[
       h('h2', { id: 'details-title' }, v.name ?? id),
       verdictView(v),
-      usageDetails(row),
+      usageSection,
       federationView(v),
       manual ?? remediesView(rem, 'details-remedy'),
       h(
@@ -805,10 +815,14 @@ function openFocus(): void {
   showDetails(focusId);
 }
 
-/** Redraws the table, and the open details (new usage arrived). */
-function redrawAll(): void {
-  if (selected && !details.hidden) showDetails(selected, false);
-  else render();
+/** New usage arrived for `ids`: redraws the table, and only the usage part of the open details when it is one of them. */
+function redrawAll(ids: ReadonlySet<string>): void {
+  render();
+  const row = selected ? rows.get(selected) : undefined;
+  if (!row || !selected || details.hidden || !ids.has(selected) || !usageSection?.isConnected) return;
+  const next = usageDetails(row);
+  usageSection.replaceWith(next);
+  usageSection = next;
 }
 
 function hideDetails(): void {

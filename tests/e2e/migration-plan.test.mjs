@@ -134,7 +134,24 @@ test('the demo organization: marks for the PAT and the Azure DevOps connection d
   // Unticking the connection empties the script.
   await panel.click(`.migration-group tr[data-id="${idOf('ml-legacy-wif')}"] input[type="checkbox"]`);
   assert.match(await panel.textContent('#migration-script'), /for 0 connection\(s\)/);
+  // A rescan keeps the user's choice.
+  await panel.click('#scan-org');
+  await scanState(panel, ['done'], 60_000);
+  await migrationState(panel, ['ready']);
+  assert.equal(await panel.isChecked(`.migration-group tr[data-id="${idOf('ml-legacy-wif')}"] input[type="checkbox"]`), false);
+  assert.match(await panel.textContent('#migration-script'), /for 0 connection\(s\)/);
   await panel.click(`.migration-group tr[data-id="${idOf('ml-legacy-wif')}"] input[type="checkbox"]`);
+
+  // Verify whose rescan fails: the button comes back and says it stopped; nothing is computed from partial rows.
+  mock.control({ faults: { failNext: 50, failStatus: 503, scope: '/_apis/projects' } });
+  await panel.click('#migration-verify-button');
+  await scanState(panel, ['error'], 60_000);
+  await panel.waitForSelector('#migration-verify-stopped', { timeout: 10_000 });
+  assert.match(await panel.textContent('#migration-verify-stopped'), /Verify stopped: the scan did not finish/);
+  assert.equal(await panel.isDisabled('#migration-verify-button'), false, 'Verify can run again');
+  assert.equal(await panel.textContent('#migration-verify-button'), 'Verify (read the connections again)');
+  assert.equal(await panel.locator('#migration-verify').count(), 0, 'no verify rows from a scan that did not finish');
+  mock.control({ faults: { failNext: 0 } });
 
   // Update happens in Azure DevOps: the mock switches two connections to the Entra issuer.
   mock.control({ switchIssuer: [idOf('web-prod-arm'), idOf('ml-legacy-wif')] });

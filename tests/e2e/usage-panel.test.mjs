@@ -56,7 +56,47 @@ test('load usage: Last used column, sort, filters, Used by, pre-flight in a plan
 
   // Load usage for all, through the page, with progress.
   await panel.selectOption('#filter', 'all');
+  const prod = '64171687-7a59-4fce-b2c8-823278dcf176';
+  // Slowed down, so the load runs while a connection's details are open.
+  mock.control({ latencyMs: 1000 });
+  await panel.click(`#inventory tbody button[data-open="${prod}"]`);
   await panel.click('#usage-load-all');
+  await usageState(panel, ['running']);
+  // One load at a time: "Load its usage" waits (disabled, saying why) instead of aborting this one.
+  const loadOne = panel.locator('#details [data-action="load-usage"]');
+  assert.ok(await loadOne.isDisabled(), '"Load its usage" is disabled while a load runs');
+  assert.match(await loadOne.getAttribute('aria-description'), /usage load is running/);
+  // The load's progress leaves the open details alone: Convert… arms, and focus in them stays.
+  // (New Last used words change the table's height: the test keeps the button in view, as a user would.)
+  await panel.waitForFunction(
+    () => {
+      const b = document.querySelector('#details [data-action="convert"]');
+      b?.scrollIntoView({ block: 'start' });
+      return b?.dataset.armed === 'true' && !b.disabled;
+    },
+    null,
+    { timeout: 10_000, polling: 100 },
+  );
+  assert.equal(await panel.getAttribute('html', 'data-federate-usage'), 'running', 'armed while the load still runs');
+  await panel.locator('#details button', { hasText: 'Close details' }).focus();
+  await panel.evaluate(() => {
+    document.activeElement.dataset.testMark = 'focused';
+  });
+  const before = await panel.getAttribute('html', 'data-federate-usage-progress');
+  await panel.waitForFunction((b) => document.documentElement.dataset.federateUsageProgress !== b, before, { timeout: 10_000 });
+  await panel.waitForTimeout(200);
+  assert.equal(
+    await panel.evaluate(() => document.activeElement?.dataset.testMark ?? document.activeElement?.tagName),
+    'focused',
+    'focus stays in the details during the load',
+  );
+  // A row's checkbox keeps focus across the table's redraws.
+  await panel.focus(`#inventory tbody input[data-pick="${prod}"]`);
+  const progressed = await panel.getAttribute('html', 'data-federate-usage-progress');
+  await panel.waitForFunction((b) => document.documentElement.dataset.federateUsageProgress !== b, progressed, { timeout: 10_000 });
+  await panel.waitForTimeout(200);
+  assert.equal(await panel.evaluate(() => document.activeElement?.dataset.pick), prod, 'focus stays on the row checkbox');
+  mock.control({ latencyMs: 0 });
   await usageState(panel, ['done']);
   assert.equal(await panel.getAttribute('html', 'data-federate-usage-progress'), `${total}/${total}`);
   assert.match(await panel.textContent('#usage-status'), new RegExp(`Usage read for ${total} connections`));
@@ -125,7 +165,6 @@ test('load usage: Last used column, sort, filters, Used by, pre-flight in a plan
   await panel.selectOption('#filter', 'all');
 
   // Details: Used by.
-  const prod = '64171687-7a59-4fce-b2c8-823278dcf176';
   await panel.click(`#inventory tbody button[data-open="${prod}"]`);
   const usedBy = await panel.locator('#details .used-by li strong').allTextContents();
   assert.deepEqual(usedBy, ['payments-deploy', 'payments-release']);

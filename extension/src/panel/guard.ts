@@ -137,6 +137,7 @@ export function armWhenSeen(button: HTMLButtonElement, { ms = ARM_AFTER_MS, enab
       const entry = entries.at(-1) as VisibilityEntry | undefined;
       if (!button.isConnected) {
         observer.disconnect();
+        document.removeEventListener('visibilitychange', onVisibility);
         return;
       }
       const seen = !!entry && (entry.isVisible ?? entry.isIntersecting) && document.visibilityState === 'visible';

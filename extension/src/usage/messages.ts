@@ -9,14 +9,15 @@ export type { ConnectionUsage, Preflight, UsageTarget };
 /** The port a panel opens for usage loads (the scans have their own). */
 export const USAGE_PORT = 'usage';
 
-/** Panel -> service worker, on the usage port. */
-export type UsageRequest = { type: 'load'; apiBase: string; targets: UsageTarget[] } | { type: 'cancel' };
+/** Panel -> service worker, on the usage port; `load` is the panel's id of the load, which its events echo. */
+export type UsageRequest = { type: 'load'; load: number; apiBase: string; targets: UsageTarget[] } | { type: 'cancel' };
 
-/** Service worker -> panel, on the usage port. */
-export type UsageEvent =
+/** Service worker -> panel, on the usage port; `load` is the id of the load they belong to. */
+export type UsageEvent = { load: number } & (
   | { type: 'progress'; done: number; total: number; connection: ConnectionUsage | null }
   | { type: 'waiting'; ms: number; reason: 'retryAfter' | 'rateLimitDelay' | 'backoff'; status: number | null }
-  | { type: 'finished'; cancelled: boolean; stopped: ErrorInfo | null };
+  | { type: 'finished'; cancelled: boolean; stopped: ErrorInfo | null }
+);
 
 /** Extension page -> service worker: the pre-flight of a plan's connections, read through the tab's page. */
 export interface PreflightMessage {
@@ -46,7 +47,7 @@ export function isTargets(v: unknown): v is UsageTarget[] {
 export function isUsageRequest(v: unknown): v is UsageRequest {
   if (!isObject(v)) return false;
   if (v.type === 'cancel') return true;
-  return v.type === 'load' && typeof v.apiBase === 'string' && isTargets(v.targets);
+  return v.type === 'load' && Number.isInteger(v.load) && typeof v.apiBase === 'string' && isTargets(v.targets);
 }
 
 /** True for a well-formed pre-flight message. */

@@ -24,8 +24,8 @@ interface Hooks {
   shown: () => UsageRow[];
   /** Ticked ids. */
   picked: () => string[];
-  /** Something changed: redraw the table and details. */
-  changed: () => void;
+  /** Usage of these connections (lowercase ids) changed: redraw the table, and their details if open. */
+  changed: (ids: ReadonlySet<string>) => void;
 }
 
 const ROOT = document.documentElement;
@@ -40,6 +40,11 @@ let error: ErrorInfo | null = null;
 let wait: { until: number; throttled: boolean } | null = null;
 let port: chrome.runtime.Port | null = null;
 let redraw = 0;
+/** Connections whose usage arrived since the last redraw (lowercase ids). */
+let changedIds = new Set<string>();
+/** The id of the current load (0: none); events of any other load are stale and dropped. */
+let currentLoad = 0;
+let loads = 0;
 
 const bar = h('div', { class: 'toolbar usage-bar', role: 'group', 'aria-label': 'Usage' });
 const shownButton = h(
@@ -108,6 +113,7 @@ export const USAGE_FILTERS: Record<string, { title: string; test: (v: Verdict) =
 /** Forgets the usage read (a new scan). */
 export function resetUsage(): void {
   port?.postMessage({ type: 'cancel' } satisfies UsageRequest);
+  currentLoad = 0;
   usage.clear();
   verdicts = new WeakMap();
   progress = { done: 0, total: 0 };
@@ -132,23 +138,33 @@ function connect(): chrome.runtime.Port {
   return p;
 }
 
-function changed(): void {
+/** Tells the panel which connections changed (and empties the list). */
+function flush(): void {
+  const ids = changedIds;
+  changedIds = new Set();
+  hooks?.changed(ids);
+}
+
+function changed(id: string): void {
+  changedIds.add(id);
   if (redraw) return;
   redraw = window.setTimeout(() => {
     redraw = 0;
-    hooks?.changed();
+    flush();
   }, 50);
 }
 
 function onEvent(e: UsageEvent): void {
+  if (e.load !== currentLoad) return; // a load cancelled or replaced: its late events change nothing
   switch (e.type) {
     case 'progress':
       progress = { done: e.done, total: e.total };
       wait = null;
       if (e.connection) {
-        usage.set(e.connection.id.toLowerCase(), e.connection);
+        const id = e.connection.id.toLowerCase();
+        usage.set(id, e.connection);
         verdicts = new WeakMap();
-        changed();
+        changed(id);
       }
       break;
     case 'waiting':
@@ -160,7 +176,7 @@ function onEvent(e: UsageEvent): void {
       // The table shows everything read before the state says so (tests and users wait on it).
       window.clearTimeout(redraw);
       redraw = 0;
-      hooks?.changed();
+      flush();
       setStatus(e.cancelled ? 'cancelled' : e.stopped ? 'error' : 'done');
       break;
   }
@@ -183,7 +199,8 @@ function targetsOf(rows: UsageRow[]): UsageTarget[] {
 
 /** Reads the usage of these rows (those not read yet in this scan). */
 export function loadUsageFor(rows: UsageRow[]): void {
-  if (!hooks?.apiBase) return;
+  if (!hooks?.apiBase || status === 'running') return; // one load at a time: a new one would abort the running one
+
   const targets = targetsOf(rows);
   if (targets.length === 0) {
     statusText.textContent = rows.length ? 'Usage already read for these connections.' : 'No connection to read.';
@@ -192,7 +209,8 @@ export function loadUsageFor(rows: UsageRow[]): void {
   error = null;
   progress = { done: 0, total: targets.length };
   setStatus('running');
-  connect().postMessage({ type: 'load', apiBase: hooks.apiBase, targets } satisfies UsageRequest);
+  currentLoad = ++loads;
+  connect().postMessage({ type: 'load', load: currentLoad, apiBase: hooks.apiBase, targets } satisfies UsageRequest);
   draw();
 }
 
@@ -228,6 +246,22 @@ function draw(): void {
   progressBar.value = progress.done;
   ROOT.dataset.federateUsageProgress = `${progress.done}/${progress.total}`;
   statusText.textContent = statusWords();
+  for (const b of document.querySelectorAll<HTMLButtonElement>('button[data-action="load-usage"]')) oneLoadButton(b);
+}
+
+const RUNNING_WHY = 'A usage load is running: wait for it to finish, or cancel it.';
+
+/** A connection's "Load its usage": disabled, saying why, while a load runs. */
+function oneLoadButton(b: HTMLButtonElement): void {
+  const running = status === 'running';
+  b.disabled = running;
+  if (running) {
+    b.title = RUNNING_WHY;
+    b.setAttribute('aria-description', RUNNING_WHY);
+  } else {
+    b.removeAttribute('title');
+    b.removeAttribute('aria-description');
+  }
 }
 
 /** Mounts the usage bar; `hooks` give it the panel's rows. */
@@ -299,6 +333,7 @@ export function usageDetails(row: UsageRow): HTMLElement {
   } else if (!read && hooks?.apiBase && row.endpoint) {
     const button = h('button', { type: 'button', 'data-action': 'load-usage' }, 'Load its usage');
     button.addEventListener('click', () => loadUsageFor([row]));
+    oneLoadButton(button);
     section.append(button);
   }
   return section;

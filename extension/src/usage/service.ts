@@ -105,6 +105,8 @@ chrome.runtime.onConnect.addListener((port) => {
   }
   let job: AbortController | null = null;
   let lastApiBase = '';
+  /** The panel's id of the running load, echoed by its events. */
+  let lastLoad = 0;
   let open = true;
   const post = (event: UsageEvent) => {
     if (open) port.postMessage(event);
@@ -120,7 +122,7 @@ chrome.runtime.onConnect.addListener((port) => {
       // whatever it still reads after this is dropped (what was read before is kept).
       if (job && !job.signal.aborted) {
         job.abort();
-        post({ type: 'finished', cancelled: true, stopped: null });
+        post({ type: 'finished', load: lastLoad, cancelled: true, stopped: null });
         void persist(lastApiBase);
       }
       return;
@@ -129,8 +131,9 @@ chrome.runtime.onConnect.addListener((port) => {
     job?.abort();
     const controller = new AbortController();
     job = controller;
-    const { apiBase, targets } = message;
+    const { apiBase, targets, load: loadId } = message;
     lastApiBase = apiBase;
+    lastLoad = loadId;
     const run = async () => {
       await loadEngine();
       await tabOnOrigin(tabId, apiBase);
@@ -142,11 +145,11 @@ chrome.runtime.onConnect.addListener((port) => {
         (e) => {
           if (controller.signal.aborted) return;
           if (e.waiting) {
-            post({ type: 'waiting', ms: e.waiting.ms, reason: e.waiting.reason, status: e.waiting.status ?? null });
+            post({ type: 'waiting', load: loadId, ms: e.waiting.ms, reason: e.waiting.reason, status: e.waiting.status ?? null });
             return;
           }
           if (e.connection) remember(apiBase, e.connection);
-          post({ type: 'progress', done: e.done, total: e.total, connection: e.connection ?? null });
+          post({ type: 'progress', load: loadId, done: e.done, total: e.total, connection: e.connection ?? null });
         },
         controller.signal,
       );
@@ -156,6 +159,7 @@ chrome.runtime.onConnect.addListener((port) => {
       const cancelled = stopped?.kind === 'cancelled';
       post({
         type: 'finished',
+        load: loadId,
         cancelled,
         stopped: stopped && !cancelled ? toErrorInfo(Object.assign(new Error(stopped.message ?? stopped.kind), stopped)) : null,
       });
@@ -166,7 +170,7 @@ chrome.runtime.onConnect.addListener((port) => {
       },
       (err: unknown) => {
         if (job === controller) job = null;
-        if (!controller.signal.aborted) post({ type: 'finished', cancelled: false, stopped: toErrorInfo(err) });
+        if (!controller.signal.aborted) post({ type: 'finished', load: loadId, cancelled: false, stopped: toErrorInfo(err) });
       },
     );
   });
