@@ -722,19 +722,54 @@ pub async fn load_usage<T: Transport>(
     on_progress: &dyn Fn(&UsageProgress),
 ) -> UsageLoad {
     let total = targets.len();
-    let stopped: RefCell<Option<ApiError>> = RefCell::new(None);
     let session: Cell<Option<bool>> = Cell::new(None);
-    let mut results: Vec<Option<ConnectionUsage>> = vec![None; total];
-    let mut done = 0usize;
     on_progress(&UsageProgress {
         total,
         ..UsageProgress::default()
     });
-    let concurrency = client.options().concurrency.max(1);
+    let (connections, stopped) = read_each(
+        client,
+        targets,
+        |target| read_one(client, target, top, &session),
+        |done, entry| {
+            on_progress(&UsageProgress {
+                done,
+                total,
+                connection: Some(entry.clone()),
+                waiting: None,
+            });
+        },
+    )
+    .await;
+    UsageLoad {
+        complete: stopped.is_none() && connections.len() == total,
+        connections,
+        stopped,
+        stats: client.stats(),
+    }
+}
+
+/// Runs `read` on each target with the client's concurrency limit (in any order; the results
+/// come back in the targets' order) and calls `on_read` with the running count as each one
+/// is read. The first error (cancelled, signed out, throttled beyond the wait) stops the reads
+/// still to start; what was read is kept and the error is returned beside it.
+pub(crate) async fn read_each<'t, T, X, Fut>(
+    client: &Client<'_, T>,
+    targets: &'t [UsageTarget],
+    read: impl Fn(&'t UsageTarget) -> Fut,
+    mut on_read: impl FnMut(usize, &X),
+) -> (Vec<X>, Option<ApiError>)
+where
+    T: Transport,
+    Fut: std::future::Future<Output = Result<X, ApiError>>,
+{
+    let stopped: RefCell<Option<ApiError>> = RefCell::new(None);
+    let mut results: Vec<Option<X>> = targets.iter().map(|_| None).collect();
+    let mut done = 0usize;
+    let read = &read;
     futures::stream::iter(targets.iter().enumerate())
         .map(|(i, target)| {
             let stopped = &stopped;
-            let session = &session;
             async move {
                 if stopped.borrow().is_some() {
                     return (i, None);
@@ -742,20 +777,15 @@ pub async fn load_usage<T: Transport>(
                 if client.cancelled() {
                     return (i, Some(Err(ApiError::Cancelled)));
                 }
-                (i, Some(read_one(client, target, top, session).await))
+                (i, Some(read(target).await))
             }
         })
-        .buffer_unordered(concurrency)
+        .buffer_unordered(client.options().concurrency.max(1))
         .for_each(|(i, result)| {
             match result {
                 Some(Ok(entry)) => {
                     done += 1;
-                    on_progress(&UsageProgress {
-                        done,
-                        total,
-                        connection: Some(entry.clone()),
-                        waiting: None,
-                    });
+                    on_read(done, &entry);
                     if let Some(slot) = results.get_mut(i) {
                         *slot = Some(entry);
                     }
@@ -768,14 +798,10 @@ pub async fn load_usage<T: Transport>(
             futures::future::ready(())
         })
         .await;
-    let stopped = stopped.into_inner();
-    let connections: Vec<ConnectionUsage> = results.into_iter().flatten().collect();
-    UsageLoad {
-        complete: stopped.is_none() && connections.len() == total,
-        connections,
-        stopped,
-        stats: client.stats(),
-    }
+    (
+        results.into_iter().flatten().collect(),
+        stopped.into_inner(),
+    )
 }
 
 /// The client's clock as Unix seconds.

@@ -10,9 +10,8 @@
 //! assert_eq!(task_warnings("notation", Some("0.2.0")).len(), 1);
 //! ```
 
-use std::cell::{Cell, RefCell};
+use std::cell::Cell;
 
-use futures::StreamExt;
 use serde::Serialize;
 use serde_json::Value;
 
@@ -21,7 +20,7 @@ use crate::jobs::{Client, ClientStats, Transport, stops_scan};
 use crate::model::get_ci;
 
 use super::{
-    ConnectionUsage, PipelineUse, PlanType, UsageTarget, UsageUnknown, clean, read_one,
+    ConnectionUsage, PipelineUse, PlanType, UsageTarget, UsageUnknown, clean, read_each, read_one,
     session_alive, signed_out, unknown_from,
 };
 
@@ -359,46 +358,15 @@ pub async fn preflight<T: Transport>(
         .collect();
     let targets = &targets[..targets.len().min(MAX_CONNECTIONS)];
     let total = targets.len();
-    let stopped: RefCell<Option<ApiError>> = RefCell::new(None);
     let session: Cell<Option<bool>> = Cell::new(None);
-    let mut results: Vec<Option<ConnectionPreflight>> = vec![None; total];
-    let mut done = 0usize;
     on_done(0, total);
-    let concurrency = client.options().concurrency.max(1);
-    futures::stream::iter(targets.iter().enumerate())
-        .map(|(i, target)| {
-            let stopped = &stopped;
-            let session = &session;
-            async move {
-                if stopped.borrow().is_some() {
-                    return (i, None);
-                }
-                if client.cancelled() {
-                    return (i, Some(Err(ApiError::Cancelled)));
-                }
-                (i, Some(preflight_one(client, target, session).await))
-            }
-        })
-        .buffer_unordered(concurrency)
-        .for_each(|(i, result)| {
-            match result {
-                Some(Ok(entry)) => {
-                    done += 1;
-                    on_done(done, total);
-                    if let Some(slot) = results.get_mut(i) {
-                        *slot = Some(entry);
-                    }
-                }
-                Some(Err(err)) => {
-                    stopped.borrow_mut().get_or_insert(err);
-                }
-                None => {}
-            }
-            futures::future::ready(())
-        })
-        .await;
-    let stopped = stopped.into_inner();
-    let connections: Vec<ConnectionPreflight> = results.into_iter().flatten().collect();
+    let (connections, stopped) = read_each(
+        client,
+        targets,
+        |target| preflight_one(client, target, &session),
+        |done, _| on_done(done, total),
+    )
+    .await;
     Preflight {
         complete: stopped.is_none() && connections.len() == total,
         unchecked,
