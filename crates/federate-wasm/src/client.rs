@@ -623,15 +623,7 @@ pub async fn scan_project(
     #[wasm_bindgen(unchecked_param_type = "Relay | null")] relay: JsValue,
     signal: Option<AbortLikeJs>,
 ) -> Result<JsValue, JsValue> {
-    init();
-    let setup = setup(options)?;
-    let project = project_of(&setup)?;
-    let transport = setup.transport(relay, signal)?;
-    let client = setup.client(&transport);
-    let list = jobs::scan_project(&client, &project)
-        .await
-        .map_err(|e| api_error(&e))?;
-    encode(&list)
+    encode(&project_endpoints(options, relay, signal).await?)
 }
 
 /// As `scanProject`, with the count of secret values the service returned and the engine
@@ -642,15 +634,24 @@ pub async fn scan_project_listing(
     #[wasm_bindgen(unchecked_param_type = "Relay | null")] relay: JsValue,
     signal: Option<AbortLikeJs>,
 ) -> Result<JsValue, JsValue> {
+    let list = project_endpoints(options, relay, signal).await?;
+    encode(&jobs::ProjectListing::from(list))
+}
+
+/// The one project scan behind `scanProject` and `scanProjectListing`.
+async fn project_endpoints(
+    options: JsValue,
+    relay: JsValue,
+    signal: Option<AbortLikeJs>,
+) -> Result<Vec<federate_core::model::Endpoint>, JsValue> {
     init();
     let setup = setup(options)?;
     let project = project_of(&setup)?;
     let transport = setup.transport(relay, signal)?;
     let client = setup.client(&transport);
-    let list = jobs::scan_project(&client, &project)
+    jobs::scan_project(&client, &project)
         .await
-        .map_err(|e| api_error(&e))?;
-    encode(&jobs::ProjectListing::from(list))
+        .map_err(|e| api_error(&e))
 }
 
 /// Lists every project of the organization (all pages).
