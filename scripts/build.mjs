@@ -82,8 +82,14 @@ function buildExtension() {
   // Web-accessible: panel.html alone (manifest.json). The files it loads (panel.js, the css,
   // wasm/*) are loaded by the extension page itself, from its own origin, so they need not be
   // and are not exposed to Azure DevOps pages. The conversion views live in the panel.
-  bundle(['extension/src/background.ts', 'extension/src/panel.ts', 'extension/src/options.ts'], out, 'esm');
-  bundle(['extension/src/content.ts'], out, 'iife');
+  // Source folders follow where code runs (worker/, content/, panel/, options/, shared/); the
+  // bundles keep the names the manifest and the html files load.
+  bundle(
+    ['background=extension/src/worker/main.ts', 'panel=extension/src/panel/main.ts', 'options=extension/src/options/main.ts'],
+    out,
+    'esm',
+  );
+  bundle(['content=extension/src/content/main.ts'], out, 'iife');
   copyWasm(join(out, 'wasm'));
 }
 

@@ -8,7 +8,7 @@
 // or its text for rows without a link) and its mark; a row that still shows the same thing
 // and still holds its mark costs a lookup. Reads first, then every write in one go; no layout
 // is read here.
-import { allReasons, tone, type Verdict } from '../model.js';
+import { allReasons, tone, type Verdict } from '../shared/model.js';
 import { CONNECTION_LINK, findRows, firstMatch, NAME_CELL, NEVER_INSIDE } from './selectors.js';
 
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;

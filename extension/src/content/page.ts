@@ -1,6 +1,6 @@
 // Where the content script is: parsed from the URL on every pass (never from page data,
 // which goes stale after in-app navigation). Both URL forms.
-import type { PageContext } from '../messages.js';
+import type { PageContext } from '../shared/messages.js';
 
 /** The kind of page and the context; null outside Azure DevOps. */
 export interface PageInfo extends PageContext {

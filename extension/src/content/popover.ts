@@ -4,8 +4,8 @@
 // plan and the confirmation, and the content script never commands a conversion.
 // Escape closes it and gives focus back to the mark; a click outside or focus leaving it
 // closes it where the user went.
-import { h } from '../dom.js';
-import { allReasons, type Verdict } from '../model.js';
+import { h } from '../shared/dom.js';
+import { allReasons, type Verdict } from '../shared/model.js';
 
 const POPOVER_ID = 'federate-popover';
 const TITLE_ID = 'federate-popover-title';

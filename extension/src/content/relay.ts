@@ -1,7 +1,7 @@
 // The relay: the engine (in the service worker) asks, the content script fetches from the
 // page's origin with the page's session, and returns status, headers and body text. Only
 // same-origin Azure DevOps REST paths, only the methods the engine uses.
-import type { RelayRequest, RelayResponse, Reply } from '../messages.js';
+import type { RelayRequest, RelayResponse, Reply } from '../shared/messages.js';
 
 const METHODS = new Set(['GET', 'PUT', 'POST', 'PATCH']);
 /** Request headers the engine may set; everything else is ours to decide. */

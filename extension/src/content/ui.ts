@@ -1,9 +1,9 @@
 // The content script's own elements: the summary bar above the list, the card on a
 // connection's page, and the panel overlay (an extension page in an iframe).
-import { h } from '../dom.js';
-import { federationView, remediesView, verdictView } from '../explain.js';
-import type { ConnectionDetails, Message, PageContext, ReplyOf } from '../messages.js';
-import { describeError, type ErrorInfo, type Verdict } from '../model.js';
+import { h } from '../shared/dom.js';
+import { federationView, remediesView, verdictView } from '../shared/explain.js';
+import type { ConnectionDetails, Message, PageContext, ReplyOf } from '../shared/messages.js';
+import { describeError, type ErrorInfo, type Verdict } from '../shared/model.js';
 import { firstMatch, LIST_CONTAINER, PAGE_MAIN } from './selectors.js';
 
 const ROOT = document.documentElement;

@@ -10,7 +10,7 @@
 //   (Convert…, Revert…, Convert selected…, Convert all convertible…) works only after it has
 //   been visible, unobscured and untransformed, for a moment (IntersectionObserver v2
 //   `trackVisibility`, where Chromium has it), and never while the panel is hidden.
-import { isAzureDevOpsUrl, type Message, type PanelOpening, type Reply } from '../messages.js';
+import { isAzureDevOpsUrl, type Message, type PanelOpening, type Reply } from '../shared/messages.js';
 
 const ROOT = document.documentElement;
 

@@ -1,6 +1,6 @@
 // The one typed message union of the extension, with the guards every receiver uses.
 // Messages travel only through chrome.runtime channels; page scripts can't reach them.
-import type { InventorySummary } from '../../pkg/web/federate_wasm.js';
+import type { InventorySummary } from '../../../pkg/web/federate_wasm.js';
 import type { ErrorInfo, ProjectInventory, RemedyFormat, Verdict } from './model.js';
 
 /** Where an Azure DevOps page is: organization, project, and the API base for REST calls. */

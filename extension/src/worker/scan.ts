@@ -2,10 +2,10 @@
 // the engine's client, which decides what to call and owns paging, throttling and retries;
 // every HTTP request goes through a relay to the tab's content script, which makes it from
 // the page's origin with the page's session.
-import * as wasm from '../../pkg/web/federate_wasm.js';
-import { classify, clientOrganizationId, clientScanProjectListing, type EngineContext, endpointsById, type Relay } from './engine.js';
-import type { PageContext } from './messages.js';
-import type { ProjectInventory, ProjectRef } from './model.js';
+import * as wasm from '../../../pkg/web/federate_wasm.js';
+import { classify, clientOrganizationId, clientScanProjectListing, type EngineContext, endpointsById, type Relay } from '../shared/engine.js';
+import type { PageContext } from '../shared/messages.js';
+import type { ProjectInventory, ProjectRef } from '../shared/model.js';
 
 /** One project's raw endpoints (kept for remedies and conversions) and verdicts. */
 export interface ScannedProject {

@@ -3,9 +3,9 @@
 // where a task or version is reported failing with workload identity federation. A warning,
 // never a block: the Convert button stays the user's choice. Self-contained: it takes the
 // engine's pre-flight and draws it, so it moves with the plan view wherever that goes.
-import { h } from '../dom.js';
-import { describeError } from '../model.js';
-import type { Preflight, PreflightMessage, PreflightReply } from './messages.js';
+import { h } from '../shared/dom.js';
+import { describeError } from '../shared/model.js';
+import type { Preflight, PreflightMessage, PreflightReply } from '../shared/usage-messages.js';
 
 /** A planned connection, as the plan lists it: its id, name and the project its request goes to. */
 export interface PlannedConnection {

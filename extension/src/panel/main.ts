@@ -2,16 +2,16 @@
 // iframe over Azure DevOps. Inventory of the project or the whole organization (scanned by
 // the service worker, relayed through the page), a table with sort, filter, search and
 // counts, details with explanations and remedies, and export. It never reads the page's DOM.
-import { h } from './dom.js';
-import { federationView, remediesView, verdictView } from './explain.js';
-import { classify, endpointsById, inventorySummary, loadEngine, remedies, renderReport } from './engine.js';
-import { PANEL_PORT, type Message, type PageContext, type PanelEvent, type PanelRequest } from './messages.js';
-import { armWhenSeen, claimOpening, isArmed } from './panel/guard.js';
-import { describeError, projectNames, type ErrorInfo, type ProjectInventory, type Verdict } from './model.js';
-import { manualCredentialView, renderHistory, renderJob, renderPlan, renderRevert, timeLeft } from './convert/ui.js';
+import { h } from '../shared/dom.js';
+import { federationView, remediesView, verdictView } from '../shared/explain.js';
+import { classify, endpointsById, inventorySummary, loadEngine, remedies, renderReport } from '../shared/engine.js';
+import { PANEL_PORT, type Message, type PageContext, type PanelEvent, type PanelRequest } from '../shared/messages.js';
+import { armWhenSeen, claimOpening, isArmed } from './guard.js';
+import { describeError, projectNames, type ErrorInfo, type ProjectInventory, type Verdict } from '../shared/model.js';
+import { manualCredentialView, renderHistory, renderJob, renderPlan, renderRevert, timeLeft } from './convert.js';
 import { createMigrationView } from './migration.js';
-import { type Direction, type Job, type JobTarget, type PlanGroup, storageKeys } from './convert/types.js';
-import { initUsage, LAST_USED_COLUMN, resetUsage, USAGE_FILTERS, usageDetails, usageReport } from './usage/panel.js';
+import { type Direction, type Job, type JobTarget, type PlanGroup, storageKeys } from '../shared/convert-types.js';
+import { initUsage, LAST_USED_COLUMN, resetUsage, USAGE_FILTERS, usageDetails, usageReport } from './usage.js';
 
 const ROOT = document.documentElement;
 const app = document.getElementById('app')!;
@@ -548,7 +548,7 @@ function renderPicked(): void {
   pickedText.textContent = picked.size ? `${picked.size} selected` : '';
 }
 
-// ---- conversions (the convert UI of ./convert/ui.ts; the service worker runs the jobs)
+// ---- conversions (the convert UI of ./convert.ts; the service worker runs the jobs)
 
 function target(projectName: string | null): JobTarget | null {
   if (!ctx || tabId === null) return null;

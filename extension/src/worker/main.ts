@@ -1,7 +1,7 @@
 // The module service worker: runs the engine (wasm) and its jobs for content scripts and the
 // panel. Listeners are registered synchronously at top level; each checks its sender and
 // message. Every HTTP request of a job is relayed to the tab's content script.
-import { inventorySummary, loadEngine, remedies, type Relay } from './engine.js';
+import { inventorySummary, loadEngine, remedies, type Relay } from '../shared/engine.js';
 import {
   isAzureDevOpsUrl,
   isExtensionPage,
@@ -17,14 +17,14 @@ import {
   type Reply,
   type ReplyOf,
   type TabMessage,
-} from './messages.js';
-import { toErrorInfo } from './model.js';
+} from '../shared/messages.js';
+import { toErrorInfo } from '../shared/model.js';
 import { contextFor, scanOrganization, scanProject, type ScannedProject } from './scan.js';
 // Conversions and reverts (issue 6): registers its own message listener and resumes jobs.
-import './convert/service.js';
+import './convert.js';
 // Usage loads and pre-flights: registers its own port and message listeners.
-import { USAGE_PORT } from './usage/messages.js';
-import { forgetUsage, withUsage } from './usage/service.js';
+import { USAGE_PORT } from '../shared/usage-messages.js';
+import { forgetUsage, withUsage } from './usage.js';
 
 /** Sends a message to a tab's top frame (where the content script relays and mounts). */
 function sendTab<T>(tabId: number, message: TabMessage): Promise<T | undefined> {
@@ -151,7 +151,7 @@ chrome.runtime.onMessage.addListener((message: unknown, sender, sendResponse) =>
 
 // The panel keeps a port open while it is shown; a scan runs as long as the port does.
 chrome.runtime.onConnect.addListener((port) => {
-  if (port.name === USAGE_PORT) return; // usage/service.ts
+  if (port.name === USAGE_PORT) return; // worker/usage.ts
   const tabId = port.sender?.tab?.id;
   if (port.name !== PANEL_PORT || !port.sender || !isExtensionPage(port.sender) || tabId === undefined) {
     port.disconnect();

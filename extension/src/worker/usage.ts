@@ -3,12 +3,12 @@
 // scan, so the marks' tooltips can say "unused for N days". The engine decides what to read,
 // how fast, and what it means; this file relays, stores and reports progress.
 import * as wasm from '../../../pkg/web/federate_wasm.js';
-import { tabRelay } from '../convert/relay.js';
-import { loadEngine, type Relay } from '../engine.js';
-import { warnFailure } from '../log.js';
-import { isAzureDevOpsUrl, isExtensionPage } from '../messages.js';
-import { type ProjectInventory, toErrorInfo, type Verdict } from '../model.js';
-import { type ConnectionUsage, isPreflightMessage, isUsageRequest, type PreflightReply, USAGE_PORT, type UsageEvent } from './messages.js';
+import { tabRelay } from './relay.js';
+import { loadEngine, type Relay } from '../shared/engine.js';
+import { warnFailure } from '../shared/log.js';
+import { isAzureDevOpsUrl, isExtensionPage } from '../shared/messages.js';
+import { type ProjectInventory, toErrorInfo, type Verdict } from '../shared/model.js';
+import { type ConnectionUsage, isPreflightMessage, isUsageRequest, type PreflightReply, USAGE_PORT, type UsageEvent } from '../shared/usage-messages.js';
 
 /** What was read, by organization (API base, lowercase), then connection id (lowercase). */
 const cache = new Map<string, Map<string, ConnectionUsage>>();

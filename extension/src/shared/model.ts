@@ -1,7 +1,7 @@
 // The data the extension passes around: verdicts as the engine computes them, inventories,
 // errors. Pure helpers only (no chrome.*, no DOM, no wasm): the content script, the panel
 // and the service worker all import this module.
-import type { AzureDevOpsPat, IssuerRetirement, Tone } from '../../pkg/web/federate_wasm.js';
+import type { AzureDevOpsPat, IssuerRetirement, Tone } from '../../../pkg/web/federate_wasm.js';
 
 /** A reason the engine gives for a verdict or a warning. */
 export interface Reason {

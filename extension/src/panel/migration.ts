@@ -5,10 +5,10 @@
 // carry the Entra issuer with the expected subject. The engine decides everything
 // (issuerMigrationPlan, issuerMigrationCommands, verifyIssuerMigration) and words it; this
 // view only draws. It never sends an issuer update: nothing here writes.
-import type { MigrationItem, MigrationPlan, MigrationPlanGroup, VerifyRow } from '../../pkg/web/federate_wasm.js';
-import { copyText, h } from './dom.js';
-import { exported } from './engine.js';
-import { REMEDY_FORMAT_NAMES, REMEDY_FORMATS, type RemedyFormat } from './model.js';
+import type { MigrationItem, MigrationPlan, MigrationPlanGroup, VerifyRow } from '../../../pkg/web/federate_wasm.js';
+import { copyText, h } from '../shared/dom.js';
+import { exported } from '../shared/engine.js';
+import { REMEDY_FORMAT_NAMES, REMEDY_FORMATS, type RemedyFormat } from '../shared/model.js';
 
 /** What the panel gives the view. */
 export interface MigrationHost {

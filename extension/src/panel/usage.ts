@@ -4,10 +4,10 @@
 // port); every word and every decision (labels, reasons, tags, which project to read) comes
 // from the engine; this file stores what was read for the scan and draws it.
 import * as wasm from '../../../pkg/web/federate_wasm.js';
-import { h } from '../dom.js';
-import { warnFailure } from '../log.js';
-import { describeError, type ErrorInfo, type Verdict } from '../model.js';
-import { type ConnectionUsage, USAGE_PORT, type UsageEvent, type UsageRequest, type UsageTarget } from './messages.js';
+import { h } from '../shared/dom.js';
+import { warnFailure } from '../shared/log.js';
+import { describeError, type ErrorInfo, type Verdict } from '../shared/model.js';
+import { type ConnectionUsage, USAGE_PORT, type UsageEvent, type UsageRequest, type UsageTarget } from '../shared/usage-messages.js';
 
 /** What the panel's rows give this module. */
 export interface UsageRow {

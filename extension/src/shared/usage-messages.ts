@@ -2,7 +2,7 @@
 // progress and cancel), and a one-shot message for a conversion plan's pre-flight. Types of
 // what the engine returns come from the engine's generated declarations, never re-declared.
 import type { ConnectionUsage, Preflight, UsageTarget } from '../../../pkg/web/federate_wasm.js';
-import type { ErrorInfo } from '../model.js';
+import type { ErrorInfo } from './model.js';
 
 export type { ConnectionUsage, Preflight, UsageTarget };
 

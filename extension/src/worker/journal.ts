@@ -2,8 +2,8 @@
 // (`federate.convert.{org}.job.{id}`) and one index per organization. Writes are serialized
 // per job; `save()` resolves once the job is on disk, which is what lets the runner write
 // "sent" BEFORE a scheme change goes out.
-import { warnFailure } from '../log.js';
-import { type Job, type JournalStep, storageKeys } from './types.js';
+import { warnFailure } from '../shared/log.js';
+import { type Job, type JournalStep, storageKeys } from '../shared/convert-types.js';
 
 /** Jobs kept per organization in the history (the oldest finished ones are dropped). */
 const KEEP_JOBS = 50;

@@ -1,7 +1,7 @@
 // Loads the wasm engine once, in an extension context (service worker or extension page),
 // and gives the extension typed calls into it. Never imported by the content script: a
 // page's CSP may block wasm there.
-import init, * as wasm from '../../pkg/web/federate_wasm.js';
+import init, * as wasm from '../../../pkg/web/federate_wasm.js';
 import { normalizeVerdict, type ProjectRef, type RemedyFormat, REMEDY_FORMATS, type Verdict } from './model.js';
 
 let ready: Promise<unknown> | undefined;

@@ -1,6 +1,6 @@
 // The popup and options page: open the panel on the current Azure DevOps tab, choose the
 // organizations Federate is active on (default: all), and a short about.
-import { isAzureDevOpsUrl, type Message, type Reply } from './messages.js';
+import { isAzureDevOpsUrl, type Message, type Reply } from '../shared/messages.js';
 
 /** The stored setting: every organization, or only the listed ones. */
 interface Organizations {

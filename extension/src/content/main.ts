@@ -8,13 +8,13 @@
 //
 // One MutationObserver drives everything, one pass per animation frame. Each pass re-parses
 // the URL; when the page changed, the previous page's work is aborted and the new page's starts.
-import { isTabMessage, type ConnectionDetails, type Message, type PageContext, type Reply, type ReplyOf } from './messages.js';
-import { toErrorInfo, type ErrorInfo } from './model.js';
-import { markFor, markRows, removeMarks, VerdictIndex } from './content/marks.js';
-import { pageInfo, type PageInfo } from './content/page.js';
-import { relay } from './content/relay.js';
-import { hideTooltip, installMarkBehaviour } from './content/tooltip.js';
-import { drawBar, drawCard, mountPanel, pageTheme, removeBar, removeCard, unmountPanel } from './content/ui.js';
+import { isTabMessage, type ConnectionDetails, type Message, type PageContext, type Reply, type ReplyOf } from '../shared/messages.js';
+import { toErrorInfo, type ErrorInfo } from '../shared/model.js';
+import { markFor, markRows, removeMarks, VerdictIndex } from './marks.js';
+import { pageInfo, type PageInfo } from './page.js';
+import { relay } from './relay.js';
+import { hideTooltip, installMarkBehaviour } from './tooltip.js';
+import { drawBar, drawCard, mountPanel, pageTheme, removeBar, removeCard, unmountPanel } from './ui.js';
 
 const ROOT = document.documentElement;
 

@@ -1,10 +1,10 @@
-// The conversion job runner, in the service worker. Imported once by background.ts; its
+// The conversion job runner, in the service worker. Imported once by worker/main.ts; its
 // listener is registered synchronously at top level. Jobs live in chrome.storage.local
 // (journal.ts): a reload, a closed panel or a restarted worker loses nothing, and a scheme
 // change is never sent twice: "sent" is on disk before the request leaves, and a connection
 // with a send whose answer was lost is read (GET) before anything else is sent for it.
-import { warnFailure } from '../log.js';
-import { isExtensionPage } from '../messages.js';
+import { warnFailure } from '../shared/log.js';
+import { isExtensionPage } from '../shared/messages.js';
 import {
   changeScheme,
   conversionRequest,
@@ -16,7 +16,7 @@ import {
   pollEndpoint,
   readProject,
   type Relay,
-} from './engine.js';
+} from '../shared/convert-engine.js';
 import { addJob, loadJob, loadJobs, organizations, record, save } from './journal.js';
 import { tabRelay } from './relay.js';
 import {
@@ -32,7 +32,7 @@ import {
   type PlanGroup,
   type PlannedRequest,
   type PlanRequest,
-} from './types.js';
+} from '../shared/convert-types.js';
 
 /** Rounds of "another operation is in progress" before the connection is left for later. */
 const IN_PROGRESS_ROUNDS = 3;

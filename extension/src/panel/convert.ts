@@ -3,10 +3,10 @@
 // text only (textContent), never HTML from the service. State comes from the job stored in
 // chrome.storage.local: the view follows storage changes, so a closed and reopened panel
 // shows the same job. Readiness attributes for tests: `data-convert-state` on the container.
-import { remediesView } from '../explain.js';
-import { armWhenSeen } from '../panel/guard.js';
-import { attachPreflight } from '../usage/preflight-view.js';
-import { csvTable, expectedFederation, loadEngine, remedies } from './engine.js';
+import { remediesView } from '../shared/explain.js';
+import { armWhenSeen } from './guard.js';
+import { attachPreflight } from './preflight.js';
+import { csvTable, expectedFederation, loadEngine, remedies } from '../shared/convert-engine.js';
 import {
   type ConvertMessage,
   type ConvertReply,
@@ -19,7 +19,7 @@ import {
   type PlanGroup,
   type PlannedRequest,
   storageKeys,
-} from './types.js';
+} from '../shared/convert-types.js';
 
 type Child = Node | string | null | undefined | false;
 
@@ -226,7 +226,7 @@ export async function renderPlan(container: HTMLElement, opts: PlanOptions): Pro
   }
   const verb = opts.direction === 'convert' ? 'Convert' : 'Revert';
   const dry = h('div', { class: 'convert-dry-run-slot' });
-  // The pre-flight (usage/preflight-view.ts): the pipelines that use the planned connections, in the confirmation.
+  // The pre-flight (panel/preflight.ts): the pipelines that use the planned connections, in the confirmation.
   const preflight = h('div', { class: 'convert-preflight-slot', 'aria-live': 'polite' });
   const concurrency = h('input', {
     type: 'number',

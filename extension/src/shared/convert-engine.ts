@@ -9,10 +9,10 @@ import {
   exported,
   type Relay,
   type WireRequest,
-} from '../engine.js';
-import type { Direction, JobTarget, Plan, PlannedRequest } from './types.js';
+} from './engine.js';
+import type { Direction, JobTarget, Plan, PlannedRequest } from './convert-types.js';
 
-export { loadEngine, type Relay, remedies, type WireRequest, type WireResponse } from '../engine.js';
+export { loadEngine, type Relay, remedies, type WireRequest, type WireResponse } from './engine.js';
 
 /** A journal entry as the engine reports it (`JournalEntry`). */
 export interface EngineJournalEntry {
