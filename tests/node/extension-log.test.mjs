@@ -15,7 +15,13 @@ test('warnFailure logs its fixed sentence and a code from fixed lists, never the
   const dir = mkdtempSync(join(tmpdir(), 'federate-log-'));
   try {
     const out = join(dir, 'log.mjs');
-    buildSync({ entryPoints: [join(root, 'extension', 'src', 'shared', 'log.ts')], bundle: true, format: 'esm', outfile: out, logLevel: 'silent' });
+    buildSync({
+      entryPoints: [join(root, 'extension', 'src', 'shared', 'log.ts')],
+      bundle: true,
+      format: 'esm',
+      outfile: out,
+      logLevel: 'silent',
+    });
     const { warnFailure } = await import(pathToFileURL(out).href);
     const lines = [];
     const warn = console.warn;

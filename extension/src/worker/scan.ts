@@ -3,7 +3,14 @@
 // every HTTP request goes through a relay to the tab's content script, which makes it from
 // the page's origin with the page's session.
 import * as wasm from '../../../pkg/web/federate_wasm.js';
-import { classify, clientOrganizationId, clientScanProjectListing, type EngineContext, endpointsById, type Relay } from '../shared/engine.js';
+import {
+  classify,
+  clientOrganizationId,
+  clientScanProjectListing,
+  type EngineContext,
+  endpointsById,
+  type Relay,
+} from '../shared/engine.js';
 import type { PageContext } from '../shared/messages.js';
 import type { ProjectInventory, ProjectRef } from '../shared/model.js';
 

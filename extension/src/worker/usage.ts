@@ -8,7 +8,14 @@ import { loadEngine, type Relay } from '../shared/engine.js';
 import { warnFailure } from '../shared/log.js';
 import { isAzureDevOpsUrl, isExtensionPage } from '../shared/messages.js';
 import { type ProjectInventory, toErrorInfo, type Verdict } from '../shared/model.js';
-import { type ConnectionUsage, isPreflightMessage, isUsageRequest, type PreflightReply, USAGE_PORT, type UsageEvent } from '../shared/usage-messages.js';
+import {
+  type ConnectionUsage,
+  isPreflightMessage,
+  isUsageRequest,
+  type PreflightReply,
+  USAGE_PORT,
+  type UsageEvent,
+} from '../shared/usage-messages.js';
 
 /** What was read, by organization (API base, lowercase), then connection id (lowercase). */
 const cache = new Map<string, Map<string, ConnectionUsage>>();
