@@ -141,6 +141,7 @@ pub fn decode_guid(encoded: &str) -> Result<String, Error> {
 
 /// The two subject formats, plus what could not be recognised.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(rename = "FederationFormat"))]
 #[serde(rename_all = "camelCase")]
 pub enum Format {
     /// Issuer `https://vstoken.dev.azure.com/{orgId}`, subject `sc://org/project/name`.
@@ -155,6 +156,7 @@ pub enum Format {
 
 /// A subject taken apart. Fields that the format does not carry are `None` (`null` in JSON).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct DecodedSubject {
     /// `azureDevOps` for `sc://`, `entra` for `/eid1/`.
@@ -300,6 +302,7 @@ fn decode_entra(s: &str) -> Result<DecodedSubject, Error> {
 
 /// What an issuer says about itself.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct IssuerInfo {
     pub format: Format,
@@ -348,6 +351,7 @@ pub fn issuer_info(issuer: &str) -> IssuerInfo {
 
 /// An issuer and subject pair; `None` where the inputs to build it are missing.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct IssuerSubject {
     pub issuer: Option<String>,
@@ -356,6 +360,7 @@ pub struct IssuerSubject {
 
 /// What a connection's federation should be, for its organization, project and name.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct ExpectedFederation {
     pub audience: String,
@@ -462,6 +467,7 @@ pub fn expected_federation(ep: &Endpoint, ctx: &Context) -> ExpectedFederation {
 
 /// A finding about a connection's federation.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct Warning {
     /// Stable code, e.g. `subjectRenamed`, `issuerRetiring`, `tenantMismatch`.
@@ -478,6 +484,7 @@ fn warn(out: &mut Vec<Warning>, code: &str, message: String) {
 
 /// The identity that must hold the federated credential.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct Identity {
     /// `serviceprincipalid`: the client (application) id.
@@ -488,6 +495,7 @@ pub struct Identity {
 
 /// The explanation of a federated (or draft) connection's issuer and subject.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct Federation {
     pub issuer: Option<String>,
