@@ -146,6 +146,21 @@ pub enum IssuerRetirement {
     Retired,
 }
 
+impl State {
+    /// In words, as a table's State column says it: `Ready`, `Draft`, `Converting`, `Failed`,
+    /// `Not ready`, `Disabled`.
+    pub fn word(self) -> &'static str {
+        match self {
+            State::Ready => "Ready",
+            State::Draft => "Draft",
+            State::Converting => "Converting",
+            State::Failed => "Failed",
+            State::NotReady => "Not ready",
+            State::Disabled => "Disabled",
+        }
+    }
+}
+
 impl Status {
     /// In words: `Can be converted now`, `Needs manual steps`, `Convert from its owning
     /// project`, `Cannot be converted`.
@@ -1070,6 +1085,9 @@ pub struct Verdict {
     /// The convertibility in words, as a table's Convertible column says it.
     #[serde(default)]
     pub convertible_word: String,
+    /// The state in words, as a table's State column says it (`Not ready`).
+    #[serde(default)]
+    pub state_word: String,
     /// The colour family of its mark and row.
     #[serde(default)]
     pub tone: Tone,
@@ -1436,6 +1454,7 @@ pub fn classify(ep: &Endpoint, ctx: &Context) -> Verdict {
         federation,
         credential_word: kind.word().to_owned(),
         convertible_word: status.word().to_owned(),
+        state_word: state.word().to_owned(),
         issuer_retirement: kind.retiring_issuer,
         tone,
         next_step,
