@@ -4,7 +4,16 @@
 // counts, details with explanations and remedies, and export. It never reads the page's DOM.
 import { h } from '../shared/dom.js';
 import { federationView, remediesView, verdictView } from '../shared/explain.js';
-import { classify, endpointsById, inventorySummary, loadEngine, remedies, renderReport } from '../shared/engine.js';
+import {
+  classifyEndpoints,
+  endpointsById,
+  inventorySummary,
+  loadEngine,
+  type Remedies,
+  remedies,
+  renderReport,
+  type ServiceEndpoint,
+} from '../shared/engine.js';
 import { PANEL_PORT, type Message, type PageContext, type PanelEvent, type PanelRequest } from '../shared/messages.js';
 import { armWhenSeen, claimOpening, isArmed } from './guard.js';
 import { describeError, projectNames, type ErrorInfo, type ProjectInventory, type Verdict } from '../shared/model.js';
@@ -25,7 +34,7 @@ let focusId: string | null = null;
 // ---- state
 interface Row {
   verdict: Verdict;
-  endpoint: unknown;
+  endpoint: ServiceEndpoint | undefined;
   organizationId: string | null;
   /** Projects whose list showed it (a shared connection shows in several). */
   seenIn: string[];
@@ -57,7 +66,7 @@ const COLUMNS = {
   projects: { title: 'Project(s)', value: (r: Row) => [...new Set([...projectNames(r.verdict), ...r.seenIn])].join(', ') },
   type: { title: 'Type', value: (r: Row) => r.verdict.type ?? '' },
   credential: { title: 'Credential', value: (r: Row) => r.verdict.credentialWord },
-  state: { title: 'State', value: (r: Row) => r.verdict.state },
+  state: { title: 'State', value: (r: Row) => r.verdict.stateWord },
   convertible: { title: 'Convertible', value: (r: Row) => r.verdict.convertibleWord },
   issuer: { title: 'Issuer format', value: (r: Row) => r.verdict.federation?.formatWord ?? '' },
   lastUsed: {
@@ -69,7 +78,7 @@ const COLUMNS = {
 
 const FILTERS: Record<string, { title: string; test: (v: Verdict) => boolean }> = {
   all: { title: 'All connections', test: () => true },
-  secrets: { title: 'Holds a secret', test: (v) => v.usesSecret },
+  secrets: { title: 'Holds a secret', test: (v) => v.usesSecret === true },
   convertible: { title: 'Can be converted now', test: (v) => v.convertible.status === 'yes' },
   manual: { title: 'Needs manual steps', test: (v) => v.convertible.status === 'manual' },
   drafts: { title: 'Drafts', test: (v) => v.state === 'draft' },
@@ -595,9 +604,9 @@ function planBulk(ids: string[] | null): void {
   else planInto(bulkConvert, ctx?.projectName ?? null, 'convert', ids, false);
 }
 
-/** The owning project (reference 0) of a row: its id, else its name, else where the scan saw it. */
+/** The project a row's scheme change goes to, as the engine decides it (owner, else where it was found). */
 function owningProject(r: Row): string | null {
-  return r.verdict.owner?.projectId ?? r.verdict.owner?.projectName ?? r.seenIn[0] ?? null;
+  return r.verdict.owningProject;
 }
 
 /**
@@ -689,15 +698,19 @@ function convertActions(v: Verdict, project: string): HTMLElement[] {
 }
 
 /** The engine context of a row's connection, seen from `projectName` (its owner's id when known). */
-function rowContext(page: PageContext, row: Row, projectName: string | null) {
+/** The engine context of a row: its organization, and the project its verdict was read from. */
+function rowContext(page: PageContext, row: Row) {
   return {
     organizationName: page.organizationName,
     organizationId: row.organizationId,
-    projectName,
-    projectId: row.verdict.owner?.projectId ?? null,
+    projectName: row.verdict.foundIn?.projectName ?? null,
+    projectId: row.verdict.foundIn?.projectId ?? null,
     now: new Date().toISOString(),
   };
 }
+
+/** No remedy (a manual path or no endpoint to build one from). */
+const NO_REMEDIES: Remedies = { remedies: [], reason: null };
 
 /** The usage part of the open details, replaced alone when usage arrives. */
 let usageSection: HTMLElement | null = null;
@@ -708,9 +721,9 @@ function showDetails(id: string, focus = true): void {
   if (!row || !ctx) return;
   const v = row.verdict;
   const project = v.owner?.projectName ?? row.seenIn[0] ?? ctx.projectName ?? '';
-  const context = rowContext(ctx, row, project);
+  const context = rowContext(ctx, row);
   const manual = manualPathView(v, row, context);
-  const rem = row.endpoint && !manual ? remedies(row.endpoint, context) : {};
+  const rem = row.endpoint && !manual ? remedies(row.endpoint, context) : NO_REMEDIES;
   const link = `${ctx.apiBase}/${encodeURIComponent(project)}/_settings/adminservices?resourceId=${encodeURIComponent(id)}`;
   usageSection = usageDetails(row);
   details.replaceChildren(
@@ -781,9 +794,7 @@ function refreshFromJob(job: Job): void {
     const id = item.id.toLowerCase();
     const row = rows.get(id);
     if (!row) continue;
-    const v = row.verdict;
-    const context = rowContext(ctx, row, v.owner?.projectName ?? row.seenIn[0] ?? ctx.projectName);
-    const [fresh] = classify([item.endpoint], context, v.foundIn);
+    const [fresh] = classifyEndpoints([item.endpoint], rowContext(ctx, row));
     if (!fresh) continue;
     row.verdict = fresh;
     row.endpoint = item.endpoint;

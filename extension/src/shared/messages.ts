@@ -1,7 +1,7 @@
 // The one typed message union of the extension, with the guards every receiver uses.
 // Messages travel only through chrome.runtime channels; page scripts can't reach them.
-import type { InventorySummary } from '../../../pkg/web/federate_wasm.js';
-import type { ErrorInfo, ProjectInventory, RemedyFormat, Verdict } from './model.js';
+import type { InventorySummary, RateLimitWaitEvent, Remedies } from '../../../pkg/web/federate_wasm.js';
+import type { ErrorInfo, ProjectInventory, Verdict } from './model.js';
 
 /** Where an Azure DevOps page is: organization, project, and the API base for REST calls. */
 export interface PageContext {
@@ -30,7 +30,7 @@ export interface RelayResponse {
 /** The single-connection card's data: computed in the service worker, drawn by the content script. */
 export interface ConnectionDetails {
   verdict: Verdict;
-  remedies: Partial<Record<RemedyFormat, string>>;
+  remedies: Remedies;
 }
 
 // ---- content script or extension page -> service worker (chrome.runtime.sendMessage)
@@ -86,7 +86,7 @@ export type PanelEvent =
   | { type: 'started'; scope: 'project' | 'organization' }
   | { type: 'progress'; done: number; total: number; project: string | null }
   /** The engine's client started waiting (rate limit or backoff) for `ms`. */
-  | { type: 'waiting'; ms: number; reason: 'retryAfter' | 'rateLimitDelay' | 'backoff'; status: number | null }
+  | ({ type: 'waiting' } & RateLimitWaitEvent)
   | { type: 'inventory'; inventory: ProjectInventory }
   /** `secretValuesDropped`: secret values the service returned and the engine dropped (count only). */
   | { type: 'finished'; scope: 'project' | 'organization'; cancelled: boolean; secretValuesDropped: number }

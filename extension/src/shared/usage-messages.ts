@@ -1,7 +1,7 @@
 // The usage feature's messages: a port from the panel to the service worker for loads (with
 // progress and cancel), and a one-shot message for a conversion plan's pre-flight. Types of
 // what the engine returns come from the engine's generated declarations, never re-declared.
-import type { ConnectionUsage, Preflight, UsageTarget } from '../../../pkg/web/federate_wasm.js';
+import type { RateLimitWaitEvent, ConnectionUsage, Preflight, UsageTarget } from '../../../pkg/web/federate_wasm.js';
 import type { ErrorInfo } from './model.js';
 
 export type { ConnectionUsage, Preflight, UsageTarget };
@@ -15,7 +15,7 @@ export type UsageRequest = { type: 'load'; load: number; apiBase: string; target
 /** Service worker -> panel, on the usage port; `load` is the id of the load they belong to. */
 export type UsageEvent = { load: number } & (
   | { type: 'progress'; done: number; total: number; connection: ConnectionUsage | null }
-  | { type: 'waiting'; ms: number; reason: 'retryAfter' | 'rateLimitDelay' | 'backoff'; status: number | null }
+  | ({ type: 'waiting' } & RateLimitWaitEvent)
   | { type: 'finished'; cancelled: boolean; stopped: ErrorInfo | null }
 );
 

@@ -1,7 +1,7 @@
 // The job's relay (service worker side): every request goes to the tab's content script,
 // which makes it with a same-origin fetch (the page's session and origin). The content
 // script's `relay` handler is shared with the scans (shared/messages.ts `TabMessage`).
-import type { Relay, WireRequest, WireResponse } from '../shared/convert-engine.js';
+import type { Relay, WireRequest, WireResponse } from '../shared/engine.js';
 
 /** An error the engine reads as "no answer" (a network failure). */
 function noAnswer(message: string): Error {
