@@ -3,6 +3,7 @@
 //! Each export decodes its input (a JS object or a JSON string), calls `federate-core`, and
 //! encodes the result as plain objects with `null` for absent values.
 
+use federate_core::federation::SubjectContext;
 use federate_core::model::{Endpoint, endpoints_from_value};
 use federate_core::verdict::{Context, Verdict};
 use federate_core::{diagnose, federation, remedy, report, sanitize, verdict};
@@ -52,8 +53,42 @@ export type IssuerRetirement = "retiring" | "retired";
 
 export interface Reason { code: string; message: string }
 
+/** How a segment compares with what it should be: `differs` comes with `expected`. */
+export type SegmentCheck = "matches" | "differs" | "unknown";
+
+/** One segment of a subject or an issuer, explained by the engine: one row to draw as is. */
+export interface Segment {
+  /** The row label ("Tenant", "Organization id", "Connection name"). */
+  label: string;
+  /** As written in the subject or issuer. */
+  text: string;
+  /** Decoded: a GUID from base64url, a name. */
+  value: string;
+  /** A sentence: what it is and what it must be. */
+  meaning: string;
+  check: SegmentCheck;
+  /** With `differs`: the value it should have. */
+  expected: string | null;
+  /** The check in words ("Matches", "Differs: expected …", "Not checked: …"). */
+  checkWord: string;
+}
+
+/** What segments are checked against; all optional, other fields (a `Context`'s `now`) ignored. */
+export interface SubjectContext {
+  organizationName?: string | null;
+  organizationId?: string | null;
+  projectName?: string | null;
+  connectionId?: string | null;
+  connectionName?: string | null;
+  tenantId?: string | null;
+}
+
 export interface DecodedSubject {
   format: FederationFormat;
+  /** The format in words ("Entra issuer format (/eid1/)", "Unknown format"). */
+  formatWord: string;
+  /** The subject segment by segment, in order: only the segments of its format. */
+  segments: Segment[];
   organizationName: string | null;
   projectName: string | null;
   connectionName: string | null;
@@ -62,6 +97,18 @@ export interface DecodedSubject {
   applicationId: string | null;
   organizationId: string | null;
   connectionId: string | null;
+}
+
+export interface DecodedIssuer {
+  format: FederationFormat;
+  /** The format in words ("Azure DevOps issuer", "Entra issuer", ...). */
+  formatWord: string;
+  organizationId: string | null;
+  tenantId: string | null;
+  /** When the issuer stops working (ISO date), if announced: "2027-07-01" for the Azure DevOps issuer. */
+  retires: string | null;
+  /** The issuer segment by segment, in order. */
+  segments: Segment[];
 }
 
 export interface IssuerSubject { issuer: string | null; subject: string | null }
@@ -83,6 +130,9 @@ export interface Federation {
   formatWord: string;
   issuerType: string | null;
   identity: { applicationId: string | null; tenantId: string | null };
+  /** The issuer segment by segment, checked against the connection. */
+  issuerDecoded: DecodedIssuer | null;
+  /** The subject segment by segment, checked against the connection; null when absent or malformed. */
   decoded: DecodedSubject | null;
   expected: ExpectedFederation | null;
   warnings: Reason[];
@@ -184,11 +234,39 @@ pub fn classify_endpoints(
     to_js(&verdict::classify_all(&list, &read_context(context)?))
 }
 
-/// Takes a federation subject apart (`sc://…` or `/eid1/…`).
+fn read_subject_context(value: Option<JsValue>) -> Result<SubjectContext, JsError> {
+    match given(value) {
+        None => Ok(SubjectContext::default()),
+        Some(v) => SubjectContext::from_value(from_js(v)?).map_err(|e| js_err(&e)),
+    }
+}
+
+/// Takes a federation subject apart segment by segment (`sc://…`, `/eid1/…`, or one
+/// `unknown` segment), each checked against the context.
 #[wasm_bindgen(js_name = decodeFederationSubject, unchecked_return_type = "DecodedSubject")]
-pub fn decode_federation_subject(subject: &str) -> Result<JsValue, JsError> {
+pub fn decode_federation_subject(
+    subject: &str,
+    #[wasm_bindgen(unchecked_optional_param_type = "SubjectContext | null")] context: Option<
+        JsValue,
+    >,
+) -> Result<JsValue, JsError> {
     init();
-    to_js(&federation::decode_subject(subject).map_err(|e| js_err(&e))?)
+    let ctx = read_subject_context(context)?;
+    to_js(&federation::explain_subject(subject, &ctx).map_err(|e| js_err(&e))?)
+}
+
+/// Takes a federation issuer apart segment by segment (format, organization or tenant, when
+/// it retires), each checked against the context. Never fails on the issuer's text.
+#[wasm_bindgen(js_name = decodeFederationIssuer, unchecked_return_type = "DecodedIssuer")]
+pub fn decode_federation_issuer(
+    issuer: &str,
+    #[wasm_bindgen(unchecked_optional_param_type = "SubjectContext | null")] context: Option<
+        JsValue,
+    >,
+) -> Result<JsValue, JsError> {
+    init();
+    let ctx = read_subject_context(context)?;
+    to_js(&federation::explain_issuer(issuer, &ctx))
 }
 
 /// The issuer and subject a connection should have, in both formats.
