@@ -1,7 +1,7 @@
 // The data the extension passes around: verdicts as the engine computes them, inventories,
 // errors. Pure helpers only (no chrome.*, no DOM, no wasm): the content script, the panel
 // and the service worker all import this module.
-import type { AzureDevOpsPat, IssuerRetirement, Tone } from '../../../pkg/web/federate_wasm.js';
+import type { AzureDevOpsPat, DecodedIssuer, DecodedSubject, IssuerRetirement, Tone } from '../../../pkg/web/federate_wasm.js';
 
 /** A reason the engine gives for a verdict or a warning. */
 export interface Reason {
@@ -26,8 +26,10 @@ export interface Federation {
   formatWord: string;
   issuerType: string | null;
   identity: { applicationId: string | null; tenantId: string | null } | null;
-  /** The subject decoded segment by segment; the engine decides the shape, the UI renders it generically. */
-  decoded: unknown;
+  /** The issuer segment by segment, as the engine explains it. */
+  issuerDecoded: DecodedIssuer | null;
+  /** The subject segment by segment, as the engine explains it; drawn as is. */
+  decoded: DecodedSubject | null;
   /** What the connection should carry for its organization, project and name. */
   expected: unknown;
   warnings: Reason[];
@@ -152,7 +154,9 @@ export function normalizeVerdict(raw: unknown, foundIn: ProjectRef | null = null
           formatWord: str(fed.formatWord) ?? str(fed.format) ?? '',
           issuerType: str(fed.issuerType),
           identity: identity ? { applicationId: str(identity.applicationId), tenantId: str(identity.tenantId) } : null,
-          decoded: fed.decoded ?? null,
+          // The engine's own shapes, passed through untouched.
+          issuerDecoded: (fed.issuerDecoded ?? null) as DecodedIssuer | null,
+          decoded: (fed.decoded ?? null) as DecodedSubject | null,
           expected: fed.expected ?? null,
           warnings: reasons(fed.warnings),
         }
