@@ -57,6 +57,7 @@ test('the tarball holds the library, the CLI, the wasm, types and the licence, a
     'lib/web.d.ts',
     'pkg/web/federate_wasm.js',
     'pkg/web/federate_wasm.d.ts',
+    'pkg/web/federate_types.d.ts',
     'pkg/web/federate_wasm_bg.wasm',
   ]) {
     assert.ok(pkg.files.includes(f), `${f} is packed`);

@@ -43,6 +43,7 @@ pub const SCHEME_SERVICE_PRINCIPAL: &str = "ServicePrincipal";
 
 /// How the organization appears in its URLs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub enum HostForm {
     /// `https://dev.azure.com/{org}/...` (also any other host, e.g. a local mock: the
@@ -54,6 +55,7 @@ pub enum HostForm {
 
 /// An organization (and maybe a project and a connection) read from a page or org URL.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct OrgLocation {
     /// `https://host[:port]`, lowercase scheme and host.
@@ -224,6 +226,7 @@ pub fn percent_decode(text: &str) -> String {
 /// One HTTP request, as data. It never carries credentials: the transport adds them (the
 /// page's cookies, or an `Authorization` header it keeps to itself).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(rename = "AdoRequest"))]
 #[serde(rename_all = "camelCase")]
 pub struct Request {
     /// `GET` or `PUT`.
@@ -238,6 +241,7 @@ pub struct Request {
 
 /// One HTTP answer, as data.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct Response {
     /// The HTTP status (0 when the transport got none, e.g. an opaque redirect).
@@ -280,6 +284,7 @@ impl Response {
 
 /// The rate-limit headers of an answer (ado-facts §12).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct RateLimit {
     /// `Retry-After`, in milliseconds: seconds on the wire, or an HTTP-date (RFC 7231
@@ -310,6 +315,7 @@ fn seconds_to_ms(text: &str) -> Option<u64> {
 
 /// Why a job waits before its next request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub enum WaitReason {
     /// The service's `Retry-After`.
@@ -438,6 +444,7 @@ impl RateLimit {
 /// Why a call failed, in the kinds the user interface shows. `message` is the service's
 /// own text where it sent one.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(rename = "ApiErrorData"))]
 #[serde(
     tag = "kind",
     rename_all = "camelCase",
@@ -688,6 +695,7 @@ pub fn json_body(resp: &Response) -> Result<Value, ApiError> {
 
 /// A project of the organization (`TeamProjectReference`, the fields Federate uses).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct Project {
     /// The project GUID.
@@ -701,6 +709,7 @@ pub struct Project {
 
 /// One page of the projects list.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct ProjectsPage {
     /// The projects of this page.
@@ -800,6 +809,7 @@ fn not_found_null() -> ApiError {
 
 /// Builds the requests of one organization, with the web UI's headers.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct Api {
     /// `https://dev.azure.com/{org}` or `https://{org}.visualstudio.com`.

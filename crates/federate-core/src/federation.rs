@@ -141,6 +141,7 @@ pub fn decode_guid(encoded: &str) -> Result<String, Error> {
 
 /// The two subject formats, plus what could not be recognised.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(rename = "FederationFormat"))]
 #[serde(rename_all = "camelCase")]
 pub enum Format {
     /// Issuer `https://vstoken.dev.azure.com/{orgId}`, subject `sc://org/project/name`.
@@ -155,6 +156,7 @@ pub enum Format {
 
 /// How a segment compares with what it should be, for the context given.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(rename = "SegmentCheck"))]
 #[serde(rename_all = "camelCase")]
 pub enum Check {
     /// It is what it should be (a fixed marker of the format, or equal to the context's value).
@@ -170,6 +172,7 @@ pub enum Check {
 /// Only segments of the recognised format exist (an Entra subject has no organization name
 /// row), in the order they are written.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct Segment {
     /// What the segment is, as a row label: `Tenant`, `Organization id`, `Connection name`.
@@ -192,6 +195,7 @@ pub struct Segment {
 /// Field names follow the verdict [`Context`] (`organizationName`, `organizationId`,
 /// `projectName`), so a caller can pass that one; other fields are ignored.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(optional_fields = nullable))]
 #[serde(rename_all = "camelCase", default)]
 pub struct SubjectContext {
     pub organization_name: Option<String>,
@@ -299,6 +303,7 @@ fn guid_checked(
 
 /// A subject taken apart. Fields that the format does not carry are `None` (`null` in JSON).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct DecodedSubject {
     /// `azureDevOps` for `sc://`, `entra` for `/eid1/`, `unknown` for anything else
@@ -608,6 +613,7 @@ fn decode_entra(s: &str, ctx: &SubjectContext) -> Result<DecodedSubject, Error> 
 
 /// What an issuer says about itself.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct IssuerInfo {
     pub format: Format,
@@ -656,6 +662,7 @@ pub fn issuer_info(issuer: &str) -> IssuerInfo {
 
 /// An issuer explained: its format, what it names, when it retires, segment by segment.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct DecodedIssuer {
     pub format: Format,
@@ -771,6 +778,7 @@ pub fn explain_issuer(issuer: &str, ctx: &SubjectContext) -> DecodedIssuer {
 
 /// An issuer and subject pair; `None` where the inputs to build it are missing.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct IssuerSubject {
     pub issuer: Option<String>,
@@ -779,6 +787,7 @@ pub struct IssuerSubject {
 
 /// What a connection's federation should be, for its organization, project and name.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct ExpectedFederation {
     pub audience: String,
@@ -885,6 +894,7 @@ pub fn expected_federation(ep: &Endpoint, ctx: &Context) -> ExpectedFederation {
 
 /// A finding about a connection's federation.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct Warning {
     /// Stable code, e.g. `subjectRenamed`, `issuerRetiring`, `tenantMismatch`.
@@ -901,6 +911,7 @@ fn warn(out: &mut Vec<Warning>, code: &str, message: String) {
 
 /// The identity that must hold the federated credential.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct Identity {
     /// `serviceprincipalid`: the client (application) id.
@@ -911,6 +922,7 @@ pub struct Identity {
 
 /// The explanation of a federated (or draft) connection's issuer and subject.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct Federation {
     pub issuer: Option<String>,

@@ -22,6 +22,7 @@ use crate::model::Endpoint;
 /// Where the caller stands: all optional. `now` is an ISO 8601 time; without it no
 /// days-left are computed.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(optional_fields = nullable))]
 #[serde(rename_all = "camelCase", default)]
 pub struct Context {
     pub organization_name: Option<String>,
@@ -58,6 +59,7 @@ impl Context {
 
 /// The credential a connection holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(rename = "CredentialKind"))]
 #[serde(rename_all = "camelCase")]
 pub enum Credential {
     /// A client secret (or another secret string such as a kubeconfig or connection string).
@@ -84,6 +86,7 @@ pub enum Credential {
 
 /// A connection's lifecycle state.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(rename = "ConnectionState"))]
 #[serde(rename_all = "camelCase")]
 pub enum State {
     Ready,
@@ -101,6 +104,7 @@ pub enum State {
 
 /// Whether the connection can move to workload identity federation, and how.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(rename = "ConvertibleStatus"))]
 #[serde(rename_all = "camelCase")]
 pub enum Status {
     /// Automatic conversion can be started here.
@@ -120,6 +124,7 @@ pub enum Status {
 /// `warn`: a draft, an operation running or failed, or the Azure DevOps issuer retiring on
 /// 2027-07-01; `good`: federated or a managed identity, nothing due; `info`: the rest.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub enum Tone {
     Bad,
@@ -132,6 +137,7 @@ pub enum Tone {
 /// Where a connection on the Azure DevOps issuer stands with the issuer's retirement on
 /// 2027-07-01 (ado-facts §8.6, §17.1). Public cloud only: sovereign clouds keep the issuer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub enum IssuerRetirement {
     /// Before 2027-07-01 (or no `context.now`): switch it to the Entra issuer in time.
@@ -927,6 +933,7 @@ fn find_rule(ep: &Endpoint) -> Option<(&'static Rule, bool)> {
 
 /// A row of [`verdict_rules`], for the docs.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(rename = "VerdictRule"))]
 #[serde(rename_all = "camelCase")]
 pub struct RuleRow {
     #[serde(rename = "type")]
@@ -979,6 +986,7 @@ pub fn verdict_rules() -> Vec<RuleRow> {
 
 /// A reason behind a convertibility status.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct Reason {
     /// Stable code, e.g. `automatic`, `manualServicePrincipal`, `sharedFromProject`.
@@ -988,6 +996,7 @@ pub struct Reason {
 
 /// Convertibility with its reasons.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct Convertible {
     pub status: Status,
@@ -996,6 +1005,7 @@ pub struct Convertible {
 
 /// A project owning a connection.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct Owner {
     pub project_id: Option<String>,
@@ -1013,6 +1023,7 @@ impl Owner {
 
 /// A project a connection is shared with, and its name there.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct SharedWith {
     pub project_id: Option<String>,
@@ -1022,6 +1033,7 @@ pub struct SharedWith {
 
 /// Everything Federate says about one connection.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct Verdict {
     pub id: Option<String>,

@@ -13,191 +13,14 @@ use crate::{from_js, given, init, js_err, to_js};
 
 #[wasm_bindgen(typescript_custom_section)]
 const TS_TYPES: &'static str = r#"
-/** Where the caller stands; all optional. `now` is an ISO 8601 time (no days-left without it). */
-export interface Context {
-  organizationName?: string | null;
-  organizationId?: string | null;
-  projectName?: string | null;
-  projectId?: string | null;
-  now?: string | null;
-}
+/** The earlier name of `ServiceEndpoint`, kept for the library's users. */
+export type EndpointJson = ServiceEndpoint;
 
-/** A service endpoint as returned by the REST API (unknown fields kept). */
-export interface EndpointJson {
-  id?: string;
-  name?: string;
-  type?: string;
-  url?: string;
-  isShared?: boolean;
-  isReady?: boolean;
-  isDisabled?: boolean;
-  authorization?: { scheme?: string; parameters?: Record<string, string | null> };
-  data?: Record<string, string | null>;
-  operationStatus?: { state?: string; statusMessage?: string } | null;
-  serviceEndpointProjectReferences?: Array<{ projectReference?: { id?: string; name?: string }; name?: string; description?: string }>;
-  [key: string]: unknown;
-}
+/** `{count, value}`, a bare array, or one endpoint: what the list exports accept. */
+export type EndpointList = { count?: number; value: ServiceEndpoint[] } | ServiceEndpoint[] | ServiceEndpoint;
 
-/** `{count, value}`, a bare array, or one endpoint. */
-export type EndpointList = { count?: number; value: EndpointJson[] } | EndpointJson[] | EndpointJson;
-
-export type CredentialKind = "secret" | "certificate" | "password" | "token" | "publishProfile" | "federated" | "managedIdentity" | "oauth" | "none" | "unknown";
-export type ConnectionState = "ready" | "draft" | "converting" | "failed" | "notReady" | "disabled";
-export type ConvertibleStatus = "yes" | "manual" | "ownerProject" | "no";
-export type FederationFormat = "azureDevOps" | "entra" | "preview" | "unknown";
 export type CommandFormat = "az" | "azIdentity" | "powershell" | "bicep" | "terraform" | "graph" | "portal";
 export type ReportFormat = "json" | "csv" | "markdown" | "sarif";
-/** bad: a secret (a PAT to Azure DevOps first) or a retired issuer; warn: pending, or the issuer retiring; good: federated; info: the rest. */
-export type Tone = "bad" | "warn" | "good" | "info";
-export type IssuerRetirement = "retiring" | "retired";
-
-export interface Reason { code: string; message: string }
-
-/** How a segment compares with what it should be: `differs` comes with `expected`. */
-export type SegmentCheck = "matches" | "differs" | "unknown";
-
-/** One segment of a subject or an issuer, explained by the engine: one row to draw as is. */
-export interface Segment {
-  /** The row label ("Tenant", "Organization id", "Connection name"). */
-  label: string;
-  /** As written in the subject or issuer. */
-  text: string;
-  /** Decoded: a GUID from base64url, a name. */
-  value: string;
-  /** A sentence: what it is and what it must be. */
-  meaning: string;
-  check: SegmentCheck;
-  /** With `differs`: the value it should have. */
-  expected: string | null;
-  /** The check in words ("Matches", "Differs: expected …", "Not checked: …"). */
-  checkWord: string;
-}
-
-/** What segments are checked against; all optional, other fields (a `Context`'s `now`) ignored. */
-export interface SubjectContext {
-  organizationName?: string | null;
-  organizationId?: string | null;
-  projectName?: string | null;
-  connectionId?: string | null;
-  connectionName?: string | null;
-  tenantId?: string | null;
-}
-
-export interface DecodedSubject {
-  format: FederationFormat;
-  /** The format in words ("Entra issuer format (/eid1/)", "Unknown format"). */
-  formatWord: string;
-  /** The subject segment by segment, in order: only the segments of its format. */
-  segments: Segment[];
-  organizationName: string | null;
-  projectName: string | null;
-  connectionName: string | null;
-  cloud: string | null;
-  tenantId: string | null;
-  applicationId: string | null;
-  organizationId: string | null;
-  connectionId: string | null;
-}
-
-export interface DecodedIssuer {
-  format: FederationFormat;
-  /** The format in words ("Azure DevOps issuer", "Entra issuer", ...). */
-  formatWord: string;
-  organizationId: string | null;
-  tenantId: string | null;
-  /** When the issuer stops working (ISO date), if announced: "2027-07-01" for the Azure DevOps issuer. */
-  retires: string | null;
-  /** The issuer segment by segment, in order. */
-  segments: Segment[];
-}
-
-export interface IssuerSubject { issuer: string | null; subject: string | null }
-
-export interface ExpectedFederation {
-  audience: string;
-  azureDevOps: IssuerSubject;
-  entra: IssuerSubject | null;
-  /** Inputs that were missing, e.g. "context.organizationId". */
-  missing: string[];
-}
-
-export interface Federation {
-  issuer: string | null;
-  subject: string | null;
-  audience: string;
-  format: FederationFormat;
-  /** The format in words ("Azure DevOps issuer", "Entra issuer", ...). */
-  formatWord: string;
-  issuerType: string | null;
-  identity: { applicationId: string | null; tenantId: string | null };
-  /** The issuer segment by segment, checked against the connection. */
-  issuerDecoded: DecodedIssuer | null;
-  /** The subject segment by segment, checked against the connection; null when absent or malformed. */
-  decoded: DecodedSubject | null;
-  expected: ExpectedFederation | null;
-  warnings: Reason[];
-}
-
-export interface Verdict {
-  id: string | null;
-  name: string | null;
-  type: string | null;
-  scheme: string | null;
-  owner: { projectId: string | null; projectName: string | null } | null;
-  sharedWith: Array<{ projectId: string | null; projectName: string | null; name: string | null }>;
-  isShared: boolean;
-  credential: CredentialKind;
-  usesSecret: boolean | null;
-  state: ConnectionState;
-  convertible: { status: ConvertibleStatus; reasons: Reason[] };
-  revertDeadline: string | null;
-  revertDaysLeft: number | null;
-  federation: Federation | null;
-  /** The PAT (or password) it holds for an Azure DevOps host, if it does. */
-  azureDevOpsPat: AzureDevOpsPat | null;
-  /** On the Azure DevOps issuer in the public cloud (it retires on 2027-07-01); null otherwise. */
-  issuerRetirement: IssuerRetirement | null;
-  /** The credential in words ("Azure DevOps PAT" for a PAT to Azure DevOps). */
-  credentialWord: string;
-  /** The convertibility in words ("Can be converted now", "Cannot be converted", ...). */
-  convertibleWord: string;
-  /** The colour family of its mark and row. */
-  tone: Tone;
-  /** What a draft or a manual connection waits for on its identity; null for the others. */
-  nextStep: string | null;
-  label: string;
-  summary: string;
-  /** Secret values the service returned for it, dropped on reading (count only); absent when none. */
-  secretValuesDropped?: number;
-}
-
-export type PatUse = "repository" | "artifactsFeed" | "extensionPublishing" | "restApi";
-
-export interface AzureDevOpsPat {
-  host: string | null;
-  use: PatUse;
-  globalPatDeadline: string;
-  daysLeft: number | null;
-}
-
-export interface VerdictRule {
-  type: string;
-  scheme: string;
-  when: string | null;
-  credential: CredentialKind;
-  usesSecret: boolean | null;
-  convertible: ConvertibleStatus;
-  note: string;
-}
-
-export interface Diagnosis {
-  id: string;
-  code: string;
-  title: string;
-  meaning: string;
-  fix: string;
-  docs: string;
-}
 "#;
 
 /// Reads an optional context: `undefined`/`null` give the empty context.
@@ -215,7 +38,7 @@ fn read_endpoint(value: JsValue) -> Result<Endpoint, JsError> {
 /// Classifies one service connection.
 #[wasm_bindgen(js_name = classifyEndpoint, unchecked_return_type = "Verdict")]
 pub fn classify_endpoint(
-    #[wasm_bindgen(unchecked_param_type = "EndpointJson | string")] endpoint: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "ServiceEndpoint | string")] endpoint: JsValue,
     #[wasm_bindgen(unchecked_optional_param_type = "Context | null")] context: Option<JsValue>,
 ) -> Result<JsValue, JsError> {
     init();
@@ -272,7 +95,7 @@ pub fn decode_federation_issuer(
 /// The issuer and subject a connection should have, in both formats.
 #[wasm_bindgen(js_name = expectedFederation, unchecked_return_type = "ExpectedFederation")]
 pub fn expected_federation(
-    #[wasm_bindgen(unchecked_param_type = "EndpointJson | string")] endpoint: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "ServiceEndpoint | string")] endpoint: JsValue,
     #[wasm_bindgen(unchecked_optional_param_type = "Context | null")] context: Option<JsValue>,
 ) -> Result<JsValue, JsError> {
     init();
@@ -286,7 +109,7 @@ pub fn expected_federation(
 /// Explains a connection's federation (also for connections that are not federated yet).
 #[wasm_bindgen(js_name = explainFederation, unchecked_return_type = "Federation")]
 pub fn explain_federation(
-    #[wasm_bindgen(unchecked_param_type = "EndpointJson | string")] endpoint: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "ServiceEndpoint | string")] endpoint: JsValue,
     #[wasm_bindgen(unchecked_optional_param_type = "Context | null")] context: Option<JsValue>,
 ) -> Result<JsValue, JsError> {
     init();
@@ -300,7 +123,7 @@ pub fn explain_federation(
 /// Commands (or portal steps) creating the connection's federated credential.
 #[wasm_bindgen(js_name = federatedCredentialCommands)]
 pub fn federated_credential_commands(
-    #[wasm_bindgen(unchecked_param_type = "EndpointJson | string")] endpoint: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "ServiceEndpoint | string")] endpoint: JsValue,
     #[wasm_bindgen(unchecked_param_type = "Context | null | undefined")] context: JsValue,
     #[wasm_bindgen(unchecked_param_type = "CommandFormat")] format: &str,
 ) -> Result<String, JsError> {

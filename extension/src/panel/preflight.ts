@@ -39,7 +39,7 @@ export function renderPreflight(slot: HTMLElement, preflight: Preflight, planned
         : h(
             'p',
             { role: 'alert' },
-            `The pre-flight stopped early${preflight.stopped ? ` (${describeError({ kind: preflight.stopped.kind, message: preflight.stopped.message ?? '', retryAfter: null, status: null }).title})` : ''}: not every connection was checked.`,
+            `The pre-flight stopped early${preflight.stopped ? ` (${describeError({ kind: preflight.stopped.kind, message: 'message' in preflight.stopped ? preflight.stopped.message : '', retryAfter: null, status: null }).title})` : ''}: not every connection was checked.`,
           ),
       preflight.unchecked.length
         ? h(

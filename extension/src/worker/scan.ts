@@ -120,19 +120,20 @@ export async function scanOrganization(
       const p = e.project;
       if (p && !p.error) onProject(scanned(p.connections, ctx, orgId, { projectId: p.id, projectName: p.name }, p.secretValuesDropped));
       else if (p?.error && (p.error.kind === 'forbidden' || p.error.kind === 'notFound')) {
-        skipped.push({ project: p.name, reason: p.error.message ?? p.error.kind });
+        skipped.push({ project: p.name, reason: p.error.message });
       }
       onProgress(e.projectsDone, e.projectsTotal, p?.name ?? null);
     },
     signal,
   );
   if (result.stopped) {
-    const { kind, message, retryAfterMs, status } = result.stopped;
+    const stopped = result.stopped;
+    const { kind } = stopped;
     // The rows found so far stay on screen: the count of what was dropped from them goes too.
-    throw Object.assign(new Error(message ?? kind), {
+    throw Object.assign(new Error('message' in stopped ? stopped.message : kind), {
       kind,
-      retryAfterMs: retryAfterMs ?? null,
-      status: status ?? null,
+      retryAfterMs: kind === 'throttled' ? stopped.retryAfterMs : null,
+      status: 'status' in stopped ? stopped.status : null,
       secretValuesDropped: result.secretValuesDropped,
     });
   }
