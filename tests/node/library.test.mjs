@@ -82,6 +82,9 @@ test('every exported function has a call in the check (none untested)', () => {
     'decodeFederationIssuer',
     'expectedFederation',
     'federatedCredentialCommands',
+    'remedies',
+    'commandFormats',
+    'owningProject',
     'explainError',
     'verdictRules',
     'renderReport',
@@ -240,6 +243,24 @@ test('remedies in every format, diagnosis, rules, reports, URL parsing, version'
   assert.match(r.graph, /graph\.microsoft\.com/);
   assert.match(r.portal, /^\s*1[.)]/m);
   for (const text of Object.values(r)) assert.match(text, /api:\/\/AzureADTokenExchange|AzureADTokenExchange/);
+  // The project a scheme change goes to: the owning project reference (id), with its name.
+  const home = demo.value.find((e) => e.name === 'prod-arm').serviceEndpointProjectReferences[0].projectReference;
+  assert.deepEqual(value('owningProject'), { owned: { project: home.id, projectName: home.name }, none: null });
+  // One call gives every format at once, the same text, with the format in words.
+  const all7 = value('remedies');
+  assert.equal(all7.draft.reason, null);
+  assert.deepEqual(
+    all7.draft.remedies.map((m) => m.format),
+    ['az', 'azIdentity', 'powershell', 'bicep', 'terraform', 'graph', 'portal'],
+  );
+  assert.deepEqual(
+    value('commandFormats').map((f) => f.format),
+    all7.draft.remedies.map((m) => m.format),
+  );
+  for (const m of all7.draft.remedies) {
+    assert.equal(m.text, all7.byFormat[m.format]);
+    assert.ok(m.title.length > 0);
+  }
   const x = value('explainError');
   assert.equal(x.known.code, 'AADSTS700213');
   for (const k of ['title', 'meaning', 'fix']) assert.ok(x.known[k].length > 0, `explanation has ${k}`);

@@ -1153,6 +1153,30 @@ pub fn owning_project(endpoint: &Endpoint) -> Option<String> {
         .and_then(|r| r.project_id.or(r.project_name))
 }
 
+/// The project a scheme change goes to ([`owning_project`]) and its name, for display.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[serde(rename_all = "camelCase")]
+pub struct OwningProject {
+    /// The owning project's id, else its name: where the request goes.
+    pub project: String,
+    /// Its name, when the reference has one.
+    pub project_name: Option<String>,
+}
+
+/// [`owning_project`] with the project's name; `None` without a project reference.
+pub fn owning_project_ref(endpoint: &Endpoint) -> Option<OwningProject> {
+    let home = endpoint.home_project()?;
+    let project = home
+        .project_id
+        .clone()
+        .or_else(|| home.project_name.clone())?;
+    Some(OwningProject {
+        project,
+        project_name: home.project_name,
+    })
+}
+
 fn matches_project(r: &ProjectRef, project: &str) -> bool {
     r.project_id
         .as_deref()

@@ -45,7 +45,8 @@ impl TypeVisitor for Collect<'_> {
 /// Visits every root type of the boundary (their dependencies follow).
 fn roots(v: &mut Collect<'_>) {
     use crate::{
-        api, azure_devops, diagnose, federation, jobs, migration, model, report, usage, verdict,
+        api, azure_devops, diagnose, federation, jobs, migration, model, remedy, report, usage,
+        verdict,
     };
     v.visit::<model::Endpoint>();
     v.visit::<verdict::Context>();
@@ -58,6 +59,8 @@ fn roots(v: &mut Collect<'_>) {
     v.visit::<federation::Federation>();
     v.visit::<azure_devops::AzureDevOpsPat>();
     v.visit::<diagnose::Diagnosis>();
+    v.visit::<remedy::Remedies>();
+    v.visit::<remedy::CommandFormatName>();
     v.visit::<report::InventorySummary>();
     v.visit::<migration::MigrationPlan>();
     v.visit::<migration::VerifyRow>();
@@ -73,6 +76,7 @@ fn roots(v: &mut Collect<'_>) {
     v.visit::<jobs::PlanContext>();
     v.visit::<jobs::ConversionPlan>();
     v.visit::<jobs::Direction>();
+    v.visit::<jobs::OwningProject>();
     v.visit::<usage::UsageLoad>();
     v.visit::<usage::UsageProgress>();
     v.visit::<usage::ConnectionUsage>();

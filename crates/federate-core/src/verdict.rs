@@ -1087,6 +1087,14 @@ pub struct Verdict {
     /// when 0, as it should always be).
     #[serde(default, skip_serializing_if = "is_zero")]
     pub secret_values_dropped: usize,
+    /// The project the list was read from (`context.projectId`/`projectName`), `None`
+    /// without one: a scan of several projects tells each connection where it was seen.
+    #[serde(default)]
+    pub found_in: Option<Owner>,
+    /// The project a scheme change of this connection goes to: its owning project
+    /// (reference 0) by id, else by name, else the project it was found in.
+    #[serde(default)]
+    pub owning_project: Option<String>,
 }
 
 #[allow(clippy::trivially_copy_pass_by_ref)] // serde's skip_serializing_if passes a reference
@@ -1399,8 +1407,20 @@ pub fn classify(ep: &Endpoint, ctx: &Context) -> Verdict {
     );
     let convertible = Convertible { status, reasons };
     let summary = summary_for(ep, &kind, state, &convertible, federation.as_ref());
+    // The project the list was read from, as the caller says (context), and the project a
+    // scheme change goes to: the owning project (reference 0), else that one.
+    let found_in = (ctx.project_id.is_some() || ctx.project_name.is_some()).then(|| Owner {
+        project_id: ctx.project_id.clone(),
+        project_name: ctx.project_name.clone(),
+    });
+    let owning_project = crate::jobs::owning_project(ep).or_else(|| {
+        found_in
+            .as_ref()
+            .and_then(|f| f.project_id.clone().or_else(|| f.project_name.clone()))
+    });
     Verdict {
-        id: ep.id().map(str::to_owned),
+        // Ids are GUIDs, compared case-insensitively by the service: one form everywhere.
+        id: ep.id().map(str::to_ascii_lowercase),
         name: ep.name().map(str::to_owned),
         endpoint_type: ep.endpoint_type().map(str::to_owned),
         scheme: ep.scheme().map(str::to_owned),
@@ -1423,6 +1443,8 @@ pub fn classify(ep: &Endpoint, ctx: &Context) -> Verdict {
         label,
         summary,
         secret_values_dropped: ep.dropped_secrets(),
+        found_in,
+        owning_project,
     }
 }
 

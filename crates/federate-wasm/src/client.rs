@@ -618,6 +618,17 @@ pub fn plan_conversions(
     encode(&jobs::plan_conversions(&list, &context))
 }
 
+/// The project a scheme change of this connection goes to (its owning project, by id, else
+/// name) with the project's name; `null` without a project reference.
+#[wasm_bindgen(js_name = owningProject, unchecked_return_type = "OwningProject | null")]
+pub fn owning_project(
+    #[wasm_bindgen(unchecked_param_type = "ServiceEndpoint | string")] endpoint: JsValue,
+) -> Result<JsValue, JsValue> {
+    init();
+    let ep = Endpoint::from_value(decode(endpoint)?).map_err(|e| argument_error(&e))?;
+    encode(&jobs::owning_project_ref(&ep))
+}
+
 /// The exact conversion (or, with `direction: "revert"`, revert) request, without sending
 /// it: the dry run. No credential is in it.
 #[allow(clippy::needless_pass_by_value)] // wasm-bindgen exports take JS values by value

@@ -19,7 +19,6 @@ export type EndpointJson = ServiceEndpoint;
 /** `{count, value}`, a bare array, or one endpoint: what the list exports accept. */
 export type EndpointList = { count?: number; value: ServiceEndpoint[] } | ServiceEndpoint[] | ServiceEndpoint;
 
-export type CommandFormat = "az" | "azIdentity" | "powershell" | "bicep" | "terraform" | "graph" | "portal";
 export type ReportFormat = "json" | "csv" | "markdown" | "sarif";
 "#;
 
@@ -131,6 +130,25 @@ pub fn federated_credential_commands(
     let ep = read_endpoint(endpoint)?;
     remedy::federated_credential_commands(&ep, &read_context(Some(context))?, format)
         .map_err(|e| js_err(&e))
+}
+
+/// Every remedy of a connection at once (each applicable format's commands, with its name in
+/// words), or the reason none applies.
+#[wasm_bindgen(unchecked_return_type = "Remedies")]
+pub fn remedies(
+    #[wasm_bindgen(unchecked_param_type = "ServiceEndpoint | string")] endpoint: JsValue,
+    #[wasm_bindgen(unchecked_optional_param_type = "Context | null")] context: Option<JsValue>,
+) -> Result<JsValue, JsError> {
+    init();
+    let ep = read_endpoint(endpoint)?;
+    to_js(&remedy::remedies(&ep, &read_context(context)?))
+}
+
+/// Every command format with its name in words, in the order a format switch shows them.
+#[wasm_bindgen(js_name = commandFormats, unchecked_return_type = "CommandFormatName[]")]
+pub fn command_formats() -> Result<JsValue, JsError> {
+    init();
+    to_js(&remedy::command_formats())
 }
 
 /// The first known error found in a text (a log, a JSON error body), or `null`.

@@ -19,12 +19,13 @@ use wasm_bindgen::prelude::*;
 const TYPES: &str = r#"
 export * from "./federate_types.js";
 import type {
-  AdoRequest, ApiErrorData, AzureDevOpsPat, ClientStats, ConnectionPreflight, ConnectionState,
+  AdoRequest, ApiErrorData, CommandFormat, CommandFormatName,
+  AzureDevOpsPat, ClientStats, ConnectionPreflight, ConnectionState,
   ConnectionUsage, Context, ConversionOutcome, ConversionPlan, CredentialKind, DecodedIssuer,
   DecodedSubject, SubjectContext,
   Diagnosis, Direction, ExpectedFederation, Federation, FederationFormat, InventorySummary,
-  IssuerRetirement, JournalEntry, MigrationPlan, OrgLocation, OrgScan, Preflight, Project,
-  ProjectDoneEvent, ProjectListing, PlanContext, RateLimitWaitEvent, Reason, ScanProgressEvent,
+  IssuerRetirement, JournalEntry, MigrationPlan, OrgLocation, OrgScan, OwningProject, Preflight, Project,
+  ProjectDoneEvent, ProjectListing, PlanContext, RateLimitWaitEvent, Reason, Remedies, ScanProgressEvent,
   ServiceEndpoint, TaskWarning, Tone, UsageLoad, UsageProgressEvent, UsageTarget, UsageVerdict,
   Verdict, VerdictRule, VerifyRow,
 } from "./federate_types.js";
