@@ -5,9 +5,17 @@
 import { h } from '../shared/dom.js';
 import { federationView, remediesView, verdictView } from '../shared/explain.js';
 import { classify, endpointsById, inventorySummary, loadEngine, remedies, renderReport } from '../shared/engine.js';
-import { PANEL_PORT, type Message, type PageContext, type PanelEvent, type PanelRequest } from '../shared/messages.js';
+import {
+  type ErrorInfo,
+  errorOf,
+  type Message,
+  type PageContext,
+  PANEL_PORT,
+  type PanelEvent,
+  type PanelRequest,
+} from '../shared/messages.js';
 import { armWhenSeen, claimOpening, isArmed } from './guard.js';
-import { describeError, projectNames, type ErrorInfo, type ProjectInventory, type Verdict } from '../shared/model.js';
+import { describeError, projectNames, type ProjectInventory, type Verdict } from '../shared/model.js';
 import { manualCredentialView, renderHistory, renderJob, renderPlan, renderRevert, timeLeft } from './convert.js';
 import { createMigrationView } from './migration.js';
 import { type Direction, type Job, type JobTarget, type PlanGroup, storageKeys } from '../shared/convert-types.js';
@@ -94,7 +102,7 @@ function send(request: PanelRequest): void {
     port.onDisconnect.addListener(() => {
       port = null;
       if (status === 'running') {
-        fail({ kind: 'network', message: 'The extension stopped the scan (it restarted).', retryAfter: null, status: null });
+        fail(errorOf('network', 'The extension stopped the scan (it restarted).'));
       }
     });
   }
