@@ -3,6 +3,7 @@
 // text only (textContent), never HTML from the service. State comes from the job stored in
 // chrome.storage.local: the view follows storage changes, so a closed and reopened panel
 // shows the same job. Readiness attributes for tests: `data-convert-state` on the container.
+import { h } from '../shared/dom.js';
 import { remediesView } from '../shared/explain.js';
 import { armWhenSeen } from './guard.js';
 import { attachPreflight } from './preflight.js';
@@ -19,20 +20,6 @@ import {
   type PlannedRequest,
   storageKeys,
 } from '../shared/convert-types.js';
-
-type Child = Node | string | null | undefined | false;
-
-/** Creates an element with attributes and text or element children (text only, never HTML). */
-function h(tag: string, attrs: Record<string, string | boolean | ((e: Event) => void)> = {}, ...children: Child[]): HTMLElement {
-  const el = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) {
-    if (typeof v === 'function') el.addEventListener(k.slice(2), v);
-    else if (v === true) el.setAttribute(k, '');
-    else if (v !== false) el.setAttribute(k, v);
-  }
-  for (const c of children) if (c) el.append(c);
-  return el;
-}
 
 /** A conversion command to the service worker: its reply's value, or a thrown error (shared/messages.ts `ask`). */
 const send = ask;
