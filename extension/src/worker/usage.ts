@@ -20,6 +20,11 @@ import type { ProjectInventory, Verdict } from '../shared/model.js';
 /** What was read, by organization (API base, lowercase), then connection id (lowercase). */
 const cache = new Map<string, Map<string, ConnectionUsage>>();
 const orgKey = (apiBase: string) => apiBase.toLowerCase().replace(/\/+$/, '');
+/**
+ * Bumped by `forgetUsage`: a restore that started before it (awaiting session storage) must
+ * not bring back the usage a new scan just dropped.
+ */
+const generation = new Map<string, number>();
 
 /** Where an organization's usage is kept across service worker restarts (session storage: trusted contexts only, gone with the browser). */
 const sessionKey = (apiBase: string) => `federate.usage.${orgKey(apiBase)}`;
@@ -37,9 +42,11 @@ async function persist(apiBase: string): Promise<void> {
 async function restore(apiBase: string): Promise<void> {
   const key = orgKey(apiBase);
   if (cache.has(key)) return;
+  const started = generation.get(key) ?? 0;
   try {
     const list = (await chrome.storage.session.get(sessionKey(apiBase)))[sessionKey(apiBase)];
-    if (!Array.isArray(list)) return;
+    // Forgotten meanwhile (a new scan), or read anew meanwhile: what was kept is stale.
+    if (!Array.isArray(list) || (generation.get(key) ?? 0) !== started || cache.has(key)) return;
     const entries = list.filter((e): e is ConnectionUsage => typeof e === 'object' && e !== null && typeof e.id === 'string');
     cache.set(key, new Map(entries.map((e) => [e.id.toLowerCase(), e])));
   } catch {
@@ -49,7 +56,9 @@ async function restore(apiBase: string): Promise<void> {
 
 /** Forgets an organization's usage (a new scan starts a new cache). */
 export function forgetUsage(apiBase: string): void {
-  cache.delete(orgKey(apiBase));
+  const key = orgKey(apiBase);
+  generation.set(key, (generation.get(key) ?? 0) + 1);
+  cache.delete(key);
   void chrome.storage.session.remove(sessionKey(apiBase)).catch(() => undefined);
 }
 
