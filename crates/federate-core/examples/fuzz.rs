@@ -179,6 +179,7 @@ fn run_one(text: &str, ctx: &Context) {
             ],
             body: text.to_owned(),
             url: None,
+            opaque_redirect: status == 0,
         };
         let _ = api::check(&resp);
         let _ = api::json_body(&resp);
