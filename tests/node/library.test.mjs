@@ -79,6 +79,7 @@ test('every exported function has a call in the check (none untested)', () => {
     'classifyEndpoint',
     'classifyEndpoints',
     'decodeFederationSubject',
+    'decodeFederationIssuer',
     'expectedFederation',
     'federatedCredentialCommands',
     'remedies',
@@ -204,6 +205,21 @@ test('federation: subject decoding, expected issuer and subject, GUID codec', ()
   assert.equal(d.applicationId, '499b84ac-1321-427f-aa17-267ca6975798');
   assert.equal(d.organizationId, '0ca3ddd9-f0b0-4635-a98c-5866526961b6');
   assert.equal(d.connectionId, '64171687-7a59-4fce-b2c8-823278dcf176');
+  // The engine's segments: only the Entra format's, each with a meaning.
+  assert.equal(d.segments.length, 7);
+  assert.ok(d.segments.every((s) => s.meaning.length > 0));
+  const i = value('decodeFederationIssuer');
+  assert.equal(i.azureDevOps.format, 'azureDevOps');
+  assert.equal(i.azureDevOps.retires, '2027-07-01');
+  assert.deepEqual(
+    i.azureDevOps.segments.map((s) => [s.label, s.check]),
+    [
+      ['Issuer', 'matches'],
+      ['Organization id', 'matches'],
+    ],
+  );
+  assert.equal(i.preview.format, 'preview');
+  assert.equal(i.preview.segments.length, 1);
   const e = value('expectedFederation');
   assert.equal(e.audience, 'api://AzureADTokenExchange');
   assert.equal(e.azureDevOps.issuer, 'https://vstoken.dev.azure.com/0ca3ddd9-f0b0-4635-a98c-5866526961b6');

@@ -254,6 +254,11 @@ pub struct Response {
     /// sign-in page shows up here).
     #[serde(default)]
     pub url: Option<String>,
+    /// True when the transport did not follow a redirect and could not see it: a browser
+    /// `fetch(url, { redirect: 'manual' })` answers a redirect with `type: 'opaqueredirect'`,
+    /// status 0 and no headers. The relay reports the fact; [`check`] says what it means.
+    #[serde(default)]
+    pub opaque_redirect: bool,
 }
 
 impl Response {
@@ -602,17 +607,42 @@ fn is_signin_url(url: &str) -> bool {
     lower.contains("/_signin") || lower.contains("_signin?")
 }
 
+/// A redirect whose target the transport could not see (opaque, or a 3xx without a
+/// `Location`), on an `_apis` URL or one the transport did not report (the engine only
+/// calls `_apis`). A redirect elsewhere stays a malformed answer.
+fn is_hidden_api_redirect(resp: &Response) -> bool {
+    let hidden = resp.opaque_redirect
+        || ((300..=399).contains(&resp.status)
+            && resp.header("location").is_none_or(str::is_empty));
+    hidden
+        && resp
+            .url
+            .as_deref()
+            .is_none_or(|u| u.to_ascii_lowercase().contains("/_apis/"))
+}
+
 /// Classifies an answer: `Ok` for a usable 2xx JSON answer, otherwise the error kind.
 ///
-/// Signed out: 401, 203, a 3xx to `_signin`, a final URL on `_signin`, or HTML where JSON
+/// Signed out: 401, 203, a 3xx to `_signin`, a final URL on `_signin`, HTML where JSON
 /// was expected (every call here is to `_apis`, where HTML only ever means the sign-in
-/// page; ado-facts §11). 429 or a `TF400733` text is throttling. The service's `message`
-/// is surfaced for every other error.
+/// page; ado-facts §11), or a redirect on `_apis` the transport could not see into (an
+/// opaque redirect, or a 3xx without a `Location`): `_apis` redirects only to sign in.
+/// 429 or a `TF400733` text is throttling. The service's `message` is surfaced for every
+/// other error.
+///
+/// ```
+/// use federate_core::api::{check, Response};
+/// let hidden = Response { opaque_redirect: true, ..Response::new(0, "") };
+/// assert_eq!(check(&hidden).unwrap_err().kind(), "signedOut");
+/// ```
 pub fn check(resp: &Response) -> Result<(), ApiError> {
     let signed_out = || ApiError::SignedOut {
         message: SIGNED_OUT_MESSAGE.to_owned(),
     };
     if resp.url.as_deref().is_some_and(is_signin_url) {
+        return Err(signed_out());
+    }
+    if is_hidden_api_redirect(resp) {
         return Err(signed_out());
     }
     let status = resp.status;

@@ -53,6 +53,8 @@ fn roots(v: &mut Collect<'_>) {
     v.visit::<verdict::Verdict>();
     v.visit::<verdict::RuleRow>();
     v.visit::<federation::DecodedSubject>();
+    v.visit::<federation::DecodedIssuer>();
+    v.visit::<federation::SubjectContext>();
     v.visit::<federation::ExpectedFederation>();
     v.visit::<federation::Federation>();
     v.visit::<azure_devops::AzureDevOpsPat>();

@@ -50,6 +50,8 @@ export interface AdoResponse {
   body: string;
   /** The final URL after redirects (`Response.url`), if known. */
   url?: string | null;
+  /** True when `fetch(..., { redirect: 'manual' })` answered `type: 'opaqueredirect'` (status 0, no headers): the engine reads it as signed out on `_apis`. */
+  opaqueRedirect?: boolean | null;
 }
 
 /** Performs one request from the page's origin. Reject (or throw) only when there was no HTTP answer at all. */
@@ -309,6 +311,7 @@ impl JsTransport {
             headers,
             body,
             url,
+            opaque_redirect: false,
         })
     }
 }
@@ -371,11 +374,15 @@ fn response_from_js(answer: &JsValue) -> Result<Response, String> {
             ))
         })
         .collect();
+    // A fact the relay reports (`fetch` with `redirect: 'manual'` saw `type: 'opaqueredirect'`);
+    // the engine decides what it means (api::check: signed out on `_apis`).
+    let opaque_redirect = get("opaqueRedirect").as_bool().unwrap_or(false);
     Ok(Response {
         status,
         headers,
         body,
         url,
+        opaque_redirect,
     })
 }
 

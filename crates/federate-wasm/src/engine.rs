@@ -3,6 +3,7 @@
 //! Each export decodes its input (a JS object or a JSON string), calls `federate-core`, and
 //! encodes the result as plain objects with `null` for absent values.
 
+use federate_core::federation::SubjectContext;
 use federate_core::model::{Endpoint, endpoints_from_value};
 use federate_core::verdict::{Context, Verdict};
 use federate_core::{diagnose, federation, remedy, report, sanitize, verdict};
@@ -55,11 +56,39 @@ pub fn classify_endpoints(
     to_js(&verdict::classify_all(&list, &read_context(context)?))
 }
 
-/// Takes a federation subject apart (`sc://…` or `/eid1/…`).
+fn read_subject_context(value: Option<JsValue>) -> Result<SubjectContext, JsError> {
+    match given(value) {
+        None => Ok(SubjectContext::default()),
+        Some(v) => SubjectContext::from_value(from_js(v)?).map_err(|e| js_err(&e)),
+    }
+}
+
+/// Takes a federation subject apart segment by segment (`sc://…`, `/eid1/…`, or one
+/// `unknown` segment), each checked against the context.
 #[wasm_bindgen(js_name = decodeFederationSubject, unchecked_return_type = "DecodedSubject")]
-pub fn decode_federation_subject(subject: &str) -> Result<JsValue, JsError> {
+pub fn decode_federation_subject(
+    subject: &str,
+    #[wasm_bindgen(unchecked_optional_param_type = "SubjectContext | null")] context: Option<
+        JsValue,
+    >,
+) -> Result<JsValue, JsError> {
     init();
-    to_js(&federation::decode_subject(subject).map_err(|e| js_err(&e))?)
+    let ctx = read_subject_context(context)?;
+    to_js(&federation::explain_subject(subject, &ctx).map_err(|e| js_err(&e))?)
+}
+
+/// Takes a federation issuer apart segment by segment (format, organization or tenant, when
+/// it retires), each checked against the context. Never fails on the issuer's text.
+#[wasm_bindgen(js_name = decodeFederationIssuer, unchecked_return_type = "DecodedIssuer")]
+pub fn decode_federation_issuer(
+    issuer: &str,
+    #[wasm_bindgen(unchecked_optional_param_type = "SubjectContext | null")] context: Option<
+        JsValue,
+    >,
+) -> Result<JsValue, JsError> {
+    init();
+    let ctx = read_subject_context(context)?;
+    to_js(&federation::explain_issuer(issuer, &ctx))
 }
 
 /// The issuer and subject a connection should have, in both formats.

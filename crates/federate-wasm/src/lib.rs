@@ -21,7 +21,8 @@ export * from "./federate_types.js";
 import type {
   AdoRequest, ApiErrorData, CommandFormat, CommandFormatName,
   AzureDevOpsPat, ClientStats, ConnectionPreflight, ConnectionState,
-  ConnectionUsage, Context, ConversionOutcome, ConversionPlan, CredentialKind, DecodedSubject,
+  ConnectionUsage, Context, ConversionOutcome, ConversionPlan, CredentialKind, DecodedIssuer,
+  DecodedSubject, SubjectContext,
   Diagnosis, Direction, ExpectedFederation, Federation, FederationFormat, InventorySummary,
   IssuerRetirement, JournalEntry, MigrationPlan, OrgLocation, OrgScan, OwningProject, Preflight, Project,
   ProjectDoneEvent, ProjectListing, PlanContext, RateLimitWaitEvent, Reason, Remedies, ScanProgressEvent,

@@ -2,8 +2,9 @@
 // errors. Pure helpers only (no chrome.*, no DOM, no wasm): the content script, the panel
 // and the service worker all import this module.
 import type { Owner, Reason, ServiceEndpoint, Tone, Verdict } from '../../../pkg/web/federate_wasm.js';
+import type { ErrorInfo } from './messages.js';
 
-export type { Reason, Verdict } from '../../../pkg/web/federate_wasm.js';
+export type { Context, Reason, ServiceEndpoint, Verdict } from '../../../pkg/web/federate_wasm.js';
 
 /** The project a connection belongs to, is shared with or was found in: the engine's `Owner`. */
 export type ProjectRef = Owner;
@@ -17,18 +18,6 @@ export interface ProjectInventory {
   /** The organization id the verdicts were computed with (connectionData `instanceId`). */
   organizationId: string | null;
 }
-
-/** What went wrong, in the client's words: `kind` decides the state the UI shows. */
-export interface ErrorInfo {
-  kind: 'signedOut' | 'throttled' | 'forbidden' | 'notFound' | 'server' | 'network' | 'cancelled' | 'engine' | string;
-  message: string;
-  /** Seconds to wait, for `throttled`. */
-  retryAfter: number | null;
-  status: number | null;
-}
-
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
-const str = (v: unknown): string | null => (typeof v === 'string' ? v : null);
 
 /** Colour family of a mark: the engine's. The words carry the meaning; the colour only repeats it. */
 export function tone(v: Pick<Verdict, 'tone'>): Tone {
@@ -48,21 +37,6 @@ export function projectNames(v: Verdict): string[] {
   return [...new Set(names)];
 }
 
-/** Normalizes anything thrown (a client Error with `kind`, a string, an ErrorInfo) into ErrorInfo. */
-export function toErrorInfo(err: unknown, fallbackKind = 'engine'): ErrorInfo {
-  if (isObject(err) || err instanceof Error) {
-    const e = err as unknown as Record<string, unknown>;
-    const retry = typeof e.retryAfter === 'number' ? e.retryAfter : typeof e.retryAfterMs === 'number' ? e.retryAfterMs / 1000 : null;
-    return {
-      kind: str(e.kind) ?? (e instanceof Error && e.name === 'AbortError' ? 'cancelled' : fallbackKind),
-      message: str(e.message) ?? String(err),
-      retryAfter: retry,
-      status: typeof e.status === 'number' ? e.status : null,
-    };
-  }
-  return { kind: fallbackKind, message: String(err), retryAfter: null, status: null };
-}
-
 /** What a user should read for an error kind: a title and what to do. */
 export function describeError(e: ErrorInfo): { title: string; advice: string } {
   switch (e.kind) {
@@ -76,7 +50,7 @@ export function describeError(e: ErrorInfo): { title: string; advice: string } {
     case 'throttled':
       return {
         title: 'Azure DevOps is rate-limiting requests',
-        advice: e.retryAfter != null ? `Wait ${Math.ceil(e.retryAfter)} seconds, then retry.` : 'Wait a moment, then retry.',
+        advice: e.retryAfterMs != null ? `Wait ${Math.ceil(e.retryAfterMs / 1000)} seconds, then retry.` : 'Wait a moment, then retry.',
       };
     case 'notFound':
       return { title: 'Not found', advice: 'The project or organization does not exist, or you cannot see it.' };

@@ -12,7 +12,7 @@ import {
   type Relay,
   type ServiceEndpoint,
 } from '../shared/engine.js';
-import type { PageContext } from '../shared/messages.js';
+import type { PageContext, Waiting } from '../shared/messages.js';
 import type { ProjectInventory, ProjectRef } from '../shared/model.js';
 
 /** One project's raw endpoints (kept for remedies and conversions) and verdicts. */
@@ -84,9 +84,6 @@ export async function scanProject(ctx: PageContext, relay: Relay, signal: AbortS
   return scanned(listing.connections, ctx, orgId, { projectId: null, projectName: ctx.projectName }, listing.secretValuesDropped);
 }
 
-/** A wait the engine's client started (rate limit or backoff), as its progress event says. */
-export type ScanWait = wasm.RateLimitWaitEvent;
-
 /**
  * Scans every project with the engine's `scanOrganization`: one concurrency limit and one
  * rate-limit pause for the whole scan, shared connections merged by the engine. `onProject`
@@ -101,7 +98,7 @@ export async function scanOrganization(
   relay: Relay,
   onProject: (p: ScannedProject) => void,
   onProgress: (done: number, total: number, project: string | null) => void,
-  onWait: (wait: ScanWait) => void,
+  onWait: (wait: Waiting) => void,
   signal: AbortSignal,
 ): Promise<{ skipped: { project: string; reason: string }[]; secretValuesDropped: number }> {
   const orgId = await organizationId(ctx, relay, signal);
