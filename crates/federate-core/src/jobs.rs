@@ -1040,8 +1040,10 @@ pub enum SkipReason {
     UnsupportedScheme,
     /// The service is still working on it.
     InProgress,
-    /// Its creation or last conversion failed.
+    /// Its last operation failed (a failed conversion is offered as "Try again" instead).
     Failed,
+    /// `isReady` is false: its creation did not complete.
+    NotReady,
     /// A manual service principal: needs a federated credential first.
     Manual,
     /// Owned by another project: convert it from there.
@@ -1072,6 +1074,9 @@ impl SkipReason {
                 "Azure DevOps is still working on it; try again when it is ready."
             }
             SkipReason::Failed => "Its last operation failed; fix it first.",
+            SkipReason::NotReady => {
+                "The connection is not ready (isReady is false): its creation did not complete."
+            }
             SkipReason::Manual => {
                 "A manually created service principal converts only after a federated credential is added to it."
             }
@@ -1100,6 +1105,16 @@ pub struct PlannedConversion {
     pub name: Option<String>,
     /// The project the request goes to (the owning project's id, else its name).
     pub project: String,
+    /// The button's word: `convert`, or `tryAgain` when the last conversion failed.
+    #[serde(default = "default_action")]
+    pub action: crate::convertibility::Action,
+    /// What is shown beside it (a failed previous conversion, sharing), as sentences.
+    #[serde(default)]
+    pub notes: Vec<String>,
+}
+
+fn default_action() -> crate::convertibility::Action {
+    crate::convertibility::Action::Convert
 }
 
 /// A connection a plan leaves out, and why.
@@ -1133,65 +1148,37 @@ pub fn owning_project(endpoint: &Endpoint) -> Option<String> {
         .and_then(|r| r.project_id.or(r.project_name))
 }
 
-fn matches_project(r: &ProjectRef, project: &str) -> bool {
-    r.project_id
-        .as_deref()
-        .is_some_and(|id| id.eq_ignore_ascii_case(project))
-        || r.project_name
-            .as_deref()
-            .is_some_and(|n| n.eq_ignore_ascii_case(project))
+/// Why this connection cannot be converted now, if it cannot: the first block of the one
+/// convertibility decision ([`crate::convertibility::assess`]), which the verdict reads too.
+pub fn skip_reason(
+    ep: &Endpoint,
+    ctx: &PlanContext,
+    explicitly_selected: bool,
+) -> Option<SkipReason> {
+    assess_for_plan(ep, ctx, explicitly_selected)
+        .blocks
+        .first()
+        .copied()
 }
 
-/// Why this connection cannot be converted now, if it cannot.
-// The checks that block a conversion mirror the verdict's (`crate::verdict`): automatic,
-// disabled and Azure Stack come from there, so the plan and the marks agree.
-fn skip_reason(ep: &Endpoint, ctx: &PlanContext, explicitly_selected: bool) -> Option<SkipReason> {
-    if ep.id().is_none() {
-        return Some(SkipReason::NoId);
-    }
-    if !ep
-        .endpoint_type()
-        .is_some_and(|t| t.eq_ignore_ascii_case("azurerm"))
-    {
-        return Some(SkipReason::NotAzureRm);
-    }
-    let scheme = ep.scheme().unwrap_or_default();
-    if scheme.eq_ignore_ascii_case(SCHEME_FEDERATED) {
-        return Some(SkipReason::AlreadyFederated);
-    }
-    if !scheme.eq_ignore_ascii_case(SCHEME_SERVICE_PRINCIPAL) {
-        return Some(SkipReason::UnsupportedScheme);
-    }
-    match ep.operation_status().0 {
-        Some(s) if s.eq_ignore_ascii_case("InProgress") => return Some(SkipReason::InProgress),
-        Some(s) if s.eq_ignore_ascii_case("Failed") => return Some(SkipReason::Failed),
-        _ => {}
-    }
-    if !ep.is_ready() {
-        return Some(SkipReason::Failed);
-    }
-    if ep.is_disabled() {
-        return Some(SkipReason::Disabled);
-    }
-    if crate::verdict::is_azure_stack(ep) {
-        return Some(SkipReason::EnvironmentUnsupported);
-    }
-    if !crate::verdict::is_automatic(ep) && !ctx.allow_manual {
-        return Some(SkipReason::Manual);
-    }
-    let refs = ep.project_refs();
-    let Some(home) = refs.first() else {
-        return Some(SkipReason::NoProject);
-    };
-    if let Some(project) = ctx.project.as_deref()
-        && !matches_project(home, project)
-    {
-        return Some(SkipReason::SharedFromAnotherProject);
-    }
-    if (refs.len() > 1 || ep.is_shared()) && !explicitly_selected {
-        return Some(SkipReason::SharedNotSelected);
-    }
-    None
+fn assess_for_plan(
+    ep: &Endpoint,
+    ctx: &PlanContext,
+    explicitly_selected: bool,
+) -> crate::convertibility::Assessment {
+    use crate::convertibility::{Acting, Scope, assess};
+    let acting = ctx
+        .project
+        .as_deref()
+        .map_or(Acting::Organization, Acting::IdOrName);
+    assess(
+        ep,
+        &Scope {
+            acting,
+            allow_manual: ctx.allow_manual,
+            selected: explicitly_selected,
+        },
+    )
 }
 
 /// Plans a bulk conversion: which connections will be sent and which are skipped, with a
@@ -1209,16 +1196,24 @@ pub fn plan_conversions(endpoints: &[Endpoint], ctx: &PlanContext) -> Conversion
             continue;
         }
         let name = ep.name().map(str::to_owned);
+        let assessment = assess_for_plan(ep, ctx, selected == Some(true));
         match (
-            skip_reason(ep, ctx, selected == Some(true)),
+            assessment.blocks.first().copied(),
             owning_project(ep),
+            assessment.action,
         ) {
-            (None, Some(project)) => plan.send.push(PlannedConversion {
+            (None, Some(project), Some(action)) => plan.send.push(PlannedConversion {
                 id: id.to_owned(),
                 name,
                 project,
+                action,
+                notes: assessment
+                    .qualifiers
+                    .iter()
+                    .map(crate::convertibility::Qualifier::explain)
+                    .collect(),
             }),
-            (reason, _) => {
+            (reason, _, _) => {
                 let reason = reason.unwrap_or(SkipReason::NoProject);
                 plan.skip.push(SkippedConversion {
                     id: id.to_owned(),

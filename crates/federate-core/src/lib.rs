@@ -5,6 +5,7 @@
 
 pub mod api;
 pub mod azure_devops;
+pub mod convertibility;
 pub mod diagnose;
 pub mod error;
 pub mod federation;
