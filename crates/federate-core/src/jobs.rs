@@ -104,7 +104,7 @@ impl Default for RetryPolicy {
 
 impl RetryPolicy {
     /// The backoff before attempt `attempt + 1` (attempt counts from 1).
-    fn backoff_ms(&self, attempt: u32) -> u64 {
+    pub fn backoff_ms(&self, attempt: u32) -> u64 {
         let factor = 1u64 << attempt.saturating_sub(1).min(20);
         self.base_backoff_ms
             .saturating_mul(factor)
@@ -1056,6 +1056,8 @@ pub enum SkipReason {
     Disabled,
     /// An environment without workload identity federation (Azure Stack).
     EnvironmentUnsupported,
+    /// A ticked connection its project did not list (deleted, or moved).
+    NotFound,
 }
 
 impl SkipReason {
@@ -1091,6 +1093,7 @@ impl SkipReason {
             SkipReason::EnvironmentUnsupported => {
                 "Azure Stack connections are not offered workload identity federation."
             }
+            SkipReason::NotFound => "Not found in its owning project.",
         }
     }
 }
@@ -1105,6 +1108,9 @@ pub struct PlannedConversion {
     pub name: Option<String>,
     /// The project the request goes to (the owning project's id, else its name).
     pub project: String,
+    /// The owning project's name, for display (organization-wide plans).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub project_name: Option<String>,
     /// The button's word: `convert`, or `tryAgain` when the last conversion failed.
     #[serde(default = "default_action")]
     pub action: crate::convertibility::Action,
@@ -1129,6 +1135,12 @@ pub struct SkippedConversion {
     pub reason: SkipReason,
     /// The reason, as a sentence.
     pub message: String,
+    /// The owning project whose plan skipped it (organization-wide plans).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub project: Option<String>,
+    /// That project's name, for display.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub project_name: Option<String>,
 }
 
 /// What a bulk conversion will send and what it will skip.
@@ -1206,6 +1218,7 @@ pub fn plan_conversions(endpoints: &[Endpoint], ctx: &PlanContext) -> Conversion
                 id: id.to_owned(),
                 name,
                 project,
+                project_name: None,
                 action,
                 notes: assessment
                     .qualifiers
@@ -1220,6 +1233,8 @@ pub fn plan_conversions(endpoints: &[Endpoint], ctx: &PlanContext) -> Conversion
                     name,
                     reason,
                     message: reason.explain().to_owned(),
+                    project: None,
+                    project_name: None,
                 });
             }
         }
@@ -1391,7 +1406,8 @@ pub enum Direction {
 }
 
 impl Direction {
-    fn scheme(self) -> &'static str {
+    /// The scheme it changes to.
+    pub fn scheme(self) -> &'static str {
         match self {
             Direction::Convert => SCHEME_FEDERATED,
             Direction::Revert => SCHEME_SERVICE_PRINCIPAL,
@@ -1451,17 +1467,23 @@ pub fn conversion_outcome(resp: &Response, direction: Direction) -> ConversionOu
             Ok(ep) => settled_outcome(ep, direction),
             Err(error) => ConversionOutcome::Paused { error },
         },
-        Err(err) => error_outcome(err),
+        Err(err) => error_outcome(err, direction),
     }
 }
 
-fn error_outcome(err: ApiError) -> ConversionOutcome {
+/// Reads an error answer to a scheme change (or a read of one) in the light of its
+/// direction: "neither an upgrade or a downgrade" means already federated only for a
+/// conversion; for a revert it is a refusal (the connection is not on federation), never
+/// `alreadyFederated`.
+pub fn error_outcome(err: ApiError, direction: Direction) -> ConversionOutcome {
     match err {
         ApiError::BadRequest { status, message } => {
             let lower = message.to_ascii_lowercase();
             if lower.contains("could not be upgraded") {
                 ConversionOutcome::NeedsManual { message }
-            } else if lower.contains("neither an upgrade or a downgrade") {
+            } else if lower.contains("neither an upgrade or a downgrade")
+                && direction == Direction::Convert
+            {
                 ConversionOutcome::AlreadyFederated { message }
             } else if lower.contains("no recovery data") {
                 ConversionOutcome::RevertUnavailable { message }
@@ -1518,7 +1540,7 @@ async fn change_scheme<T: Transport>(
     };
     let (status, outcome) = match client.execute(&req, id, Retry::Write).await {
         Ok(resp) => (Some(resp.status), conversion_outcome(&resp, direction)),
-        Err(err) => (None, error_outcome(err)),
+        Err(err) => (None, error_outcome(err, direction)),
     };
     client.record_step(
         JournalKind::Answered,
@@ -1565,7 +1587,7 @@ pub async fn poll<T: Transport>(
     loop {
         let outcome = match get_endpoint(client, project, endpoint_id).await {
             Ok(ep) => settled_outcome(ep, direction),
-            Err(err) => return error_outcome(err),
+            Err(err) => return error_outcome(err, direction),
         };
         if !matches!(outcome, ConversionOutcome::Converting { .. }) || waited >= policy.max_total_ms
         {

@@ -9,6 +9,7 @@ pub mod convertibility;
 pub mod diagnose;
 pub mod error;
 pub mod federation;
+pub mod job;
 pub mod jobs;
 pub mod migration;
 pub mod model;
