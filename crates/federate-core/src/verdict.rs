@@ -1248,11 +1248,11 @@ pub fn classify(ep: &Endpoint, ctx: &Context) -> Verdict {
             .and_then(Owner::shown_name)
             .unwrap_or_else(|| "its home project".into());
         // Where to convert it is said first, then what is shown beside it, then its state.
-        let (elsewhere, states): (Vec<SkipReason>, Vec<SkipReason>) = assessment
+        let (owner_blocks, state_blocks): (Vec<SkipReason>, Vec<SkipReason>) = assessment
             .blocks
             .into_iter()
             .partition(|b| *b == SkipReason::SharedFromAnotherProject);
-        if !elsewhere.is_empty() {
+        if !owner_blocks.is_empty() {
             status = Status::OwnerProject;
             reasons.push(reason(
                 "sharedFromProject",
@@ -1269,7 +1269,7 @@ pub fn classify(ep: &Endpoint, ctx: &Context) -> Verdict {
             };
             reasons.push(reason(code, q.explain()));
         }
-        for block in states {
+        for block in state_blocks {
             let (code, message) = match block {
                 SkipReason::InProgress => (
                     "operationInProgress",

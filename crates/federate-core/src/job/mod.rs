@@ -744,9 +744,10 @@ impl Job {
 
     /// Applies one record to the state: the only way the stored state changes, live and
     /// on restore alike.
+    #[allow(clippy::too_many_lines)] // one arm per record kind, read side by side
     fn record(&mut self, r: &Record) {
         match r {
-            Record::Verified { item, .. } => {
+            Record::Verified { item, .. } | Record::NotRun { item, .. } => {
                 if let Some(it) = self.items.get_mut(*item) {
                     it.phase = Phase::Send;
                 }
@@ -755,11 +756,6 @@ impl Job {
                 if let Some(it) = self.items.get_mut(*item) {
                     it.phase = Phase::Unsettled;
                     it.attempts = *attempt;
-                }
-            }
-            Record::NotRun { item, .. } => {
-                if let Some(it) = self.items.get_mut(*item) {
-                    it.phase = Phase::Send;
                 }
             }
             Record::Converting { at, item } => {
@@ -907,6 +903,7 @@ impl Job {
 
     /// The steps that may start now (up to the job's concurrency, each marked in flight),
     /// with the records to persist before performing them.
+    #[allow(clippy::too_many_lines)] // one arm per phase, read side by side
     pub fn next(&mut self, now: f64) -> Next {
         let mut records = Vec::new();
         let mut steps = Vec::new();
@@ -996,14 +993,7 @@ impl Job {
                         request,
                     })
                 }
-                Phase::Send => match self.send_step(i, now, &mut records) {
-                    Ok(step) => Some(step),
-                    Err(()) => {
-                        // No body to send (a restored job): read it again first.
-                        self.items[i].phase = Phase::Verify;
-                        Some(self.read_step(i, ReadPurpose::Verify))
-                    }
-                },
+                Phase::Send => self.send_step(i, now, &mut records),
                 Phase::Done { .. } => None,
             };
             if let Some(step) = step {
@@ -1039,10 +1029,14 @@ impl Job {
         }
     }
 
-    fn send_step(&mut self, i: usize, now: f64, records: &mut Vec<Record>) -> Result<Step, ()> {
+    /// The scheme change of item `i`, its `sent` record pushed first; a read instead when
+    /// the connection read before it is not held (a restored job); `None` when no request
+    /// can be built from it (recorded as failed).
+    fn send_step(&mut self, i: usize, now: f64, records: &mut Vec<Record>) -> Option<Step> {
         let plan = &self.header.items[i];
         let Some(endpoint) = self.items[i].endpoint.as_ref() else {
-            return Err(());
+            self.items[i].phase = Phase::Verify;
+            return Some(self.read_step(i, ReadPurpose::Verify));
         };
         let request = match self.header.direction {
             Direction::Convert => self.header.api.convert(&plan.project, endpoint),
@@ -1060,7 +1054,7 @@ impl Job {
                     None,
                 );
                 self.push(records, r);
-                return Err(());
+                return None;
             }
         };
         let id = plan.id.clone();
@@ -1075,7 +1069,7 @@ impl Job {
         self.push(records, sent);
         let step = self.step_number();
         self.items[i].in_flight = Some((step, InFlight::Send));
-        Ok(Step::Send {
+        Some(Step::Send {
             step,
             item: i,
             id,
@@ -1250,6 +1244,23 @@ impl Job {
                 }
             }
             ApiError::Cancelled => {}
+            other if matches!(self.items[i].phase, Phase::Unsettled | Phase::Poll { .. }) => {
+                // A scheme change may have run: this read cannot say, so neither may the
+                // outcome (never "forbidden" for a connection that may be converted).
+                let text = format!(
+                    "A scheme change was sent and its result is not known; reading the connection back failed ({}): check the connection.",
+                    other.message()
+                );
+                let r = outcome_record(
+                    now,
+                    i,
+                    Final::Failed,
+                    other.kind(),
+                    Some(&text),
+                    Some(resp.status),
+                );
+                self.push(out, r);
+            }
             other => {
                 let outcome = crate::jobs::error_outcome(other.clone(), self.header.direction);
                 let r = final_record(now, i, &outcome, Some(resp.status));
@@ -1363,8 +1374,7 @@ impl Job {
                 let round = self.items[i].round + 1;
                 if round > self.header.policy.in_progress_rounds {
                     let text = format!(
-                        "Another operation kept running on it ({}): try again later.",
-                        message
+                        "Another operation kept running on it ({message}): try again later."
                     );
                     let r = outcome_record(
                         now,

@@ -187,8 +187,8 @@ pub fn plan_reverts(endpoints: &[Endpoint], selected: &[String]) -> ConversionPl
 // The fingerprint
 
 /// The few fields of a connection as read when the plan was made, kept so that a
-/// difference found before the first send can be shown ("scheme: ServicePrincipal →
-/// WorkloadIdentityFederation"), not just detected.
+/// difference found before the first send can be shown (`authorization.scheme:
+/// ServicePrincipal → WorkloadIdentityFederation`), not just detected.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", default)]
 pub struct Fingerprint {
