@@ -30,9 +30,14 @@ Usage:
       The token goes only over https. Progress goes to stderr. --usage also reads each
       connection's usage history: lastUsed, usedBy (the pipelines, with their last run and
       result) and jobs30d.
-  federate decode SUBJECT [--json]
-      Decode a federation subject: sc://org/project/connection, or
-      /eid1/c/pub/t/{tenant}/a/{app}/sc/{orgId}/{connectionId}.
+  federate decode SUBJECT [--json] [--org-name N] [--org-id G] [--project N]
+                 [--connection-id G] [--connection-name N] [--tenant-id G]
+      Explain a federation subject segment by segment (sc://org/project/connection, or
+      /eid1/c/pub/t/{tenant}/a/{app}/sc/{orgId}/{connectionId}; any other text is one
+      segment of an unknown format): each segment as written, decoded, what it means,
+      and whether it matches the values given (matches, differs: expected ..., or not
+      checked). --json prints {format, formatWord, segments: [{label, text, value,
+      meaning, check, expected, checkWord}], ...}.
   federate explain-error TEXT...|- [--json]
       Find a known error (AADSTS..., TF..., VS..., conversion errors) in a text or a log
       read from stdin, and say what it means and how to fix it.
@@ -52,6 +57,9 @@ Options:
   --usage           audit --org: read each connection's usage (json, csv, markdown, table)
   --org-name NAME   context: the organization's name (checks sc:// subjects)
   --org-id GUID     context: the organization's id (builds expected issuers and subjects)
+  --project NAME    audit --org: one project; decode: the connection's home project
+  --connection-id GUID, --connection-name NAME, --tenant-id GUID
+                    decode: the connection's id, its name, its identity's tenant
   --now ISO         context: the time used for deadlines (default: now)
   --allow-http      audit --org: send the token over plain http, for an on-premises
                     server that has no TLS (anyone on the network can read it)
@@ -342,15 +350,35 @@ async function audit(positionals, values) {
   return EXIT.ok;
 }
 
+/** What `decode` checks the segments against: the context options given (the engine ignores `now`). */
+function subjectContext(values) {
+  const context = contextFrom(values);
+  if (values.project) context.projectName = values.project;
+  if (values['connection-id']) context.connectionId = values['connection-id'];
+  if (values['connection-name']) context.connectionName = values['connection-name'];
+  if (values['tenant-id']) context.tenantId = values['tenant-id'];
+  return context;
+}
+
 function decode(positionals, values) {
   if (positionals.length !== 1) throw usage('decode takes one SUBJECT');
-  const decoded = engineCall('subject', () => federate.decodeFederationSubject(positionals[0]));
+  const decoded = engineCall('subject', () => federate.decodeFederationSubject(positionals[0], subjectContext(values)));
   if (values.json) {
     process.stdout.write(jsonOut(decoded));
   } else {
-    const entries = Object.entries(decoded).filter(([, v]) => v !== null && v !== undefined && typeof v !== 'object');
-    const width = Math.max(...entries.map(([k]) => k.length));
-    process.stdout.write(`${entries.map(([k, v]) => `${k.padEnd(width)}  ${safe(v)}`).join('\n')}\n`);
+    // The engine's segments as they are: label and decoded value, the text as written, the
+    // meaning and the check, every string through the engine's sanitizer.
+    const width = Math.max('Format'.length, ...decoded.segments.map((s) => [...s.label].length));
+    const pad = ' '.repeat(width + 2);
+    const lines = [`${'Format'.padEnd(width)}  ${safe(decoded.formatWord)}`];
+    for (const s of decoded.segments) {
+      lines.push(
+        `${safe(s.label)}${' '.repeat(width - [...s.label].length)}  ${safe(s.value)}${s.text === s.value ? '' : `  (${safe(s.text)})`}`,
+        `${pad}${safe(s.meaning)}`,
+        `${pad}${safe(s.checkWord)}`,
+      );
+    }
+    process.stdout.write(`${lines.join('\n')}\n`);
   }
   return EXIT.ok;
 }
@@ -414,6 +442,9 @@ async function run(argv) {
         concurrency: { type: 'string' },
         'org-name': { type: 'string' },
         'org-id': { type: 'string' },
+        'connection-id': { type: 'string' },
+        'connection-name': { type: 'string' },
+        'tenant-id': { type: 'string' },
         now: { type: 'string' },
         'allow-http': { type: 'boolean' },
         id: { type: 'string' },

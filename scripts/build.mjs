@@ -37,6 +37,19 @@ export function buildWasm() {
   return join(out, 'federate_wasm_bg.wasm');
 }
 
+/**
+ * Writes the engine's TypeScript types (pkg/web/federate_types.d.ts), generated from the Rust
+ * types by ts-rs: a native run of federate-core's `typescript` example with the `ts` feature,
+ * so the wasm never carries the derive. The wasm-bindgen `.d.ts` imports and re-exports them
+ * (crates/federate-wasm/src/lib.rs). Incremental: cargo rebuilds only when the engine changed.
+ */
+export function generateTypes() {
+  step('Generating the TypeScript types from the Rust types (ts-rs)');
+  const out = join(root, 'pkg', 'web', 'federate_types.d.ts');
+  run('cargo', ['run', '-q', '-p', 'federate-core', '--features', 'ts', '--example', 'typescript', '--locked', '--', out]);
+  return out;
+}
+
 /** Bundles TypeScript entry points with esbuild. */
 function bundle(entries, outdir, format) {
   run('esbuild', [
@@ -53,7 +66,7 @@ function bundle(entries, outdir, format) {
 
 function copyWasm(dest) {
   mkdirSync(dest, { recursive: true });
-  for (const f of ['federate_wasm.js', 'federate_wasm_bg.wasm', 'federate_wasm.d.ts']) {
+  for (const f of ['federate_wasm.js', 'federate_wasm_bg.wasm', 'federate_wasm.d.ts', 'federate_types.d.ts']) {
     cpSync(join(root, 'pkg', 'web', f), join(dest, f));
   }
 }
@@ -114,6 +127,7 @@ function reportSize(wasm) {
 if (import.meta.url === `file://${process.argv[1]}`) {
   main(async () => {
     const wasm = buildWasm();
+    generateTypes();
     buildExtension();
     buildWww();
     reportSize(wasm);

@@ -123,7 +123,15 @@ test('signed out, throttled and failing servers show their states, and recover',
   await scanState(panel, ['error']);
   assert.equal(await panel.evaluate(() => document.documentElement.dataset.federateErrorKind), 'signedOut');
   assert.ok(await panel.locator('#sign-in').count(), 'a sign-in link');
-  mock.control({ signIn: true });
+  // The redirect variant: the service answers `_apis` calls with a 302 to the sign-in page even
+  // with the suppress header; the relay's `redirect: 'manual'` fetch sees an opaque redirect
+  // (status 0, no headers), which the engine reads as signed out (not a malformed answer).
+  mock.control({ signedOutAnswer: 'redirect' });
+  await panel.click('#scan-project');
+  await scanState(panel, ['error']);
+  assert.equal(await panel.evaluate(() => document.documentElement.dataset.federateErrorKind), 'signedOut');
+  assert.match(await panel.textContent('#alert'), /signed out/i, 'the user reads "signed out"');
+  mock.control({ signIn: true, signedOutAnswer: '203' });
   await page.goto(mock.signInUrl(listPath(mock, project)));
   await waitForFederate(page);
 

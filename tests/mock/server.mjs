@@ -65,7 +65,7 @@ const DEFAULT_THROTTLE = {
  * Starts the mock. Options (all optional): port (0 = any), org, seed, projects,
  * connectionsPerProject, scenario (explicit data, see scenario.mjs), latencyMs (number or
  * [min, max]), throttle (false | true | {limit, windowMs, delayAfter, blockAt, delayMs, cost,
- * warnRatio, resource}), autoSignIn, signedOutAnswer ('203' | '302'), layout ('rowLink' |
+ * warnRatio, resource}), autoSignIn, signedOutAnswer ('203' | '302' | 'redirect'), layout ('rowLink' |
  * 'nameLink' | 'noLink'), virtualize (default true), conversion ({mode: 'auto'|'A'|'B'|'C',
  * outcome: 'Ready'|'Failed', pollsToSettle, settleMs, issuer: 'entra'|'azureDevOps'}),
  * admin (true | false | [endpoint ids]), draftsReady, unknownIdGet ('null' | '404'),
@@ -534,7 +534,9 @@ export async function startMock(options = {}) {
       const reply = `https://${req.headers.host ?? info.host}${url.pathname}${url.search}`;
       const sps = knobs.signInHost === 'same' ? `https://${req.headers.host ?? info.host}` : 'https://spsprod.vssps.visualstudio.com';
       const location = `${sps}/_signin?realm=dev.azure.com&reply_to=${encodeURIComponent(reply)}`;
-      if (isApi && suppress) {
+      // 'redirect': a front door that redirects API calls to sign in even with the suppress
+      // header (a browser's `fetch(..., { redirect: 'manual' })` sees an opaque redirect).
+      if (isApi && suppress && knobs.signedOutAnswer !== 'redirect') {
         return send(
           401,
           { 'WWW-Authenticate': `Bearer authorization_uri=https://login.microsoftonline.com/${tenant}`, 'X-VSS-ResourceTenant': tenant },

@@ -138,8 +138,9 @@ test('bad input: missing file, a folder, invalid JSON with line and column, not 
 test('decode: both subject formats, --json, and a malformed subject', () => {
   const entra = pkg.run(['decode', ENTRA]);
   assert.equal(entra.code, 0, entra.stderr);
-  assert.match(entra.stdout, /tenantId\s+ff882432-09b0-437b-bd22-ca13c0037ded/);
-  assert.match(entra.stdout, /connectionId\s+64171687-7a59-4fce-b2c8-823278dcf176/);
+  // The engine's segment labels, each with its decoded value.
+  assert.match(entra.stdout, /^Tenant\s+ff882432-09b0-437b-bd22-ca13c0037ded/m);
+  assert.match(entra.stdout, /^Connection id\s+64171687-7a59-4fce-b2c8-823278dcf176/m);
   const classic = pkg.run(['decode', 'sc://contoso/Web Shop/prod-arm', '--json']);
   assert.equal(classic.code, 0, classic.stderr);
   const c = JSON.parse(classic.stdout);
@@ -150,6 +151,57 @@ test('decode: both subject formats, --json, and a malformed subject', () => {
   assert.equal(bad.code, 3);
   assert.match(bad.stderr, /malformed federation subject/);
   assert.equal(pkg.run(['decode']).code, 2);
+});
+
+test('decode --json: the segments of the format in order, each with a meaning; --org-id checks the organization id', () => {
+  const ORG_ID = '0ca3ddd9-f0b0-4635-a98c-5866526961b6';
+  const segmentsOf = (args) => {
+    const r = pkg.run(['decode', ...args, '--json']);
+    assert.equal(r.code, 0, r.stderr);
+    return JSON.parse(r.stdout);
+  };
+  const d = segmentsOf([ENTRA]);
+  assert.equal(d.format, 'entra');
+  assert.equal(d.segments.length, 7, 'marker, cloud, tenant, application, sc, organization id, connection id');
+  for (const s of d.segments) {
+    assert.deepEqual(Object.keys(s).sort(), ['check', 'checkWord', 'expected', 'label', 'meaning', 'text', 'value']);
+    assert.ok(s.meaning.trim().length > 0, `${s.label} has a meaning`);
+    assert.ok(['matches', 'differs', 'unknown'].includes(s.check), `${s.label}: ${s.check}`);
+  }
+  assert.equal(d.segments.map((s) => s.text).join('/'), ENTRA, 'the texts are the subject as written, in order');
+  assert.ok(!d.segments.some((s) => /name/i.test(s.label)), 'no name segment in an Entra subject');
+  const tenant = d.segments.find((s) => s.value === 'ff882432-09b0-437b-bd22-ca13c0037ded');
+  assert.equal(tenant.text, 't/MiSI_7AJe0O9IsoTwAN97Q');
+  assert.match(tenant.meaning, /^Tenant that issues the token: ff882432-09b0-437b-bd22-ca13c0037ded \(the identity's tenant\)/);
+  const orgOf = (x) => x.segments.find((s) => s.label === 'Organization id');
+  assert.equal(orgOf(d).check, 'unknown', 'no organization id given: not checked');
+
+  const same = orgOf(segmentsOf([ENTRA, '--org-id', ORG_ID.toUpperCase()]));
+  assert.equal(same.check, 'matches');
+  assert.equal(same.expected, null);
+  const other = '11111111-2222-3333-4444-555555555555';
+  const differs = orgOf(segmentsOf([ENTRA, '--org-id', other]));
+  assert.equal(differs.check, 'differs');
+  assert.equal(differs.expected, other);
+
+  // The Azure DevOps format: its own segments (names), checked against --org-name and --project.
+  const c = segmentsOf(['sc://contoso/Web Shop/prod-arm', '--org-name', 'fabrikam', '--project', 'Web Shop']);
+  assert.equal(c.format, 'azureDevOps');
+  assert.deepEqual(
+    c.segments.map((s) => [s.value, s.check]),
+    [
+      ['sc', 'matches'],
+      ['contoso', 'differs'],
+      ['Web Shop', 'matches'],
+      ['prod-arm', 'unknown'],
+    ],
+  );
+  assert.ok(!c.segments.some((s) => /tenant|id$/i.test(s.label)), 'no id segment in an sc:// subject');
+  // Any other subject: one segment of an unknown format, not an error.
+  const u = segmentsOf(['repo:octo/app:ref:refs/heads/main']);
+  assert.equal(u.format, 'unknown');
+  assert.equal(u.segments.length, 1);
+  assert.equal(u.segments[0].check, 'unknown');
 });
 
 test('explain-error: text arguments, a log on stdin, --json, and unknown text', () => {

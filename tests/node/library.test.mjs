@@ -57,6 +57,7 @@ test('the tarball holds the library, the CLI, the wasm, types and the licence, a
     'lib/web.d.ts',
     'pkg/web/federate_wasm.js',
     'pkg/web/federate_wasm.d.ts',
+    'pkg/web/federate_types.d.ts',
     'pkg/web/federate_wasm_bg.wasm',
   ]) {
     assert.ok(pkg.files.includes(f), `${f} is packed`);
@@ -78,8 +79,12 @@ test('every exported function has a call in the check (none untested)', () => {
     'classifyEndpoint',
     'classifyEndpoints',
     'decodeFederationSubject',
+    'decodeFederationIssuer',
     'expectedFederation',
     'federatedCredentialCommands',
+    'remedies',
+    'commandFormats',
+    'owningProject',
     'explainError',
     'verdictRules',
     'renderReport',
@@ -200,6 +205,21 @@ test('federation: subject decoding, expected issuer and subject, GUID codec', ()
   assert.equal(d.applicationId, '499b84ac-1321-427f-aa17-267ca6975798');
   assert.equal(d.organizationId, '0ca3ddd9-f0b0-4635-a98c-5866526961b6');
   assert.equal(d.connectionId, '64171687-7a59-4fce-b2c8-823278dcf176');
+  // The engine's segments: only the Entra format's, each with a meaning.
+  assert.equal(d.segments.length, 7);
+  assert.ok(d.segments.every((s) => s.meaning.length > 0));
+  const i = value('decodeFederationIssuer');
+  assert.equal(i.azureDevOps.format, 'azureDevOps');
+  assert.equal(i.azureDevOps.retires, '2027-07-01');
+  assert.deepEqual(
+    i.azureDevOps.segments.map((s) => [s.label, s.check]),
+    [
+      ['Issuer', 'matches'],
+      ['Organization id', 'matches'],
+    ],
+  );
+  assert.equal(i.preview.format, 'preview');
+  assert.equal(i.preview.segments.length, 1);
   const e = value('expectedFederation');
   assert.equal(e.audience, 'api://AzureADTokenExchange');
   assert.equal(e.azureDevOps.issuer, 'https://vstoken.dev.azure.com/0ca3ddd9-f0b0-4635-a98c-5866526961b6');
@@ -223,6 +243,24 @@ test('remedies in every format, diagnosis, rules, reports, URL parsing, version'
   assert.match(r.graph, /graph\.microsoft\.com/);
   assert.match(r.portal, /^\s*1[.)]/m);
   for (const text of Object.values(r)) assert.match(text, /api:\/\/AzureADTokenExchange|AzureADTokenExchange/);
+  // The project a scheme change goes to: the owning project reference (id), with its name.
+  const home = demo.value.find((e) => e.name === 'prod-arm').serviceEndpointProjectReferences[0].projectReference;
+  assert.deepEqual(value('owningProject'), { owned: { project: home.id, projectName: home.name }, none: null });
+  // One call gives every format at once, the same text, with the format in words.
+  const all7 = value('remedies');
+  assert.equal(all7.draft.reason, null);
+  assert.deepEqual(
+    all7.draft.remedies.map((m) => m.format),
+    ['az', 'azIdentity', 'powershell', 'bicep', 'terraform', 'graph', 'portal'],
+  );
+  assert.deepEqual(
+    value('commandFormats').map((f) => f.format),
+    all7.draft.remedies.map((m) => m.format),
+  );
+  for (const m of all7.draft.remedies) {
+    assert.equal(m.text, all7.byFormat[m.format]);
+    assert.ok(m.title.length > 0);
+  }
   const x = value('explainError');
   assert.equal(x.known.code, 'AADSTS700213');
   for (const k of ['title', 'meaning', 'fix']) assert.ok(x.known[k].length > 0, `explanation has ${k}`);

@@ -10,7 +10,7 @@ import init, {
   summaryLine,
   verdictRules,
 } from '../../pkg/web/federate_wasm.js';
-import type { CommandFormat, Context, EndpointJson, Verdict } from '../../pkg/web/federate_wasm.js';
+import type { CommandFormat, Context, DecodedIssuer, DecodedSubject, EndpointJson, Verdict } from '../../pkg/web/federate_wasm.js';
 
 function $<T extends HTMLElement = HTMLElement>(id: string): T {
   const el = document.getElementById(id);
@@ -82,12 +82,26 @@ function renderRules(): void {
   table.dataset.rules = String(rules.length);
 }
 
-/** Lists the parts of a decoded federation subject, one fact a part. */
+/**
+ * Draws the engine's explanation of a subject (or issuer) as it is: its format in the engine's
+ * words, then one entry a segment in the engine's order (label and text as written; the
+ * decoded value, the meaning and the check).
+ */
+function fillSegments(list: HTMLElement, decoded: DecodedSubject | DecodedIssuer): void {
+  list.replaceChildren(el('dt', 'Format'), el('dd', decoded.formatWord));
+  for (const s of decoded.segments) {
+    const dt = el('dt', s.label);
+    dt.append(el('br'), el('code', s.text));
+    const dd = el('dd');
+    dd.dataset.check = s.check;
+    dd.append(el('code', s.value), el('br'), el('span', s.meaning, 'meaning'), el('br'), el('span', s.checkWord, 'check'));
+    list.append(dt, dd);
+  }
+}
+
+/** Decodes a federation subject with the engine, checked against the organization given above. */
 function fillDecoded(list: HTMLElement, subject: string): void {
-  fillFacts(
-    list,
-    Object.entries(decodeFederationSubject(subject)).map(([k, v]) => [words(k), v]),
-  );
+  fillSegments(list, decodeFederationSubject(subject, context()));
 }
 
 function renderExample(subjectId: string, listId: string): void {
@@ -248,7 +262,12 @@ function openDetails(index: number): void {
       ['Application (client) id', fed.identity.applicationId],
       ['Identity tenant', fed.identity.tenantId],
     ];
-    for (const [k, val] of Object.entries(fed.decoded ?? {})) if (k !== 'format') entries.push([`Subject: ${words(k).toLowerCase()}`, val]);
+    // The engine's segments as they are: only those of the format, with its meaning and check.
+    for (const [what, decoded] of [
+      ['Issuer', fed.issuerDecoded],
+      ['Subject', fed.decoded],
+    ] as const)
+      for (const seg of decoded?.segments ?? []) entries.push([`${what}: ${seg.label}`, `${seg.value}: ${seg.meaning} ${seg.checkWord}.`]);
     if (fed.expected) {
       entries.push(['Expected (Azure DevOps issuer)', fed.expected.azureDevOps.subject]);
       if (fed.expected.entra) entries.push(['Expected (Entra issuer)', fed.expected.entra.subject]);

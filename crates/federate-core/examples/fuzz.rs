@@ -146,12 +146,23 @@ fn run_one(text: &str, ctx: &Context) {
     }
     if let Ok(value) = serde_json::from_str::<serde_json::Value>(text) {
         let _ = Context::from_value(value.clone());
+        let _ = federation::SubjectContext::from_value(value.clone());
         let _ = serde_json::from_value::<Vec<verdict::Verdict>>(value);
     }
     let _ = federation::decode_subject(text);
     let _ = federation::decode_guid(text);
     let _ = federation::encode_guid(text);
     let _ = federation::issuer_info(text);
+    let full = federation::SubjectContext {
+        organization_name: Some(text.to_owned()),
+        organization_id: Some(text.to_owned()),
+        project_name: Some(text.to_owned()),
+        connection_id: Some(text.to_owned()),
+        connection_name: Some(text.to_owned()),
+        tenant_id: Some(text.to_owned()),
+    };
+    let _ = federation::explain_subject(text, &full);
+    let _ = federation::explain_issuer(text, &full);
     let _ = diagnose::explain_error(text);
     let _ = diagnose::explain_errors(text);
     let _ = verdict::parse_iso_time(text);
@@ -168,6 +179,7 @@ fn run_one(text: &str, ctx: &Context) {
             ],
             body: text.to_owned(),
             url: None,
+            opaque_redirect: status == 0,
         };
         let _ = api::check(&resp);
         let _ = api::json_body(&resp);

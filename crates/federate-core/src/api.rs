@@ -43,6 +43,7 @@ pub const SCHEME_SERVICE_PRINCIPAL: &str = "ServicePrincipal";
 
 /// How the organization appears in its URLs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub enum HostForm {
     /// `https://dev.azure.com/{org}/...` (also any other host, e.g. a local mock: the
@@ -54,6 +55,7 @@ pub enum HostForm {
 
 /// An organization (and maybe a project and a connection) read from a page or org URL.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct OrgLocation {
     /// `https://host[:port]`, lowercase scheme and host.
@@ -224,6 +226,7 @@ pub fn percent_decode(text: &str) -> String {
 /// One HTTP request, as data. It never carries credentials: the transport adds them (the
 /// page's cookies, or an `Authorization` header it keeps to itself).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(rename = "AdoRequest"))]
 #[serde(rename_all = "camelCase")]
 pub struct Request {
     /// `GET` or `PUT`.
@@ -238,6 +241,7 @@ pub struct Request {
 
 /// One HTTP answer, as data.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct Response {
     /// The HTTP status (0 when the transport got none, e.g. an opaque redirect).
@@ -250,6 +254,11 @@ pub struct Response {
     /// sign-in page shows up here).
     #[serde(default)]
     pub url: Option<String>,
+    /// True when the transport did not follow a redirect and could not see it: a browser
+    /// `fetch(url, { redirect: 'manual' })` answers a redirect with `type: 'opaqueredirect'`,
+    /// status 0 and no headers. The relay reports the fact; [`check`] says what it means.
+    #[serde(default)]
+    pub opaque_redirect: bool,
 }
 
 impl Response {
@@ -280,6 +289,7 @@ impl Response {
 
 /// The rate-limit headers of an answer (ado-facts §12).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct RateLimit {
     /// `Retry-After`, in milliseconds: seconds on the wire, or an HTTP-date (RFC 7231
@@ -310,6 +320,7 @@ fn seconds_to_ms(text: &str) -> Option<u64> {
 
 /// Why a job waits before its next request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub enum WaitReason {
     /// The service's `Retry-After`.
@@ -438,6 +449,7 @@ impl RateLimit {
 /// Why a call failed, in the kinds the user interface shows. `message` is the service's
 /// own text where it sent one.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(rename = "ApiErrorData"))]
 #[serde(
     tag = "kind",
     rename_all = "camelCase",
@@ -595,17 +607,42 @@ fn is_signin_url(url: &str) -> bool {
     lower.contains("/_signin") || lower.contains("_signin?")
 }
 
+/// A redirect whose target the transport could not see (opaque, or a 3xx without a
+/// `Location`), on an `_apis` URL or one the transport did not report (the engine only
+/// calls `_apis`). A redirect elsewhere stays a malformed answer.
+fn is_hidden_api_redirect(resp: &Response) -> bool {
+    let hidden = resp.opaque_redirect
+        || ((300..=399).contains(&resp.status)
+            && resp.header("location").is_none_or(str::is_empty));
+    hidden
+        && resp
+            .url
+            .as_deref()
+            .is_none_or(|u| u.to_ascii_lowercase().contains("/_apis/"))
+}
+
 /// Classifies an answer: `Ok` for a usable 2xx JSON answer, otherwise the error kind.
 ///
-/// Signed out: 401, 203, a 3xx to `_signin`, a final URL on `_signin`, or HTML where JSON
+/// Signed out: 401, 203, a 3xx to `_signin`, a final URL on `_signin`, HTML where JSON
 /// was expected (every call here is to `_apis`, where HTML only ever means the sign-in
-/// page; ado-facts §11). 429 or a `TF400733` text is throttling. The service's `message`
-/// is surfaced for every other error.
+/// page; ado-facts §11), or a redirect on `_apis` the transport could not see into (an
+/// opaque redirect, or a 3xx without a `Location`): `_apis` redirects only to sign in.
+/// 429 or a `TF400733` text is throttling. The service's `message` is surfaced for every
+/// other error.
+///
+/// ```
+/// use federate_core::api::{check, Response};
+/// let hidden = Response { opaque_redirect: true, ..Response::new(0, "") };
+/// assert_eq!(check(&hidden).unwrap_err().kind(), "signedOut");
+/// ```
 pub fn check(resp: &Response) -> Result<(), ApiError> {
     let signed_out = || ApiError::SignedOut {
         message: SIGNED_OUT_MESSAGE.to_owned(),
     };
     if resp.url.as_deref().is_some_and(is_signin_url) {
+        return Err(signed_out());
+    }
+    if is_hidden_api_redirect(resp) {
         return Err(signed_out());
     }
     let status = resp.status;
@@ -688,6 +725,7 @@ pub fn json_body(resp: &Response) -> Result<Value, ApiError> {
 
 /// A project of the organization (`TeamProjectReference`, the fields Federate uses).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct Project {
     /// The project GUID.
@@ -701,6 +739,7 @@ pub struct Project {
 
 /// One page of the projects list.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct ProjectsPage {
     /// The projects of this page.
@@ -800,6 +839,7 @@ fn not_found_null() -> ApiError {
 
 /// Builds the requests of one organization, with the web UI's headers.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct Api {
     /// `https://dev.azure.com/{org}` or `https://{org}.visualstudio.com`.

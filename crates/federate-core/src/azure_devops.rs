@@ -67,6 +67,7 @@ pub fn is_azure_devops_host(host: &str) -> bool {
 
 /// What a PAT connection to Azure DevOps is used for, which decides the pipeline change.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub enum PatUse {
     /// Checking out (or referencing templates in) a repository of another organization.
@@ -93,6 +94,7 @@ impl PatUse {
 
 /// A PAT (or password) a connection holds for Azure DevOps.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct AzureDevOpsPat {
     /// The Azure DevOps host the connection points at; `None` for an Azure DevOps type

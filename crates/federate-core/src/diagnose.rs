@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 
 /// An explained error.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct Diagnosis {
     /// A stable key, unique per table entry (e.g. `AADSTS70021-subject`).

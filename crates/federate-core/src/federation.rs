@@ -141,6 +141,7 @@ pub fn decode_guid(encoded: &str) -> Result<String, Error> {
 
 /// The two subject formats, plus what could not be recognised.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(rename = "FederationFormat"))]
 #[serde(rename_all = "camelCase")]
 pub enum Format {
     /// Issuer `https://vstoken.dev.azure.com/{orgId}`, subject `sc://org/project/name`.
@@ -153,12 +154,167 @@ pub enum Format {
     Unknown,
 }
 
+/// How a segment compares with what it should be, for the context given.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(rename = "SegmentCheck"))]
+#[serde(rename_all = "camelCase")]
+pub enum Check {
+    /// It is what it should be (a fixed marker of the format, or equal to the context's value).
+    Matches,
+    /// It is not: the segment's `expected` says what it should be.
+    Differs,
+    /// Nothing to compare it with (the context lacks the value), or nothing is known to compare.
+    Unknown,
+}
+
+/// One segment of a subject or an issuer, explained: one row of the "segment by segment" table.
+///
+/// Only segments of the recognised format exist (an Entra subject has no organization name
+/// row), in the order they are written.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[serde(rename_all = "camelCase")]
+pub struct Segment {
+    /// What the segment is, as a row label: `Tenant`, `Organization id`, `Connection name`.
+    pub label: String,
+    /// The segment as written (`t/MiSI_7AJe0O9IsoTwAN97Q`, `Web Shop`).
+    pub text: String,
+    /// The segment decoded: a GUID from base64url, a name, a marker.
+    pub value: String,
+    /// A sentence: what it is and what it must be.
+    pub meaning: String,
+    pub check: Check,
+    /// With `differs`: the value it should have.
+    pub expected: Option<String>,
+    /// The check in words: `Matches`, `Differs: expected …`, `Not checked: …`.
+    pub check_word: String,
+}
+
+/// What the segments of a subject or issuer are checked against; every field optional.
+///
+/// Field names follow the verdict [`Context`] (`organizationName`, `organizationId`,
+/// `projectName`), so a caller can pass that one; other fields are ignored.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(optional_fields = nullable))]
+#[serde(rename_all = "camelCase", default)]
+pub struct SubjectContext {
+    pub organization_name: Option<String>,
+    /// The organization id (connectionData `instanceId`).
+    pub organization_id: Option<String>,
+    /// The connection's home project name.
+    pub project_name: Option<String>,
+    /// The connection's id.
+    pub connection_id: Option<String>,
+    /// The connection's name in its home project.
+    pub connection_name: Option<String>,
+    /// The identity's tenant (`authorization.parameters.tenantid`).
+    pub tenant_id: Option<String>,
+}
+
+impl SubjectContext {
+    /// Reads a context from JSON (`null` = empty); unknown fields are ignored.
+    pub fn from_value(value: serde_json::Value) -> Result<Self, Error> {
+        if value.is_null() {
+            return Ok(Self::default());
+        }
+        if !value.is_object() {
+            return Err(Error::Shape(format!(
+                "context must be an object {{organizationName, organizationId, projectName, connectionId, connectionName, tenantId}}, found {}",
+                crate::model::kind_of(&value)
+            )));
+        }
+        serde_json::from_value(value).map_err(|e| Error::Shape(format!("context: {e}")))
+    }
+
+    /// The context a connection's own federation is checked against: the organization from
+    /// `ctx` (never from what the connection carries, which would match itself), the home
+    /// project and name, the id and the identity's tenant from the connection.
+    pub fn for_endpoint(ep: &Endpoint, ctx: &Context) -> Self {
+        Self {
+            organization_name: ctx.organization_name.clone(),
+            organization_id: ctx.organization_id.clone(),
+            project_name: ep
+                .home_project()
+                .and_then(|r| r.project_name)
+                .filter(|s| !s.is_empty()),
+            connection_id: ep.id().map(str::to_owned),
+            connection_name: home_connection_name(ep),
+            tenant_id: ep.param("tenantid").filter(|s| !s.is_empty()),
+        }
+    }
+}
+
+fn given(v: Option<&String>) -> Option<&str> {
+    v.map(|s| s.trim()).filter(|s| !s.is_empty())
+}
+
+/// A segment checked against an expected value (`None`: unknown, saying `missing`).
+fn checked(
+    label: &str,
+    text: &str,
+    value: &str,
+    meaning: String,
+    expected: Option<String>,
+    missing: &str,
+) -> Segment {
+    let (check, expected, check_word) = match expected {
+        Some(e) if e == value => (Check::Matches, None, "Matches".to_owned()),
+        Some(e) => (
+            Check::Differs,
+            Some(e.clone()),
+            format!("Differs: expected {e}"),
+        ),
+        None => (Check::Unknown, None, format!("Not checked: {missing}")),
+    };
+    Segment {
+        label: label.to_owned(),
+        text: text.to_owned(),
+        value: value.to_owned(),
+        meaning,
+        check,
+        expected,
+        check_word,
+    }
+}
+
+/// A fixed part of the format, present as it must be.
+fn marker(label: &str, text: &str, value: &str, meaning: String) -> Segment {
+    checked(label, text, value, meaning, Some(value.to_owned()), "")
+}
+
+/// A GUID segment checked against the context's GUID (`unknown` when absent or not a GUID).
+fn guid_checked(
+    label: &str,
+    text: &str,
+    value: &str,
+    meaning: String,
+    expected: Option<&str>,
+    missing: &str,
+) -> Segment {
+    checked(
+        label,
+        text,
+        value,
+        meaning,
+        expected.and_then(normalize_guid),
+        missing,
+    )
+}
+
 /// A subject taken apart. Fields that the format does not carry are `None` (`null` in JSON).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct DecodedSubject {
-    /// `azureDevOps` for `sc://`, `entra` for `/eid1/`.
+    /// `azureDevOps` for `sc://`, `entra` for `/eid1/`, `unknown` for anything else
+    /// ([`explain_subject`] only).
     pub format: Format,
+    /// The format in words: `Entra issuer format (/eid1/)`.
+    #[serde(default)]
+    pub format_word: String,
+    /// The subject segment by segment, in order: only the segments of its format.
+    #[serde(default)]
+    pub segments: Vec<Segment>,
     pub organization_name: Option<String>,
     pub project_name: Option<String>,
     pub connection_name: Option<String>,
@@ -174,6 +330,8 @@ impl DecodedSubject {
     fn empty(format: Format) -> Self {
         Self {
             format,
+            format_word: format.subject_word().to_owned(),
+            segments: Vec::new(),
             organization_name: None,
             project_name: None,
             connection_name: None,
@@ -197,19 +355,58 @@ impl DecodedSubject {
 /// assert!(decode_subject("/eid1/c/pub/t/short/a/x/sc/y/z").unwrap_err().to_string().contains("tenant"));
 /// ```
 pub fn decode_subject(subject: &str) -> Result<DecodedSubject, Error> {
+    decode_checked(subject, &SubjectContext::default())
+}
+
+/// Explains a subject segment by segment, each segment checked against `ctx`.
+///
+/// Both formats are taken apart (a malformed one is an [`Error::Subject`] naming the bad
+/// segment, as [`decode_subject`]); any other text is the `unknown` format with one
+/// segment, the whole subject, unchecked.
+///
+/// ```
+/// use federate_core::federation::{explain_subject, Check, Format, SubjectContext};
+/// let ctx = SubjectContext { organization_id: Some("0ca3ddd9-f0b0-4635-a98c-5866526961b6".into()), ..Default::default() };
+/// let d = explain_subject("/eid1/c/pub/t/MiSI_7AJe0O9IsoTwAN97Q/a/rISbSSETf0KqFyZ8ppdXmA/sc/0ca3ddd9-f0b0-4635-a98c-5866526961b6/64171687-7a59-4fce-b2c8-823278dcf176", &ctx).unwrap();
+/// let org = d.segments.iter().find(|s| s.label == "Organization id").unwrap();
+/// assert_eq!(org.check, Check::Matches);
+/// let other = explain_subject("repo:octo/app:ref:refs/heads/main", &ctx).unwrap();
+/// assert_eq!((other.format, other.segments.len()), (Format::Unknown, 1));
+/// ```
+pub fn explain_subject(subject: &str, ctx: &SubjectContext) -> Result<DecodedSubject, Error> {
+    let s = subject.trim();
+    if s.is_empty() {
+        return Err(Error::Subject("the subject is empty".into()));
+    }
+    if s.starts_with("sc://") || s.starts_with("/eid1/") || s == "/eid1" {
+        return decode_checked(s, ctx);
+    }
+    let mut d = DecodedSubject::empty(Format::Unknown);
+    d.segments.push(checked(
+        "Subject",
+        s,
+        s,
+        "Not a subject Azure DevOps issues for a service connection: it is neither sc://{organization}/{project}/{connection} (Azure DevOps issuer) nor /eid1/c/pub/t/{tenant}/a/{application}/sc/{organization id}/{connection id} (Entra issuer).".into(),
+        None,
+        "not an Azure DevOps service connection subject",
+    ));
+    Ok(d)
+}
+
+fn decode_checked(subject: &str, ctx: &SubjectContext) -> Result<DecodedSubject, Error> {
     let s = subject.trim();
     if let Some(rest) = s.strip_prefix("sc://") {
-        return decode_classic(rest);
+        return decode_classic(rest, ctx);
     }
     if s.starts_with("/eid1/") || s == "/eid1" {
-        return decode_entra(s);
+        return decode_entra(s, ctx);
     }
     Err(Error::Subject(format!(
         "{s:?} is neither sc://{{organization}}/{{project}}/{{connection}} nor /eid1/c/pub/t/{{tenant}}/a/{{app}}/sc/{{organizationId}}/{{connectionId}}"
     )))
 }
 
-fn decode_classic(rest: &str) -> Result<DecodedSubject, Error> {
+fn decode_classic(rest: &str, ctx: &SubjectContext) -> Result<DecodedSubject, Error> {
     let mut parts = rest.splitn(3, '/');
     let mut next = |what: &str| -> Result<String, Error> {
         match parts.next() {
@@ -223,13 +420,46 @@ fn decode_classic(rest: &str) -> Result<DecodedSubject, Error> {
     let project = next("project")?;
     let name = next("connection name")?;
     let mut d = DecodedSubject::empty(Format::AzureDevOps);
+    d.segments = vec![
+        marker(
+            "Format marker",
+            "sc://",
+            "sc",
+            "Format marker: a subject of the Azure DevOps issuer, sc://{organization}/{project}/{connection}, made of names (a rename breaks it).".into(),
+        ),
+        checked(
+            "Organization name",
+            &org,
+            &org,
+            "Organization name: must be this organization's current name; renaming the organization breaks this subject.".into(),
+            given(ctx.organization_name.as_ref()).map(str::to_owned),
+            "no organization name given",
+        ),
+        checked(
+            "Project name",
+            &project,
+            &project,
+            "Project name: must be the connection's home project (the first it was created in, also when shared); renaming the project breaks this subject.".into(),
+            given(ctx.project_name.as_ref()).map(str::to_owned),
+            "no project name given",
+        ),
+        checked(
+            "Connection name",
+            &name,
+            &name,
+            "Connection name: must be the connection's name in its home project; renaming the connection breaks this subject.".into(),
+            given(ctx.connection_name.as_ref()).map(str::to_owned),
+            "no connection name given",
+        ),
+    ];
     d.organization_name = Some(org);
     d.project_name = Some(project);
     d.connection_name = Some(name);
     Ok(d)
 }
 
-fn decode_entra(s: &str) -> Result<DecodedSubject, Error> {
+#[allow(clippy::too_many_lines)] // one segment after another, in the subject's order
+fn decode_entra(s: &str, ctx: &SubjectContext) -> Result<DecodedSubject, Error> {
     let parts: Vec<&str> = s.split('/').skip(1).collect();
     let expect_key = |i: usize, key: &str| -> Result<(), Error> {
         match parts.get(i) {
@@ -255,10 +485,12 @@ fn decode_entra(s: &str) -> Result<DecodedSubject, Error> {
     expect_key(1, "c")?;
     let cloud = value(2, "cloud (c)")?;
     expect_key(3, "t")?;
-    let tenant = decode_guid(value(4, "tenant (t)")?)
+    let tenant_text = value(4, "tenant (t)")?;
+    let tenant = decode_guid(tenant_text)
         .map_err(|e| Error::Subject(format!("/eid1 subject: the tenant (t) segment: {e}")))?;
     expect_key(5, "a")?;
-    let app = decode_guid(value(6, "application (a)")?)
+    let app_text = value(6, "application (a)")?;
+    let app = decode_guid(app_text)
         .map_err(|e| Error::Subject(format!("/eid1 subject: the application (a) segment: {e}")))?;
     match parts.get(7) {
         Some(&"sc") => {}
@@ -273,16 +505,17 @@ fn decode_entra(s: &str) -> Result<DecodedSubject, Error> {
             ));
         }
     }
-    let guid_at = |i: usize, what: &str| -> Result<String, Error> {
+    let guid_at = |i: usize, what: &str| -> Result<(&str, String), Error> {
         let v = value(i, what)?;
-        normalize_guid(v).ok_or_else(|| {
+        let id = normalize_guid(v).ok_or_else(|| {
             Error::Subject(format!(
                 "/eid1 subject: the {what} segment {v:?} is not a GUID"
             ))
-        })
+        })?;
+        Ok((v, id))
     };
-    let org_id = guid_at(8, "organization id (sc/…)")?;
-    let conn_id = guid_at(9, "connection id (sc/…/…)")?;
+    let (org_text, org_id) = guid_at(8, "organization id (sc/…)")?;
+    let (conn_text, conn_id) = guid_at(9, "connection id (sc/…/…)")?;
     if parts.len() > 10 {
         return Err(Error::Subject(format!(
             "/eid1 subject: unexpected segments after the connection id: {:?}",
@@ -290,6 +523,86 @@ fn decode_entra(s: &str) -> Result<DecodedSubject, Error> {
         )));
     }
     let mut d = DecodedSubject::empty(Format::Entra);
+    d.segments = vec![
+        marker(
+            "Format marker",
+            "/eid1",
+            "eid1",
+            "Format marker: a subject of the Microsoft Entra issuer, made of ids only (renames keep it).".into(),
+        ),
+        if cloud == "pub" {
+            marker(
+                "Cloud",
+                &format!("c/{cloud}"),
+                cloud,
+                "Cloud: pub, the public Azure cloud.".into(),
+            )
+        } else {
+            checked(
+                "Cloud",
+                &format!("c/{cloud}"),
+                cloud,
+                format!(
+                    "Cloud: {cloud}; only pub (the public Azure cloud) has been seen in Azure DevOps subjects."
+                ),
+                None,
+                "only pub is known",
+            )
+        },
+        guid_checked(
+            "Tenant",
+            &format!("t/{tenant_text}"),
+            &tenant,
+            format!(
+                "Tenant that issues the token: {tenant} (the identity's tenant), base64url of its little-endian bytes; it must be the issuer's tenant."
+            ),
+            given(ctx.tenant_id.as_ref()),
+            "no tenant id given",
+        ),
+        if app == AZURE_DEVOPS_APP_ID {
+            marker(
+                "Application",
+                &format!("a/{app_text}"),
+                &app,
+                format!(
+                    "The Azure DevOps application ({AZURE_DEVOPS_APP_ID}): this is a service connection subject."
+                ),
+            )
+        } else {
+            checked(
+                "Application",
+                &format!("a/{app_text}"),
+                &app,
+                format!(
+                    "Application {app}: not the Azure DevOps application ({AZURE_DEVOPS_APP_ID}), so Azure DevOps did not issue this subject."
+                ),
+                Some(AZURE_DEVOPS_APP_ID.to_owned()),
+                "",
+            )
+        },
+        marker(
+            "Service connection",
+            "sc",
+            "sc",
+            "Service connection: the token is for an Azure DevOps service connection.".into(),
+        ),
+        guid_checked(
+            "Organization id",
+            org_text,
+            &org_id,
+            "Organization id: must be this organization's id (connectionData instanceId, the same in the Azure DevOps issuer); renames keep it.".into(),
+            given(ctx.organization_id.as_ref()),
+            "no organization id given",
+        ),
+        guid_checked(
+            "Connection id",
+            conn_text,
+            &conn_id,
+            "Connection id: must be this service connection's id; deleting and re-creating the connection changes it, renaming keeps it.".into(),
+            given(ctx.connection_id.as_ref()),
+            "no connection id given",
+        ),
+    ];
     d.cloud = Some(cloud.to_owned());
     d.tenant_id = Some(tenant);
     d.application_id = Some(app);
@@ -300,6 +613,7 @@ fn decode_entra(s: &str) -> Result<DecodedSubject, Error> {
 
 /// What an issuer says about itself.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct IssuerInfo {
     pub format: Format,
@@ -346,8 +660,125 @@ pub fn issuer_info(issuer: &str) -> IssuerInfo {
     info
 }
 
+/// An issuer explained: its format, what it names, when it retires, segment by segment.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[serde(rename_all = "camelCase")]
+pub struct DecodedIssuer {
+    pub format: Format,
+    /// The format in words (`Azure DevOps issuer`, `Entra issuer`, ...).
+    pub format_word: String,
+    /// The Azure DevOps issuer's organization id.
+    pub organization_id: Option<String>,
+    /// The Entra issuer's tenant id.
+    pub tenant_id: Option<String>,
+    /// When this issuer stops working (ISO 8601), if a date is announced: the Azure DevOps
+    /// issuer retires on 2027-07-01 (public cloud).
+    pub retires: Option<String>,
+    /// The issuer segment by segment, in order: only the segments of its format.
+    pub segments: Vec<Segment>,
+}
+
+/// Explains an issuer segment by segment, each segment checked against `ctx`. Never fails:
+/// an issuer of no known format is one `unknown` segment.
+///
+/// ```
+/// use federate_core::federation::{explain_issuer, Format, SubjectContext};
+/// let i = explain_issuer("https://vstoken.dev.azure.com/0ca3ddd9-f0b0-4635-a98c-5866526961b6", &SubjectContext::default());
+/// assert_eq!(i.format, Format::AzureDevOps);
+/// assert_eq!(i.retires.as_deref(), Some("2027-07-01"));
+/// assert_eq!(i.segments.len(), 2);
+/// ```
+pub fn explain_issuer(issuer: &str, ctx: &SubjectContext) -> DecodedIssuer {
+    let text = issuer.trim();
+    let info = issuer_info(text);
+    let mut out = DecodedIssuer {
+        format: info.format,
+        format_word: info.format.word().to_owned(),
+        organization_id: info.organization_id.clone(),
+        tenant_id: info.tenant_id.clone(),
+        retires: None,
+        segments: Vec::new(),
+    };
+    // Prefixes are ASCII and `issuer_info` compared a lowercase copy of the same length, so
+    // these byte positions fall on character boundaries; `get` keeps it panic-free anyway.
+    let after = |prefix: &str| text.get(prefix.len()..).unwrap_or("");
+    match (info.format, &info.organization_id, &info.tenant_id) {
+        (Format::AzureDevOps, Some(org), _) => {
+            out.retires = ADO_ISSUER_RETIREMENT.get(..10).map(str::to_owned);
+            out.segments = vec![
+                marker(
+                    "Issuer",
+                    text.get(..ADO_ISSUER_PREFIX.len() - 1).unwrap_or(text),
+                    "Azure DevOps",
+                    "The Azure DevOps issuer: Azure DevOps signs the token. Deprecated since 2026-07-01, it retires on 2027-07-01 for public-cloud single-tenant apps and managed identities: switch to the Entra issuer before then.".into(),
+                ),
+                guid_checked(
+                    "Organization id",
+                    after(ADO_ISSUER_PREFIX).trim_end_matches('/'),
+                    org,
+                    "Organization id: must be this organization's id (connectionData instanceId); one issuer per organization.".into(),
+                    given(ctx.organization_id.as_ref()),
+                    "no organization id given",
+                ),
+            ];
+        }
+        (Format::Entra, _, Some(tenant)) => {
+            let rest = after(ENTRA_ISSUER_PREFIX).trim_end_matches('/');
+            let split = rest.len().saturating_sub("/v2.0".len());
+            out.segments = vec![
+                marker(
+                    "Issuer",
+                    text.get(..ENTRA_ISSUER_PREFIX.len() - 1).unwrap_or(text),
+                    "Microsoft Entra ID",
+                    "The Microsoft Entra issuer: Entra signs the token for Azure DevOps. The current issuer, no retirement announced; not available in sovereign clouds.".into(),
+                ),
+                guid_checked(
+                    "Tenant",
+                    rest.get(..split).unwrap_or(rest),
+                    tenant,
+                    format!("Tenant that issues the token: {tenant} (the identity's tenant)."),
+                    given(ctx.tenant_id.as_ref()),
+                    "no tenant id given",
+                ),
+                marker(
+                    "Version",
+                    rest.get(split + 1..).unwrap_or("v2.0"),
+                    "v2.0",
+                    "Token endpoint version 2.0.".into(),
+                ),
+            ];
+        }
+        (Format::Preview, _, _) => {
+            let current = given(ctx.tenant_id.as_ref())
+                .and_then(normalize_guid)
+                .map(|t| format!("{ENTRA_ISSUER_PREFIX}{t}/v2.0"));
+            out.segments = vec![checked(
+                "Issuer",
+                text,
+                text,
+                "The preview-era Azure DevOps issuer, used until about August 2023 and no longer issued: save the connection again (or update it) so Azure DevOps assigns a current issuer, and fix the federated credential to match.".into(),
+                current,
+                "no tenant id given to name the current issuer",
+            )];
+        }
+        _ => {
+            out.segments = vec![checked(
+                "Issuer",
+                text,
+                text,
+                "Not an issuer Azure DevOps uses: neither https://vstoken.dev.azure.com/{organization id} (Azure DevOps issuer) nor https://login.microsoftonline.com/{tenant id}/v2.0 (Entra issuer).".into(),
+                None,
+                "not an Azure DevOps issuer",
+            )];
+        }
+    }
+    out
+}
+
 /// An issuer and subject pair; `None` where the inputs to build it are missing.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct IssuerSubject {
     pub issuer: Option<String>,
@@ -356,6 +787,7 @@ pub struct IssuerSubject {
 
 /// What a connection's federation should be, for its organization, project and name.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct ExpectedFederation {
     pub audience: String,
@@ -462,6 +894,7 @@ pub fn expected_federation(ep: &Endpoint, ctx: &Context) -> ExpectedFederation {
 
 /// A finding about a connection's federation.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct Warning {
     /// Stable code, e.g. `subjectRenamed`, `issuerRetiring`, `tenantMismatch`.
@@ -478,6 +911,7 @@ fn warn(out: &mut Vec<Warning>, code: &str, message: String) {
 
 /// The identity that must hold the federated credential.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct Identity {
     /// `serviceprincipalid`: the client (application) id.
@@ -488,6 +922,7 @@ pub struct Identity {
 
 /// The explanation of a federated (or draft) connection's issuer and subject.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct Federation {
     pub issuer: Option<String>,
@@ -500,7 +935,11 @@ pub struct Federation {
     /// `workloadIdentityFederationIssuerType` as stored (e.g. `EntraID`).
     pub issuer_type: Option<String>,
     pub identity: Identity,
-    /// The subject taken apart, or `None` when absent or malformed (then a warning says why).
+    /// The issuer segment by segment, checked against the connection; `None` when absent.
+    #[serde(default)]
+    pub issuer_decoded: Option<DecodedIssuer>,
+    /// The subject segment by segment, checked against the connection; `None` when absent or
+    /// malformed (then a warning says why). A subject of no known format is one segment.
     pub decoded: Option<DecodedSubject>,
     pub expected: Option<ExpectedFederation>,
     pub warnings: Vec<Warning>,
@@ -531,14 +970,23 @@ pub fn explain_federation(ep: &Endpoint, ctx: &Context) -> Federation {
     let tenant_param = ep.param("tenantid").filter(|s| !s.is_empty());
     let mut warnings = Vec::new();
     let info = issuer.as_deref().map(issuer_info);
-    let decoded = match subject.as_deref().map(decode_subject) {
-        Some(Ok(d)) => Some(d),
+    let checks = SubjectContext::for_endpoint(ep, ctx);
+    let decoded = match subject.as_deref().map(|s| explain_subject(s, &checks)) {
+        Some(Ok(d)) => {
+            if d.format == Format::Unknown {
+                if let Some(Err(e)) = subject.as_deref().map(decode_subject) {
+                    warn(&mut warnings, "subjectMalformed", e.to_string());
+                }
+            }
+            Some(d)
+        }
         Some(Err(e)) => {
             warn(&mut warnings, "subjectMalformed", e.to_string());
             None
         }
         None => None,
     };
+    let issuer_decoded = issuer.as_deref().map(|i| explain_issuer(i, &checks));
     let format = match (&info, &decoded) {
         (Some(i), _) if i.format != Format::Unknown => i.format,
         (_, Some(d)) => d.format,
@@ -716,6 +1164,7 @@ pub fn explain_federation(ep: &Endpoint, ctx: &Context) -> Federation {
             application_id: ep.param("serviceprincipalid").filter(|s| !s.is_empty()),
             tenant_id: tenant_param,
         },
+        issuer_decoded,
         decoded,
         expected: Some(expected),
         warnings,
@@ -723,6 +1172,16 @@ pub fn explain_federation(ep: &Endpoint, ctx: &Context) -> Federation {
 }
 
 impl Format {
+    /// A subject's format in words: `Azure DevOps issuer format (sc://)`, `Entra issuer format (/eid1/)`, `Unknown format`.
+    pub fn subject_word(self) -> &'static str {
+        match self {
+            Format::AzureDevOps => "Azure DevOps issuer format (sc://)",
+            Format::Entra => "Entra issuer format (/eid1/)",
+            Format::Preview => "Preview issuer format",
+            Format::Unknown => "Unknown format",
+        }
+    }
+
     /// The format in words: `Azure DevOps issuer`, `Entra issuer`, `Preview issuer`, `Unknown issuer`.
     pub fn word(self) -> &'static str {
         match self {

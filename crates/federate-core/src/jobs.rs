@@ -51,6 +51,7 @@ pub const CONVERSION_ROLE: &str = "Administrator on this service connection";
 
 /// Why a transport produced no answer.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(tag = "kind", content = "message", rename_all = "camelCase")]
 pub enum TransportError {
     /// No HTTP answer (offline, DNS, TLS, CORS, reset).
@@ -79,6 +80,7 @@ pub trait Transport {
 
 /// How hard to try before giving up.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase", default)]
 pub struct RetryPolicy {
     /// Attempts per request, the first included.
@@ -114,6 +116,7 @@ impl RetryPolicy {
 
 /// How to wait for a background conversion (`InProgress`) to finish.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase", default)]
 pub struct PollPolicy {
     /// First wait before reading the connection again.
@@ -137,6 +140,7 @@ impl Default for PollPolicy {
 
 /// The knobs of a job.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase", default)]
 pub struct ClientOptions {
     /// Requests in flight at once ([`DEFAULT_CONCURRENCY`]); 0 reads as 1.
@@ -162,6 +166,7 @@ impl Default for ClientOptions {
 
 /// What a journal entry records.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub enum JournalKind {
     /// Will be sent (from a plan).
@@ -177,6 +182,7 @@ pub enum JournalKind {
 /// One step of a job: what was planned, sent or answered, when, and with what result. It
 /// holds the method and URL only: never a body or a header, so never a credential.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct JournalEntry {
     /// [`Transport::now_ms`] when it happened.
@@ -266,6 +272,7 @@ impl Gate {
 
 /// Request counts of a client, for progress displays and benchmarks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct ClientStats {
     /// HTTP requests sent, retries included.
@@ -282,6 +289,7 @@ pub struct ClientStats {
 /// A wait the client starts before its next request(s), reported as it begins so a UI can
 /// say "throttled by Azure DevOps: waiting N s".
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(rename = "RateLimitWaitEvent"))]
 #[serde(rename_all = "camelCase")]
 pub struct RateLimitWait {
     /// How long, in milliseconds, from now.
@@ -695,6 +703,7 @@ pub fn secret_values_dropped(endpoints: &[Endpoint]) -> usize {
 
 /// One project's connections as listed, and how many secret values were dropped from them.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct ProjectListing {
     /// Every connection of the project, failed ones included, secret values dropped.
@@ -725,6 +734,7 @@ pub async fn get_endpoint<T: Transport>(
 /// Progress of an organization scan: after each project (with that project's result in
 /// `project`), and, from a client with a wait listener, when it starts waiting (`waiting`).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(rename = "ScanProgressEvent"))]
 #[serde(rename_all = "camelCase")]
 pub struct ScanProgress {
     /// Projects scanned (or failed) so far.
@@ -744,6 +754,7 @@ pub struct ScanProgress {
 
 /// One project of an organization scan as it finishes.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(rename = "ProjectDoneEvent"))]
 #[serde(rename_all = "camelCase")]
 pub struct ProjectDone {
     /// The project GUID.
@@ -763,6 +774,7 @@ pub struct ProjectDone {
 
 /// What happened to one project in an organization scan.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct ProjectScan {
     /// The project GUID.
@@ -779,6 +791,7 @@ pub struct ProjectScan {
 
 /// One service connection of an organization scan, shared ones merged into one entry.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(rename = "OrgConnection"))]
 #[serde(rename_all = "camelCase")]
 pub struct Connection {
     /// The connection id.
@@ -799,6 +812,7 @@ pub struct Connection {
 
 /// The result of an organization scan. Partial when stopped or when projects failed.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct OrgScan {
     /// The API base of the organization.
@@ -1014,6 +1028,7 @@ fn listed_in(project: &Project, name: Option<&str>) -> ProjectRef {
 
 /// What a plan is made for.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(optional_fields = nullable))]
 #[serde(rename_all = "camelCase", default)]
 pub struct PlanContext {
     /// The project the user acts from (id or name); `null` for the organization view,
@@ -1023,11 +1038,13 @@ pub struct PlanContext {
     pub selected: Option<Vec<String>>,
     /// Also send manual (not ADO-created) service principals: they convert only when a
     /// federated credential already exists, else the service answers 400.
+    #[cfg_attr(feature = "ts", ts(as = "Option<bool>", optional))]
     pub allow_manual: bool,
 }
 
 /// Why a connection is left out of a plan.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub enum SkipReason {
     /// No `id`: nothing to address.
@@ -1100,6 +1117,7 @@ impl SkipReason {
 
 /// A connection a plan will convert.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct PlannedConversion {
     /// The connection id.
@@ -1125,6 +1143,7 @@ fn default_action() -> crate::convertibility::Action {
 
 /// A connection a plan leaves out, and why.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct SkippedConversion {
     /// The connection id (empty when it has none).
@@ -1145,6 +1164,7 @@ pub struct SkippedConversion {
 
 /// What a bulk conversion will send and what it will skip.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct ConversionPlan {
     /// Connections to convert, in input order.
@@ -1158,6 +1178,30 @@ pub fn owning_project(endpoint: &Endpoint) -> Option<String> {
     endpoint
         .home_project()
         .and_then(|r| r.project_id.or(r.project_name))
+}
+
+/// The project a scheme change goes to ([`owning_project`]) and its name, for display.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[serde(rename_all = "camelCase")]
+pub struct OwningProject {
+    /// The owning project's id, else its name: where the request goes.
+    pub project: String,
+    /// Its name, when the reference has one.
+    pub project_name: Option<String>,
+}
+
+/// [`owning_project`] with the project's name; `None` without a project reference.
+pub fn owning_project_ref(endpoint: &Endpoint) -> Option<OwningProject> {
+    let home = endpoint.home_project()?;
+    let project = home
+        .project_id
+        .clone()
+        .or_else(|| home.project_name.clone())?;
+    Some(OwningProject {
+        project,
+        project_name: home.project_name,
+    })
 }
 
 /// Why this connection cannot be converted now, if it cannot: the first block of the one
@@ -1274,6 +1318,7 @@ pub fn plan_journal(plan: &ConversionPlan, at_ms: f64) -> Vec<JournalEntry> {
 
 /// The result of a conversion, a revert or a poll.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(
     tag = "outcome",
     rename_all = "camelCase",
@@ -1397,6 +1442,7 @@ impl ConversionOutcome {
 
 /// What a scheme change was for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub enum Direction {
     /// To `WorkloadIdentityFederation`.

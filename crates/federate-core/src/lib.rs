@@ -16,6 +16,8 @@ pub mod model;
 pub mod remedy;
 pub mod report;
 pub mod sanitize;
+#[cfg(feature = "ts")]
+pub mod typescript;
 pub mod usage;
 pub mod verdict;
 

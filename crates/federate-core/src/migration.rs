@@ -32,6 +32,7 @@ pub const FIC_LIMIT: usize = 20;
 
 /// What the user must do for a connection on the retiring issuer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub enum MigrationGroup {
     /// Azure DevOps created the identity and writes the new credential itself: Update.
@@ -83,6 +84,7 @@ impl MigrationGroup {
 
 /// One connection on the retiring issuer.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct MigrationItem {
     pub id: Option<String>,
@@ -111,6 +113,7 @@ pub struct MigrationItem {
 
 /// Connections sharing one identity whose federated credentials would pass Entra's limit.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct IdentityWarning {
     pub client_id: String,
@@ -125,6 +128,7 @@ pub struct IdentityWarning {
 
 /// A group of the plan, with the engine's words for it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(rename = "MigrationPlanGroup"))]
 #[serde(rename_all = "camelCase")]
 pub struct PlanGroup {
     pub group: MigrationGroup,
@@ -135,6 +139,7 @@ pub struct PlanGroup {
 
 /// The plan.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct MigrationPlan {
     /// `2027-07-01`.
@@ -446,6 +451,7 @@ pub fn issuer_migration_commands(
 
 /// What a re-read says about one connection of the plan.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub enum VerifyStatus {
     /// On the Entra issuer with the expected subject.
@@ -462,6 +468,7 @@ pub enum VerifyStatus {
 
 /// One row of [`verify_issuer_migration`].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct VerifyRow {
     pub id: String,

@@ -34,6 +34,43 @@ impl<'de> Deserialize<'de> for Endpoint {
     }
 }
 
+/// The TypeScript of an endpoint: the fields the engine reads, typed, and every other field
+/// kept (`[key: string]: unknown`), as the service returns it. Written by hand because the
+/// Rust type is a lossless JSON map, not a struct ts-rs could read.
+#[cfg(feature = "ts")]
+impl ts_rs::TS for Endpoint {
+    type WithoutGenerics = Self;
+    type OptionInnerType = Self;
+
+    fn docs() -> Option<String> {
+        Some("/** A service endpoint as the REST API returns it (unknown fields kept; secret values `null`). */\n".to_owned())
+    }
+    fn name(_: &ts_rs::Config) -> String {
+        "ServiceEndpoint".to_owned()
+    }
+    fn inline(cfg: &ts_rs::Config) -> String {
+        <Self as ts_rs::TS>::name(cfg)
+    }
+    fn decl(cfg: &ts_rs::Config) -> String {
+        Self::decl_concrete(cfg)
+    }
+    fn decl_concrete(_: &ts_rs::Config) -> String {
+        concat!(
+            "type ServiceEndpoint = { id?: string; name?: string; type?: string; url?: string; ",
+            "isShared?: boolean; isReady?: boolean; isDisabled?: boolean; ",
+            "authorization?: { scheme?: string; parameters?: Record<string, string | null> }; ",
+            "data?: Record<string, string | null>; ",
+            "operationStatus?: { state?: string; statusMessage?: string } | null; ",
+            "serviceEndpointProjectReferences?: Array<{ projectReference?: { id?: string; name?: string }; name?: string; description?: string }>; ",
+            "[key: string]: unknown };"
+        )
+        .to_owned()
+    }
+    fn output_path() -> Option<std::path::PathBuf> {
+        Some(std::path::PathBuf::from("ServiceEndpoint.ts"))
+    }
+}
+
 /// `authorization.parameters` keys that hold a secret (compared case-insensitively): the
 /// service principal key, passwords, API and access tokens, kubeconfigs, certificates and
 /// private keys of the types Federate knows. Azure DevOps has no per-type "confidential"
@@ -84,6 +121,7 @@ fn drop_secret_values(raw: &mut Map<String, Value>) -> usize {
 
 /// A project reference of an endpoint (`serviceEndpointProjectReferences[i]`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(rename = "ProjectRefOut"))]
 #[serde(rename_all = "camelCase")]
 pub struct ProjectRef {
     pub project_id: Option<String>,

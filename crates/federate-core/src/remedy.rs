@@ -9,6 +9,7 @@
 
 use std::fmt::Write as _;
 
+use serde::Serialize;
 use serde_json::json;
 
 use crate::Error;
@@ -20,13 +21,16 @@ use crate::verdict::{Context, Credential, Status, classify};
 pub mod azure_devops;
 
 /// The output formats of [`federated_credential_commands`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[serde(rename_all = "camelCase")]
 pub enum CommandFormat {
     /// `az ad app federated-credential create` (app registration).
     Az,
     /// `az identity federated-credential create` (user-assigned managed identity).
     AzIdentity,
     /// Azure PowerShell, both identity kinds.
+    #[serde(rename = "powershell")]
     PowerShell,
     /// Bicep, both identity kinds (the app registration through the Microsoft Graph extension).
     Bicep,
@@ -48,6 +52,129 @@ pub const FORMAT_NAMES: [&str; 7] = [
     "graph",
     "portal",
 ];
+
+impl CommandFormat {
+    /// Every format, in the order a format switch shows them.
+    pub const ALL: [CommandFormat; 7] = [
+        Self::Az,
+        Self::AzIdentity,
+        Self::PowerShell,
+        Self::Bicep,
+        Self::Terraform,
+        Self::Graph,
+        Self::Portal,
+    ];
+
+    /// The format's name as [`FORMAT_NAMES`] spells it (what `from_str` accepts).
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Az => "az",
+            Self::AzIdentity => "azIdentity",
+            Self::PowerShell => "powershell",
+            Self::Bicep => "bicep",
+            Self::Terraform => "terraform",
+            Self::Graph => "graph",
+            Self::Portal => "portal",
+        }
+    }
+
+    /// The format in words, for a format switch: `az CLI (app registration)`.
+    pub fn title(self) -> &'static str {
+        match self {
+            Self::Az => "az CLI (app registration)",
+            Self::AzIdentity => "az CLI (managed identity)",
+            Self::PowerShell => "Azure PowerShell",
+            Self::Bicep => "Bicep",
+            Self::Terraform => "Terraform",
+            Self::Graph => "Microsoft Graph",
+            Self::Portal => "Azure portal steps",
+        }
+    }
+}
+
+/// A format and its name in words, for a format switch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[serde(rename_all = "camelCase")]
+pub struct CommandFormatName {
+    pub format: CommandFormat,
+    /// The format in words (`Azure PowerShell`).
+    pub title: &'static str,
+}
+
+/// Every format with its name in words, in [`CommandFormat::ALL`] order.
+pub fn command_formats() -> Vec<CommandFormatName> {
+    CommandFormat::ALL
+        .iter()
+        .map(|&format| CommandFormatName {
+            format,
+            title: format.title(),
+        })
+        .collect()
+}
+
+/// One format's commands for a connection: the format, its name in words, the text.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[serde(rename_all = "camelCase")]
+pub struct Remedy {
+    pub format: CommandFormat,
+    /// The format in words (`Azure PowerShell`).
+    pub title: &'static str,
+    /// The commands or steps, through the engine's sanitizer.
+    pub text: String,
+}
+
+/// Every remedy that applies to a connection, or why none does.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[serde(rename_all = "camelCase")]
+pub struct Remedies {
+    /// In [`CommandFormat::ALL`] order; empty when none applies.
+    pub remedies: Vec<Remedy>,
+    /// Why no federated credential applies (`None` when some remedy does).
+    pub reason: Option<String>,
+}
+
+/// The commands of every format that applies to `ep`, in one call, with the reason when none
+/// does (a connection that cannot use workload identity federation). Replaces trying each
+/// format and reading an error as "does not apply".
+///
+/// ```
+/// # use federate_core::{model::Endpoint, remedy::remedies, verdict::Context};
+/// let ep = Endpoint::from_value(serde_json::json!({"type": "github", "authorization": {"scheme": "Token"}})).unwrap();
+/// let r = remedies(&ep, &Context::default());
+/// assert!(r.remedies.is_empty() && r.reason.is_some());
+/// ```
+pub fn remedies(ep: &Endpoint, ctx: &Context) -> Remedies {
+    let mut out = Vec::new();
+    let mut reason = None;
+    for format in CommandFormat::ALL {
+        match federated_credential_commands(ep, ctx, format.name()) {
+            Ok(text) if !text.is_empty() => out.push(Remedy {
+                format,
+                title: format.title(),
+                text,
+            }),
+            Ok(_) => {}
+            Err(e) => {
+                reason.get_or_insert_with(|| e.to_string());
+            }
+        }
+    }
+    let reason = if out.is_empty() {
+        Some(
+            reason
+                .unwrap_or_else(|| "no federated credential applies to this connection".to_owned()),
+        )
+    } else {
+        None
+    };
+    Remedies {
+        remedies: out,
+        reason,
+    }
+}
 
 impl std::str::FromStr for CommandFormat {
     type Err = Error;

@@ -261,6 +261,7 @@ fn on_retiring_issuer(v: &Verdict) -> bool {
 /// `drafts`, `convertible`, `pat`, `retiringIssuer`, `unknown`), `text` is what follows the
 /// number.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct SummaryPart {
     pub key: &'static str,
@@ -270,6 +271,7 @@ pub struct SummaryPart {
 
 /// An inventory's summary: the counts in order, and the same as one line.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct InventorySummary {
     pub line: String,

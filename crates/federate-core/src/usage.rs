@@ -60,6 +60,7 @@ const DAY: i64 = 86_400;
 /// One job that used a connection (`ServiceEndpointExecutionRecord.data`), the fields
 /// Federate uses. Every field is optional: real answers are messier than the spec.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct ExecutionRecord {
     /// `Build`, `Release` (as sent).
@@ -153,6 +154,7 @@ pub fn parse_execution_history(resp: &Response) -> Result<Vec<ExecutionRecord>, 
 
 /// The kind of pipeline a job ran in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub enum PlanType {
     /// A build or YAML pipeline (its runs have a build timeline).
@@ -175,6 +177,7 @@ impl PlanType {
 
 /// One pipeline that used a connection, with its last run.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct PipelineUse {
     /// The definition id.
@@ -195,6 +198,7 @@ pub struct PipelineUse {
 
 /// What the history says about one connection.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct Usage {
     /// The latest job's finish (or start) time, as sent; `None` when no job is recorded.
@@ -281,6 +285,7 @@ fn summarize_at(records: &[ExecutionRecord], now: UnixSeconds, top: u32) -> Usag
 
 /// Why a connection's usage is unknown.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub enum UnknownReason {
     /// 401 with the service's own error body: this user may not read it (a scope or a
@@ -296,6 +301,7 @@ pub enum UnknownReason {
 
 /// A connection whose usage could not be read, and why, in words for the user.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct UsageUnknown {
     /// Why.
@@ -393,6 +399,7 @@ pub fn read_history_answer(
 
 /// A fact about use the panel filters on. Decided here, never in the interface.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub enum UsageTag {
     /// Used in the last 30 days.
@@ -411,6 +418,7 @@ pub enum UsageTag {
 
 /// What to do with a connection, given its use.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub enum UsageAction {
     /// Delete it, then remove the secret from the app registration: nothing uses it (or it
@@ -424,6 +432,7 @@ pub enum UsageAction {
 
 /// The usage part of a connection's verdict.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct UsageVerdict {
     /// The connection id.
@@ -647,6 +656,7 @@ pub fn unused_at_least(v: &UsageVerdict, days: i64) -> bool {
 
 /// A connection to read the usage of: its id and a project that holds it (its owner's).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct UsageTarget {
     /// The connection id.
@@ -657,6 +667,7 @@ pub struct UsageTarget {
 
 /// One connection's usage, or why it is unknown.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct ConnectionUsage {
     /// The connection id, as given.
@@ -683,6 +694,7 @@ impl ConnectionUsage {
 /// Progress of a usage load: after each connection (with its result), and when the client
 /// starts waiting (rate limit, backoff).
 #[derive(Debug, Clone, PartialEq, Default, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(rename = "UsageProgressEvent"))]
 #[serde(rename_all = "camelCase")]
 pub struct UsageProgress {
     /// Connections read (or failed) so far.
@@ -699,6 +711,7 @@ pub struct UsageProgress {
 
 /// The result of a usage load: partial when stopped (what was read is kept).
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct UsageLoad {
     /// Every connection read or failed, in the order of the targets.

@@ -24,6 +24,7 @@ use crate::model::Endpoint;
 /// Where the caller stands: all optional. `now` is an ISO 8601 time; without it no
 /// days-left are computed.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(optional_fields = nullable))]
 #[serde(rename_all = "camelCase", default)]
 pub struct Context {
     pub organization_name: Option<String>,
@@ -60,6 +61,7 @@ impl Context {
 
 /// The credential a connection holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(rename = "CredentialKind"))]
 #[serde(rename_all = "camelCase")]
 pub enum Credential {
     /// A client secret (or another secret string such as a kubeconfig or connection string).
@@ -86,6 +88,7 @@ pub enum Credential {
 
 /// A connection's lifecycle state.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(rename = "ConnectionState"))]
 #[serde(rename_all = "camelCase")]
 pub enum State {
     Ready,
@@ -103,6 +106,7 @@ pub enum State {
 
 /// Whether the connection can move to workload identity federation, and how.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(rename = "ConvertibleStatus"))]
 #[serde(rename_all = "camelCase")]
 pub enum Status {
     /// Automatic conversion can be started here.
@@ -122,6 +126,7 @@ pub enum Status {
 /// `warn`: a draft, an operation running or failed, or the Azure DevOps issuer retiring on
 /// 2027-07-01; `good`: federated or a managed identity, nothing due; `info`: the rest.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub enum Tone {
     Bad,
@@ -134,6 +139,7 @@ pub enum Tone {
 /// Where a connection on the Azure DevOps issuer stands with the issuer's retirement on
 /// 2027-07-01 (ado-facts §8.6, §17.1). Public cloud only: sovereign clouds keep the issuer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub enum IssuerRetirement {
     /// Before 2027-07-01 (or no `context.now`): switch it to the Entra issuer in time.
@@ -929,6 +935,7 @@ fn find_rule(ep: &Endpoint) -> Option<(&'static Rule, bool)> {
 
 /// A row of [`verdict_rules`], for the docs.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(rename = "VerdictRule"))]
 #[serde(rename_all = "camelCase")]
 pub struct RuleRow {
     #[serde(rename = "type")]
@@ -981,6 +988,7 @@ pub fn verdict_rules() -> Vec<RuleRow> {
 
 /// A reason behind a convertibility status.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct Reason {
     /// Stable code, e.g. `automatic`, `manualServicePrincipal`, `sharedFromProject`.
@@ -990,6 +998,7 @@ pub struct Reason {
 
 /// Convertibility with its reasons.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct Convertible {
     pub status: Status,
@@ -998,6 +1007,7 @@ pub struct Convertible {
 
 /// A project owning a connection.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct Owner {
     pub project_id: Option<String>,
@@ -1015,6 +1025,7 @@ impl Owner {
 
 /// A project a connection is shared with, and its name there.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct SharedWith {
     pub project_id: Option<String>,
@@ -1024,6 +1035,7 @@ pub struct SharedWith {
 
 /// Everything Federate says about one connection.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct Verdict {
     pub id: Option<String>,
@@ -1082,6 +1094,14 @@ pub struct Verdict {
     /// when 0, as it should always be).
     #[serde(default, skip_serializing_if = "is_zero")]
     pub secret_values_dropped: usize,
+    /// The project the list was read from (`context.projectId`/`projectName`), `None`
+    /// without one: a scan of several projects tells each connection where it was seen.
+    #[serde(default)]
+    pub found_in: Option<Owner>,
+    /// The project a scheme change of this connection goes to: its owning project
+    /// (reference 0) by id, else by name, else the project it was found in.
+    #[serde(default)]
+    pub owning_project: Option<String>,
 }
 
 #[allow(clippy::trivially_copy_pass_by_ref)] // serde's skip_serializing_if passes a reference
@@ -1376,8 +1396,20 @@ pub fn classify(ep: &Endpoint, ctx: &Context) -> Verdict {
     );
     let convertible = Convertible { status, reasons };
     let summary = summary_for(ep, &kind, state, &convertible, federation.as_ref());
+    // The project the list was read from, as the caller says (context), and the project a
+    // scheme change goes to: the owning project (reference 0), else that one.
+    let found_in = (ctx.project_id.is_some() || ctx.project_name.is_some()).then(|| Owner {
+        project_id: ctx.project_id.clone(),
+        project_name: ctx.project_name.clone(),
+    });
+    let owning_project = crate::jobs::owning_project(ep).or_else(|| {
+        found_in
+            .as_ref()
+            .and_then(|f| f.project_id.clone().or_else(|| f.project_name.clone()))
+    });
     Verdict {
-        id: ep.id().map(str::to_owned),
+        // Ids are GUIDs, compared case-insensitively by the service: one form everywhere.
+        id: ep.id().map(str::to_ascii_lowercase),
         name: ep.name().map(str::to_owned),
         endpoint_type: ep.endpoint_type().map(str::to_owned),
         scheme: ep.scheme().map(str::to_owned),
@@ -1401,6 +1433,8 @@ pub fn classify(ep: &Endpoint, ctx: &Context) -> Verdict {
         label,
         summary,
         secret_values_dropped: ep.dropped_secrets(),
+        found_in,
+        owning_project,
     }
 }
 

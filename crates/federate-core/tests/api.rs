@@ -425,3 +425,56 @@ fn retry_after_http_dates_in_the_three_rfc_7231_forms() {
         Some(3_000)
     );
 }
+
+#[test]
+fn a_redirect_the_transport_could_not_see_into_on_apis_is_signed_out() {
+    let api_url = "https://dev.azure.com/org/proj/_apis/serviceendpoint/endpoints";
+    // What the relay reports for `fetch(url, { redirect: 'manual' })` answering
+    // `type: 'opaqueredirect'`: status 0, no headers, no body, the request's URL.
+    let opaque = Response {
+        opaque_redirect: true,
+        url: Some(api_url.into()),
+        ..Response::new(0, "")
+    };
+    assert_eq!(err_of(&opaque).unwrap().kind(), "signedOut");
+    // The same without a URL (a relay that does not know it): the engine only calls `_apis`.
+    let opaque_no_url = Response {
+        opaque_redirect: true,
+        ..Response::new(0, "")
+    };
+    assert_eq!(err_of(&opaque_no_url).unwrap().kind(), "signedOut");
+    // A 302 without a Location header on `_apis`.
+    let bare = Response {
+        url: Some(api_url.into()),
+        ..Response::new(302, "")
+    };
+    assert_eq!(
+        err_of(&bare).unwrap(),
+        ApiError::SignedOut {
+            message: api::SIGNED_OUT_MESSAGE.into()
+        }
+    );
+    // Status 0 that was not a redirect stays a network failure; a visible redirect elsewhere
+    // stays malformed; a hidden redirect off `_apis` is not claimed to be a sign-in.
+    assert_eq!(err_of(&Response::new(0, "")).unwrap().kind(), "network");
+    assert_eq!(
+        err_of(&Response::new(302, "").with_header("Location", "https://example.com/x"))
+            .unwrap()
+            .kind(),
+        "malformed"
+    );
+    let off_api = Response {
+        opaque_redirect: true,
+        url: Some("https://dev.azure.com/org/proj/_settings".into()),
+        ..Response::new(0, "")
+    };
+    assert_eq!(err_of(&off_api).unwrap().kind(), "network");
+    // The fact crosses the boundary as `opaqueRedirect` and defaults to false.
+    let read: Response =
+        serde_json::from_value(json!({"status":0,"headers":[],"body":"","opaqueRedirect":true}))
+            .unwrap();
+    assert!(read.opaque_redirect);
+    let old: Response =
+        serde_json::from_value(json!({"status":200,"headers":[],"body":""})).unwrap();
+    assert!(!old.opaque_redirect);
+}

@@ -42,15 +42,6 @@ export interface ClientOptions {
   apiVersion?: string | null;
 }
 
-/** A request as data; the relay performs it with `fetch(url, {method, headers, body, credentials: "same-origin"})`. */
-export interface AdoRequest {
-  method: "GET" | "PUT" | string;
-  url: string;
-  /** Header pairs, in order (`fetch` accepts this form as is). */
-  headers: [string, string][];
-  body: string | null;
-}
-
 /** What the relay resolves with. */
 export interface AdoResponse {
   status: number;
@@ -59,6 +50,8 @@ export interface AdoResponse {
   body: string;
   /** The final URL after redirects (`Response.url`), if known. */
   url?: string | null;
+  /** True when `fetch(..., { redirect: 'manual' })` answered `type: 'opaqueredirect'` (status 0, no headers): the engine reads it as signed out on `_apis`. */
+  opaqueRedirect?: boolean | null;
 }
 
 /** Performs one request from the page's origin. Reject (or throw) only when there was no HTTP answer at all. */
@@ -71,125 +64,6 @@ export type ClientErrorKind = "signedOut" | "throttled" | "forbidden" | "notFoun
 
 /** Errors thrown by the client exports are `Error`s with these extra fields. */
 export interface ClientError extends Error { kind: ClientErrorKind; status?: number; retryAfterMs?: number | null }
-
-export interface OrgLocation {
-  origin: string;
-  organization: string;
-  hostForm: "path" | "subdomain";
-  project: string | null;
-  resourceId: string | null;
-  /** `https://dev.azure.com/{org}` or `https://{org}.visualstudio.com`. */
-  apiBase: string;
-}
-
-/** A service endpoint exactly as the service returned it. */
-export type ServiceEndpoint = Record<string, unknown> & { id?: string; name?: string; type?: string };
-
-export interface ProjectRefOut { projectId: string | null; projectName: string | null; name: string | null }
-
-export interface ApiErrorData { kind: ClientErrorKind; message?: string; status?: number; retryAfterMs?: number | null }
-
-/** Why the client waits: the service's `Retry-After` (seconds or an HTTP-date), `X-RateLimit-Delay` with no budget left, or its own backoff (a 429 without `Retry-After`, a 5xx, a network failure). */
-export type WaitReason = "retryAfter" | "rateLimitDelay" | "backoff";
-
-/** A wait the client starts: every further request of the job waits `ms` (backoff: that request). */
-export interface RateLimitWaitEvent { ms: number; reason: WaitReason; status: number | null }
-
-/** A project as it finishes: its connections exactly as it listed them (not merged), or why it has none. */
-export interface ProjectDoneEvent {
-  id: string;
-  name: string;
-  connections: ServiceEndpoint[];
-  /** Secret values the service returned in `connections`, dropped on reading (count only; normally 0). */
-  secretValuesDropped: number;
-  error: ApiErrorData | null;
-}
-
-/** One project's connections (secret values dropped) and how many secret values the service returned (count only; normally 0). */
-export interface ProjectListing { connections: ServiceEndpoint[]; secretValuesDropped: number }
-
-/**
- * Progress of an organization scan. After each project, `project` is that project's result;
- * when the client starts waiting on a rate limit or a backoff, an event with `waiting` (and
- * the counts so far) comes at once.
- */
-export interface ScanProgressEvent {
-  projectsDone: number;
-  projectsTotal: number;
-  connectionsFound: number;
-  project?: ProjectDoneEvent;
-  waiting?: RateLimitWaitEvent;
-}
-
-export interface ProjectScan { id: string; name: string; scanned: boolean; connections: number; error: ApiErrorData | null }
-
-export interface OrgConnection {
-  id: string;
-  /** As read from the owning project when it was scanned: send this one back. */
-  endpoint: ServiceEndpoint;
-  readFrom: string;
-  owner: ProjectRefOut | null;
-  /** Every project it appears in, owner first. */
-  projects: ProjectRefOut[];
-  shared: boolean;
-}
-
-export interface ClientStats { requests: number; retries: number; peakInFlight: number; waitedMs: number }
-
-export interface OrgScan {
-  organization: string;
-  projects: ProjectScan[];
-  connections: OrgConnection[];
-  complete: boolean;
-  stopped: ApiErrorData | null;
-  /** Secret values the service returned, dropped on reading (count only, each connection once; normally 0). */
-  secretValuesDropped: number;
-  stats: ClientStats;
-}
-
-export interface Project { id: string; name: string; state: string | null }
-
-export interface PlanContext {
-  /** The project acted from (id or name); null for the organization view. */
-  project?: string | null;
-  /** Selected connection ids; null = "all convertible". */
-  selected?: string[] | null;
-  /** Also send manual service principals (they need a federated credential first). */
-  allowManual?: boolean;
-}
-
-export type SkipReason = "noId" | "notAzureRm" | "alreadyFederated" | "unsupportedScheme" | "inProgress" | "failed" | "manual" | "sharedFromAnotherProject" | "sharedNotSelected" | "noProject" | "disabled" | "environmentUnsupported";
-
-export interface ConversionPlan {
-  send: { id: string; name: string | null; project: string }[];
-  skip: { id: string; name: string | null; reason: SkipReason; message: string }[];
-}
-
-export interface JournalEntry {
-  atMs: number;
-  kind: "planned" | "sent" | "answered" | "skipped";
-  endpointId: string | null;
-  method: string | null;
-  url: string | null;
-  status: number | null;
-  outcome: string | null;
-  message: string | null;
-}
-
-export type ConversionOutcome =
-  | { outcome: "converted"; endpoint: ServiceEndpoint; issuer: string | null; subject: string | null; revertDeadline: string | null }
-  | { outcome: "converting"; endpoint: ServiceEndpoint | null }
-  | { outcome: "failed"; message: string; endpoint: ServiceEndpoint | null }
-  | { outcome: "needsManual"; message: string }
-  | { outcome: "alreadyFederated"; message: string }
-  | { outcome: "forbidden"; message: string; role: string }
-  | { outcome: "inProgress"; message: string }
-  | { outcome: "reverted"; endpoint: ServiceEndpoint }
-  | { outcome: "revertUnavailable"; message: string }
-  | { outcome: "notFound"; message: string }
-  | { outcome: "rejected"; status: number; message: string }
-  | { outcome: "paused"; error: ApiErrorData }
-  | { outcome: "cancelled" };
 "#;
 
 #[wasm_bindgen]
@@ -198,7 +72,7 @@ extern "C" {
     #[wasm_bindgen(typescript_type = "AbortLike")]
     pub type AbortLikeJs;
     /// An optional `"convert" | "revert"` argument.
-    #[wasm_bindgen(typescript_type = "\"convert\" | \"revert\"")]
+    #[wasm_bindgen(typescript_type = "Direction")]
     pub type DirectionJs;
     /// An optional `PlanContext` argument.
     #[wasm_bindgen(typescript_type = "PlanContext")]
@@ -437,6 +311,7 @@ impl JsTransport {
             headers,
             body,
             url,
+            opaque_redirect: false,
         })
     }
 }
@@ -499,11 +374,15 @@ fn response_from_js(answer: &JsValue) -> Result<Response, String> {
             ))
         })
         .collect();
+    // A fact the relay reports (`fetch` with `redirect: 'manual'` saw `type: 'opaqueredirect'`);
+    // the engine decides what it means (api::check: signed out on `_apis`).
+    let opaque_redirect = get("opaqueRedirect").as_bool().unwrap_or(false);
     Ok(Response {
         status,
         headers,
         body,
         url,
+        opaque_redirect,
     })
 }
 
@@ -744,6 +623,17 @@ pub fn plan_conversions(
             .map_err(|e| argument_error(format!("context: {e}")))?,
     };
     encode(&jobs::plan_conversions(&list, &context))
+}
+
+/// The project a scheme change of this connection goes to (its owning project, by id, else
+/// name) with the project's name; `null` without a project reference.
+#[wasm_bindgen(js_name = owningProject, unchecked_return_type = "OwningProject | null")]
+pub fn owning_project(
+    #[wasm_bindgen(unchecked_param_type = "ServiceEndpoint | string")] endpoint: JsValue,
+) -> Result<JsValue, JsValue> {
+    init();
+    let ep = Endpoint::from_value(decode(endpoint)?).map_err(|e| argument_error(&e))?;
+    encode(&jobs::owning_project_ref(&ep))
 }
 
 /// The exact conversion (or, with `direction: "revert"`, revert) request, without sending

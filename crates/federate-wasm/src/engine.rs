@@ -3,6 +3,7 @@
 //! Each export decodes its input (a JS object or a JSON string), calls `federate-core`, and
 //! encodes the result as plain objects with `null` for absent values.
 
+use federate_core::federation::SubjectContext;
 use federate_core::model::{Endpoint, endpoints_from_value};
 use federate_core::verdict::{Context, Verdict};
 use federate_core::{diagnose, federation, remedy, report, sanitize, verdict};
@@ -12,142 +13,13 @@ use crate::{from_js, given, init, js_err, to_js};
 
 #[wasm_bindgen(typescript_custom_section)]
 const TS_TYPES: &'static str = r#"
-/** Where the caller stands; all optional. `now` is an ISO 8601 time (no days-left without it). */
-export interface Context {
-  organizationName?: string | null;
-  organizationId?: string | null;
-  projectName?: string | null;
-  projectId?: string | null;
-  now?: string | null;
-}
+/** The earlier name of `ServiceEndpoint`, kept for the library's users. */
+export type EndpointJson = ServiceEndpoint;
 
-/** A service endpoint as returned by the REST API (unknown fields kept). */
-export interface EndpointJson {
-  id?: string;
-  name?: string;
-  type?: string;
-  url?: string;
-  isShared?: boolean;
-  isReady?: boolean;
-  isDisabled?: boolean;
-  authorization?: { scheme?: string; parameters?: Record<string, string | null> };
-  data?: Record<string, string | null>;
-  operationStatus?: { state?: string; statusMessage?: string } | null;
-  serviceEndpointProjectReferences?: Array<{ projectReference?: { id?: string; name?: string }; name?: string; description?: string }>;
-  [key: string]: unknown;
-}
+/** `{count, value}`, a bare array, or one endpoint: what the list exports accept. */
+export type EndpointList = { count?: number; value: ServiceEndpoint[] } | ServiceEndpoint[] | ServiceEndpoint;
 
-/** `{count, value}`, a bare array, or one endpoint. */
-export type EndpointList = { count?: number; value: EndpointJson[] } | EndpointJson[] | EndpointJson;
-
-export type CredentialKind = "secret" | "certificate" | "password" | "token" | "publishProfile" | "federated" | "managedIdentity" | "oauth" | "none" | "unknown";
-export type ConnectionState = "ready" | "draft" | "converting" | "failed" | "notReady" | "disabled";
-export type ConvertibleStatus = "yes" | "manual" | "ownerProject" | "no";
-export type FederationFormat = "azureDevOps" | "entra" | "preview" | "unknown";
-export type CommandFormat = "az" | "azIdentity" | "powershell" | "bicep" | "terraform" | "graph" | "portal";
 export type ReportFormat = "json" | "csv" | "markdown" | "sarif";
-/** bad: a secret (a PAT to Azure DevOps first) or a retired issuer; warn: pending, or the issuer retiring; good: federated; info: the rest. */
-export type Tone = "bad" | "warn" | "good" | "info";
-export type IssuerRetirement = "retiring" | "retired";
-
-export interface Reason { code: string; message: string }
-
-export interface DecodedSubject {
-  format: FederationFormat;
-  organizationName: string | null;
-  projectName: string | null;
-  connectionName: string | null;
-  cloud: string | null;
-  tenantId: string | null;
-  applicationId: string | null;
-  organizationId: string | null;
-  connectionId: string | null;
-}
-
-export interface IssuerSubject { issuer: string | null; subject: string | null }
-
-export interface ExpectedFederation {
-  audience: string;
-  azureDevOps: IssuerSubject;
-  entra: IssuerSubject | null;
-  /** Inputs that were missing, e.g. "context.organizationId". */
-  missing: string[];
-}
-
-export interface Federation {
-  issuer: string | null;
-  subject: string | null;
-  audience: string;
-  format: FederationFormat;
-  /** The format in words ("Azure DevOps issuer", "Entra issuer", ...). */
-  formatWord: string;
-  issuerType: string | null;
-  identity: { applicationId: string | null; tenantId: string | null };
-  decoded: DecodedSubject | null;
-  expected: ExpectedFederation | null;
-  warnings: Reason[];
-}
-
-export interface Verdict {
-  id: string | null;
-  name: string | null;
-  type: string | null;
-  scheme: string | null;
-  owner: { projectId: string | null; projectName: string | null } | null;
-  sharedWith: Array<{ projectId: string | null; projectName: string | null; name: string | null }>;
-  isShared: boolean;
-  credential: CredentialKind;
-  usesSecret: boolean | null;
-  state: ConnectionState;
-  convertible: { status: ConvertibleStatus; reasons: Reason[] };
-  revertDeadline: string | null;
-  revertDaysLeft: number | null;
-  federation: Federation | null;
-  /** The PAT (or password) it holds for an Azure DevOps host, if it does. */
-  azureDevOpsPat: AzureDevOpsPat | null;
-  /** On the Azure DevOps issuer in the public cloud (it retires on 2027-07-01); null otherwise. */
-  issuerRetirement: IssuerRetirement | null;
-  /** The credential in words ("Azure DevOps PAT" for a PAT to Azure DevOps). */
-  credentialWord: string;
-  /** The convertibility in words ("Can be converted now", "Cannot be converted", ...). */
-  convertibleWord: string;
-  /** The colour family of its mark and row. */
-  tone: Tone;
-  /** What a draft or a manual connection waits for on its identity; null for the others. */
-  nextStep: string | null;
-  label: string;
-  summary: string;
-  /** Secret values the service returned for it, dropped on reading (count only); absent when none. */
-  secretValuesDropped?: number;
-}
-
-export type PatUse = "repository" | "artifactsFeed" | "extensionPublishing" | "restApi";
-
-export interface AzureDevOpsPat {
-  host: string | null;
-  use: PatUse;
-  globalPatDeadline: string;
-  daysLeft: number | null;
-}
-
-export interface VerdictRule {
-  type: string;
-  scheme: string;
-  when: string | null;
-  credential: CredentialKind;
-  usesSecret: boolean | null;
-  convertible: ConvertibleStatus;
-  note: string;
-}
-
-export interface Diagnosis {
-  id: string;
-  code: string;
-  title: string;
-  meaning: string;
-  fix: string;
-  docs: string;
-}
 "#;
 
 /// Reads an optional context: `undefined`/`null` give the empty context.
@@ -165,7 +37,7 @@ fn read_endpoint(value: JsValue) -> Result<Endpoint, JsError> {
 /// Classifies one service connection.
 #[wasm_bindgen(js_name = classifyEndpoint, unchecked_return_type = "Verdict")]
 pub fn classify_endpoint(
-    #[wasm_bindgen(unchecked_param_type = "EndpointJson | string")] endpoint: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "ServiceEndpoint | string")] endpoint: JsValue,
     #[wasm_bindgen(unchecked_optional_param_type = "Context | null")] context: Option<JsValue>,
 ) -> Result<JsValue, JsError> {
     init();
@@ -184,17 +56,45 @@ pub fn classify_endpoints(
     to_js(&verdict::classify_all(&list, &read_context(context)?))
 }
 
-/// Takes a federation subject apart (`sc://…` or `/eid1/…`).
+fn read_subject_context(value: Option<JsValue>) -> Result<SubjectContext, JsError> {
+    match given(value) {
+        None => Ok(SubjectContext::default()),
+        Some(v) => SubjectContext::from_value(from_js(v)?).map_err(|e| js_err(&e)),
+    }
+}
+
+/// Takes a federation subject apart segment by segment (`sc://…`, `/eid1/…`, or one
+/// `unknown` segment), each checked against the context.
 #[wasm_bindgen(js_name = decodeFederationSubject, unchecked_return_type = "DecodedSubject")]
-pub fn decode_federation_subject(subject: &str) -> Result<JsValue, JsError> {
+pub fn decode_federation_subject(
+    subject: &str,
+    #[wasm_bindgen(unchecked_optional_param_type = "SubjectContext | null")] context: Option<
+        JsValue,
+    >,
+) -> Result<JsValue, JsError> {
     init();
-    to_js(&federation::decode_subject(subject).map_err(|e| js_err(&e))?)
+    let ctx = read_subject_context(context)?;
+    to_js(&federation::explain_subject(subject, &ctx).map_err(|e| js_err(&e))?)
+}
+
+/// Takes a federation issuer apart segment by segment (format, organization or tenant, when
+/// it retires), each checked against the context. Never fails on the issuer's text.
+#[wasm_bindgen(js_name = decodeFederationIssuer, unchecked_return_type = "DecodedIssuer")]
+pub fn decode_federation_issuer(
+    issuer: &str,
+    #[wasm_bindgen(unchecked_optional_param_type = "SubjectContext | null")] context: Option<
+        JsValue,
+    >,
+) -> Result<JsValue, JsError> {
+    init();
+    let ctx = read_subject_context(context)?;
+    to_js(&federation::explain_issuer(issuer, &ctx))
 }
 
 /// The issuer and subject a connection should have, in both formats.
 #[wasm_bindgen(js_name = expectedFederation, unchecked_return_type = "ExpectedFederation")]
 pub fn expected_federation(
-    #[wasm_bindgen(unchecked_param_type = "EndpointJson | string")] endpoint: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "ServiceEndpoint | string")] endpoint: JsValue,
     #[wasm_bindgen(unchecked_optional_param_type = "Context | null")] context: Option<JsValue>,
 ) -> Result<JsValue, JsError> {
     init();
@@ -208,7 +108,7 @@ pub fn expected_federation(
 /// Explains a connection's federation (also for connections that are not federated yet).
 #[wasm_bindgen(js_name = explainFederation, unchecked_return_type = "Federation")]
 pub fn explain_federation(
-    #[wasm_bindgen(unchecked_param_type = "EndpointJson | string")] endpoint: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "ServiceEndpoint | string")] endpoint: JsValue,
     #[wasm_bindgen(unchecked_optional_param_type = "Context | null")] context: Option<JsValue>,
 ) -> Result<JsValue, JsError> {
     init();
@@ -222,7 +122,7 @@ pub fn explain_federation(
 /// Commands (or portal steps) creating the connection's federated credential.
 #[wasm_bindgen(js_name = federatedCredentialCommands)]
 pub fn federated_credential_commands(
-    #[wasm_bindgen(unchecked_param_type = "EndpointJson | string")] endpoint: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "ServiceEndpoint | string")] endpoint: JsValue,
     #[wasm_bindgen(unchecked_param_type = "Context | null | undefined")] context: JsValue,
     #[wasm_bindgen(unchecked_param_type = "CommandFormat")] format: &str,
 ) -> Result<String, JsError> {
@@ -230,6 +130,25 @@ pub fn federated_credential_commands(
     let ep = read_endpoint(endpoint)?;
     remedy::federated_credential_commands(&ep, &read_context(Some(context))?, format)
         .map_err(|e| js_err(&e))
+}
+
+/// Every remedy of a connection at once (each applicable format's commands, with its name in
+/// words), or the reason none applies.
+#[wasm_bindgen(unchecked_return_type = "Remedies")]
+pub fn remedies(
+    #[wasm_bindgen(unchecked_param_type = "ServiceEndpoint | string")] endpoint: JsValue,
+    #[wasm_bindgen(unchecked_optional_param_type = "Context | null")] context: Option<JsValue>,
+) -> Result<JsValue, JsError> {
+    init();
+    let ep = read_endpoint(endpoint)?;
+    to_js(&remedy::remedies(&ep, &read_context(context)?))
+}
+
+/// Every command format with its name in words, in the order a format switch shows them.
+#[wasm_bindgen(js_name = commandFormats, unchecked_return_type = "CommandFormatName[]")]
+pub fn command_formats() -> Result<JsValue, JsError> {
+    init();
+    to_js(&remedy::command_formats())
 }
 
 /// The first known error found in a text (a log, a JSON error body), or `null`.

@@ -9,6 +9,28 @@ pub mod usage;
 use serde::Serialize;
 use wasm_bindgen::prelude::*;
 
+/// The engine's types, generated from the Rust types of `federate-core` by ts-rs at build
+/// time (`scripts/build.mjs` writes `federate_types.d.ts` beside this `.d.ts`): re-exported
+/// for users, and imported for the exports' `unchecked_param_type`/`unchecked_return_type`
+/// names. A type named in a signature is imported here; a name that is not generated fails
+/// `tsc`. Only input shapes JavaScript builds (callbacks, the relay's answer, argument
+/// unions) are written by hand, in the sections of the modules that take them.
+#[wasm_bindgen(typescript_custom_section)]
+const TYPES: &str = r#"
+export * from "./federate_types.js";
+import type {
+  AdoRequest, ApiErrorData, CommandFormat, CommandFormatName,
+  AzureDevOpsPat, ClientStats, ConnectionPreflight, ConnectionState,
+  ConnectionUsage, Context, ConversionOutcome, ConversionPlan, CredentialKind, DecodedIssuer,
+  DecodedSubject, SubjectContext,
+  Diagnosis, Direction, ExpectedFederation, Federation, FederationFormat, InventorySummary,
+  IssuerRetirement, JournalEntry, MigrationPlan, OrgLocation, OrgScan, OwningProject, Preflight, Project,
+  ProjectDoneEvent, ProjectListing, PlanContext, RateLimitWaitEvent, Reason, Remedies, ScanProgressEvent,
+  ServiceEndpoint, TaskWarning, Tone, UsageLoad, UsageProgressEvent, UsageTarget, UsageVerdict,
+  Verdict, VerdictRule, VerifyRow,
+} from "./federate_types.js";
+"#;
+
 /// Installs the panic hook once; called by every export's entry (cheap after the first).
 /// It costs under 1 KiB of the wasm (measured), for a readable message if a bug panics.
 fn init() {

@@ -20,75 +20,8 @@ use crate::init;
 
 #[wasm_bindgen(typescript_custom_section)]
 const USAGE_TS: &str = r#"
-/** A connection to read the usage of, and a project that holds it (its owner's). */
-export interface UsageTarget { id: string; project: string }
-
-export type PlanType = "build" | "release" | "other";
-
-/** A pipeline that used a connection, with its last run. */
-export interface PipelineUse {
-  definitionId: number | null;
-  definitionName: string | null;
-  planType: PlanType;
-  lastRun: string | null;
-  result: string | null;
-  lastRunId: number | null;
-  jobs: number;
-}
-
-export interface Usage {
-  lastUsed: string | null;
-  usedBy: PipelineUse[];
-  /** Jobs in the last 30 days (at least this many when `truncated`). */
-  jobs30d: number;
-  records: number;
-  truncated: boolean;
-}
-
-export type UnknownReason = "unauthorized" | "forbidden" | "notFound" | "failed";
-export interface UsageUnknown { reason: UnknownReason; status: number | null; message: string }
-
-/** One connection's usage, or why it is unknown. */
-export interface ConnectionUsage { id: string; project: string; usage: Usage | null; unknown: UsageUnknown | null }
-
-/** Progress of a usage load: after each connection (`connection`), and when a wait starts (`waiting`). */
-export interface UsageProgressEvent { done: number; total: number; connection?: ConnectionUsage; waiting?: RateLimitWaitEvent }
-
-export interface UsageLoad { connections: ConnectionUsage[]; complete: boolean; stopped: ApiErrorData | null; stats: ClientStats }
-
-export type UsageTag = "usedRecently" | "unused90" | "pastDisableDate" | "neverUsed" | "disabledWithSecret" | "usageUnknown";
-export type UsageAction = "delete" | "convertAndWatch" | "none";
-
-/** The usage part of a connection's verdict, decided by the engine. */
-export interface UsageVerdict {
-  id: string | null;
-  known: boolean;
-  lastUsed: string | null;
-  daysUnused: number | null;
-  /** `YYYY-MM-DD`: last use + 100 days, when Azure DevOps disables it. */
-  disableOn: string | null;
-  tags: UsageTag[];
-  action: UsageAction;
-  reasons: Reason[];
-  /** "used today", "unused for 120 days", "never used", "usage unknown", "usage not loaded". */
-  label: string;
-}
-
-export interface TaskRun { name: string; version: string | null }
-export interface TaskFinding { task: string; version: string | null; message: string; source: string }
-export interface PipelinePreflight extends PipelineUse { tasks: TaskRun[]; warnings: TaskFinding[]; tasksUnknown: string | null }
-export interface ConnectionPreflight {
-  id: string;
-  project: string;
-  pipelines: PipelinePreflight[];
-  warningCount: number;
-  unknown: UsageUnknown | null;
-  summary: string;
-}
-/** `unchecked`: planned connections beyond the bound (50), not checked. */
-export interface Preflight { connections: ConnectionPreflight[]; warningCount: number; complete: boolean; unchecked: string[]; stopped: ApiErrorData | null; stats: ClientStats }
 export interface PreflightProgressEvent { done: number; total: number; waiting?: RateLimitWaitEvent }
-export interface TaskWarning { task: string; fromMajor: number | null; belowMajor: number | null; message: string; source: string }
+
 export type UsageReportFormat = "json" | "csv" | "markdown";
 "#;
 

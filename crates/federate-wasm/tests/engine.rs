@@ -111,16 +111,40 @@ fn classify_endpoints_shapes_and_errors() {
 fn federation_exports() {
     let subject =
         format!("/eid1/c/pub/t/MiSI_7AJe0O9IsoTwAN97Q/a/rISbSSETf0KqFyZ8ppdXmA/sc/{ORG_ID}/{CONN}");
-    let d = decode_federation_subject(&subject).unwrap();
+    let d = decode_federation_subject(&subject, None).unwrap();
     assert_eq!(get(&d, "format").as_string().as_deref(), Some("entra"));
     assert_eq!(
         get(&d, "tenantId").as_string().as_deref(),
         Some("ff882432-09b0-437b-bd22-ca13c0037ded")
     );
     assert!(get(&d, "projectName").is_null());
-    let err: js_sys::Error = JsValue::from(decode_federation_subject("sc://org").unwrap_err())
-        .dyn_into()
-        .unwrap();
+    // Segments in order, the organization id checked against the context given.
+    let checked = decode_federation_subject(
+        &subject,
+        Some(parse(&format!(r#"{{"organizationId":"{ORG_ID}"}}"#))),
+    )
+    .unwrap();
+    let segments: Array = get(&checked, "segments").dyn_into().unwrap();
+    assert_eq!(segments.length(), 7);
+    let org = segments.get(5);
+    assert_eq!(
+        get(&org, "label").as_string().as_deref(),
+        Some("Organization id")
+    );
+    assert_eq!(get(&org, "check").as_string().as_deref(), Some("matches"));
+    assert!(get(&org, "expected").is_null());
+    let issuer = decode_federation_issuer("https://app.vstoken.visualstudio.com", None).unwrap();
+    assert_eq!(
+        get(&issuer, "format").as_string().as_deref(),
+        Some("preview")
+    );
+    let bad_ctx = decode_federation_subject(&subject, Some(parse("[1]"))).unwrap_err();
+    let bad_ctx: js_sys::Error = JsValue::from(bad_ctx).dyn_into().unwrap();
+    assert!(String::from(bad_ctx.message()).contains("context"));
+    let err: js_sys::Error =
+        JsValue::from(decode_federation_subject("sc://org", None).unwrap_err())
+            .dyn_into()
+            .unwrap();
     assert!(String::from(err.message()).contains("project"));
 
     let e = expected_federation(parse(&secret_json()), Some(context())).unwrap();

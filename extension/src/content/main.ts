@@ -8,8 +8,17 @@
 //
 // One MutationObserver drives everything, one pass per animation frame. Each pass re-parses
 // the URL; when the page changed, the previous page's work is aborted and the new page's starts.
-import { isTabMessage, type ConnectionDetails, type Message, type PageContext, type Reply, type ReplyOf } from '../shared/messages.js';
-import { toErrorInfo, type ErrorInfo } from '../shared/model.js';
+import {
+  ask,
+  type ConnectionDetails,
+  type ErrorInfo,
+  errorOf,
+  isTabMessage,
+  type PageContext,
+  type Reply,
+  type ReplyOf,
+  toErrorInfo,
+} from '../shared/messages.js';
 import { markFor, markRows, removeMarks, VerdictIndex } from './marks.js';
 import { pageInfo, type PageInfo } from './page.js';
 import { relay } from './relay.js';
@@ -17,13 +26,6 @@ import { hideTooltip, installMarkBehaviour } from './tooltip.js';
 import { drawBar, drawCard, mountPanel, pageTheme, removeBar, removeCard, unmountPanel } from './ui.js';
 
 const ROOT = document.documentElement;
-
-async function ask<T extends Message>(message: T): Promise<ReplyOf[T['type']]> {
-  const reply = (await chrome.runtime.sendMessage(message)) as Reply<ReplyOf[T['type']]> | undefined;
-  if (!reply) throw Object.assign(new Error('The extension did not answer.'), { kind: 'engine' });
-  if (!reply.ok) throw Object.assign(new Error(reply.error.message), reply.error);
-  return reply.value;
-}
 
 /** The state of the current project's inventory. */
 type Load =
@@ -246,7 +248,7 @@ function observe(): void {
 /** The answer for an organization the options turned Federate off on: nothing is relayed. */
 const OFF_HERE: Reply<never> = {
   ok: false,
-  error: { kind: 'off', message: 'Federate is turned off for this organization (options).', retryAfter: null, status: null },
+  error: errorOf('off', 'Federate is turned off for this organization (options).'),
 };
 
 // Messages from the service worker: relayed requests and the panel's open/close. Registered at

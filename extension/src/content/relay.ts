@@ -1,23 +1,29 @@
 // The relay: the engine (in the service worker) asks, the content script fetches from the
-// page's origin with the page's session, and returns status, headers and body text. Only
+// page's origin with the page's session, and returns the facts: status, headers, body text,
+// the final URL and whether the answer was an opaque redirect. Only
 // same-origin Azure DevOps REST paths, only the methods the engine uses.
-import type { RelayRequest, RelayResponse, Reply } from '../shared/messages.js';
+import { errorOf, type RelayRequest, type RelayResponse, type Reply } from '../shared/messages.js';
 
 const METHODS = new Set(['GET', 'PUT', 'POST', 'PATCH']);
 /** Request headers the engine may set; everything else is ours to decide. */
 const ALLOWED_HEADERS = new Set(['accept', 'content-type', 'if-match']);
 
-/** Makes one relayed request; never throws (errors come back as a reply). */
-export async function relay(request: RelayRequest): Promise<Reply<RelayResponse>> {
+/** What the relay will send for a request, or why it refuses: pure (tested in tests/node). */
+export function relayable(
+  request: RelayRequest,
+  pageHref: string,
+): { url: URL; method: string; headers: Record<string, string> } | { refused: string } {
   let url: URL;
+  let page: URL;
   try {
-    url = new URL(request.url, location.href);
+    page = new URL(pageHref);
+    url = new URL(request.url, page);
   } catch {
-    return { ok: false, error: { kind: 'engine', message: 'bad relay URL', retryAfter: null, status: null } };
+    return { refused: 'bad relay URL' };
   }
   const method = request.method.toUpperCase();
-  if (url.origin !== location.origin || !url.pathname.includes('/_apis/') || !METHODS.has(method)) {
-    return { ok: false, error: { kind: 'engine', message: `refused to relay ${method} ${url.pathname}`, retryAfter: null, status: null } };
+  if (url.origin !== page.origin || !url.pathname.includes('/_apis/') || !METHODS.has(method)) {
+    return { refused: `refused to relay ${method} ${url.pathname}` };
   }
   const headers: Record<string, string> = { accept: 'application/json;api-version=7.1' };
   for (const [k, v] of Object.entries(request.headers)) {
@@ -25,6 +31,14 @@ export async function relay(request: RelayRequest): Promise<Reply<RelayResponse>
   }
   headers['x-tfs-fedauthredirect'] = 'Suppress';
   headers['x-vss-reauthenticationaction'] = 'Suppress';
+  return { url, method, headers };
+}
+
+/** Makes one relayed request; never throws (errors come back as a reply). */
+export async function relay(request: RelayRequest): Promise<Reply<RelayResponse>> {
+  const checked = relayable(request, location.href);
+  if ('refused' in checked) return { ok: false, error: errorOf('engine', checked.refused) };
+  const { url, method, headers } = checked;
   try {
     const res = await fetch(url, {
       method,
@@ -34,21 +48,19 @@ export async function relay(request: RelayRequest): Promise<Reply<RelayResponse>
       redirect: 'manual',
       cache: 'no-store',
     });
-    if (res.type === 'opaqueredirect') return { ok: true, value: { status: 302, headers: {}, body: '' } };
+    // Facts only: an opaque redirect (status 0, no headers) is reported as such; the engine
+    // decides what it means (signed out, on `_apis`).
+    const opaqueRedirect = res.type === 'opaqueredirect';
     const out: Record<string, string> = {};
     res.headers.forEach((v, k) => {
       out[k.toLowerCase()] = v;
     });
-    return { ok: true, value: { status: res.status, headers: out, body: await res.text() } };
+    const body = opaqueRedirect ? '' : await res.text();
+    return { ok: true, value: { status: res.status, headers: out, body, url: res.url || url.href, opaqueRedirect } };
   } catch (err) {
     return {
       ok: false,
-      error: {
-        kind: 'network',
-        message: `TF400893: Unable to contact the server (${err instanceof Error ? err.message : String(err)}).`,
-        retryAfter: null,
-        status: null,
-      },
+      error: errorOf('network', `TF400893: Unable to contact the server (${err instanceof Error ? err.message : String(err)}).`),
     };
   }
 }

@@ -2,8 +2,8 @@
 // connection's page, and the panel overlay (an extension page in an iframe).
 import { h } from '../shared/dom.js';
 import { federationView, remediesView, verdictView } from '../shared/explain.js';
-import type { ConnectionDetails, Message, PageContext, ReplyOf } from '../shared/messages.js';
-import { describeError, type ErrorInfo, type Verdict } from '../shared/model.js';
+import type { ConnectionDetails, ErrorInfo, Message, PageContext, ReplyOf } from '../shared/messages.js';
+import { describeError, type Verdict } from '../shared/model.js';
 import { firstMatch, LIST_CONTAINER, PAGE_MAIN } from './selectors.js';
 
 const ROOT = document.documentElement;

@@ -3,13 +3,13 @@
 // text only (textContent), never HTML from the service. State comes from the job stored in
 // chrome.storage.local: the view follows storage changes, so a closed and reopened panel
 // shows the same job. Readiness attributes for tests: `data-convert-state` on the container.
+import { h } from '../shared/dom.js';
 import { remediesView } from '../shared/explain.js';
 import { armWhenSeen } from './guard.js';
 import { attachPreflight } from './preflight.js';
 import { csvTable, expectedFederation, loadEngine, remedies } from '../shared/convert-engine.js';
+import { ask } from '../shared/messages.js';
 import {
-  type ConvertMessage,
-  type ConvertReply,
   type Direction,
   type Job,
   type JobItem,
@@ -21,26 +21,8 @@ import {
   storageKeys,
 } from '../shared/convert-types.js';
 
-type Child = Node | string | null | undefined | false;
-
-/** Creates an element with attributes and text or element children (text only, never HTML). */
-function h(tag: string, attrs: Record<string, string | boolean | ((e: Event) => void)> = {}, ...children: Child[]): HTMLElement {
-  const el = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) {
-    if (typeof v === 'function') el.addEventListener(k.slice(2), v);
-    else if (v === true) el.setAttribute(k, '');
-    else if (v !== false) el.setAttribute(k, v);
-  }
-  for (const c of children) if (c) el.append(c);
-  return el;
-}
-
-async function send(message: ConvertMessage): Promise<ConvertReply & { ok: true }> {
-  const reply = (await chrome.runtime.sendMessage(message)) as ConvertReply | undefined;
-  if (!reply) throw new Error('The extension did not answer.');
-  if (!reply.ok) throw new Error(reply.error);
-  return reply;
-}
+/** A conversion command to the service worker: its reply's value, or a thrown error (shared/messages.ts `ask`). */
+const send = ask;
 
 function setState(container: HTMLElement, state: string): void {
   container.dataset.convertState = state;
@@ -218,8 +200,8 @@ export async function renderPlan(container: HTMLElement, opts: PlanOptions): Pro
   let planId: string | null = null;
   try {
     const reply = await send({ type: 'convert.plan', ...base });
-    plan = reply.plan!;
-    planId = reply.planId ?? null;
+    plan = reply.plan;
+    planId = reply.planId;
   } catch (err) {
     showError(container, err, () => void renderPlan(container, opts));
     return;
@@ -255,10 +237,10 @@ export async function renderPlan(container: HTMLElement, opts: PlanOptions): Pro
             (e.currentTarget as HTMLButtonElement).disabled = true;
             try {
               const n = Math.min(8, Math.max(1, Number(concurrency.value) || 4));
-              const { job } = await send({ type: 'convert.start', ...base, concurrency: n, planId });
+              const job = await send({ type: 'convert.start', ...base, concurrency: n, planId });
               // The caller follows the job itself when it asked to (with its tab and context).
-              if (opts.onStarted) opts.onStarted(job!);
-              else renderJob(container, job!.target.organizationName, job!.id);
+              if (opts.onStarted) opts.onStarted(job);
+              else renderJob(container, job.target.organizationName, job.id);
             } catch (err) {
               showError(container, err, () => void renderPlan(container, opts));
             }
@@ -274,7 +256,7 @@ export async function renderPlan(container: HTMLElement, opts: PlanOptions): Pro
           onclick: async () => {
             dry.replaceChildren(h('p', { role: 'status' }, 'Building the requests…'));
             try {
-              dry.replaceChildren(requestList((await send({ type: 'convert.dryRun', ...base })).requests ?? []));
+              dry.replaceChildren(requestList((await send({ type: 'convert.dryRun', ...base })).requests));
             } catch (err) {
               dry.replaceChildren(h('p', { role: 'alert' }, err instanceof Error ? err.message : String(err)));
             }
@@ -670,7 +652,7 @@ export async function renderHistory(container: HTMLElement, org: string, tabId: 
   setState(container, 'loading');
   let jobs: Job[];
   try {
-    jobs = (await send({ type: 'convert.jobs', organizationName: org })).jobs ?? [];
+    jobs = await send({ type: 'convert.jobs', organizationName: org });
   } catch (err) {
     showError(container, err, () => void renderHistory(container, org, tabId));
     return;

@@ -5,7 +5,7 @@
 // engine's pre-flight and draws it, so it moves with the plan view wherever that goes.
 import { h } from '../shared/dom.js';
 import { describeError } from '../shared/model.js';
-import type { Preflight, PreflightMessage, PreflightReply } from '../shared/usage-messages.js';
+import { ask, errorOf, type MessageOf, type Preflight, toErrorInfo } from '../shared/messages.js';
 
 /** A planned connection, as the plan lists it: its id, name and the project its request goes to. */
 export interface PlannedConnection {
@@ -39,7 +39,8 @@ export function renderPreflight(slot: HTMLElement, preflight: Preflight, planned
         : h(
             'p',
             { role: 'alert' },
-            `The pre-flight stopped early${preflight.stopped ? ` (${describeError({ kind: preflight.stopped.kind, message: preflight.stopped.message ?? '', retryAfter: null, status: null }).title})` : ''}: not every connection was checked.`,
+            // ApiErrorData is the engine's tagged union: only some kinds carry a message.
+            `The pre-flight stopped early${preflight.stopped ? ` (${describeError(errorOf(preflight.stopped.kind, 'message' in preflight.stopped ? preflight.stopped.message : '')).title})` : ''}: not every connection was checked.`,
           ),
       preflight.unchecked.length
         ? h(
@@ -109,28 +110,22 @@ export async function attachPreflight(slot: HTMLElement, apiBase: string, tabId:
       `Pre-flight: reading the pipelines that used ${planned.length === 1 ? 'this connection' : `these ${planned.length} connections`}…`,
     ),
   );
-  const message: PreflightMessage = {
+  const message: MessageOf<'usage.preflight'> = {
     type: 'usage.preflight',
     apiBase,
     tabId,
     targets: planned.map((p) => ({ id: p.id, project: p.project })),
   };
-  let reply: PreflightReply | undefined;
+  let preflight: Preflight;
   try {
-    reply = (await chrome.runtime.sendMessage(message)) as PreflightReply | undefined;
+    preflight = await ask(message);
   } catch (err) {
-    reply = {
-      ok: false,
-      error: { kind: 'network', message: err instanceof Error ? err.message : String(err), retryAfter: null, status: null },
-    };
-  }
-  if (reply?.ok) {
-    renderPreflight(slot, reply.preflight, planned);
+    const d = describeError(toErrorInfo(err, 'network'));
+    slot.replaceChildren(
+      h('p', { role: 'status', class: 'preflight-failed' }, `Pre-flight unavailable: ${d.title}. The plan can still be confirmed.`),
+    );
+    slot.dataset.preflight = 'failed';
     return;
   }
-  const d = reply ? describeError(reply.error) : { title: 'No answer from the extension', advice: '' };
-  slot.replaceChildren(
-    h('p', { role: 'status', class: 'preflight-failed' }, `Pre-flight unavailable: ${d.title}. The plan can still be confirmed.`),
-  );
-  slot.dataset.preflight = 'failed';
+  renderPreflight(slot, preflight, planned);
 }

@@ -6,8 +6,16 @@
 import * as wasm from '../../../pkg/web/federate_wasm.js';
 import { h } from '../shared/dom.js';
 import { warnFailure } from '../shared/log.js';
-import { describeError, type ErrorInfo, type Verdict } from '../shared/model.js';
-import { type ConnectionUsage, USAGE_PORT, type UsageEvent, type UsageRequest, type UsageTarget } from '../shared/usage-messages.js';
+import { describeError, type Verdict } from '../shared/model.js';
+import {
+  type ConnectionUsage,
+  type ErrorInfo,
+  errorOf,
+  USAGE_PORT,
+  type UsageEvent,
+  type UsageRequest,
+  type UsageTarget,
+} from '../shared/messages.js';
 
 /** What the panel's rows give this module. */
 export interface UsageRow {
@@ -129,7 +137,7 @@ function connect(): chrome.runtime.Port {
   p.onDisconnect.addListener(() => {
     port = null;
     if (status === 'running') {
-      error = { kind: 'network', message: 'The extension stopped the usage read (it restarted).', retryAfter: null, status: null };
+      error = errorOf('network', 'The extension stopped the usage read (it restarted).');
       setStatus('error');
       draw();
     }

@@ -1,6 +1,6 @@
-// The conversion feature's data: jobs, their items, the journal, and the messages between
-// the extension pages (plan, confirm, progress, history) and the service worker (which runs
-// the jobs). Pure types and guards: no chrome.*, no DOM, no wasm.
+// The conversion feature's data: jobs, their items, the journal. The messages that carry
+// them (plan, confirm, progress, history) are in messages.ts, with every other message.
+// Pure types: no chrome.*, no DOM, no wasm.
 
 /** What a job changes: to workload identity federation, or back to the service principal. */
 export type Direction = 'convert' | 'revert';
@@ -103,103 +103,6 @@ export interface PlannedRequest {
   method: string;
   url: string;
   body: string | null;
-}
-
-// ---- extension page -> service worker (chrome.runtime.sendMessage)
-
-/** What a plan is made from: the same for the plan, its dry run and the job that sends it. */
-export interface PlanRequest {
-  target: JobTarget;
-  direction: Direction;
-  selected: string[] | null;
-  allowManual: boolean;
-  /** Organization view (`target.projectName` null): the owning projects to plan, each from itself. */
-  groups?: PlanGroup[] | null;
-}
-
-export type ConvertMessage =
-  | ({ type: 'convert.plan' } & PlanRequest)
-  | ({ type: 'convert.dryRun' } & PlanRequest)
-  | ({ type: 'convert.start'; concurrency: number; planId: string | null } & PlanRequest)
-  | { type: 'convert.pause'; organizationName: string; jobId: string }
-  | { type: 'convert.resume'; organizationName: string; jobId: string; tabId: number | null }
-  | { type: 'convert.cancel'; organizationName: string; jobId: string }
-  | { type: 'convert.retry'; organizationName: string; jobId: string; endpointId: string; tabId: number | null }
-  | { type: 'convert.jobs'; organizationName: string };
-
-/** What the service worker answers. */
-export type ConvertReply =
-  | { ok: true; plan?: Plan; planId?: string; requests?: PlannedRequest[]; job?: Job; jobs?: Job[] }
-  | { ok: false; error: string };
-
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null;
-const isStr = (v: unknown): v is string => typeof v === 'string';
-const isDirection = (v: unknown): v is Direction => v === 'convert' || v === 'revert';
-const isIdList = (v: unknown): v is string[] | null => v === null || (Array.isArray(v) && v.length <= 10_000 && v.every(isStr));
-const isGroups = (v: unknown): v is PlanGroup[] | null | undefined =>
-  v === undefined ||
-  v === null ||
-  (Array.isArray(v) &&
-    v.length <= 5_000 &&
-    v.every(
-      (g) => isObject(g) && isStr(g.project) && g.project.length > 0 && isIdList(g.selected) && Array.isArray(g.also) && isIdList(g.also),
-    ));
-
-function isAzureDevOpsBase(url: unknown): boolean {
-  if (!isStr(url)) return false;
-  try {
-    const u = new URL(url);
-    return u.protocol === 'https:' && (u.hostname === 'dev.azure.com' || u.hostname.endsWith('.visualstudio.com'));
-  } catch {
-    return false;
-  }
-}
-
-/** True for a well-formed job target on an Azure DevOps origin. */
-export function isJobTarget(v: unknown): v is JobTarget {
-  return (
-    isObject(v) &&
-    isStr(v.organizationName) &&
-    v.organizationName.length > 0 &&
-    isAzureDevOpsBase(v.apiBase) &&
-    (v.projectName === null || isStr(v.projectName)) &&
-    Number.isInteger(v.tabId)
-  );
-}
-
-function isPlanRequest(v: Record<string, unknown>): boolean {
-  return (
-    isJobTarget(v.target) && isDirection(v.direction) && isIdList(v.selected) && typeof v.allowManual === 'boolean' && isGroups(v.groups)
-  );
-}
-
-/** True for a well-formed message of the conversion feature. */
-export function isConvertMessage(v: unknown): v is ConvertMessage {
-  if (!isObject(v) || !isStr(v.type) || !v.type.startsWith('convert.')) return false;
-  switch (v.type) {
-    case 'convert.plan':
-    case 'convert.dryRun':
-      return isPlanRequest(v);
-    case 'convert.start':
-      return (
-        isPlanRequest(v) &&
-        Number.isInteger(v.concurrency) &&
-        (v.concurrency as number) >= 1 &&
-        (v.concurrency as number) <= 16 &&
-        (v.planId === null || isStr(v.planId))
-      );
-    case 'convert.pause':
-    case 'convert.cancel':
-      return isStr(v.organizationName) && isStr(v.jobId);
-    case 'convert.resume':
-      return isStr(v.organizationName) && isStr(v.jobId) && (v.tabId === null || Number.isInteger(v.tabId));
-    case 'convert.retry':
-      return isStr(v.organizationName) && isStr(v.jobId) && isStr(v.endpointId) && (v.tabId === null || Number.isInteger(v.tabId));
-    case 'convert.jobs':
-      return isStr(v.organizationName);
-    default:
-      return false;
-  }
 }
 
 /** The storage key of an organization's job index, and of one job. */

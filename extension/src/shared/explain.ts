@@ -3,42 +3,47 @@
 // button. DOM only (no chrome.*, no wasm): drawn by the content script's card and by the
 // panel's details from data the engine computed.
 import { copyText, h } from './dom.js';
+import type { DecodedIssuer, DecodedSubject } from '../../../pkg/web/federate_wasm.js';
 import { allReasons, projectNames, REMEDY_FORMAT_NAMES, REMEDY_FORMATS, type RemedyFormat, type Verdict } from './model.js';
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
-const scalar = (v: unknown): string => (v === null || v === undefined ? '' : typeof v === 'object' ? JSON.stringify(v) : String(v));
 
-/** Renders the engine's decoded subject, whatever its shape: a list of segments or a record. */
-function decodedView(decoded: unknown): HTMLElement | null {
-  const rows: [string, string, string][] = [];
-  const segments = Array.isArray(decoded) ? decoded : isObject(decoded) && Array.isArray(decoded.segments) ? decoded.segments : null;
-  if (segments) {
-    for (const s of segments) {
-      if (isObject(s)) {
-        rows.push([
-          scalar(s.raw ?? s.segment ?? s.text ?? s.name ?? s.key),
-          scalar(s.value ?? s.decoded ?? ''),
-          scalar(s.meaning ?? s.explanation ?? s.description ?? s.label ?? ''),
-        ]);
-      } else rows.push([scalar(s), '', '']);
-    }
-  } else if (isObject(decoded)) {
-    for (const [k, v] of Object.entries(decoded)) rows.push([k, scalar(v), '']);
-  }
-  if (rows.length === 0) return null;
+/**
+ * The engine's segments of a subject or an issuer, drawn as they are: one row a segment, in
+ * the engine's order, with its label, the text as written, the decoded value, the meaning
+ * and the check, all in the engine's words. `null` when the engine gave none.
+ */
+function segmentsView(what: 'subject' | 'issuer', decoded: DecodedSubject | DecodedIssuer | null): HTMLElement | null {
+  if (!decoded || decoded.segments.length === 0) return null;
   return h(
     'table',
-    { class: 'federate-decoded' },
-    h('caption', {}, 'The subject, segment by segment'),
+    { class: 'federate-decoded', 'data-federate-segments': what, 'data-format': decoded.format },
+    h('caption', {}, `The ${what}, segment by segment: ${decoded.formatWord}`),
     h(
       'thead',
       {},
-      h('tr', {}, h('th', { scope: 'col' }, 'Segment'), h('th', { scope: 'col' }, 'Value'), h('th', { scope: 'col' }, 'Meaning')),
+      h(
+        'tr',
+        {},
+        h('th', { scope: 'col' }, 'Segment'),
+        h('th', { scope: 'col' }, 'Value'),
+        h('th', { scope: 'col' }, 'Meaning'),
+        h('th', { scope: 'col' }, 'Check'),
+      ),
     ),
     h(
       'tbody',
       {},
-      rows.map(([a, b, c]) => h('tr', {}, h('td', {}, h('code', {}, a)), h('td', {}, h('code', {}, b)), h('td', {}, c))),
+      decoded.segments.map((s) =>
+        h(
+          'tr',
+          { 'data-check': s.check },
+          h('th', { scope: 'row' }, s.label, h('br', {}), h('code', {}, s.text)),
+          h('td', {}, h('code', {}, s.value)),
+          h('td', { class: 'federate-meaning' }, s.meaning),
+          h('td', { class: 'federate-check' }, s.checkWord),
+        ),
+      ),
     ),
   );
 }
@@ -51,7 +56,7 @@ function dl(pairs: [string, Node | string | null][]): HTMLElement {
   );
 }
 
-/** The federation section: issuer, subject decoded, audience, identity, warnings. */
+/** The federation section: issuer, subject, audience, identity, both decoded segment by segment, warnings. */
 export function federationView(v: Verdict): HTMLElement | null {
   const f = v.federation;
   if (!f) return null;
@@ -73,7 +78,8 @@ export function federationView(v: Verdict): HTMLElement | null {
         typeof expected?.subject === 'string' && expected.subject !== f.subject ? h('code', {}, expected.subject) : null,
       ],
     ]),
-    decodedView(f.decoded),
+    segmentsView('issuer', f.issuerDecoded),
+    segmentsView('subject', f.decoded),
     f.warnings.length > 0
       ? h(
           'div',

@@ -1,7 +1,43 @@
-// The one typed message union of the extension, with the guards every receiver uses.
-// Messages travel only through chrome.runtime channels; page scripts can't reach them.
-import type { InventorySummary } from '../../../pkg/web/federate_wasm.js';
-import type { ErrorInfo, ProjectInventory, RemedyFormat, Verdict } from './model.js';
+// The one message protocol of the extension: every message, its reply, the ports' requests
+// and events, the one `Reply<T>` with its one error shape, and the guards every receiver
+// uses. Messages travel only through chrome.runtime channels; page scripts can't reach them.
+// Times are milliseconds everywhere (`retryAfterMs`, `waiting.ms`), as the engine counts them.
+import type { ConnectionUsage, InventorySummary, Preflight, UsageTarget, WaitReason } from '../../../pkg/web/federate_wasm.js';
+import type { Direction, Job, JobTarget, Plan, PlanGroup, PlannedRequest } from './convert-types.js';
+import type { ProjectInventory, RemedyFormat, Verdict } from './model.js';
+
+export type { ConnectionUsage, Preflight, UsageTarget };
+
+/** What went wrong, in the client's words: `kind` decides the state the UI shows. The one error shape of every reply and event. */
+export interface ErrorInfo {
+  kind: 'signedOut' | 'throttled' | 'forbidden' | 'notFound' | 'server' | 'network' | 'cancelled' | 'engine' | string;
+  message: string;
+  /** Milliseconds to wait, for `throttled` (the engine's `retryAfterMs`). */
+  retryAfterMs: number | null;
+  status: number | null;
+}
+
+/** Every answer to a one-shot message: the value, or one error shape. */
+export type Reply<T> = { ok: true; value: T } | { ok: false; error: ErrorInfo };
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null;
+const isStr = (v: unknown): v is string => typeof v === 'string';
+
+/** Normalizes anything thrown (a client Error with `kind`, a string, an ErrorInfo) into ErrorInfo. */
+export function toErrorInfo(err: unknown, fallbackKind = 'engine'): ErrorInfo {
+  if (isObject(err) || err instanceof Error) {
+    const e = err as unknown as Record<string, unknown>;
+    return {
+      kind: isStr(e.kind) ? e.kind : e instanceof Error && e.name === 'AbortError' ? 'cancelled' : fallbackKind,
+      message: isStr(e.message) ? e.message : String(err),
+      retryAfterMs: typeof e.retryAfterMs === 'number' ? e.retryAfterMs : null,
+      status: typeof e.status === 'number' ? e.status : null,
+    };
+  }
+  return { kind: fallbackKind, message: String(err), retryAfterMs: null, status: null };
+}
+
+/** An ErrorInfo of a kind, with a message. */
+export const errorOf = (kind: string, message: string): ErrorInfo => ({ kind, message, retryAfterMs: null, status: null });
 
 /** Where an Azure DevOps page is: organization, project, and the API base for REST calls. */
 export interface PageContext {
@@ -20,11 +56,17 @@ export interface RelayRequest {
   body: string | null;
 }
 
-/** The answer to a relayed request: header names lowercase, body as text. */
+/**
+ * The answer to a relayed request, as facts: header names lowercase, body as text, the final
+ * URL, and whether `fetch` saw an opaque redirect (status 0, no headers). The engine says what
+ * they mean (an opaque redirect on `_apis` is signed out).
+ */
 export interface RelayResponse {
   status: number;
   headers: Record<string, string>;
   body: string;
+  url: string | null;
+  opaqueRedirect: boolean;
 }
 
 /** The single-connection card's data: computed in the service worker, drawn by the content script. */
@@ -43,6 +85,17 @@ export interface PanelOpening {
   theme: 'light' | 'dark';
 }
 
+/** What a plan is made from: the same for the plan, its dry run and the job that sends it. */
+export interface PlanRequest {
+  target: JobTarget;
+  direction: Direction;
+  selected: string[] | null;
+  allowManual: boolean;
+  /** Organization view (`target.projectName` null): the owning projects to plan, each from itself. */
+  groups?: PlanGroup[] | null;
+}
+
+/** Every message to the service worker (`chrome.runtime.sendMessage`); worker/main.ts routes each type to its handler. */
 export type Message =
   | { type: 'scanProject'; context: PageContext }
   | { type: 'connection'; context: PageContext; id: string }
@@ -54,9 +107,23 @@ export type Message =
    */
   | ({ type: 'panelOpening'; nonce: string } & PanelOpening)
   /** Panel -> worker: claims the opening its tab's overlay announced, with its nonce (once); refused otherwise. */
-  | { type: 'panelHello'; tabId: number | null; nonce: string };
+  | { type: 'panelHello'; tabId: number | null; nonce: string }
+  // Conversions (extension pages only).
+  | ({ type: 'convert.plan' } & PlanRequest)
+  | ({ type: 'convert.dryRun' } & PlanRequest)
+  | ({ type: 'convert.start'; concurrency: number; planId: string | null } & PlanRequest)
+  | { type: 'convert.pause'; organizationName: string; jobId: string }
+  | { type: 'convert.resume'; organizationName: string; jobId: string; tabId: number | null }
+  | { type: 'convert.cancel'; organizationName: string; jobId: string }
+  | { type: 'convert.retry'; organizationName: string; jobId: string; endpointId: string; tabId: number | null }
+  | { type: 'convert.jobs'; organizationName: string }
+  /** Extension page -> worker: the pre-flight of a plan's connections, read through the tab's page. */
+  | { type: 'usage.preflight'; apiBase: string; tabId: number; targets: UsageTarget[] };
 
-export type Reply<T> = { ok: true; value: T } | { ok: false; error: ErrorInfo };
+/** The messages of one type. */
+export type MessageOf<K extends Message['type']> = Extract<Message, { type: K }>;
+/** The conversion messages. */
+export type ConvertMessage = MessageOf<Extract<Message['type'], `convert.${string}`>>;
 
 /** The reply type of each message. */
 export interface ReplyOf {
@@ -70,6 +137,26 @@ export interface ReplyOf {
   closePanel: null;
   panelOpening: null;
   panelHello: PanelOpening;
+  'convert.plan': { plan: Plan; planId: string };
+  'convert.dryRun': { plan: Plan; requests: PlannedRequest[] };
+  'convert.start': Job;
+  'convert.pause': Job;
+  'convert.resume': Job;
+  'convert.cancel': Job;
+  'convert.retry': Job;
+  'convert.jobs': Job[];
+  'usage.preflight': Preflight;
+}
+
+/**
+ * Sends a message to the service worker and unwraps its reply: the value, or a thrown Error
+ * carrying the reply's ErrorInfo (`kind`, `retryAfterMs`, `status`).
+ */
+export async function ask<T extends Message>(message: T): Promise<ReplyOf[T['type']]> {
+  const reply = (await chrome.runtime.sendMessage(message)) as Reply<ReplyOf[T['type']]> | undefined;
+  if (!reply) throw Object.assign(new Error('The extension did not answer.'), errorOf('engine', 'The extension did not answer.'));
+  if (!reply.ok) throw Object.assign(new Error(reply.error.message), reply.error);
+  return reply.value;
 }
 
 // ---- service worker -> content script (chrome.tabs.sendMessage)
@@ -82,17 +169,37 @@ export const PANEL_PORT = 'panel';
 
 export type PanelRequest = { type: 'scan'; scope: 'project' | 'organization'; context: PageContext } | { type: 'cancel' };
 
+/** The engine's client started waiting (rate limit or backoff) for `ms` milliseconds. */
+export interface Waiting {
+  ms: number;
+  reason: WaitReason;
+  status: number | null;
+}
+
 export type PanelEvent =
   | { type: 'started'; scope: 'project' | 'organization' }
   | { type: 'progress'; done: number; total: number; project: string | null }
-  /** The engine's client started waiting (rate limit or backoff) for `ms`. */
-  | { type: 'waiting'; ms: number; reason: 'retryAfter' | 'rateLimitDelay' | 'backoff'; status: number | null }
+  | ({ type: 'waiting' } & Waiting)
   | { type: 'inventory'; inventory: ProjectInventory }
   /** `secretValuesDropped`: secret values the service returned and the engine dropped (count only). */
   | { type: 'finished'; scope: 'project' | 'organization'; cancelled: boolean; secretValuesDropped: number }
   | { type: 'failed'; error: ErrorInfo };
 
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null;
+/** The port a panel opens for usage loads (the scans have their own). */
+export const USAGE_PORT = 'usage';
+
+/** Panel -> service worker, on the usage port; `load` is the panel's id of the load, which its events echo. */
+export type UsageRequest = { type: 'load'; load: number; apiBase: string; targets: UsageTarget[] } | { type: 'cancel' };
+
+/** Service worker -> panel, on the usage port; `load` is the id of the load they belong to. */
+export type UsageEvent = { load: number } & (
+  | { type: 'progress'; done: number; total: number; connection: ConnectionUsage | null }
+  | ({ type: 'waiting' } & Waiting)
+  | { type: 'finished'; cancelled: boolean; stopped: ErrorInfo | null }
+);
+
+/** Usage loads are bounded: at most this many connections per request (an organization's worth). */
+export const MAX_TARGETS = 20_000;
 
 /** True for a well-formed page context. */
 export function isPageContext(v: unknown): v is PageContext {
@@ -127,9 +234,76 @@ export function isMessage(v: unknown): v is Message {
       );
     case 'panelHello':
       return (v.tabId === null || typeof v.tabId === 'number') && typeof v.nonce === 'string';
+    case 'convert.plan':
+    case 'convert.dryRun':
+      return isPlanRequest(v);
+    case 'convert.start':
+      return (
+        isPlanRequest(v) &&
+        Number.isInteger(v.concurrency) &&
+        (v.concurrency as number) >= 1 &&
+        (v.concurrency as number) <= 16 &&
+        (v.planId === null || isStr(v.planId))
+      );
+    case 'convert.pause':
+    case 'convert.cancel':
+      return isStr(v.organizationName) && isStr(v.jobId);
+    case 'convert.resume':
+      return isStr(v.organizationName) && isStr(v.jobId) && (v.tabId === null || Number.isInteger(v.tabId));
+    case 'convert.retry':
+      return isStr(v.organizationName) && isStr(v.jobId) && isStr(v.endpointId) && (v.tabId === null || Number.isInteger(v.tabId));
+    case 'convert.jobs':
+      return isStr(v.organizationName);
+    case 'usage.preflight':
+      return isAzureDevOpsUrl(v.apiBase) && Number.isInteger(v.tabId) && isTargets(v.targets);
     default:
       return false;
   }
+}
+
+const isDirection = (v: unknown): v is Direction => v === 'convert' || v === 'revert';
+const isIdList = (v: unknown): v is string[] | null => v === null || (Array.isArray(v) && v.length <= 10_000 && v.every(isStr));
+const isGroups = (v: unknown): v is PlanGroup[] | null | undefined =>
+  v === undefined ||
+  v === null ||
+  (Array.isArray(v) &&
+    v.length <= 5_000 &&
+    v.every(
+      (g) => isObject(g) && isStr(g.project) && g.project.length > 0 && isIdList(g.selected) && Array.isArray(g.also) && isIdList(g.also),
+    ));
+
+/** True for a well-formed job target on an Azure DevOps origin. */
+export function isJobTarget(v: unknown): v is JobTarget {
+  return (
+    isObject(v) &&
+    isStr(v.organizationName) &&
+    v.organizationName.length > 0 &&
+    isAzureDevOpsUrl(v.apiBase) &&
+    (v.projectName === null || isStr(v.projectName)) &&
+    Number.isInteger(v.tabId)
+  );
+}
+
+function isPlanRequest(v: Record<string, unknown>): boolean {
+  return (
+    isJobTarget(v.target) && isDirection(v.direction) && isIdList(v.selected) && typeof v.allowManual === 'boolean' && isGroups(v.groups)
+  );
+}
+
+/** True for a list of `{id, project}` targets of a sane size. */
+export function isTargets(v: unknown): v is UsageTarget[] {
+  return (
+    Array.isArray(v) &&
+    v.length <= MAX_TARGETS &&
+    v.every((t) => isObject(t) && isStr(t.id) && t.id.length > 0 && isStr(t.project) && t.project.length > 0)
+  );
+}
+
+/** True for a well-formed request on the usage port. */
+export function isUsageRequest(v: unknown): v is UsageRequest {
+  if (!isObject(v)) return false;
+  if (v.type === 'cancel') return true;
+  return v.type === 'load' && Number.isInteger(v.load) && isAzureDevOpsUrl(v.apiBase) && isTargets(v.targets);
 }
 
 /** True for a well-formed message to a content script. */
@@ -161,9 +335,9 @@ export function isPanelRequest(v: unknown): v is PanelRequest {
   return v.type === 'scan' && (v.scope === 'project' || v.scope === 'organization') && isPageContext(v.context);
 }
 
-/** Origins the extension works on; the same list as the manifest's host patterns. */
-export function isAzureDevOpsUrl(url: string | undefined): boolean {
-  if (!url) return false;
+/** Origins the extension works on (https only); the same list as the manifest's host patterns. The one URL guard. */
+export function isAzureDevOpsUrl(url: unknown): boolean {
+  if (!isStr(url) || !url) return false;
   try {
     const u = new URL(url);
     return u.protocol === 'https:' && (u.hostname === 'dev.azure.com' || u.hostname.endsWith('.visualstudio.com'));

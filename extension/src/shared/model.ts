@@ -1,7 +1,8 @@
 // The data the extension passes around: verdicts as the engine computes them, inventories,
 // errors. Pure helpers only (no chrome.*, no DOM, no wasm): the content script, the panel
 // and the service worker all import this module.
-import type { AzureDevOpsPat, IssuerRetirement, Tone } from '../../../pkg/web/federate_wasm.js';
+import type { AzureDevOpsPat, DecodedIssuer, DecodedSubject, IssuerRetirement, Tone } from '../../../pkg/web/federate_wasm.js';
+import type { ErrorInfo } from './messages.js';
 
 /** A reason the engine gives for a verdict or a warning. */
 export interface Reason {
@@ -26,8 +27,10 @@ export interface Federation {
   formatWord: string;
   issuerType: string | null;
   identity: { applicationId: string | null; tenantId: string | null } | null;
-  /** The subject decoded segment by segment; the engine decides the shape, the UI renders it generically. */
-  decoded: unknown;
+  /** The issuer segment by segment, as the engine explains it. */
+  issuerDecoded: DecodedIssuer | null;
+  /** The subject segment by segment, as the engine explains it; drawn as is. */
+  decoded: DecodedSubject | null;
   /** What the connection should carry for its organization, project and name. */
   expected: unknown;
   warnings: Reason[];
@@ -78,15 +81,6 @@ export interface ProjectInventory {
   endpoints: unknown[];
   /** The organization id the verdicts were computed with (connectionData `instanceId`). */
   organizationId: string | null;
-}
-
-/** What went wrong, in the client's words: `kind` decides the state the UI shows. */
-export interface ErrorInfo {
-  kind: 'signedOut' | 'throttled' | 'forbidden' | 'notFound' | 'server' | 'network' | 'cancelled' | 'engine' | string;
-  message: string;
-  /** Seconds to wait, for `throttled`. */
-  retryAfter: number | null;
-  status: number | null;
 }
 
 /** The remedy formats the engine renders (`federatedCredentialCommands`). */
@@ -152,7 +146,9 @@ export function normalizeVerdict(raw: unknown, foundIn: ProjectRef | null = null
           formatWord: str(fed.formatWord) ?? str(fed.format) ?? '',
           issuerType: str(fed.issuerType),
           identity: identity ? { applicationId: str(identity.applicationId), tenantId: str(identity.tenantId) } : null,
-          decoded: fed.decoded ?? null,
+          // The engine's own shapes, passed through untouched.
+          issuerDecoded: (fed.issuerDecoded ?? null) as DecodedIssuer | null,
+          decoded: (fed.decoded ?? null) as DecodedSubject | null,
           expected: fed.expected ?? null,
           warnings: reasons(fed.warnings),
         }
@@ -188,21 +184,6 @@ export function projectNames(v: Verdict): string[] {
   return [...new Set(names)];
 }
 
-/** Normalizes anything thrown (a client Error with `kind`, a string, an ErrorInfo) into ErrorInfo. */
-export function toErrorInfo(err: unknown, fallbackKind = 'engine'): ErrorInfo {
-  if (isObject(err) || err instanceof Error) {
-    const e = err as unknown as Record<string, unknown>;
-    const retry = typeof e.retryAfter === 'number' ? e.retryAfter : typeof e.retryAfterMs === 'number' ? e.retryAfterMs / 1000 : null;
-    return {
-      kind: str(e.kind) ?? (e instanceof Error && e.name === 'AbortError' ? 'cancelled' : fallbackKind),
-      message: str(e.message) ?? String(err),
-      retryAfter: retry,
-      status: typeof e.status === 'number' ? e.status : null,
-    };
-  }
-  return { kind: fallbackKind, message: String(err), retryAfter: null, status: null };
-}
-
 /** What a user should read for an error kind: a title and what to do. */
 export function describeError(e: ErrorInfo): { title: string; advice: string } {
   switch (e.kind) {
@@ -216,7 +197,7 @@ export function describeError(e: ErrorInfo): { title: string; advice: string } {
     case 'throttled':
       return {
         title: 'Azure DevOps is rate-limiting requests',
-        advice: e.retryAfter != null ? `Wait ${Math.ceil(e.retryAfter)} seconds, then retry.` : 'Wait a moment, then retry.',
+        advice: e.retryAfterMs != null ? `Wait ${Math.ceil(e.retryAfterMs / 1000)} seconds, then retry.` : 'Wait a moment, then retry.',
       };
     case 'notFound':
       return { title: 'Not found', advice: 'The project or organization does not exist, or you cannot see it.' };

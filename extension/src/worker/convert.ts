@@ -4,7 +4,7 @@
 // change is never sent twice: "sent" is on disk before the request leaves, and a connection
 // with a send whose answer was lost is read (GET) before anything else is sent for it.
 import { warnFailure } from '../shared/log.js';
-import { isExtensionPage } from '../shared/messages.js';
+import type { ConvertMessage, MessageOf, PlanRequest, ReplyOf } from '../shared/messages.js';
 import {
   changeScheme,
   conversionRequest,
@@ -18,20 +18,16 @@ import {
   type Relay,
 } from '../shared/convert-engine.js';
 import { addJob, loadJob, loadJobs, organizations, record, save } from './journal.js';
-import { tabRelay } from './relay.js';
+import { relayThrough } from './relay.js';
 import {
-  type ConvertMessage,
-  type ConvertReply,
   type Direction,
   FINAL_OUTCOMES,
-  isConvertMessage,
   type Job,
   type JobItem,
   type JobTarget,
   type Plan,
   type PlanGroup,
   type PlannedRequest,
-  type PlanRequest,
 } from '../shared/convert-types.js';
 
 /** Rounds of "another operation is in progress" before the connection is left for later. */
@@ -51,7 +47,7 @@ const jobKey = (job: Job) => `${job.target.organizationName.toLowerCase()}/${job
 /** The project's connections as read now, by id (lowercase). */
 async function readEndpoints(target: JobTarget): Promise<Map<string, unknown>> {
   if (!target.projectName) throw new Error('Conversions are planned from a project page: open the project that owns the connections.');
-  return readProject(target, target.projectName, tabRelay(target.tabId, target.apiBase));
+  return readProject(target, target.projectName, relayThrough(target.tabId, target.apiBase));
 }
 
 /** Revert plans: the selected connections that are on workload identity federation. */
@@ -100,7 +96,7 @@ async function planGroups(
   groups: PlanGroup[],
   allowManual: boolean,
 ): Promise<{ plan: Plan; endpoints: Map<string, unknown> }> {
-  const relay = tabRelay(target.tabId, target.apiBase);
+  const relay = relayThrough(target.tabId, target.apiBase);
   const reads = await mapLimit(groups, 4, async (g) => ({ g, read: await readProject(target, g.project, relay) }));
   const plan: Plan = { send: [], skip: [] };
   const endpoints = new Map<string, unknown>();
@@ -374,7 +370,7 @@ function runJob(job: Job): Promise<void> {
   clearTimeout(timers.get(key));
   const run = (async () => {
     await loadEngine();
-    const base = tabRelay(job.target.tabId, job.target.apiBase);
+    const base = relayThrough(job.target.tabId, job.target.apiBase);
     const next = () => job.items.find((i) => i.status === 'pending' || i.status === 'running');
     const taken = new Set<JobItem>();
     const worker = async () => {
@@ -452,116 +448,103 @@ async function mustLoad(org: string, id: string): Promise<Job> {
   return job;
 }
 
-async function handle(message: ConvertMessage): Promise<ConvertReply> {
-  switch (message.type) {
-    case 'convert.plan': {
-      await tabOnOrigin(message.target.tabId, message.target.apiBase);
-      const made = await makePlan(message);
-      const planId = crypto.randomUUID();
-      plans.set(planId, { ...made, key: planKey(message) });
-      if (plans.size > 20) plans.delete(plans.keys().next().value!);
-      return { ok: true, plan: made.plan, planId };
-    }
-    case 'convert.dryRun': {
-      await tabOnOrigin(message.target.tabId, message.target.apiBase);
-      const { plan, endpoints } = await makePlan(message);
-      return { ok: true, plan, requests: dryRun(plan, endpoints, message.target, message.direction) };
-    }
-    case 'convert.start': {
-      await tabOnOrigin(message.target.tabId, message.target.apiBase);
-      // Only the plan the user confirmed (and the endpoints as read then). If the worker no
-      // longer holds it (it restarted while the user read the dialog, or the plan was evicted),
-      // nothing is planned again here: a new plan could hold connections the user never saw.
-      const kept = message.planId ? plans.get(message.planId) : undefined;
-      if (message.planId) plans.delete(message.planId);
-      if (!kept || kept.key !== planKey(message)) {
-        throw new Error(
-          'This plan is no longer held by Federate (the browser may have paused the extension while the dialog was open). Nothing was sent: review the plan again, then confirm it.',
-        );
-      }
-      const { plan, endpoints } = kept;
-      const job = newJob(message.target, message.direction, plan, endpoints, message.concurrency);
-      job.organizationId = await organizationIdOf(message.target, tabRelay(message.target.tabId, message.target.apiBase));
-      record(job, {
-        kind: 'job',
-        outcome: 'started',
-        message: `${plan.send.length} to send, ${plan.skip.length} skipped`,
-        endpointId: null,
-        method: null,
-        url: null,
-        status: null,
-      });
-      await addJob(job);
-      void runJob(job);
-      return { ok: true, job };
-    }
-    case 'convert.pause': {
-      const job = await mustLoad(message.organizationName, message.jobId);
-      pauseJob(job, 'user', 'Paused by you. Requests already sent finish; nothing new is sent until you resume.', null);
-      clearTimeout(timers.get(jobKey(job)));
-      await save(job);
-      return { ok: true, job };
-    }
-    case 'convert.resume': {
-      const job = await mustLoad(message.organizationName, message.jobId);
-      if (message.tabId !== null) await tabOnOrigin(message.tabId, job.target.apiBase);
-      return { ok: true, job: await resume(job, message.tabId) };
-    }
-    case 'convert.cancel': {
-      const job = await mustLoad(message.organizationName, message.jobId);
-      if (job.state === 'running' || job.state === 'paused') {
-        job.state = 'cancelled';
-        job.pause = null;
-        clearTimeout(timers.get(jobKey(job)));
-        for (const item of job.items) {
-          if (item.status !== 'pending') continue;
-          // A connection with a send whose answer was lost stays to be checked on its card.
-          item.status = 'skipped';
-          item.outcome = 'cancelled';
-          item.message =
-            item.attempts > 0 ? 'Cancelled; a request was sent earlier: check the connection.' : 'Cancelled before it was sent.';
-        }
-        record(job, { kind: 'job', outcome: 'cancelled', message: summary(job), endpointId: null, method: null, url: null, status: null });
-        await save(job);
-      }
-      return { ok: true, job };
-    }
-    case 'convert.retry': {
-      const job = await mustLoad(message.organizationName, message.jobId);
-      const item = job.items.find((i) => i.id.toLowerCase() === message.endpointId.toLowerCase());
-      if (!item || item.status === 'running' || active.has(jobKey(job))) throw new Error('This connection is not waiting for a retry.');
-      if (message.tabId !== null) await tabOnOrigin(message.tabId, job.target.apiBase);
-      item.status = 'pending';
-      item.outcome = null;
-      item.message = null;
-      // A retry after an answer is a new attempt; the previous PUT was answered.
-      item.attempts = 0;
-      record(job, { kind: 'job', outcome: 'retry', endpointId: item.id, message: item.name, method: null, url: null, status: null });
-      job.state = 'paused';
-      job.pause = { kind: 'user', message: 'Trying again.', resumeAt: null };
-      return { ok: true, job: await resume(job, message.tabId) };
-    }
-    case 'convert.jobs':
-      return { ok: true, jobs: await loadJobs(message.organizationName) };
-  }
-}
+type ConvertHandlers = { [K in ConvertMessage['type']]: (message: MessageOf<K>) => Promise<ReplyOf[K]> };
 
-chrome.runtime.onMessage.addListener((message: unknown, sender, sendResponse) => {
-  if (!isConvertMessage(message)) return false;
-  // Commands come only from the extension's own pages (where the user confirmed), never
-  // from a content script running inside the Azure DevOps page.
-  if (!isExtensionPage(sender)) {
-    sendResponse({ ok: false, error: 'Conversions are started from the Federate panel only.' } satisfies ConvertReply);
-    return false;
-  }
-  handle(message).then(sendResponse, (err: unknown) =>
-    sendResponse({ ok: false, error: err instanceof Error ? err.message : String(err) } satisfies ConvertReply),
-  );
-  return true;
-});
+/** The conversion commands' handlers; worker/main.ts routes to them (and checks the sender). */
+export const convertHandlers: ConvertHandlers = {
+  async 'convert.plan'(message) {
+    await tabOnOrigin(message.target.tabId, message.target.apiBase);
+    const made = await makePlan(message);
+    const planId = crypto.randomUUID();
+    plans.set(planId, { ...made, key: planKey(message) });
+    if (plans.size > 20) plans.delete(plans.keys().next().value!);
+    return { plan: made.plan, planId };
+  },
+  async 'convert.dryRun'(message) {
+    await tabOnOrigin(message.target.tabId, message.target.apiBase);
+    const { plan, endpoints } = await makePlan(message);
+    return { plan, requests: dryRun(plan, endpoints, message.target, message.direction) };
+  },
+  async 'convert.start'(message) {
+    await tabOnOrigin(message.target.tabId, message.target.apiBase);
+    // Only the plan the user confirmed (and the endpoints as read then). If the worker no
+    // longer holds it (it restarted while the user read the dialog, or the plan was evicted),
+    // nothing is planned again here: a new plan could hold connections the user never saw.
+    const kept = message.planId ? plans.get(message.planId) : undefined;
+    if (message.planId) plans.delete(message.planId);
+    if (!kept || kept.key !== planKey(message)) {
+      throw new Error(
+        'This plan is no longer held by Federate (the browser may have paused the extension while the dialog was open). Nothing was sent: review the plan again, then confirm it.',
+      );
+    }
+    const { plan, endpoints } = kept;
+    const job = newJob(message.target, message.direction, plan, endpoints, message.concurrency);
+    job.organizationId = await organizationIdOf(message.target, relayThrough(message.target.tabId, message.target.apiBase));
+    record(job, {
+      kind: 'job',
+      outcome: 'started',
+      message: `${plan.send.length} to send, ${plan.skip.length} skipped`,
+      endpointId: null,
+      method: null,
+      url: null,
+      status: null,
+    });
+    await addJob(job);
+    void runJob(job);
+    return job;
+  },
+  async 'convert.pause'(message) {
+    const job = await mustLoad(message.organizationName, message.jobId);
+    pauseJob(job, 'user', 'Paused by you. Requests already sent finish; nothing new is sent until you resume.', null);
+    clearTimeout(timers.get(jobKey(job)));
+    await save(job);
+    return job;
+  },
+  async 'convert.resume'(message) {
+    const job = await mustLoad(message.organizationName, message.jobId);
+    if (message.tabId !== null) await tabOnOrigin(message.tabId, job.target.apiBase);
+    return resume(job, message.tabId);
+  },
+  async 'convert.cancel'(message) {
+    const job = await mustLoad(message.organizationName, message.jobId);
+    if (job.state === 'running' || job.state === 'paused') {
+      job.state = 'cancelled';
+      job.pause = null;
+      clearTimeout(timers.get(jobKey(job)));
+      for (const item of job.items) {
+        if (item.status !== 'pending') continue;
+        // A connection with a send whose answer was lost stays to be checked on its card.
+        item.status = 'skipped';
+        item.outcome = 'cancelled';
+        item.message = item.attempts > 0 ? 'Cancelled; a request was sent earlier: check the connection.' : 'Cancelled before it was sent.';
+      }
+      record(job, { kind: 'job', outcome: 'cancelled', message: summary(job), endpointId: null, method: null, url: null, status: null });
+      await save(job);
+    }
+    return job;
+  },
+  async 'convert.retry'(message) {
+    const job = await mustLoad(message.organizationName, message.jobId);
+    const item = job.items.find((i) => i.id.toLowerCase() === message.endpointId.toLowerCase());
+    if (!item || item.status === 'running' || active.has(jobKey(job))) throw new Error('This connection is not waiting for a retry.');
+    if (message.tabId !== null) await tabOnOrigin(message.tabId, job.target.apiBase);
+    item.status = 'pending';
+    item.outcome = null;
+    item.message = null;
+    // A retry after an answer is a new attempt; the previous PUT was answered.
+    item.attempts = 0;
+    record(job, { kind: 'job', outcome: 'retry', endpointId: item.id, message: item.name, method: null, url: null, status: null });
+    job.state = 'paused';
+    job.pause = { kind: 'user', message: 'Trying again.', resumeAt: null };
+    return resume(job, message.tabId);
+  },
+  async 'convert.jobs'(message) {
+    return loadJobs(message.organizationName);
+  },
+};
 
 /** On worker start: resume jobs that were running, and re-arm timed resumes. */
-async function resumeAll(): Promise<void> {
+async function resumeJobs(): Promise<void> {
   for (const org of await organizations()) {
     for (const job of await loadJobs(org)) {
       if (job.state === 'running') void runJob(job);
@@ -569,4 +552,7 @@ async function resumeAll(): Promise<void> {
     }
   }
 }
-void resumeAll().catch((err: unknown) => warnFailure('could not resume conversion jobs', err));
+/** Called once by worker/main.ts at start. */
+export function resumeAll(): void {
+  void resumeJobs().catch((err: unknown) => warnFailure('could not resume conversion jobs', err));
+}

@@ -1,30 +1,32 @@
 // The module service worker: runs the engine (wasm) and its jobs for content scripts and the
-// panel. Listeners are registered synchronously at top level; each checks its sender and
-// message. Every HTTP request of a job is relayed to the tab's content script.
-import { inventorySummary, loadEngine, remedies, type Relay } from '../shared/engine.js';
+// panel. One listener per channel, registered synchronously at top level: the one-shot
+// messages go through one handler map (every type of the message union to its handler, each
+// handler checks its sender), the ports by name. Every HTTP request goes through the one
+// relay (relay.ts) to the tab's content script.
+import { inventorySummary, loadEngine, remedies } from '../shared/engine.js';
 import {
+  errorOf,
   isAzureDevOpsUrl,
   isExtensionPage,
   isMessage,
   isPanelRequest,
   isTrustedSender,
-  PANEL_PORT,
+  type ConvertMessage,
   type Message,
+  type MessageOf,
+  PANEL_PORT,
   type PageContext,
   type PanelEvent,
   type PanelOpening,
-  type RelayResponse,
-  type Reply,
   type ReplyOf,
   type TabMessage,
+  toErrorInfo,
+  USAGE_PORT,
 } from '../shared/messages.js';
-import { toErrorInfo } from '../shared/model.js';
+import { convertHandlers, resumeAll } from './convert.js';
+import { relayThrough } from './relay.js';
 import { contextFor, scanOrganization, scanProject, type ScannedProject } from './scan.js';
-// Conversions and reverts (issue 6): registers its own message listener and resumes jobs.
-import './convert.js';
-// Usage loads and pre-flights: registers its own port and message listeners.
-import { USAGE_PORT } from '../shared/usage-messages.js';
-import { forgetUsage, withUsage } from './usage.js';
+import { connectUsage, forgetUsage, preflight, withUsage } from './usage.js';
 
 /** Sends a message to a tab's top frame (where the content script relays and mounts). */
 function sendTab<T>(tabId: number, message: TabMessage): Promise<T | undefined> {
@@ -37,21 +39,8 @@ function droppedBy(err: unknown): number {
   return typeof n === 'number' ? n : 0;
 }
 
-/** A relay through the content script of one tab. */
-function relayTo(tabId: number): Relay {
-  return async (request) => {
-    let reply: Reply<RelayResponse> | undefined;
-    const headers = Array.isArray(request.headers) ? Object.fromEntries(request.headers) : request.headers;
-    try {
-      reply = await sendTab<Reply<RelayResponse>>(tabId, { type: 'relay', request: { ...request, headers, body: request.body ?? null } });
-    } catch {
-      reply = undefined;
-    }
-    if (!reply) throw Object.assign(new Error('The Azure DevOps page did not answer; reload it.'), { kind: 'network' });
-    if (!reply.ok) throw Object.assign(new Error(reply.error.message), reply.error);
-    return reply.value;
-  };
-}
+/** The relay of a scan the content script (or the panel) asked for: it may run while the page still loads. */
+const scanRelay = (tabId: number, ctx: PageContext) => relayThrough(tabId, ctx.apiBase, { whileLoading: true });
 
 /**
  * Panels the content script's overlay is about to frame, by tab: the panel claims its tab's
@@ -69,80 +58,118 @@ const keyOf = (ctx: PageContext) => `${ctx.apiBase}|${ctx.projectName ?? ''}`.to
 async function projectScan(tabId: number, ctx: PageContext, fresh: boolean): Promise<ScannedProject> {
   const hit = recent.get(tabId);
   if (!fresh && hit && hit.key === keyOf(ctx) && Date.now() - hit.at < 60_000) return hit.scan;
-  const scan = await scanProject(ctx, relayTo(tabId), new AbortController().signal);
+  const scan = await scanProject(ctx, scanRelay(tabId, ctx), new AbortController().signal);
   recent.set(tabId, { key: keyOf(ctx), at: Date.now(), scan });
   return scan;
 }
 
-async function handle(message: Message, sender: chrome.runtime.MessageSender): Promise<ReplyOf[Message['type']]> {
-  await loadEngine();
-  const tabId = sender.tab?.id;
-  switch (message.type) {
-    case 'scanProject': {
-      if (tabId === undefined) throw new Error('scans run for a tab');
-      const { endpoints: _relayedAlready, ...inventory } = (await projectScan(tabId, message.context, true)).inventory;
-      return { ...(await withUsage(inventory, message.context.apiBase)), summary: inventorySummary(inventory.verdicts) };
+/** Throws unless the message comes from one of the extension's own pages (the panel, the popup). */
+function fromExtensionPage(sender: chrome.runtime.MessageSender, what: string): void {
+  if (!isExtensionPage(sender)) throw Object.assign(new Error(what), errorOf('forbidden', what));
+}
+
+type Handler<K extends Message['type']> = (message: MessageOf<K>, sender: chrome.runtime.MessageSender) => Promise<ReplyOf[K]>;
+
+/** A conversion command's handler: only from the extension's own pages. */
+function convert<K extends ConvertMessage['type']>(type: K): Handler<K> {
+  const handle = convertHandlers[type] as (message: MessageOf<K>) => Promise<ReplyOf[K]>;
+  return (message, sender) => {
+    fromExtensionPage(sender, 'Conversions are started from the Federate panel only.');
+    return handle(message);
+  };
+}
+
+/** Every message type to its handler; each checks its sender. */
+const handlers: { [K in Message['type']]: Handler<K> } = {
+  async scanProject(message, sender) {
+    const tabId = sender.tab?.id;
+    if (tabId === undefined) throw new Error('scans run for a tab');
+    await loadEngine();
+    const { endpoints: _relayedAlready, ...inventory } = (await projectScan(tabId, message.context, true)).inventory;
+    return { ...(await withUsage(inventory, message.context.apiBase)), summary: inventorySummary(inventory.verdicts) };
+  },
+  async connection(message, sender) {
+    const tabId = sender.tab?.id;
+    if (tabId === undefined) throw new Error('the card runs in a tab');
+    await loadEngine();
+    const id = message.id.toLowerCase();
+    let scan = await projectScan(tabId, message.context, false);
+    if (!scan.endpoints.has(id)) scan = await projectScan(tabId, message.context, true);
+    const verdict = scan.inventory.verdicts.find((v) => v.id === id);
+    if (!verdict) throw Object.assign(new Error('This service connection was not found in the project.'), { kind: 'notFound' });
+    const ctx = await contextFor(message.context, scanRelay(tabId, message.context), scan.inventory.project);
+    const [withUse = verdict] = (await withUsage({ verdicts: [verdict] }, message.context.apiBase)).verdicts;
+    return { verdict: withUse, remedies: remedies(scan.endpoints.get(id), ctx) };
+  },
+  async openPanel(message, sender) {
+    if (!isExtensionPage(sender) || message.tabId === null) throw new Error('openPanel comes from the popup');
+    const tab = await chrome.tabs.get(message.tabId);
+    if (!isAzureDevOpsUrl(tab.url)) throw Object.assign(new Error('Open an Azure DevOps page first.'), { kind: 'notFound' });
+    await sendTab(message.tabId, { type: 'mountPanel' });
+    return null;
+  },
+  async panelOpening(message, sender) {
+    // Only the content script of the tab's top frame frames the panel.
+    const tabId = sender.tab?.id;
+    if (tabId === undefined || sender.frameId !== 0 || isExtensionPage(sender)) throw new Error('panelOpening comes from the page');
+    panelOpenings.set(tabId, {
+      context: message.context,
+      connection: message.connection,
+      theme: message.theme,
+      nonce: message.nonce,
+      at: Date.now(),
+    });
+    return null;
+  },
+  async panelHello(message, sender) {
+    // The panel is our own page; its tab is the sender's (or the one it read with tabs.getCurrent).
+    const tab = sender.tab?.id ?? message.tabId;
+    if (!isExtensionPage(sender) || tab === undefined || tab === null) throw new Error('panelHello comes from the panel');
+    // Only the frame the overlay gave the nonce to claims it; another frame (a page script's)
+    // is refused and leaves the opening to its owner.
+    const opening = panelOpenings.get(tab);
+    const expired = !!opening && Date.now() - opening.at > OPENING_TTL_MS;
+    if (expired || opening?.nonce === message.nonce) panelOpenings.delete(tab);
+    if (!opening || expired || opening.nonce !== message.nonce) {
+      throw Object.assign(
+        new Error(
+          "This Federate panel was not opened by Federate on this page, so it won't act here. Open it from the Federate bar, a connection's card, or Alt+Shift+F.",
+        ),
+        { kind: 'refused' },
+      );
     }
-    case 'connection': {
-      if (tabId === undefined) throw new Error('the card runs in a tab');
-      const id = message.id.toLowerCase();
-      let scan = await projectScan(tabId, message.context, false);
-      if (!scan.endpoints.has(id)) scan = await projectScan(tabId, message.context, true);
-      const verdict = scan.inventory.verdicts.find((v) => v.id === id);
-      if (!verdict) throw Object.assign(new Error('This service connection was not found in the project.'), { kind: 'notFound' });
-      const ctx = await contextFor(message.context, relayTo(tabId), scan.inventory.project);
-      const [withUse = verdict] = (await withUsage({ verdicts: [verdict] }, message.context.apiBase)).verdicts;
-      return { verdict: withUse, remedies: remedies(scan.endpoints.get(id), ctx) };
-    }
-    case 'openPanel': {
-      if (!isExtensionPage(sender) || message.tabId === null) throw new Error('openPanel comes from the popup');
-      const tab = await chrome.tabs.get(message.tabId);
-      if (!isAzureDevOpsUrl(tab.url)) throw Object.assign(new Error('Open an Azure DevOps page first.'), { kind: 'notFound' });
-      await sendTab(message.tabId, { type: 'mountPanel' });
-      return null;
-    }
-    case 'panelOpening': {
-      // Only the content script of the tab's top frame frames the panel.
-      if (tabId === undefined || sender.frameId !== 0 || isExtensionPage(sender)) throw new Error('panelOpening comes from the page');
-      panelOpenings.set(tabId, {
-        context: message.context,
-        connection: message.connection,
-        theme: message.theme,
-        nonce: message.nonce,
-        at: Date.now(),
-      });
-      return null;
-    }
-    case 'panelHello': {
-      // The panel is our own page; its tab is the sender's (or the one it read with tabs.getCurrent).
-      const tab = sender.tab?.id ?? message.tabId;
-      if (!isExtensionPage(sender) || tab === undefined || tab === null) throw new Error('panelHello comes from the panel');
-      // Only the frame the overlay gave the nonce to claims it; another frame (a page script's)
-      // is refused and leaves the opening to its owner.
-      const opening = panelOpenings.get(tab);
-      const expired = !!opening && Date.now() - opening.at > OPENING_TTL_MS;
-      if (expired || opening?.nonce === message.nonce) panelOpenings.delete(tab);
-      if (!opening || expired || opening.nonce !== message.nonce) {
-        throw Object.assign(
-          new Error(
-            "This Federate panel was not opened by Federate on this page, so it won't act here. Open it from the Federate bar, a connection's card, or Alt+Shift+F.",
-          ),
-          { kind: 'refused' },
-        );
-      }
-      return { context: opening.context, connection: opening.connection, theme: opening.theme };
-    }
-    case 'closePanel': {
-      if (!isExtensionPage(sender) || tabId === undefined) throw new Error('closePanel comes from the panel');
-      await sendTab(tabId, { type: 'unmountPanel' });
-      return null;
-    }
-  }
+    return { context: opening.context, connection: opening.connection, theme: opening.theme };
+  },
+  async closePanel(_message, sender) {
+    const tabId = sender.tab?.id;
+    if (!isExtensionPage(sender) || tabId === undefined) throw new Error('closePanel comes from the panel');
+    await sendTab(tabId, { type: 'unmountPanel' });
+    return null;
+  },
+  // Commands come only from the extension's own pages (where the user confirmed), never from
+  // a content script running inside the Azure DevOps page.
+  'convert.plan': convert('convert.plan'),
+  'convert.dryRun': convert('convert.dryRun'),
+  'convert.start': convert('convert.start'),
+  'convert.pause': convert('convert.pause'),
+  'convert.resume': convert('convert.resume'),
+  'convert.cancel': convert('convert.cancel'),
+  'convert.retry': convert('convert.retry'),
+  'convert.jobs': convert('convert.jobs'),
+  async 'usage.preflight'(message, sender) {
+    fromExtensionPage(sender, 'The pre-flight runs from the Federate panel only.');
+    return preflight(message);
+  },
+};
+
+/** Routes a message to its handler. */
+function route<K extends Message['type']>(message: MessageOf<K>, sender: chrome.runtime.MessageSender): Promise<ReplyOf[K]> {
+  return (handlers[message.type as K] as Handler<K>)(message, sender);
 }
 
 chrome.runtime.onMessage.addListener((message: unknown, sender, sendResponse) => {
   if (!isTrustedSender(sender) || !isMessage(message)) return false;
-  handle(message, sender).then(
+  route(message, sender).then(
     (value) => sendResponse({ ok: true, value }),
     (err: unknown) => sendResponse({ ok: false, error: toErrorInfo(err) }),
   );
@@ -151,7 +178,10 @@ chrome.runtime.onMessage.addListener((message: unknown, sender, sendResponse) =>
 
 // The panel keeps a port open while it is shown; a scan runs as long as the port does.
 chrome.runtime.onConnect.addListener((port) => {
-  if (port.name === USAGE_PORT) return; // worker/usage.ts
+  if (port.name === USAGE_PORT) {
+    connectUsage(port);
+    return;
+  }
   const tabId = port.sender?.tab?.id;
   if (port.name !== PANEL_PORT || !port.sender || !isExtensionPage(port.sender) || tabId === undefined) {
     port.disconnect();
@@ -178,7 +208,7 @@ chrome.runtime.onConnect.addListener((port) => {
     const { scope, context } = message;
     forgetUsage(context.apiBase);
     post({ type: 'started', scope });
-    const relay = relayTo(tabId);
+    const relay = scanRelay(tabId, context);
     const run = async (): Promise<number> => {
       await loadEngine();
       if (scope === 'project') {
@@ -229,3 +259,6 @@ chrome.tabs.onRemoved.addListener((tabId) => {
   recent.delete(tabId);
   panelOpenings.delete(tabId);
 });
+
+// Conversion jobs that were running when the worker stopped go on.
+resumeAll();

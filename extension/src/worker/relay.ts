@@ -1,14 +1,55 @@
-// The job's relay (service worker side): every request goes to the tab's content script,
-// which makes it with a same-origin fetch (the page's session and origin). The content
-// script's `relay` handler is shared with the scans (shared/messages.ts `TabMessage`).
-import type { Relay, WireRequest, WireResponse } from '../shared/convert-engine.js';
+// The one relay (service worker side), used by scans, usage loads and jobs: every request the
+// engine wants made goes to the tab's content script, which makes it with a same-origin fetch
+// (the page's session and origin) and answers with facts (status, headers, body, final URL,
+// whether it was an opaque redirect). The engine says what the facts mean.
+import { errorOf, type RelayRequest, type RelayResponse, type Reply, type TabMessage } from '../shared/messages.js';
+
+/** A request as the engine hands it over: headers as pairs or a record. */
+export interface EngineRequest {
+  method: string;
+  url: string;
+  headers: Record<string, string> | [string, string][];
+  body?: string | null;
+}
+
+/** A relay: the engine's request, answered by the page's origin. */
+export type Relay = (request: EngineRequest) => Promise<RelayResponse>;
 
 /** An error the engine reads as "no answer" (a network failure). */
 function noAnswer(message: string): Error {
-  return Object.assign(new Error(message), { kind: 'network' });
+  return Object.assign(new Error(message), errorOf('network', message));
 }
 
 const NOT_THERE = /receiving end does not exist|could not establish connection|no tab with id/i;
+
+/**
+ * The tab relay message of a request, or null when it may not be relayed for `apiBase`: the
+ * request must stay on the organization's https origin. Pure (tested in tests/node).
+ */
+export function relayMessage(request: EngineRequest, apiBase: string): (TabMessage & { type: 'relay' }) | null {
+  let origin: string;
+  let target: URL;
+  try {
+    origin = new URL(apiBase).origin;
+    target = new URL(request.url);
+  } catch {
+    return null;
+  }
+  if (target.protocol !== 'https:' || target.origin !== origin) return null;
+  const headers = Array.isArray(request.headers) ? Object.fromEntries(request.headers) : { ...request.headers };
+  const out: RelayRequest = { method: request.method, url: request.url, headers, body: request.body ?? null };
+  return { type: 'relay', request: out };
+}
+
+/** True when a tab URL is on the organization's origin. */
+export function onOrigin(tabUrl: string | undefined, apiBase: string): boolean {
+  if (!tabUrl) return false;
+  try {
+    return new URL(tabUrl).origin === new URL(apiBase).origin;
+  } catch {
+    return false;
+  }
+}
 
 /** Resolves once the tab has finished loading (or after `ms`). */
 function tabSettled(tabId: number, ms: number): Promise<void> {
@@ -26,36 +67,42 @@ function tabSettled(tabId: number, ms: number): Promise<void> {
   });
 }
 
+export interface RelayOptions {
+  /** How long to wait for the page to come back (a reload) before giving up. */
+  waitMs?: number;
+  /**
+   * Send while the tab is still loading. Scans started by the content script run at
+   * document_start, while the page parses; jobs wait for a loaded page (a page that is
+   * navigating away would lose the answer).
+   */
+  whileLoading?: boolean;
+}
+
 /**
- * A relay through one tab. The tab must show a page of the job's organization origin. When
- * its content script is not there (the page is reloading), the request was certainly not
- * made, so it waits for the page (up to `waitMs`) and tries again; when the page goes away
- * while a request is out, the answer is lost and the relay throws (the runner then reads the
- * connection before sending anything again).
+ * A relay through one tab, for the organization at `apiBase`. A request off that origin is
+ * refused. The tab must show a page of that origin. When its content script is not there (the
+ * page is reloading), the request was certainly not made, so it waits for the page (up to
+ * `waitMs`) and tries again; when the page goes away while a request is out, the answer is lost
+ * and the relay throws (`network`; a job then reads the connection before sending again).
  */
-export function tabRelay(tabId: number, apiBase: string, waitMs = 30_000): Relay {
-  const origin = new URL(apiBase).origin;
-  return async (request: WireRequest): Promise<WireResponse> => {
-    if (new URL(request.url).origin !== origin) throw noAnswer('A request left the organization origin; refused.');
-    const headers = Array.isArray(request.headers) ? Object.fromEntries(request.headers) : request.headers;
-    const message = { type: 'relay', request: { method: request.method, url: request.url, headers, body: request.body ?? null } };
+export function relayThrough(tabId: number, apiBase: string, { waitMs = 30_000, whileLoading = false }: RelayOptions = {}): Relay {
+  return async (request) => {
+    const message = relayMessage(request, apiBase);
+    if (!message) throw noAnswer('A request left the organization origin; refused.');
     const deadline = Date.now() + waitMs;
     for (;;) {
       let tab: chrome.tabs.Tab;
       try {
         tab = await chrome.tabs.get(tabId);
       } catch {
-        throw Object.assign(new Error('The Azure DevOps tab of this job was closed. Open the page again and resume.'), { kind: 'tab' });
+        const text = 'The Azure DevOps tab of this job was closed. Open the page again and resume.';
+        throw Object.assign(new Error(text), errorOf('tab', text));
       }
-      const onOrigin = tab.url !== undefined && tab.url !== '' && new URL(tab.url).origin === origin;
-      if (onOrigin && tab.status === 'complete') {
+      if (onOrigin(tab.url, apiBase) && (whileLoading || tab.status === 'complete')) {
         try {
-          const reply = (await chrome.tabs.sendMessage(tabId, message, { frameId: 0 })) as
-            | { ok: true; value: WireResponse }
-            | { ok: false; error: { message: string; kind?: string } }
-            | undefined;
-          if (!reply) throw noAnswer('The Azure DevOps page did not answer (it was reloaded or closed).');
-          if (!reply.ok) throw Object.assign(new Error(reply.error.message), { kind: reply.error.kind ?? 'network' });
+          const reply = (await chrome.tabs.sendMessage(tabId, message, { frameId: 0 })) as Reply<RelayResponse> | undefined;
+          if (!reply) throw noAnswer('The Azure DevOps page did not answer (it was reloaded or closed); reload it.');
+          if (!reply.ok) throw Object.assign(new Error(reply.error.message), reply.error);
           return reply.value;
         } catch (err) {
           const text = err instanceof Error ? err.message : String(err);
@@ -67,7 +114,8 @@ export function tabRelay(tabId: number, apiBase: string, waitMs = 30_000): Relay
         }
       }
       if (Date.now() > deadline) {
-        throw Object.assign(new Error('The Azure DevOps page is not available. Open it again and resume.'), { kind: 'tab' });
+        const text = 'The Azure DevOps page is not available. Open it again and resume.';
+        throw Object.assign(new Error(text), errorOf('tab', text));
       }
       await tabSettled(tabId, 500);
     }

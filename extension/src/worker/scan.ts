@@ -11,7 +11,7 @@ import {
   endpointsById,
   type Relay,
 } from '../shared/engine.js';
-import type { PageContext } from '../shared/messages.js';
+import type { PageContext, Waiting } from '../shared/messages.js';
 import type { ProjectInventory, ProjectRef } from '../shared/model.js';
 
 /** One project's raw endpoints (kept for remedies and conversions) and verdicts. */
@@ -82,13 +82,6 @@ export async function scanProject(ctx: PageContext, relay: Relay, signal: AbortS
   return scanned(listing.connections, ctx, orgId, { projectId: null, projectName: ctx.projectName }, listing.secretValuesDropped);
 }
 
-/** A wait the engine's client started (rate limit or backoff), as its progress event says. */
-export interface ScanWait {
-  ms: number;
-  reason: 'retryAfter' | 'rateLimitDelay' | 'backoff';
-  status: number | null;
-}
-
 /**
  * Scans every project with the engine's `scanOrganization`: one concurrency limit and one
  * rate-limit pause for the whole scan, shared connections merged by the engine. `onProject`
@@ -103,7 +96,7 @@ export async function scanOrganization(
   relay: Relay,
   onProject: (p: ScannedProject) => void,
   onProgress: (done: number, total: number, project: string | null) => void,
-  onWait: (wait: ScanWait) => void,
+  onWait: (wait: Waiting) => void,
   signal: AbortSignal,
 ): Promise<{ skipped: { project: string; reason: string }[]; secretValuesDropped: number }> {
   const orgId = await organizationId(ctx, relay, signal);
@@ -120,19 +113,20 @@ export async function scanOrganization(
       const p = e.project;
       if (p && !p.error) onProject(scanned(p.connections, ctx, orgId, { projectId: p.id, projectName: p.name }, p.secretValuesDropped));
       else if (p?.error && (p.error.kind === 'forbidden' || p.error.kind === 'notFound')) {
-        skipped.push({ project: p.name, reason: p.error.message ?? p.error.kind });
+        skipped.push({ project: p.name, reason: p.error.message });
       }
       onProgress(e.projectsDone, e.projectsTotal, p?.name ?? null);
     },
     signal,
   );
   if (result.stopped) {
-    const { kind, message, retryAfterMs, status } = result.stopped;
+    const stopped = result.stopped;
+    const { kind } = stopped;
     // The rows found so far stay on screen: the count of what was dropped from them goes too.
-    throw Object.assign(new Error(message ?? kind), {
+    throw Object.assign(new Error('message' in stopped ? stopped.message : kind), {
       kind,
-      retryAfterMs: retryAfterMs ?? null,
-      status: status ?? null,
+      retryAfterMs: kind === 'throttled' ? stopped.retryAfterMs : null,
+      status: 'status' in stopped ? stopped.status : null,
       secretValuesDropped: result.secretValuesDropped,
     });
   }

@@ -3,23 +3,28 @@
 // scan, so the marks' tooltips can say "unused for N days". The engine decides what to read,
 // how fast, and what it means; this file relays, stores and reports progress.
 import * as wasm from '../../../pkg/web/federate_wasm.js';
-import { tabRelay } from './relay.js';
-import { loadEngine, type Relay } from '../shared/engine.js';
+import { relayThrough } from './relay.js';
+import { loadEngine } from '../shared/engine.js';
 import { warnFailure } from '../shared/log.js';
-import { isAzureDevOpsUrl, isExtensionPage } from '../shared/messages.js';
-import { type ProjectInventory, toErrorInfo, type Verdict } from '../shared/model.js';
 import {
   type ConnectionUsage,
-  isPreflightMessage,
+  isExtensionPage,
   isUsageRequest,
-  type PreflightReply,
-  USAGE_PORT,
+  type MessageOf,
+  type Preflight,
+  toErrorInfo,
   type UsageEvent,
-} from '../shared/usage-messages.js';
+} from '../shared/messages.js';
+import type { ProjectInventory, Verdict } from '../shared/model.js';
 
 /** What was read, by organization (API base, lowercase), then connection id (lowercase). */
 const cache = new Map<string, Map<string, ConnectionUsage>>();
 const orgKey = (apiBase: string) => apiBase.toLowerCase().replace(/\/+$/, '');
+/**
+ * Bumped by `forgetUsage`: a restore that started before it (awaiting session storage) must
+ * not bring back the usage a new scan just dropped.
+ */
+const generation = new Map<string, number>();
 
 /** Where an organization's usage is kept across service worker restarts (session storage: trusted contexts only, gone with the browser). */
 const sessionKey = (apiBase: string) => `federate.usage.${orgKey(apiBase)}`;
@@ -37,9 +42,11 @@ async function persist(apiBase: string): Promise<void> {
 async function restore(apiBase: string): Promise<void> {
   const key = orgKey(apiBase);
   if (cache.has(key)) return;
+  const started = generation.get(key) ?? 0;
   try {
     const list = (await chrome.storage.session.get(sessionKey(apiBase)))[sessionKey(apiBase)];
-    if (!Array.isArray(list)) return;
+    // Forgotten meanwhile (a new scan), or read anew meanwhile: what was kept is stale.
+    if (!Array.isArray(list) || (generation.get(key) ?? 0) !== started || cache.has(key)) return;
     const entries = list.filter((e): e is ConnectionUsage => typeof e === 'object' && e !== null && typeof e.id === 'string');
     cache.set(key, new Map(entries.map((e) => [e.id.toLowerCase(), e])));
   } catch {
@@ -49,7 +56,9 @@ async function restore(apiBase: string): Promise<void> {
 
 /** Forgets an organization's usage (a new scan starts a new cache). */
 export function forgetUsage(apiBase: string): void {
-  cache.delete(orgKey(apiBase));
+  const key = orgKey(apiBase);
+  generation.set(key, (generation.get(key) ?? 0) + 1);
+  cache.delete(key);
   void chrome.storage.session.remove(sessionKey(apiBase)).catch(() => undefined);
 }
 
@@ -103,8 +112,8 @@ async function tabOnOrigin(tabId: number, apiBase: string): Promise<void> {
 
 // ---- loads, on the usage port (one running load per panel; closing the panel cancels it)
 
-chrome.runtime.onConnect.addListener((port) => {
-  if (port.name !== USAGE_PORT) return;
+/** A panel's usage port (worker/main.ts routes it here): one running load per panel; closing the panel cancels it. */
+export function connectUsage(port: chrome.runtime.Port): void {
   const tabId = port.sender?.tab?.id;
   if (!port.sender || !isExtensionPage(port.sender) || tabId === undefined) {
     port.disconnect();
@@ -134,7 +143,6 @@ chrome.runtime.onConnect.addListener((port) => {
       }
       return;
     }
-    if (!isAzureDevOpsUrl(message.apiBase)) return;
     job?.abort();
     const controller = new AbortController();
     job = controller;
@@ -144,7 +152,7 @@ chrome.runtime.onConnect.addListener((port) => {
     const run = async () => {
       await loadEngine();
       await tabOnOrigin(tabId, apiBase);
-      const relay: Relay = tabRelay(tabId, apiBase);
+      const relay = relayThrough(tabId, apiBase);
       const load = await wasm.loadUsage(
         { orgUrl: apiBase },
         targets,
@@ -181,26 +189,14 @@ chrome.runtime.onConnect.addListener((port) => {
       },
     );
   });
-});
+}
 
 // ---- a plan's pre-flight (one-shot; read-only GETs through the tab's page)
 
-chrome.runtime.onMessage.addListener((message: unknown, sender, sendResponse) => {
-  if (!isPreflightMessage(message)) return false;
-  if (!isExtensionPage(sender) || !isAzureDevOpsUrl(message.apiBase)) {
-    sendResponse({
-      ok: false,
-      error: { kind: 'forbidden', message: 'The pre-flight runs from the Federate panel only.', retryAfter: null, status: null },
-    } satisfies PreflightReply);
-    return false;
-  }
-  const run = async (): Promise<PreflightReply> => {
-    await loadEngine();
-    await tabOnOrigin(message.tabId, message.apiBase);
-    const relay = tabRelay(message.tabId, message.apiBase);
-    const preflight = await wasm.preflightConnections({ orgUrl: message.apiBase }, message.targets, relay as wasm.Relay, null, null);
-    return { ok: true, preflight };
-  };
-  run().then(sendResponse, (err: unknown) => sendResponse({ ok: false, error: toErrorInfo(err) } satisfies PreflightReply));
-  return true;
-});
+/** The pre-flight of a plan's connections (worker/main.ts checks the sender). */
+export async function preflight(message: MessageOf<'usage.preflight'>): Promise<Preflight> {
+  await loadEngine();
+  await tabOnOrigin(message.tabId, message.apiBase);
+  const relay = relayThrough(message.tabId, message.apiBase);
+  return wasm.preflightConnections({ orgUrl: message.apiBase }, message.targets, relay as wasm.Relay, null, null);
+}

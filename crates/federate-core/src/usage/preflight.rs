@@ -38,6 +38,7 @@ pub const MAX_CONNECTIONS: usize = 50;
 /// One task (or a range of its major versions) reported failing with workload identity
 /// federation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct TaskWarning {
     /// The task name as in a timeline's `task.name` (compared case-insensitively).
@@ -114,6 +115,7 @@ pub fn task_warnings(task: &str, version: Option<&str>) -> Vec<&'static TaskWarn
 
 /// A task of a run.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct TaskRun {
     /// `task.name`.
@@ -169,6 +171,7 @@ pub fn parse_timeline(resp: &Response) -> Result<Vec<TaskRun>, ApiError> {
 
 /// A warned task found in a pipeline's last run.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct TaskFinding {
     /// The task name.
@@ -200,6 +203,7 @@ pub fn findings(tasks: &[TaskRun]) -> Vec<TaskFinding> {
 
 /// One pipeline of a planned connection, with its last run's tasks.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct PipelinePreflight {
     /// The pipeline and its last run.
@@ -215,6 +219,7 @@ pub struct PipelinePreflight {
 
 /// The pre-flight of one connection.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct ConnectionPreflight {
     /// The connection id.
@@ -233,6 +238,7 @@ pub struct ConnectionPreflight {
 
 /// The pre-flight of a plan: partial when stopped.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct Preflight {
     /// One entry per target read, in target order.

@@ -16,6 +16,7 @@ use super::{ConnectionUsage, PipelineUse, PlanType, UsageTarget, UsageVerdict, u
 
 /// The usage fields of one connection in a report.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct UsageFields {
     /// The last use, or `null` (never used, or unknown: see `usage.known`).
@@ -31,6 +32,7 @@ pub struct UsageFields {
 
 /// One pipeline in a report's `usedBy`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct UsedBy {
     /// The definition id.
