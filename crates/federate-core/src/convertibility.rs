@@ -60,6 +60,7 @@ pub struct Scope<'a> {
 
 /// Something that does not block a conversion but is shown beside it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(
     tag = "code",
     rename_all = "camelCase",
@@ -97,6 +98,7 @@ impl Qualifier {
 
 /// The word for the button of a connection that may be sent.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub enum Action {
     /// Convert…
@@ -117,6 +119,7 @@ impl Action {
 
 /// The answer of [`assess`].
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct Assessment {
     /// What blocks sending it now, most fundamental first; empty when it may be sent.

@@ -87,6 +87,8 @@ use plan::short;
 
 /// How a connection of a job ended. The CLI's `--format json` and the panel use these words.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "ts", ts(rename = "JobOutcome"))]
 #[serde(rename_all = "camelCase")]
 pub enum Final {
     /// Now on workload identity federation.
@@ -133,6 +135,7 @@ impl Final {
 
 /// Why a job is paused.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(
     tag = "kind",
     rename_all = "camelCase",
@@ -205,6 +208,7 @@ impl PauseReason {
 
 /// What a read is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub enum ReadPurpose {
     /// Before the first send: is it still as planned?
@@ -217,6 +221,7 @@ pub enum ReadPurpose {
 
 /// Why the job waits.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub enum WaitFor {
     /// Azure DevOps asked to wait (`Retry-After`, 429).
@@ -231,6 +236,8 @@ pub enum WaitFor {
 
 /// What the driver does next.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "ts", ts(rename = "JobStep"))]
 #[serde(
     tag = "type",
     rename_all = "camelCase",
@@ -295,6 +302,8 @@ pub enum Step {
 
 /// Why a request got no answer.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "ts", ts(rename = "LostAnswer"))]
 #[serde(
     tag = "kind",
     rename_all = "camelCase",
@@ -315,6 +324,8 @@ pub enum Lost {
 
 /// What happened, for [`Job::apply`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "ts", ts(rename = "JobEvent"))]
 #[serde(
     tag = "type",
     rename_all = "camelCase",
@@ -363,6 +374,8 @@ pub enum Event {
 /// One small append-only record of a job: what the job decided or learned, never a body,
 /// a header or an endpoint copy. Replayed by [`Job::restore`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "ts", ts(rename = "JobRecord"))]
 #[serde(
     tag = "kind",
     rename_all = "camelCase",
@@ -509,6 +522,7 @@ impl Record {
 
 /// Where an item stands (what its records say).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(
     tag = "phase",
     rename_all = "camelCase",
@@ -601,6 +615,7 @@ impl Item {
 
 /// The state of a job as a whole.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(
     tag = "state",
     rename_all = "camelCase",
@@ -638,6 +653,8 @@ fn refuse<T>(message: impl Into<String>) -> Result<T, Refused> {
 
 /// What [`Job::next`] hands the driver: records to persist first, then steps to perform.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "ts", ts(rename = "JobNext"))]
 #[serde(rename_all = "camelCase")]
 pub struct Next {
     /// Append these to the journal before performing any step.
@@ -1711,6 +1728,7 @@ fn final_record(at: f64, item: usize, outcome: &ConversionOutcome, status: Optio
 
 /// The pause of a job, for drawing.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct PauseView {
     /// The reason as a word (`tabGone`, `storageFull`, ...).
@@ -1725,6 +1743,7 @@ pub struct PauseView {
 
 /// One connection of a job, for drawing.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct ItemView {
     /// The connection id.
@@ -1759,6 +1778,7 @@ pub struct ItemView {
 
 /// A job, for drawing (the panel) and printing (`federate convert --format json`).
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct JobView {
     /// The job id.

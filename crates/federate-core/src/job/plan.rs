@@ -35,6 +35,7 @@ pub(crate) fn short(text: &str) -> String {
 
 /// One owning project of an organization-wide plan, with its connections as read from it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct ProjectRead {
     /// The owning project (id or name) the connections were read from.
@@ -190,6 +191,7 @@ pub fn plan_reverts(endpoints: &[Endpoint], selected: &[String]) -> ConversionPl
 /// difference found before the first send can be shown (`authorization.scheme:
 /// ServicePrincipal → WorkloadIdentityFederation`), not just detected.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase", default)]
 pub struct Fingerprint {
     /// `name`.
@@ -217,6 +219,7 @@ pub struct Fingerprint {
 
 /// One field that differs between the plan and the connection as read now.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct Difference {
     /// The field, as the service names it (`authorization.scheme`, `isShared`, ...).
@@ -333,6 +336,7 @@ impl Fingerprint {
 
 /// How a job waits and gives up; every value bounded.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase", default)]
 pub struct JobPolicy {
     /// Retries of reads (5xx, garbled answers) and of 429s per request, and their backoff.
@@ -359,6 +363,7 @@ impl Default for JobPolicy {
 
 /// One connection of a confirmed plan.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct JobItemPlan {
     /// The connection id.
@@ -383,6 +388,7 @@ fn convert_action() -> Action {
 
 /// The confirmed plan a job runs: stored once, beside the job's small records.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct JobHeader {
     /// The job id (the driver makes it).
@@ -491,6 +497,7 @@ impl JobHeader {
 
 /// A job that is still active (running or paused) and the connections it holds.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct ActiveJob {
     /// The job id.
@@ -501,6 +508,7 @@ pub struct ActiveJob {
 
 /// A plan refused because another active job holds some of its connections.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct Conflict {
     /// The job that holds them.
