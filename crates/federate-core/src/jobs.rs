@@ -1129,11 +1129,15 @@ pub struct PlannedConversion {
     /// The owning project's name, for display (organization-wide plans).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub project_name: Option<String>,
-    /// The button's word: `convert`, or `tryAgain` when the last conversion failed.
+    /// The button's word: `convert`, or `tryAgain` when the last conversion failed. Always
+    /// in the engine's plans; optional on input (`convert` when absent).
     #[serde(default = "default_action")]
+    #[cfg_attr(feature = "ts", ts(as = "Option<crate::convertibility::Action>", optional))]
     pub action: crate::convertibility::Action,
     /// What is shown beside it (a failed previous conversion, sharing), as sentences.
+    /// Always in the engine's plans; optional on input.
     #[serde(default)]
+    #[cfg_attr(feature = "ts", ts(as = "Option<Vec<String>>", optional))]
     pub notes: Vec<String>,
 }
 
