@@ -1132,7 +1132,10 @@ pub struct PlannedConversion {
     /// The button's word: `convert`, or `tryAgain` when the last conversion failed. Always
     /// in the engine's plans; optional on input (`convert` when absent).
     #[serde(default = "default_action")]
-    #[cfg_attr(feature = "ts", ts(as = "Option<crate::convertibility::Action>", optional))]
+    #[cfg_attr(
+        feature = "ts",
+        ts(as = "Option<crate::convertibility::Action>", optional)
+    )]
     pub action: crate::convertibility::Action,
     /// What is shown beside it (a failed previous conversion, sharing), as sentences.
     /// Always in the engine's plans; optional on input.
