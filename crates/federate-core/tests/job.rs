@@ -1,7 +1,12 @@
 //! The conversion job machine against a simulated Azure DevOps: outcomes, the journal,
 //! restores between any two steps, pauses and their reasons, storage failures, plans, and a
 //! property test over random fault schedules.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::too_many_lines)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::too_many_lines,
+    clippy::cast_precision_loss
+)]
 
 mod common;
 
@@ -623,17 +628,25 @@ fn revert_plan_finds_the_selection() {
 
 #[test]
 fn records_stay_small_whatever_the_job_length() {
-    let sizes: Vec<usize> = [10, 200]
+    let sizes: Vec<usize> = [10, 1_000]
         .iter()
         .map(|&n| {
             let values = conns(n);
             let mut sim = Sim::new(values.clone());
-            let run = drive(job_for(&values, 4), &mut sim, Script::default());
+            let run = drive(job_for(&values, 16), &mut sim, Script::default());
             let bytes: usize = run
                 .stored
                 .iter()
                 .map(|r| serde_json::to_string(r).unwrap().len())
                 .sum();
+            let header = serde_json::to_string(run.job.header()).unwrap().len();
+            eprintln!(
+                "{n} items: {} records ({:.1} per item), {} bytes of records per item, header {} bytes per item",
+                run.stored.len(),
+                run.stored.len() as f64 / n as f64,
+                bytes / n,
+                header / n
+            );
             bytes / n
         })
         .collect();
