@@ -108,9 +108,42 @@ test('every exported function has a call in the check (none untested)', () => {
     'explainFederation',
     'sanitizeText',
     'csvTable',
+    'ConversionJob',
+    'jobHeader',
+    'planOrganization',
+    'planReverts',
+    'jobConflicts',
   ]) {
     assert.ok(report.exported.includes(name), `${name} is exported`);
   }
+});
+
+test('the conversion job machine: plans, header, conflicts, and a job converted once across a restore', () => {
+  const reverts = value('planReverts');
+  assert.equal(reverts.send.length, 1);
+  assert.deepEqual(
+    reverts.skip.map((s) => [s.id, s.reason]),
+    [['gone', 'notFound']],
+  );
+  const org = value('planOrganization');
+  assert.equal(org.send.length, 1);
+  assert.equal(org.send[0].action, 'convert');
+  assert.ok(org.skip.some((s) => s.id === 'gone' && s.reason === 'notFound'));
+  const conflicts = value('jobConflicts');
+  assert.equal(conflicts.held.jobId, 'job-a');
+  assert.match(conflicts.held.message, /job-a/);
+  assert.equal(conflicts.free, null);
+  const header = value('jobHeader');
+  assert.equal(header.items.length, 1);
+  assert.equal(header.items[0].fingerprint.scheme, 'ServicePrincipal');
+  const job = value('ConversionJob');
+  assert.equal(job.state, 'done');
+  assert.equal(job.outcome, 'converted');
+  assert.equal(job.revertDeadline, '2030-01-01T00:00:00Z');
+  assert.equal(job.sent, 1, 'one PUT, the restore read the connection again instead');
+  assert.equal(job.exitCode, 0);
+  assert.deepEqual(job.active.ids, []);
+  assert.equal(job.refused, 'This connection is not in the job.');
 });
 
 test('the sanitizer: control characters shown escaped, Markdown escaped, CSV neutralized', () => {

@@ -106,7 +106,7 @@ impl Default for RetryPolicy {
 
 impl RetryPolicy {
     /// The backoff before attempt `attempt + 1` (attempt counts from 1).
-    fn backoff_ms(&self, attempt: u32) -> u64 {
+    pub fn backoff_ms(&self, attempt: u32) -> u64 {
         let factor = 1u64 << attempt.saturating_sub(1).min(20);
         self.base_backoff_ms
             .saturating_mul(factor)
@@ -1057,8 +1057,10 @@ pub enum SkipReason {
     UnsupportedScheme,
     /// The service is still working on it.
     InProgress,
-    /// Its creation or last conversion failed.
+    /// Its last operation failed (a failed conversion is offered as "Try again" instead).
     Failed,
+    /// `isReady` is false: its creation did not complete.
+    NotReady,
     /// A manual service principal: needs a federated credential first.
     Manual,
     /// Owned by another project: convert it from there.
@@ -1071,6 +1073,8 @@ pub enum SkipReason {
     Disabled,
     /// An environment without workload identity federation (Azure Stack).
     EnvironmentUnsupported,
+    /// A ticked connection its project did not list (deleted, or moved).
+    NotFound,
 }
 
 impl SkipReason {
@@ -1089,6 +1093,9 @@ impl SkipReason {
                 "Azure DevOps is still working on it; try again when it is ready."
             }
             SkipReason::Failed => "Its last operation failed; fix it first.",
+            SkipReason::NotReady => {
+                "The connection is not ready (isReady is false): its creation did not complete."
+            }
             SkipReason::Manual => {
                 "A manually created service principal converts only after a federated credential is added to it."
             }
@@ -1103,6 +1110,7 @@ impl SkipReason {
             SkipReason::EnvironmentUnsupported => {
                 "Azure Stack connections are not offered workload identity federation."
             }
+            SkipReason::NotFound => "Not found in its owning project.",
         }
     }
 }
@@ -1118,6 +1126,26 @@ pub struct PlannedConversion {
     pub name: Option<String>,
     /// The project the request goes to (the owning project's id, else its name).
     pub project: String,
+    /// The owning project's name, for display (organization-wide plans).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub project_name: Option<String>,
+    /// The button's word: `convert`, or `tryAgain` when the last conversion failed. Always
+    /// in the engine's plans; optional on input (`convert` when absent).
+    #[serde(default = "default_action")]
+    #[cfg_attr(
+        feature = "ts",
+        ts(as = "Option<crate::convertibility::Action>", optional)
+    )]
+    pub action: crate::convertibility::Action,
+    /// What is shown beside it (a failed previous conversion, sharing), as sentences.
+    /// Always in the engine's plans; optional on input.
+    #[serde(default)]
+    #[cfg_attr(feature = "ts", ts(as = "Option<Vec<String>>", optional))]
+    pub notes: Vec<String>,
+}
+
+fn default_action() -> crate::convertibility::Action {
+    crate::convertibility::Action::Convert
 }
 
 /// A connection a plan leaves out, and why.
@@ -1133,6 +1161,12 @@ pub struct SkippedConversion {
     pub reason: SkipReason,
     /// The reason, as a sentence.
     pub message: String,
+    /// The owning project whose plan skipped it (organization-wide plans).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub project: Option<String>,
+    /// That project's name, for display.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub project_name: Option<String>,
 }
 
 /// What a bulk conversion will send and what it will skip.
@@ -1177,65 +1211,37 @@ pub fn owning_project_ref(endpoint: &Endpoint) -> Option<OwningProject> {
     })
 }
 
-fn matches_project(r: &ProjectRef, project: &str) -> bool {
-    r.project_id
-        .as_deref()
-        .is_some_and(|id| id.eq_ignore_ascii_case(project))
-        || r.project_name
-            .as_deref()
-            .is_some_and(|n| n.eq_ignore_ascii_case(project))
+/// Why this connection cannot be converted now, if it cannot: the first block of the one
+/// convertibility decision ([`crate::convertibility::assess`]), which the verdict reads too.
+pub fn skip_reason(
+    ep: &Endpoint,
+    ctx: &PlanContext,
+    explicitly_selected: bool,
+) -> Option<SkipReason> {
+    assess_for_plan(ep, ctx, explicitly_selected)
+        .blocks
+        .first()
+        .copied()
 }
 
-/// Why this connection cannot be converted now, if it cannot.
-// The checks that block a conversion mirror the verdict's (`crate::verdict`): automatic,
-// disabled and Azure Stack come from there, so the plan and the marks agree.
-fn skip_reason(ep: &Endpoint, ctx: &PlanContext, explicitly_selected: bool) -> Option<SkipReason> {
-    if ep.id().is_none() {
-        return Some(SkipReason::NoId);
-    }
-    if !ep
-        .endpoint_type()
-        .is_some_and(|t| t.eq_ignore_ascii_case("azurerm"))
-    {
-        return Some(SkipReason::NotAzureRm);
-    }
-    let scheme = ep.scheme().unwrap_or_default();
-    if scheme.eq_ignore_ascii_case(SCHEME_FEDERATED) {
-        return Some(SkipReason::AlreadyFederated);
-    }
-    if !scheme.eq_ignore_ascii_case(SCHEME_SERVICE_PRINCIPAL) {
-        return Some(SkipReason::UnsupportedScheme);
-    }
-    match ep.operation_status().0 {
-        Some(s) if s.eq_ignore_ascii_case("InProgress") => return Some(SkipReason::InProgress),
-        Some(s) if s.eq_ignore_ascii_case("Failed") => return Some(SkipReason::Failed),
-        _ => {}
-    }
-    if !ep.is_ready() {
-        return Some(SkipReason::Failed);
-    }
-    if ep.is_disabled() {
-        return Some(SkipReason::Disabled);
-    }
-    if crate::verdict::is_azure_stack(ep) {
-        return Some(SkipReason::EnvironmentUnsupported);
-    }
-    if !crate::verdict::is_automatic(ep) && !ctx.allow_manual {
-        return Some(SkipReason::Manual);
-    }
-    let refs = ep.project_refs();
-    let Some(home) = refs.first() else {
-        return Some(SkipReason::NoProject);
-    };
-    if let Some(project) = ctx.project.as_deref()
-        && !matches_project(home, project)
-    {
-        return Some(SkipReason::SharedFromAnotherProject);
-    }
-    if (refs.len() > 1 || ep.is_shared()) && !explicitly_selected {
-        return Some(SkipReason::SharedNotSelected);
-    }
-    None
+fn assess_for_plan(
+    ep: &Endpoint,
+    ctx: &PlanContext,
+    explicitly_selected: bool,
+) -> crate::convertibility::Assessment {
+    use crate::convertibility::{Acting, Scope, assess};
+    let acting = ctx
+        .project
+        .as_deref()
+        .map_or(Acting::Organization, Acting::IdOrName);
+    assess(
+        ep,
+        &Scope {
+            acting,
+            allow_manual: ctx.allow_manual,
+            selected: explicitly_selected,
+        },
+    )
 }
 
 /// Plans a bulk conversion: which connections will be sent and which are skipped, with a
@@ -1253,22 +1259,33 @@ pub fn plan_conversions(endpoints: &[Endpoint], ctx: &PlanContext) -> Conversion
             continue;
         }
         let name = ep.name().map(str::to_owned);
+        let assessment = assess_for_plan(ep, ctx, selected == Some(true));
         match (
-            skip_reason(ep, ctx, selected == Some(true)),
+            assessment.blocks.first().copied(),
             owning_project(ep),
+            assessment.action,
         ) {
-            (None, Some(project)) => plan.send.push(PlannedConversion {
+            (None, Some(project), Some(action)) => plan.send.push(PlannedConversion {
                 id: id.to_owned(),
                 name,
                 project,
+                project_name: None,
+                action,
+                notes: assessment
+                    .qualifiers
+                    .iter()
+                    .map(crate::convertibility::Qualifier::explain)
+                    .collect(),
             }),
-            (reason, _) => {
+            (reason, _, _) => {
                 let reason = reason.unwrap_or(SkipReason::NoProject);
                 plan.skip.push(SkippedConversion {
                     id: id.to_owned(),
                     name,
                     reason,
                     message: reason.explain().to_owned(),
+                    project: None,
+                    project_name: None,
                 });
             }
         }
@@ -1442,7 +1459,8 @@ pub enum Direction {
 }
 
 impl Direction {
-    fn scheme(self) -> &'static str {
+    /// The scheme it changes to.
+    pub fn scheme(self) -> &'static str {
         match self {
             Direction::Convert => SCHEME_FEDERATED,
             Direction::Revert => SCHEME_SERVICE_PRINCIPAL,
@@ -1502,17 +1520,23 @@ pub fn conversion_outcome(resp: &Response, direction: Direction) -> ConversionOu
             Ok(ep) => settled_outcome(ep, direction),
             Err(error) => ConversionOutcome::Paused { error },
         },
-        Err(err) => error_outcome(err),
+        Err(err) => error_outcome(err, direction),
     }
 }
 
-fn error_outcome(err: ApiError) -> ConversionOutcome {
+/// Reads an error answer to a scheme change (or a read of one) in the light of its
+/// direction: "neither an upgrade or a downgrade" means already federated only for a
+/// conversion; for a revert it is a refusal (the connection is not on federation), never
+/// `alreadyFederated`.
+pub fn error_outcome(err: ApiError, direction: Direction) -> ConversionOutcome {
     match err {
         ApiError::BadRequest { status, message } => {
             let lower = message.to_ascii_lowercase();
             if lower.contains("could not be upgraded") {
                 ConversionOutcome::NeedsManual { message }
-            } else if lower.contains("neither an upgrade or a downgrade") {
+            } else if lower.contains("neither an upgrade or a downgrade")
+                && direction == Direction::Convert
+            {
                 ConversionOutcome::AlreadyFederated { message }
             } else if lower.contains("no recovery data") {
                 ConversionOutcome::RevertUnavailable { message }
@@ -1569,7 +1593,7 @@ async fn change_scheme<T: Transport>(
     };
     let (status, outcome) = match client.execute(&req, id, Retry::Write).await {
         Ok(resp) => (Some(resp.status), conversion_outcome(&resp, direction)),
-        Err(err) => (None, error_outcome(err)),
+        Err(err) => (None, error_outcome(err, direction)),
     };
     client.record_step(
         JournalKind::Answered,
@@ -1616,7 +1640,7 @@ pub async fn poll<T: Transport>(
     loop {
         let outcome = match get_endpoint(client, project, endpoint_id).await {
             Ok(ep) => settled_outcome(ep, direction),
-            Err(err) => return error_outcome(err),
+            Err(err) => return error_outcome(err, direction),
         };
         if !matches!(outcome, ConversionOutcome::Converting { .. }) || waited >= policy.max_total_ms
         {

@@ -5,9 +5,11 @@
 
 pub mod api;
 pub mod azure_devops;
+pub mod convertibility;
 pub mod diagnose;
 pub mod error;
 pub mod federation;
+pub mod job;
 pub mod jobs;
 pub mod migration;
 pub mod model;

@@ -45,8 +45,8 @@ impl TypeVisitor for Collect<'_> {
 /// Visits every root type of the boundary (their dependencies follow).
 fn roots(v: &mut Collect<'_>) {
     use crate::{
-        api, azure_devops, diagnose, federation, jobs, migration, model, remedy, report, usage,
-        verdict,
+        api, azure_devops, convertibility, diagnose, federation, job, jobs, migration, model,
+        remedy, report, usage, verdict,
     };
     v.visit::<model::Endpoint>();
     v.visit::<verdict::Context>();
@@ -85,6 +85,15 @@ fn roots(v: &mut Collect<'_>) {
     v.visit::<usage::preflight::Preflight>();
     v.visit::<usage::preflight::TaskWarning>();
     v.visit::<jobs::ConversionOutcome>();
+    v.visit::<convertibility::Assessment>();
+    v.visit::<job::JobHeader>();
+    v.visit::<job::Record>();
+    v.visit::<job::Event>();
+    v.visit::<job::Next>();
+    v.visit::<job::JobView>();
+    v.visit::<job::ProjectRead>();
+    v.visit::<job::ActiveJob>();
+    v.visit::<job::Conflict>();
 }
 
 /// Every boundary type's TypeScript declaration, in one module text (sorted by name, so the

@@ -16,7 +16,9 @@ pub use time::parse_iso_time;
 
 use crate::Error;
 use crate::azure_devops;
+use crate::convertibility;
 use crate::federation::{self, Federation};
+use crate::jobs::SkipReason;
 use crate::model::Endpoint;
 
 /// Where the caller stands: all optional. `now` is an ISO 8601 time; without it no
@@ -1088,6 +1090,11 @@ pub struct Verdict {
     /// The state in words, as a table's State column says it (`Not ready`).
     #[serde(default)]
     pub state_word: String,
+    /// The word of its conversion button when it can be converted now (status `yes`):
+    /// `convert`, or `tryAgain` after a failed conversion; `null` otherwise. The plan made
+    /// from the same project sends it with the same word.
+    #[serde(default)]
+    pub action: Option<convertibility::Action>,
     /// The colour family of its mark and row.
     #[serde(default)]
     pub tone: Tone,
@@ -1142,18 +1149,6 @@ fn state_of(ep: &Endpoint) -> State {
     } else {
         State::Ready
     }
-}
-
-/// Whether `ctx` names a project other than the connection's home project.
-fn home_is_elsewhere(home: Option<&Owner>, ctx: &Context) -> Option<bool> {
-    let home = home?;
-    if let (Some(h), Some(c)) = (&home.project_id, &ctx.project_id) {
-        return Some(!h.eq_ignore_ascii_case(c));
-    }
-    if let (Some(h), Some(c)) = (&home.project_name, &ctx.project_name) {
-        return Some(!h.eq_ignore_ascii_case(c));
-    }
-    None
 }
 
 /// The credential from type and scheme (the table's first match), `Unknown` otherwise.
@@ -1270,80 +1265,74 @@ pub fn classify(ep: &Endpoint, ctx: &Context) -> Verdict {
     }
 
     let convertible_kind = matches!(status, Status::Yes | Status::Manual) && state != State::Draft;
+    // The one convertibility decision (crate::convertibility): the verdict reads its blocks
+    // and qualifiers, the plan its first block, so they cannot disagree. Manual identities
+    // keep their own status (`manual`), and a verdict is not about a ticked selection.
+    let assessment = convertibility::assess(
+        ep,
+        &convertibility::Scope {
+            acting: convertibility::Acting::Project {
+                id: ctx.project_id.as_deref(),
+                name: ctx.project_name.as_deref(),
+            },
+            allow_manual: true,
+            selected: true,
+        },
+    );
+    let mut action = None;
     if convertible_kind {
-        // Sharing: convert in the home project.
-        if is_shared && home_is_elsewhere(owner.as_ref(), ctx) == Some(true) {
-            let home = owner
-                .as_ref()
-                .and_then(Owner::shown_name)
-                .unwrap_or_else(|| "its home project".into());
+        let home = owner
+            .as_ref()
+            .and_then(Owner::shown_name)
+            .unwrap_or_else(|| "its home project".into());
+        // Where to convert it is said first, then what is shown beside it, then its state.
+        let (owner_blocks, state_blocks): (Vec<SkipReason>, Vec<SkipReason>) = assessment
+            .blocks
+            .into_iter()
+            .partition(|b| *b == SkipReason::SharedFromAnotherProject);
+        if !owner_blocks.is_empty() {
             status = Status::OwnerProject;
             reasons.push(reason(
                 "sharedFromProject",
                 format!("Shared from project {home}: convert it there (the conversion applies to every project it is shared with)."),
             ));
-        } else if !shared_with.is_empty() {
-            reasons.push(reason(
-                "sharedWithProjects",
-                format!(
-                    "Shared with {} other project(s): converting switches them all; the web UI offers Convert only for connections used by one project.",
-                    shared_with.len()
-                ),
-            ));
         }
-        // Creation mode inferred from object ids.
-        if ep.data("creationMode").is_none_or(|m| m.is_empty()) && is_automatic(ep) {
-            reasons.push(reason(
-                "creationModeInferred",
-                "data.creationMode is absent; appObjectId/spnObjectId are set, so it is treated as created automatically, as the server infers.",
-            ));
+        for q in &assessment.qualifiers {
+            let code = match q {
+                convertibility::Qualifier::PreviousConversionFailed { .. } => {
+                    "previousConversionFailed"
+                }
+                convertibility::Qualifier::SharedWithProjects { .. } => "sharedWithProjects",
+                convertibility::Qualifier::CreationModeInferred => "creationModeInferred",
+            };
+            reasons.push(reason(code, q.explain()));
         }
-        match state {
-            State::Converting => {
-                status = Status::No;
-                reasons.push(reason(
+        for block in state_blocks {
+            let (code, message) = match block {
+                SkipReason::InProgress => (
                     "operationInProgress",
                     format!("An operation is in progress ({running}): wait until it ends."),
-                ));
-            }
-            State::Failed
-                if op_message
-                    .to_ascii_lowercase()
-                    .contains("converting_scheme") =>
-            {
-                reasons.push(reason(
-                    "previousConversionFailed",
-                    format!("A previous conversion failed ({op_message}): retry, or create the federated credential by hand and retry."),
-                ));
-            }
-            State::Failed => {
-                status = Status::No;
-                reasons.push(reason(
+                ),
+                SkipReason::Failed => (
                     "operationFailed",
                     format!(
                         "The connection's last operation failed{failure}: fix or re-create it first."
                     ),
-                ));
-            }
-            State::NotReady => {
-                status = Status::No;
-                reasons.push(reason("notReady", "The connection is not ready (isReady is false): its creation did not complete."));
-            }
-            State::Disabled => {
-                status = Status::No;
-                reasons.push(reason(
-                    "disabled",
-                    "The connection is disabled: enable it before converting.",
-                ));
-            }
-            State::Ready | State::Draft => {}
-        }
-        if is_azure_stack(ep) {
+                ),
+                SkipReason::NotReady => ("notReady", block.explain().to_owned()),
+                SkipReason::Disabled => ("disabled", block.explain().to_owned()),
+                SkipReason::EnvironmentUnsupported => {
+                    ("environmentUnsupported", block.explain().to_owned())
+                }
+                // Type, scheme and manual identities are the table's rows; no id and no
+                // project leave the status as the row says.
+                _ => continue,
+            };
             status = Status::No;
-            reasons.push(reason(
-                "environmentUnsupported",
-                "Azure Stack connections are not offered workload identity federation.",
-            ));
+            reasons.push(reason(code, message));
+        }
+        if status == Status::Yes {
+            action = assessment.action;
         }
     } else if state == State::Converting {
         reasons.push(reason(
@@ -1455,6 +1444,7 @@ pub fn classify(ep: &Endpoint, ctx: &Context) -> Verdict {
         credential_word: kind.word().to_owned(),
         convertible_word: status.word().to_owned(),
         state_word: state.word().to_owned(),
+        action,
         issuer_retirement: kind.retiring_issuer,
         tone,
         next_step,

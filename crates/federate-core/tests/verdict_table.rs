@@ -585,3 +585,83 @@ fn verdict_json_shape() {
     let back: federate_core::verdict::Verdict = serde_json::from_value(j).unwrap();
     assert_eq!(back, v);
 }
+
+/// The one convertibility decision: for every row of the table, in every state and sharing,
+/// "convertible now" in the verdict ⇔ "planned to be sent" by a plan made from the same
+/// project with that connection ticked, and both give the same button word.
+#[test]
+fn convertible_now_iff_planned() {
+    use federate_core::jobs::{PlanContext, plan_conversions};
+    let patches = [
+        json!({}),
+        json!({"operationStatus": {"state": "InProgress", "statusMessage": "converting_scheme"}}),
+        json!({"operationStatus": {"state": "Failed", "statusMessage": "converting_scheme_failed"}}),
+        json!({"operationStatus": {"state": "Failed", "statusMessage": "boom"}}),
+        json!({"isReady": false}),
+        json!({"isDisabled": true}),
+        json!({"data": {"environment": "AzureStack", "creationMode": "Automatic"}}),
+        json!({"isShared": true}),
+    ];
+    let home = "c7e5f0b3-71fa-4429-9fb3-3321963a7c06";
+    let mut sent = 0;
+    let mut seen = 0;
+    for (i, row) in RULES.iter().chain(SCHEME_RULES).enumerate() {
+        let ty = if row.endpoint_type == "*" {
+            "azurerm"
+        } else {
+            row.endpoint_type
+        };
+        for patch in &patches {
+            for elsewhere in [false, true] {
+                let mut e = endpoint_for(ty, row.scheme, row.when);
+                for (k, v) in patch.as_object().unwrap() {
+                    if k == "data" {
+                        for (dk, dv) in v.as_object().unwrap() {
+                            e["data"][dk] = dv.clone();
+                        }
+                    } else {
+                        e[k] = v.clone();
+                    }
+                }
+                let project = if elsewhere {
+                    e["isShared"] = json!(true);
+                    e["serviceEndpointProjectReferences"]
+                        .as_array_mut()
+                        .unwrap()
+                        .push(json!({"projectReference": {"id": "184fda7e-3559-4b3c-afa0-1b6998330f84", "name": "Web"}, "name": "conn"}));
+                    "184fda7e-3559-4b3c-afa0-1b6998330f84"
+                } else {
+                    home
+                };
+                let e = ep(e);
+                let v = classify(
+                    &e,
+                    &Context {
+                        project_id: Some(project.into()),
+                        ..Context::default()
+                    },
+                );
+                let plan = plan_conversions(
+                    std::slice::from_ref(&e),
+                    &PlanContext {
+                        project: Some(project.into()),
+                        selected: Some(vec![e.id().unwrap().to_owned()]),
+                        allow_manual: false,
+                    },
+                );
+                let now = v.convertible.status == Status::Yes;
+                assert_eq!(
+                    now,
+                    plan.send.len() == 1,
+                    "row {i} ({ty}/{}) with {patch} elsewhere={elsewhere}: verdict {:?}, plan {plan:?}",
+                    row.scheme,
+                    v.convertible
+                );
+                assert_eq!(v.action, plan.send.first().map(|p| p.action), "row {i}");
+                seen += 1;
+                sent += usize::from(now);
+            }
+        }
+    }
+    assert!(seen > 400 && sent >= 6, "{seen} cases, {sent} sent");
+}

@@ -4,6 +4,7 @@
 pub mod client;
 pub mod deadlines;
 pub mod engine;
+pub mod job;
 pub mod usage;
 
 use serde::Serialize;
@@ -28,6 +29,7 @@ import type {
   ProjectDoneEvent, ProjectListing, PlanContext, RateLimitWaitEvent, Reason, Remedies, ScanProgressEvent,
   ServiceEndpoint, TaskWarning, Tone, UsageLoad, UsageProgressEvent, UsageTarget, UsageVerdict,
   Verdict, VerdictRule, VerifyRow,
+  ActiveJob, Conflict, JobEvent, JobHeader, JobNext, JobRecord, JobView, ProjectRead,
 } from "./federate_types.js";
 "#;
 
