@@ -3,6 +3,7 @@
 // and wait on the readiness attributes (never on sleeps).
 import { randomUUID } from 'node:crypto';
 import { makeEndpoint, rng } from '../mock/scenario.mjs';
+import { jobOf } from './job-view.mjs';
 import { listPath, openPanel } from './panel-helpers.mjs';
 
 /**
@@ -107,16 +108,18 @@ export async function waitState(view, states, timeout = 60_000) {
   return got;
 }
 
-/** The stored job the view's container follows. */
+/** The stored job the view's container follows (header, records and the engine's view: job-view.mjs). */
 export async function storedJob(view, org) {
-  return view.panel.evaluate(
+  const stored = await view.panel.evaluate(
     async ([sel, o]) => {
       const id = document.querySelector(sel)?.dataset.convertJob;
-      const key = `federate.convert.${o.toLowerCase()}.job.${id}`;
-      return (await chrome.storage.local.get(key))[key] ?? null;
+      const reply = await chrome.runtime.sendMessage({ type: 'convert.jobs', organizationName: o });
+      if (!reply?.ok) throw new Error(reply?.error?.message ?? 'no reply');
+      return reply.value.find((j) => j.header.id === id) ?? null;
     },
     [view.area, org],
   );
+  return stored ? jobOf(stored) : null;
 }
 
 /** Plans a conversion of `ids` from `project` in the panel and confirms it; returns the view. */

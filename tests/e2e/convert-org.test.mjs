@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { startMock } from '../mock/server.mjs';
 import { launchBrowser, screenshot } from '../harness/browser.mjs';
 import { convertible } from './convert-helpers.mjs';
+import { storedJob } from './convert-helpers.mjs';
 import { convertState, openPanel } from './panel-helpers.mjs';
 
 let mock;
@@ -138,13 +139,8 @@ test('organization view: ticked connections of two projects (one shared) convert
 
   // The journal records planned, sent and answered for each, and the history lists the job.
   const jobId = await panel.evaluate(() => document.getElementById('bulk-convert').dataset.convertJob);
-  const job = await panel.evaluate(
-    async ([org, id]) => {
-      const key = `federate.convert.${org.toLowerCase()}.job.${id}`;
-      return (await chrome.storage.local.get(key))[key];
-    },
-    [mock.org, jobId],
-  );
+  const job = await storedJob({ panel, area: '#bulk-convert' }, mock.org);
+  assert.equal(job.id, jobId);
   assert.equal(job.target.projectName, null, 'an organization job');
   for (const [e, owner] of [
     [a, p1],
@@ -152,7 +148,7 @@ test('organization view: ticked connections of two projects (one shared) convert
   ]) {
     const item = job.items.find((i) => i.id.toLowerCase() === e.id.toLowerCase());
     assert.equal(item.project.toLowerCase(), owner.id.toLowerCase());
-    const steps = job.journal.filter((s) => s.endpointId?.toLowerCase() === e.id.toLowerCase()).map((s) => s.kind);
+    const steps = job.steps(e.id);
     assert.equal(steps[0], 'planned');
     assert.equal(steps.filter((k) => k === 'sent').length, 1, `one send journaled for ${e.name}: ${steps}`);
     assert.ok(steps.lastIndexOf('answered') > steps.indexOf('sent'), steps.join(','));

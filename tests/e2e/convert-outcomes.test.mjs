@@ -56,8 +56,8 @@ test('200: converted at once, with issuer, subject and revert deadline shown', a
   assert.equal(mock.getEndpoint(e.id).authorization.scheme, 'WorkloadIdentityFederation');
   assert.equal(putsFor(e.id).length, 1, 'one PUT');
   // The journal holds planned, sent (before) and answered, in that order.
-  const steps = job.journal.filter((s) => s.endpointId === e.id).map((s) => s.kind);
-  assert.deepEqual(steps.filter((k) => k !== 'job').slice(0, 1), ['planned']);
+  const steps = job.steps(e.id);
+  assert.deepEqual(steps.slice(0, 1), ['planned']);
   assert.ok(steps.indexOf('sent') > 0 && steps.lastIndexOf('answered') > steps.indexOf('sent'), steps.join(','));
   await screenshot(page, 'e2e-convert-200');
   await page.close();
@@ -88,7 +88,8 @@ test('400 manual: explains the manual path, and "Try again" converts once the cr
   const e = take();
   mock.setMeta(e.id, { convert: 'C' });
   const { item, page, panel, area } = await single(e.id);
-  assert.equal(item.outcome, 'needsManual');
+  assert.equal(item.outcome, 'manualRequired');
+  assert.equal(item.detail, 'needsManual');
   const box = await panel.textContent(`${area} [data-convert-manual="${e.id}"]`);
   assert.match(box, /federated credential/);
   assert.match(box, /api:\/\/AzureADTokenExchange/);

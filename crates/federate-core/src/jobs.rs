@@ -1130,17 +1130,11 @@ pub struct PlannedConversion {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub project_name: Option<String>,
     /// The button's word: `convert`, or `tryAgain` when the last conversion failed. Always
-    /// in the engine's plans; optional on input (`convert` when absent).
+    /// in the engine's plans (`convert` when an older stored plan has none).
     #[serde(default = "default_action")]
-    #[cfg_attr(
-        feature = "ts",
-        ts(as = "Option<crate::convertibility::Action>", optional)
-    )]
     pub action: crate::convertibility::Action,
     /// What is shown beside it (a failed previous conversion, sharing), as sentences.
-    /// Always in the engine's plans; optional on input.
     #[serde(default)]
-    #[cfg_attr(feature = "ts", ts(as = "Option<Vec<String>>", optional))]
     pub notes: Vec<String>,
 }
 

@@ -9,11 +9,14 @@ import { armWhenSeen } from './guard.js';
 import { attachPreflight } from './preflight.js';
 import {
   type Context,
+  ConversionJob,
   csvTable,
   type EngineContext,
   type ExpectedFederation,
   expectedFederation,
-  explainFederation,
+  type ItemView,
+  type JobRecord,
+  type JobView,
   loadEngine,
   remedies,
   type ServiceEndpoint,
@@ -21,15 +24,15 @@ import {
 import { ask } from '../shared/messages.js';
 import {
   type Direction,
-  type Job,
-  type JobItem,
+  type JobReply,
   type JobTarget,
-  type JournalStep,
+  jobStorage,
   type Plan,
   type PlanGroup,
   type PlannedRequest,
-  storageKeys,
+  type StoredJobData,
 } from '../shared/convert-types.js';
+import { jobsFrom } from '../worker/jobstore.js';
 
 /** A conversion command to the service worker: its reply's value, or a thrown error (shared/messages.ts `ask`). */
 const send = ask;
@@ -132,7 +135,7 @@ export interface PlanOptions {
   groups?: PlanGroup[] | null;
   concurrency?: number;
   /** Called with the job once it started (e.g. to switch the panel to its progress). */
-  onStarted?: (job: Job) => void;
+  onStarted?: (job: JobReply) => void;
 }
 
 /** The plan's entries by owning project, in first-seen order (organization view). */
@@ -250,7 +253,7 @@ export async function renderPlan(container: HTMLElement, opts: PlanOptions): Pro
               const job = await send({ type: 'convert.start', ...base, concurrency: n, planId });
               // The caller follows the job itself when it asked to (with its tab and context).
               if (opts.onStarted) opts.onStarted(job);
-              else renderJob(container, job.target.organizationName, job.id);
+              else renderJob(container, job.organizationName, job.jobId);
             } catch (err) {
               showError(container, err, () => void renderPlan(container, opts));
             }
@@ -287,61 +290,73 @@ export async function renderPlan(container: HTMLElement, opts: PlanOptions): Pro
 }
 
 // ---------------------------------------------------------------------------------------
-// Progress
+// Progress: the engine's view of the job, drawn
 
-const OUTCOME_TEXT: Record<string, string> = {
-  converted: 'Converted',
-  reverted: 'Reverted',
-  failed: 'Failed',
-  needsManual: 'Needs a federated credential',
-  alreadyFederated: 'Already federated',
-  forbidden: 'No permission',
-  inProgress: 'Busy: another operation is running',
-  revertUnavailable: 'Can no longer be reverted',
-  notFound: 'Not found',
-  rejected: 'Rejected',
-  cancelled: 'Cancelled',
-};
+/** The engine's view of a stored job: restored from its header and records, then freed. */
+export function viewOf(stored: StoredJobData): JobView {
+  const job = ConversionJob.restore(stored.header, stored.records);
+  try {
+    return job.view();
+  } finally {
+    job.free();
+  }
+}
 
-function itemView(job: Job, item: JobItem, tabId: () => number | null, organizationId: string | null): HTMLElement {
-  const status =
-    item.status === 'done'
-      ? (OUTCOME_TEXT[item.outcome ?? ''] ?? item.outcome ?? 'Done')
-      : item.status === 'skipped'
-        ? 'Skipped'
-        : item.status === 'running'
-          ? 'Working…'
-          : 'Waiting';
+/** A job as the panel reads it from storage (the keys worker/jobstore.ts writes), or null. */
+async function readStored(org: string, jobId: string): Promise<StoredJobData | null> {
+  const prefix = jobStorage.job(org, jobId);
+  const local = chrome.storage.local as chrome.storage.LocalStorageArea & { getKeys?: () => Promise<string[]> };
+  const keys = typeof local.getKeys === 'function' ? await local.getKeys() : Object.keys(await chrome.storage.local.get(null));
+  const mine = keys.filter((k) => k.startsWith(prefix));
+  if (mine.length === 0) return null;
+  return jobsFrom(await chrome.storage.local.get(mine))[0] ?? null;
+}
+
+/** Where a job view finds a connection as last read (for the manual path's credential). */
+export type EndpointOf = (id: string) => ServiceEndpoint | null;
+
+function itemView(
+  org: string,
+  view: JobView,
+  item: ItemView,
+  tabId: () => number | null,
+  organizationId: string | null,
+  endpointOf: EndpointOf,
+): HTMLElement {
   const li = h(
     'li',
-    { 'data-convert-item': item.id, 'data-status': item.status, 'data-outcome': item.outcome ?? '' },
+    { 'data-convert-item': item.id, 'data-status': item.status, 'data-outcome': item.outcome ?? '', 'data-detail': item.detail ?? '' },
     h('strong', {}, item.name ?? item.id),
-    ` · ${status}`,
   );
-  if (item.message) li.append(h('div', { class: 'convert-message' }, item.message));
-  if (item.outcome === 'converted') {
+  const message = item.message ? h('div', { class: 'convert-message' }, item.message) : null;
+  if (item.outcome === 'manualRequired') {
+    // The engine's sentence, then the federated credential to add, in place.
+    const ep = endpointOf(item.id);
+    const credential = ep ? manualCredentialView(ep, itemContext(org, organizationId), `manual-${item.id}`) : null;
+    li.append(h('div', { class: 'convert-manual', 'data-convert-manual': item.id }, message, credential));
+  } else if (message) li.append(message);
+  if (item.issuer || item.subject) {
+    li.append(h('div', {}, `Issuer: ${item.issuer ?? ''}`), h('div', {}, `Subject: ${item.subject ?? ''}`));
+  }
+  if (item.revertDeadline) {
     li.append(
-      h('div', {}, `Issuer: ${item.issuer ?? '(not returned)'}`),
-      h('div', {}, `Subject: ${item.subject ?? '(not returned)'}`),
-      ...(item.revertDeadline
-        ? [
-            h(
-              'div',
-              { 'data-revert-deadline': item.revertDeadline },
-              `Revert possible until ${new Date(item.revertDeadline).toLocaleString()} (${timeLeft(item.revertDeadline) ?? 'passed'})`,
-            ),
-          ]
-        : []),
+      h(
+        'div',
+        { 'data-revert-deadline': item.revertDeadline },
+        `Revert possible until ${new Date(item.revertDeadline).toLocaleString()} (${timeLeft(item.revertDeadline) ?? 'passed'})`,
+      ),
     );
   }
-  if (item.outcome === 'needsManual') {
-    li.append(manualPath(item, job.target.organizationName, organizationId ?? job.organizationId ?? null));
+  if (item.differences.length) {
+    li.append(
+      h(
+        'ul',
+        { class: 'convert-differences' },
+        ...item.differences.map((d) => h('li', { 'data-field': d.field }, `${d.field}: planned ${d.planned}, now ${d.now}`)),
+      ),
+    );
   }
-  if (
-    item.status === 'done' &&
-    (item.outcome === 'needsManual' || item.outcome === 'inProgress' || item.outcome === 'failed') &&
-    job.state !== 'running'
-  ) {
+  if (item.canRetry) {
     li.append(
       h(
         'button',
@@ -349,13 +364,9 @@ function itemView(job: Job, item: JobItem, tabId: () => number | null, organizat
           type: 'button',
           'data-action': 'retry',
           onclick: () =>
-            void send({
-              type: 'convert.retry',
-              organizationName: job.target.organizationName,
-              jobId: job.id,
-              endpointId: item.id,
-              tabId: tabId(),
-            }).catch((e: unknown) => alert(String(e))),
+            void send({ type: 'convert.retry', organizationName: org, jobId: view.id, endpointId: item.id, tabId: tabId() }).catch(
+              (e: unknown) => alert(String(e)),
+            ),
         },
         'Try again',
       ),
@@ -370,18 +381,8 @@ function itemContext(organizationName: string, organizationId: string | null): E
 }
 
 /**
- * The federated credential to add, in place: issuer, subject and audience from the engine
- * (`expectedFederation`; the Entra form when the organization id is known, then the Azure
- * DevOps form), and the commands (`federatedCredentialCommands`) with a format switch and copy.
- */
-function manualCredential(item: JobItem, organizationName: string, organizationId: string | null): HTMLElement | null {
-  if (!item.endpoint) return null;
-  return manualCredentialView(item.endpoint, itemContext(organizationName, organizationId), `manual-${item.id}`);
-}
-
-/**
  * The federated credential a connection's identity needs, for any extension page (the job's
- * 400 box, the panel's details of a manual connection or a draft): issuer, subject and
+ * manual box, the panel's details of a manual connection or a draft): issuer, subject and
  * audience in both forms (`data-form`, `data-field` for tests) and the commands. `context` is
  * the engine's (organization name and id, owning project); null when the engine has nothing.
  */
@@ -416,81 +417,64 @@ export function manualCredentialView(endpoint: ServiceEndpoint, context: Context
   );
 }
 
-/** The manual path of a 400 "could not be upgraded": what to put on the identity, then retry. */
-function manualPath(item: JobItem, organizationName: string, organizationId: string | null): HTMLElement {
-  // The identity as the engine reads it from the connection (application and tenant ids).
-  const identity = item.endpoint ? explainFederation(item.endpoint, itemContext(organizationName, organizationId)).identity : null;
-  const get = (k: 'applicationId' | 'tenantId') => identity?.[k] ?? null;
-  const credential = manualCredential(item, organizationName, organizationId);
-  if (credential) {
-    return h(
-      'div',
-      { class: 'convert-manual', 'data-convert-manual': item.id },
-      h(
-        'p',
-        {},
-        `Azure DevOps could not configure the identity by itself, and the connection was not changed. Add this federated credential to the identity (application id ${get('applicationId') ?? 'unknown'}, tenant ${get('tenantId') ?? 'unknown'}), then choose "Try again".`,
-      ),
-      credential,
-    );
-  }
-  return h(
-    'div',
-    { class: 'convert-manual', 'data-convert-manual': item.id },
-    h(
-      'p',
-      {},
-      'Azure DevOps could not configure the identity by itself, and the connection was not changed. Add a federated credential to the identity (application id ' +
-        (get('applicationId') ?? 'unknown') +
-        ', tenant ' +
-        (get('tenantId') ?? 'unknown') +
-        ') with:',
-    ),
-    h(
-      'ul',
-      {},
-      h(
-        'li',
-        {},
-        'Issuer, subject and audience: the ones Azure DevOps shows for this connection (its card lists them with ready-to-run commands).',
-      ),
-    ),
-    h('p', {}, 'Then choose "Try again".'),
-  );
+/** Each view container's abort controller: aborting it stops the view's listeners. */
+const viewControllers = new WeakMap<HTMLElement, AbortController>();
+
+/** Stops whatever view was drawn in `container` (its storage listener) and returns a fresh signal for the next. */
+export function resetView(container: HTMLElement): AbortSignal {
+  viewControllers.get(container)?.abort();
+  const controller = new AbortController();
+  viewControllers.set(container, controller);
+  return controller.signal;
 }
 
-const active = new WeakMap<HTMLElement, () => void>();
+/** Options of the job view. */
+export interface JobViewOptions {
+  tabId?: () => number | null;
+  organizationId?: string | null;
+  endpointOf?: EndpointOf;
+  /** Called with each view drawn (the panel refreshes the connections a job changed). */
+  onView?: (view: JobView) => void;
+}
 
 /**
- * The progress view of a job: progress bar, counts, pause, resume, cancel, and each
- * connection's outcome. Follows the stored job, so it survives a closed panel and a reload.
+ * The progress view of a job: the engine's view (counts, summary, pause sentence, what the
+ * user can do, each connection's outcome) of the stored job, drawn. Follows storage, so it
+ * survives a closed panel and a reload; stops when `container` gets another view.
  */
-export function renderJob(
-  container: HTMLElement,
-  org: string,
-  jobId: string,
-  tabId: () => number | null = () => null,
-  organizationId: string | null = null,
-): void {
-  active.get(container)?.();
-  const key = storageKeys.job(org, jobId);
-  const draw = (job: Job | undefined) => {
-    if (!job) {
+export function renderJob(container: HTMLElement, org: string, jobId: string, opts: JobViewOptions = {}): void {
+  const signal = resetView(container);
+  const tabId = opts.tabId ?? (() => null);
+  const endpointOf = opts.endpointOf ?? (() => null);
+  const draw = (stored: StoredJobData | null) => {
+    if (signal.aborted) return;
+    if (!stored) {
       showError(container, new Error('This job is no longer in the history.'));
       return;
     }
-    const done = job.items.filter((i) => i.status === 'done' || i.status === 'skipped').length;
-    const total = job.items.length;
+    let view: JobView;
+    try {
+      view = viewOf(stored);
+    } catch (err) {
+      showError(container, err);
+      return;
+    }
+    const done = view.items.filter((i) => i.status === 'done').length;
+    const total = view.items.length;
     const bar = h('progress', { max: String(Math.max(total, 1)), value: String(done), 'aria-label': 'Conversion progress' });
-    const control = (type: 'convert.pause' | 'convert.cancel', label: string, action: string) =>
+    const command = (type: 'convert.pause' | 'convert.cancel', label: string, action: string) =>
       h(
         'button',
-        { type: 'button', 'data-action': action, onclick: () => void send({ type, organizationName: org, jobId }).catch(() => undefined) },
+        {
+          type: 'button',
+          'data-action': action,
+          onclick: () => void send({ type, organizationName: org, jobId }).catch((e: unknown) => alert(String(e))),
+        },
         label,
       );
     const actions = h('div', { class: 'convert-actions' });
-    if (job.state === 'running') actions.append(control('convert.pause', 'Pause', 'pause'), control('convert.cancel', 'Cancel', 'cancel'));
-    if (job.state === 'paused') {
+    if (view.canPause) actions.append(command('convert.pause', 'Pause', 'pause'));
+    if (view.canResume) {
       actions.append(
         h(
           'button',
@@ -503,42 +487,34 @@ export function renderJob(
           },
           'Resume',
         ),
-        control('convert.cancel', 'Cancel', 'cancel'),
       );
     }
-    const counts = new Map<string, number>();
-    for (const i of job.items) if (i.status === 'done') counts.set(i.outcome ?? 'done', (counts.get(i.outcome ?? 'done') ?? 0) + 1);
+    if (view.canCancel) actions.append(command('convert.cancel', 'Cancel', 'cancel'));
     container.replaceChildren(
-      h(
-        'h3',
-        {},
-        `${job.direction === 'convert' ? 'Conversion' : 'Revert'} · ${done} of ${total}${job.skipped.length ? ` · ${job.skipped.length} skipped by the plan` : ''}`,
-      ),
+      h('h3', {}, `${view.direction === 'convert' ? 'Conversion' : 'Revert'} · ${done} of ${total}`),
       bar,
       h(
         'p',
-        { role: 'status', 'data-convert-job-state': job.state },
-        job.state === 'paused'
-          ? (job.pause?.message ?? 'Paused.')
-          : job.state === 'done'
-            ? 'Finished.'
-            : job.state === 'cancelled'
-              ? 'Cancelled.'
-              : 'Running…',
+        { role: 'status', 'data-convert-job-state': view.state, 'data-pause': view.pause?.kind ?? '' },
+        view.pause?.message ?? view.summary,
       ),
-      h('p', { class: 'convert-counts' }, [...counts].map(([k, n]) => `${OUTCOME_TEXT[k] ?? k}: ${n}`).join(' · ')),
+      h('p', { class: 'convert-counts' }, view.summary),
       actions,
-      h('ul', { class: 'convert-items' }, ...job.items.map((i) => itemView(job, i, tabId, organizationId))),
-      ...(job.skipped.length
+      h(
+        'ul',
+        { class: 'convert-items' },
+        ...view.items.map((i) => itemView(org, view, i, tabId, stored.organizationId ?? opts.organizationId ?? null, endpointOf)),
+      ),
+      ...(view.skipped.length
         ? [
             h(
               'details',
               {},
-              h('summary', {}, `Skipped by the plan (${job.skipped.length})`),
+              h('summary', {}, `Skipped by the plan (${view.skipped.length})`),
               h(
                 'ul',
                 {},
-                ...job.skipped.map((s) => h('li', { 'data-id': s.id, 'data-reason': s.reason }, `${s.name ?? s.id}: ${s.message}`)),
+                ...view.skipped.map((s) => h('li', { 'data-id': s.id, 'data-reason': s.reason }, `${s.name ?? s.id}: ${s.message}`)),
               ),
             ),
           ]
@@ -546,19 +522,30 @@ export function renderJob(
     );
     // Resume and Try again send requests: the same guard as the plan's Convert.
     for (const b of container.querySelectorAll<HTMLButtonElement>('[data-action="resume"], [data-action="retry"]')) armWhenSeen(b);
-    container.dataset.convertJob = job.id;
-    setState(container, job.state);
+    container.dataset.convertJob = view.id;
+    setState(container, view.state);
+    opts.onView?.(view);
   };
+  // Redraws once per burst of writes (a job writes a chunk per step).
+  let pending = false;
+  const redraw = () => {
+    if (pending || signal.aborted) return;
+    pending = true;
+    setTimeout(() => {
+      pending = false;
+      void readStored(org, jobId).then(draw);
+    }, 50);
+  };
+  const prefix = jobStorage.job(org, jobId);
   const listener = (changes: Record<string, chrome.storage.StorageChange>, area: string) => {
-    if (area === 'local' && key in changes) draw(changes[key].newValue as Job | undefined);
+    if (area === 'local' && Object.keys(changes).some((k) => k.startsWith(prefix))) redraw();
   };
   chrome.storage.onChanged.addListener(listener);
-  active.set(container, () => chrome.storage.onChanged.removeListener(listener));
-  // The engine (for the manual path's issuer, subject and commands) loads before the first draw.
+  signal.addEventListener('abort', () => chrome.storage.onChanged.removeListener(listener), { once: true });
   void loadEngine()
     .catch(() => undefined)
-    .then(() => chrome.storage.local.get(key))
-    .then((got) => draw(got[key] as Job | undefined));
+    .then(() => readStored(org, jobId))
+    .then(draw);
 }
 
 // ---------------------------------------------------------------------------------------
@@ -604,34 +591,27 @@ export function renderRevert(
 // ---------------------------------------------------------------------------------------
 // History and export
 
-/** The journal as CSV: the rows are the journal's, the cells and quoting the engine's CSV rule. */
-function journalCsv(jobs: Job[]): string {
-  const rows: (string | number | null)[][] = [
-    ['job', 'direction', 'time', 'step', 'connection', 'method', 'url', 'status', 'result', 'message'],
-  ];
+/** The journal as CSV: one row per record, the cells and quoting the engine's CSV rule. */
+function journalCsv(jobs: StoredJobData[]): string {
+  const rows: (string | number | null)[][] = [['job', 'direction', 'time', 'record', 'connection', 'detail']];
   for (const j of jobs) {
-    for (const s of j.journal)
-      rows.push([
-        j.id,
-        j.direction,
-        new Date(s.at).toISOString(),
-        s.kind,
-        s.endpointId ?? '',
-        s.method ?? '',
-        s.url ?? '',
-        s.status === null ? '' : String(s.status),
-        s.outcome ?? '',
-        s.message ?? '',
-      ]);
+    for (const r of j.records) {
+      const { kind, at, ...rest } = r;
+      const item = 'item' in r ? j.header.items[r.item] : undefined;
+      rows.push([j.header.id, j.header.direction, new Date(at).toISOString(), kind, item?.id ?? '', JSON.stringify(rest)]);
+    }
   }
   return csvTable(rows);
 }
 
-/** The journal as exported: jobs with their steps, without the stored endpoint copies. */
-export function exportJournal(jobs: Job[], format: 'json' | 'csv'): string {
+/** The journal as exported: each job's confirmed plan (header) and its records, as stored. */
+export function exportJournal(jobs: StoredJobData[], format: 'json' | 'csv'): string {
   if (format === 'csv') return journalCsv(jobs);
-  const slim = jobs.map((j) => ({ ...j, items: j.items.map(({ endpoint: _endpoint, ...rest }) => rest) }));
-  return JSON.stringify(slim, null, 2);
+  return JSON.stringify(
+    jobs.map((j) => ({ target: j.target, header: j.header, records: j.records })),
+    null,
+    2,
+  );
 }
 
 function download(name: string, text: string, type: string): void {
@@ -643,30 +623,25 @@ function download(name: string, text: string, type: string): void {
   setTimeout(() => URL.revokeObjectURL(url), 10_000);
 }
 
-function stepText(s: JournalStep): string {
-  return [
-    when(s.at),
-    s.kind,
-    s.endpointId ?? '',
-    s.method && s.url ? `${s.method} ${s.url}` : (s.method ?? ''),
-    s.status ?? '',
-    s.outcome ?? '',
-    s.message ?? '',
-  ]
-    .filter((x) => x !== '')
-    .join(' · ');
+function recordText(j: StoredJobData, r: JobRecord): string {
+  const item = 'item' in r ? j.header.items[r.item] : undefined;
+  const { kind, at, ...rest } = r;
+  return [when(at), kind, item ? `${item.name ?? ''} ${item.id}`.trim() : '', JSON.stringify(rest)].filter((x) => x !== '').join(' · ');
 }
 
 /** The history of an organization's jobs, newest first, with the journal and an export. */
 export async function renderHistory(container: HTMLElement, org: string, tabId: () => number | null = () => null): Promise<void> {
+  const signal = resetView(container);
   setState(container, 'loading');
-  let jobs: Job[];
+  let jobs: StoredJobData[];
   try {
     jobs = await send({ type: 'convert.jobs', organizationName: org });
+    await loadEngine();
   } catch (err) {
     showError(container, err, () => void renderHistory(container, org, tabId));
     return;
   }
+  if (signal.aborted) return;
   const detail = h('div', { class: 'convert-job-detail' });
   container.replaceChildren(
     h('h3', {}, `Conversion history of ${org}`),
@@ -697,25 +672,34 @@ export async function renderHistory(container: HTMLElement, org: string, tabId: 
       : h(
           'ul',
           { class: 'convert-history' },
-          ...[...jobs]
-            .reverse()
-            .map((j) =>
+          ...[...jobs].reverse().map((j) => {
+            let view: JobView | null = null;
+            try {
+              view = viewOf(j);
+            } catch {
+              view = null;
+            }
+            return h(
+              'li',
+              { 'data-job': j.header.id, 'data-state': view?.state ?? 'unreadable' },
               h(
-                'li',
-                { 'data-job': j.id, 'data-state': j.state },
+                'button',
+                { type: 'button', class: 'link', onclick: () => renderJob(detail, org, j.header.id, { tabId }) },
+                `${when(j.header.createdAtMs)} · ${j.header.direction} · ${j.header.items.length} connection(s) · ${view?.state ?? 'unreadable'}${view ? ` · ${view.summary}` : ''}`,
+              ),
+              h(
+                'details',
+                {},
+                h('summary', {}, `Journal (${j.records.length} records)`),
                 h(
-                  'button',
-                  { type: 'button', class: 'link', onclick: () => renderJob(detail, org, j.id, tabId) },
-                  `${when(j.createdAt)} · ${j.direction} · ${j.items.length} connection(s) · ${j.state}`,
-                ),
-                h(
-                  'details',
-                  {},
-                  h('summary', {}, `Journal (${j.journal.length} steps)`),
-                  h('ol', { class: 'convert-journal' }, ...j.journal.map((s) => h('li', {}, stepText(s)))),
+                  'ol',
+                  { class: 'convert-journal' },
+                  ...j.header.items.map((i) => h('li', { 'data-planned': i.id }, `planned · ${i.name ?? ''} ${i.id}`)),
+                  ...j.records.map((r) => h('li', {}, recordText(j, r))),
                 ),
               ),
-            ),
+            );
+          }),
         ),
     detail,
   );

@@ -4,7 +4,8 @@
 import { classifyEndpoints, type Remedies, remedies } from '../shared/engine.js';
 import { federationView, remediesView, verdictView } from '../shared/explain.js';
 import { h } from '../shared/dom.js';
-import type { Job } from '../shared/convert-types.js';
+import type { JobView } from '../shared/engine.js';
+import { ask } from '../shared/messages.js';
 import type { PageContext } from '../shared/messages.js';
 import type { Context, Verdict } from '../shared/model.js';
 import { manualCredentialView } from './convert.js';
@@ -122,31 +123,41 @@ export function createDetails(state: PanelState, options: DetailsOptions) {
   }
 
   /**
-   * Re-classifies the connections a job changed, from the endpoint the service returned (the
-   * PUT's answer, or the GET that polled it), so the table and details show the new verdict
-   * without a rescan.
+   * Re-classifies the connections a job changed, from the connection as Azure DevOps last
+   * answered it in the job (the worker keeps that answer in memory), so the table and details
+   * show the engine's new verdict without a rescan.
    */
-  function refreshFromJob(job: Job): void {
-    const { ctx } = state;
-    if (!ctx) return;
-    let changed = false;
-    for (const item of job.items) {
-      const key = `${job.id}/${item.id}/${item.outcome}`;
-      if (item.status !== 'done' || !item.outcome || !CHANGED_OUTCOMES.has(item.outcome) || !item.endpoint || applied.has(key)) continue;
+  function refreshFromJob(org: string, view: JobView): void {
+    const ids: string[] = [];
+    for (const item of view.items) {
+      const key = `${view.id}/${item.id}/${item.outcome}/${item.attempts}`;
+      if (item.status !== 'done' || !item.outcome || !CHANGED_OUTCOMES.has(item.outcome) || applied.has(key)) continue;
       applied.add(key);
-      const row = state.rows.get(item.id.toLowerCase());
-      if (!row) continue;
-      const [fresh] = classifyEndpoints([item.endpoint], rowContext(ctx, row));
-      if (!fresh) continue;
-      row.verdict = fresh;
-      row.endpoint = item.endpoint;
-      changed = true;
+      if (state.rows.has(item.id.toLowerCase())) ids.push(item.id);
     }
-    if (!changed) return;
-    const root = document.documentElement;
-    root.dataset.federateRefreshed = String(Number(root.dataset.federateRefreshed ?? 0) + 1);
-    if (state.selected && !element.hidden) show(state.selected, false);
-    else options.changed();
+    if (ids.length === 0) return;
+    void ask({ type: 'convert.endpoints', organizationName: org, jobId: view.id, ids }).then(
+      (endpoints) => {
+        const { ctx } = state;
+        if (!ctx) return;
+        let changed = false;
+        for (const endpoint of endpoints) {
+          const row = state.rows.get(String(endpoint.id ?? '').toLowerCase());
+          if (!row) continue;
+          const [fresh] = classifyEndpoints([endpoint], rowContext(ctx, row));
+          if (!fresh) continue;
+          row.verdict = fresh;
+          row.endpoint = endpoint;
+          changed = true;
+        }
+        if (!changed) return;
+        const root = document.documentElement;
+        root.dataset.federateRefreshed = String(Number(root.dataset.federateRefreshed ?? 0) + 1);
+        if (state.selected && !element.hidden) show(state.selected, false);
+        else options.changed();
+      },
+      () => undefined,
+    );
   }
 
   return { element, show, hide, usageArrived, refreshFromJob };

@@ -7,7 +7,6 @@
 // (migration.ts) and usage (usage.ts). It never reads the page's DOM.
 import { h } from '../shared/dom.js';
 import { endpointsById, inventorySummary, loadEngine, renderReport } from '../shared/engine.js';
-import { storageKeys, type Job } from '../shared/convert-types.js';
 import { type ErrorInfo, errorOf, type Message, PANEL_PORT, type PanelEvent, type PanelRequest } from '../shared/messages.js';
 import { describeError, type ProjectInventory, type Verdict } from '../shared/model.js';
 import { createDetails } from './details.js';
@@ -51,7 +50,7 @@ const table = createTable(
   { columns: COLUMNS, filters: FILTERS, changed: () => render(), open: (id) => details.show(id), picked: () => plan.renderPicked() },
   lifetimes.table.signal,
 );
-const plan = createPlan(state);
+const plan = createPlan(state, (org, view) => details.refreshFromJob(org, view));
 const details = createDetails(state, { convertActions: plan.convertActions, changed: () => render(), focusRow: table.focusRow });
 const progress = createProgress(state);
 // The issuer retirement plan (its own view; the engine decides and words it).
@@ -340,15 +339,6 @@ function engineSummary(verdicts: Verdict[]): ReturnType<typeof inventorySummary>
   lastSummary = { verdicts, summary };
   return summary;
 }
-
-// After a conversion or revert: the connections it changed, re-classified in place.
-chrome.storage.onChanged.addListener((changes, area) => {
-  if (area !== 'local' || !state.ctx) return;
-  const prefix = storageKeys.prefix(state.ctx.organizationName);
-  for (const [key, change] of Object.entries(changes)) {
-    if (key.startsWith(prefix) && key.includes('.job.') && change.newValue) details.refreshFromJob(change.newValue as Job);
-  }
-});
 
 let focusDone = false;
 /**

@@ -3,15 +3,16 @@
 // Revert…, and where each draws. The plan, confirmation and progress themselves are drawn by
 // ./convert.ts; the service worker runs the jobs.
 import type { Direction, JobTarget, PlanGroup } from '../shared/convert-types.js';
+import type { JobView } from '../shared/engine.js';
 import { h } from '../shared/dom.js';
 import type { Verdict } from '../shared/model.js';
-import { renderJob, renderPlan, renderRevert, timeLeft } from './convert.js';
+import { renderJob, renderPlan, renderRevert, resetView, timeLeft } from './convert.js';
 import { armWhenSeen, isArmed } from './guard.js';
 import { organizationGroups } from './organization.js';
 import { organizationId, type PanelState } from './state.js';
 
 /** The plan view: the bulk toolbar and area, and each connection's convert actions. */
-export function createPlan(state: PanelState) {
+export function createPlan(state: PanelState, onJobView: (org: string, view: JobView) => void = () => undefined) {
   /** Each connection's convert area, kept across re-renders of its details so a running job stays on screen. */
   const areas = new Map<string, HTMLElement>();
   const bulkConvert = h('div', { id: 'bulk-convert', class: 'bulk-convert', 'data-federate-convert': 'bulk', hidden: true });
@@ -43,7 +44,13 @@ export function createPlan(state: PanelState) {
   ): void {
     const t = target(projectName);
     // One plan on screen at a time (the plan view uses fixed element ids).
-    for (const other of document.querySelectorAll<HTMLElement>('[data-federate-convert]')) if (other !== container) other.replaceChildren();
+    // Each cleared view's listeners stop with it (its abort signal), so a job view left behind
+    // never redraws next to the new plan.
+    for (const other of document.querySelectorAll<HTMLElement>('[data-federate-convert]')) {
+      if (other === container) continue;
+      resetView(other);
+      other.replaceChildren();
+    }
     container.hidden = false;
     if (!t) {
       container.replaceChildren(
@@ -57,7 +64,13 @@ export function createPlan(state: PanelState) {
       selected: ids,
       allowManual,
       groups,
-      onStarted: (job) => renderJob(container, job.target.organizationName, job.id, () => state.tabId, organizationId(state)),
+      onStarted: (job) =>
+        renderJob(container, job.organizationName, job.jobId, {
+          tabId: () => state.tabId,
+          organizationId: organizationId(state),
+          endpointOf: (id) => state.rows.get(id.toLowerCase())?.endpoint ?? null,
+          onView: (view) => onJobView(job.organizationName, view),
+        }),
     }).then(() => {
       // Focus goes to the plan's dialog (read by screen readers), never to its confirming button.
       const dialog = container.querySelector<HTMLElement>('.convert-confirm');
@@ -80,11 +93,18 @@ export function createPlan(state: PanelState) {
     const out: HTMLElement[] = [];
     const manual = v.convertible.status === 'manual';
     if (v.convertible.status === 'yes' || manual) {
+      // The engine's word for the button: Convert, or Try again after a failed conversion.
       out.push(
         h(
           'button',
-          { type: 'button', class: 'primary', 'data-action': 'convert', onclick: () => planInto(area, project, 'convert', [id], manual) },
-          'Convert…',
+          {
+            type: 'button',
+            class: 'primary',
+            'data-action': 'convert',
+            'data-word': v.action ?? 'convert',
+            onclick: () => planInto(area, project, 'convert', [id], manual),
+          },
+          v.action === 'tryAgain' ? 'Try again…' : 'Convert…',
         ),
       );
       armWhenSeen(out.at(-1) as HTMLButtonElement, { scroll: false });

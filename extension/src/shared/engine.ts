@@ -4,17 +4,7 @@
 // renamed export or a changed shape fails `tsc` here and at every caller. Never imported by
 // the content script: a page's CSP may block wasm there.
 import init, * as wasm from '../../../pkg/web/federate_wasm.js';
-import type {
-  AdoRequest,
-  AdoResponse,
-  ClientOptions,
-  Context,
-  ConversionOutcome,
-  Direction,
-  JournalEntry,
-  Relay,
-  ServiceEndpoint,
-} from '../../../pkg/web/federate_wasm.js';
+import type { AdoRequest, AdoResponse, ClientOptions, Context, Direction, Relay, ServiceEndpoint } from '../../../pkg/web/federate_wasm.js';
 
 export type {
   AdoRequest,
@@ -29,8 +19,12 @@ export type {
   ExpectedFederation,
   Federation,
   InventorySummary,
-  JournalEntry,
+  JobHeader,
+  JobRecord,
+  JobView,
+  ItemView,
   Owner,
+  ProjectRead,
   Reason,
   Relay,
   Remedies,
@@ -40,7 +34,12 @@ export type {
 
 // The engine's functions the extension calls, as they are: typed by the generated .d.ts.
 export {
+  ConversionJob,
   classifyEndpoints,
+  jobConflicts,
+  jobHeader,
+  planOrganization,
+  planReverts,
   commandFormats,
   csvTable,
   expectedFederation,
@@ -123,30 +122,6 @@ export function planConversions(endpoints: ServiceEndpoint[], target: EngineTarg
 /** The exact request a conversion (or revert) would send (`conversionRequest`), for the dry run. */
 export function conversionRequest(endpoint: ServiceEndpoint, target: EngineTarget, direction: Direction): AdoRequest {
   return wasm.conversionRequest(endpoint, clientOptions(target), direction);
-}
-
-/** Sends one scheme change (`convertEndpoint` / `revertEndpoint`) through `relay`. */
-export function changeScheme(
-  direction: Direction,
-  target: EngineTarget,
-  endpoint: ServiceEndpoint,
-  relay: Relay,
-  onJournal: (entry: JournalEntry) => void,
-): Promise<ConversionOutcome> {
-  const send = direction === 'convert' ? wasm.convertEndpoint : wasm.revertEndpoint;
-  return send(clientOptions(target), endpoint, relay, onJournal);
-}
-
-/** Reads a connection (by id, in its owning `project`) until its operation settles (`pollEndpoint`). */
-export function pollEndpoint(
-  direction: Direction,
-  target: EngineTarget,
-  project: string,
-  endpointId: string,
-  relay: Relay,
-  onJournal: (entry: JournalEntry) => void,
-): Promise<ConversionOutcome> {
-  return wasm.pollEndpoint(clientOptions(target, project), endpointId, relay, onJournal, null, direction);
 }
 
 /** Every connection of `project` exactly as read (`scanProject`), by lowercase id. */

@@ -10,7 +10,10 @@ import type {
   Remedies,
   UsageTarget,
 } from '../../../pkg/web/federate_wasm.js';
-import type { Direction, Job, JobTarget, Plan, PlanGroup, PlannedRequest } from './convert-types.js';
+import type { Direction, JobReply, JobTarget, Plan, PlanGroup, PlannedRequest, StoredJobData } from './convert-types.js';
+import type { ServiceEndpoint } from '../../../pkg/web/federate_wasm.js';
+
+export type { JobReply, StoredJobData };
 import type { ProjectInventory, Verdict } from './model.js';
 
 export type { ConnectionUsage, Preflight, UsageTarget };
@@ -124,6 +127,8 @@ export type Message =
   | { type: 'convert.cancel'; organizationName: string; jobId: string }
   | { type: 'convert.retry'; organizationName: string; jobId: string; endpointId: string; tabId: number | null }
   | { type: 'convert.jobs'; organizationName: string }
+  /** The connections as Azure DevOps last answered them in a job (this worker's memory), for the panel's refresh. */
+  | { type: 'convert.endpoints'; organizationName: string; jobId: string; ids: string[] }
   /** Extension page -> worker: the pre-flight of a plan's connections, read through the tab's page. */
   | { type: 'usage.preflight'; apiBase: string; tabId: number; targets: UsageTarget[] };
 
@@ -146,12 +151,13 @@ export interface ReplyOf {
   panelHello: PanelOpening;
   'convert.plan': { plan: Plan; planId: string };
   'convert.dryRun': { plan: Plan; requests: PlannedRequest[] };
-  'convert.start': Job;
-  'convert.pause': Job;
-  'convert.resume': Job;
-  'convert.cancel': Job;
-  'convert.retry': Job;
-  'convert.jobs': Job[];
+  'convert.start': JobReply;
+  'convert.pause': JobReply;
+  'convert.resume': JobReply;
+  'convert.cancel': JobReply;
+  'convert.retry': JobReply;
+  'convert.jobs': StoredJobData[];
+  'convert.endpoints': ServiceEndpoint[];
   'usage.preflight': Preflight;
 }
 
@@ -257,6 +263,8 @@ export function isMessage(v: unknown): v is Message {
       return isStr(v.organizationName) && isStr(v.jobId) && isStr(v.endpointId) && (v.tabId === null || Number.isInteger(v.tabId));
     case 'convert.jobs':
       return isStr(v.organizationName);
+    case 'convert.endpoints':
+      return isStr(v.organizationName) && isStr(v.jobId) && isIdList(v.ids) && v.ids !== null;
     case 'usage.preflight':
       return isAzureDevOpsUrl(v.apiBase) && Number.isInteger(v.tabId) && isTargets(v.targets);
     default:

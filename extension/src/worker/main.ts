@@ -157,6 +157,7 @@ const handlers: { [K in Message['type']]: Handler<K> } = {
   'convert.cancel': convert('convert.cancel'),
   'convert.retry': convert('convert.retry'),
   'convert.jobs': convert('convert.jobs'),
+  'convert.endpoints': convert('convert.endpoints'),
   async 'usage.preflight'(message, sender) {
     fromExtensionPage(sender, 'The pre-flight runs from the Federate panel only.');
     return preflight(message);

@@ -1,0 +1,229 @@
+// The driver of one conversion job: it stores, schedules and relays; the engine's job machine
+// (`ConversionJob`, crates/federate-core/src/job) decides everything else. The loop is the
+// machine's contract: `next()` → store its records → only then perform its steps; every
+// answer, lost answer, timer and user command goes back through `apply()` and its records
+// are stored in the order the machine produced them. A failed write becomes the machine's
+// StorageFailed event (a visible pause; nothing is sent after it). No rule about Azure
+// DevOps lives here: not what to send, not what an answer means, not when to resume.
+import type { ConversionJob, JobEvent, JobRecord, JobStep, JobView, LostAnswer, Response } from '../../../pkg/web/federate_wasm.js';
+import type { AdoRequest } from '../shared/engine.js';
+import type { JobTarget } from '../shared/convert-types.js';
+
+/** A request that got no answer, and why (the relay's finding, not a decision). */
+export class LostError extends Error {
+  constructor(
+    readonly why: LostAnswer,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** What a driver needs from its surroundings: storage, the relay and a clock. */
+export interface DriverDeps {
+  /** Appends a batch of records after the job's earlier ones; rejects when the write fails. */
+  append(org: string, id: string, records: JobRecord[]): Promise<void>;
+  /** Jobs stored and KB used (for the engine's StorageFailed event). */
+  usage(): Promise<{ jobs: number; kilobytes: number }>;
+  /** The job reached Done. */
+  ended(org: string, id: string, at: number): Promise<void>;
+  /** Relays one request through the job's tab; throws LostError when no answer came back. */
+  send(target: JobTarget, request: AdoRequest): Promise<Response>;
+  /** Milliseconds since the epoch. */
+  now(): number;
+  /** Called after each change the machine made (the panel follows storage; a test counts). */
+  changed?(runner: JobRunner): void;
+}
+
+/** Steps a single pump may take before it yields (a guard against a loop, never reached by a sane machine). */
+const MAX_ROUNDS = 10_000;
+
+/** One job, driven. Lives as long as the worker; a restarted worker restores a new one. */
+export class JobRunner {
+  readonly org: string;
+  readonly id: string;
+  /** Steps relayed whose answer has not been applied yet. */
+  readonly inFlight = new Set<number>();
+  /** Requests relayed, for tests and benches. */
+  sent = 0;
+  private timer: ReturnType<typeof setTimeout> | null = null;
+  private pumping = false;
+  private again = false;
+  private done = false;
+  /** The last body Azure DevOps answered for each connection (memory only, for the panel's refresh). */
+  private readonly lastBody = new Map<string, string>();
+
+  constructor(
+    readonly job: ConversionJob,
+    public target: JobTarget,
+    private readonly deps: DriverDeps,
+  ) {
+    this.org = target.organizationName;
+    this.id = job.header().id;
+  }
+
+  /** The machine's view of the job. */
+  view(): JobView {
+    return this.job.view();
+  }
+
+  /** Whether the machine said Done (it may run again after a retry). */
+  get finished(): boolean {
+    return this.done;
+  }
+
+  /** The last answer's body for a connection, if one was seen by this worker. */
+  body(id: string): string | null {
+    return this.lastBody.get(id.toLowerCase()) ?? null;
+  }
+
+  /** Starts (or continues) the loop. */
+  start(): void {
+    this.kick();
+  }
+
+  /**
+   * A user command (pause, resume, cancel, retry). Reaches the machine at once: a timer the
+   * driver armed is cleared first, so a wait (a 429's) sends nothing after a pause or cancel.
+   * Throws the machine's refusal, changing nothing.
+   */
+  async command(event: JobEvent & { type: 'pause' | 'resume' | 'cancel' | 'retry' }): Promise<JobView> {
+    this.clearTimer();
+    const records = this.job.apply(event, this.deps.now());
+    await this.persist(records);
+    this.kick();
+    return this.job.view();
+  }
+
+  /** Stops the timer (the worker is going away, or a test ends). */
+  stop(): void {
+    this.clearTimer();
+  }
+
+  private clearTimer(): void {
+    if (this.timer !== null) clearTimeout(this.timer);
+    this.timer = null;
+  }
+
+  private arm(atMs: number): void {
+    this.clearTimer();
+    const ms = Math.max(0, atMs - this.deps.now());
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      void this.event({ type: 'timer' });
+    }, ms);
+  }
+
+  /** Applies an event and stores its records (in the order applied), then lets the machine go on. */
+  private async event(event: JobEvent): Promise<void> {
+    let records: JobRecord[];
+    try {
+      records = this.job.apply(event, this.deps.now());
+    } catch {
+      // An answer or timer the machine no longer waits for changes nothing.
+      this.kick();
+      return;
+    }
+    await this.persist(records);
+    this.kick();
+  }
+
+  /** Stores records; on failure applies the machine's StorageFailed (it pauses). False if it failed. */
+  private async persist(records: JobRecord[]): Promise<boolean> {
+    if (records.length === 0) return true;
+    try {
+      await this.deps.append(this.org, this.id, records);
+      return true;
+    } catch {
+      await this.storageFailed();
+      return false;
+    }
+  }
+
+  private async storageFailed(): Promise<void> {
+    this.clearTimer();
+    let u = { jobs: 0, kilobytes: 0 };
+    try {
+      u = await this.deps.usage();
+    } catch {
+      // The numbers stay 0: the pause is what matters.
+    }
+    try {
+      const records = this.job.apply({ type: 'storageFailed', jobs: u.jobs, kilobytes: u.kilobytes }, this.deps.now());
+      // Tried once: the pause's own record may not fit either; the job is paused in memory.
+      await this.deps.append(this.org, this.id, records).catch(() => undefined);
+    } catch {
+      // Already paused or finished.
+    }
+    this.deps.changed?.(this);
+  }
+
+  private kick(): void {
+    if (this.pumping) {
+      this.again = true;
+      return;
+    }
+    void this.pump();
+  }
+
+  private async pump(): Promise<void> {
+    this.pumping = true;
+    try {
+      for (let round = 0; round < MAX_ROUNDS; round++) {
+        this.again = false;
+        const { records, steps } = this.job.next(this.deps.now());
+        // Records first: a send's "sent" is on disk before the request leaves.
+        if (!(await this.persist(records))) {
+          this.again = true;
+          continue;
+        }
+        for (const step of steps) this.perform(step);
+        if (!this.again) break;
+      }
+    } finally {
+      this.pumping = false;
+    }
+    this.deps.changed?.(this);
+  }
+
+  private perform(step: JobStep): void {
+    switch (step.type) {
+      case 'send':
+      case 'read':
+      case 'poll': {
+        this.done = false;
+        this.inFlight.add(step.step);
+        this.sent += 1;
+        const id = step.id;
+        this.deps.send(this.target, step.request).then(
+          (response) => {
+            this.inFlight.delete(step.step);
+            if (response.status >= 200 && response.status < 300) this.lastBody.set(id.toLowerCase(), response.body);
+            void this.event({ type: 'answer', step: step.step, response });
+          },
+          (err: unknown) => {
+            this.inFlight.delete(step.step);
+            const why: LostAnswer =
+              err instanceof LostError ? err.why : { kind: 'network', message: err instanceof Error ? err.message : String(err) };
+            void this.event({ type: 'lost', step: step.step, why });
+          },
+        );
+        return;
+      }
+      case 'waitUntil':
+        this.arm(step.atMs);
+        return;
+      case 'paused':
+        this.clearTimer();
+        if (step.resumeAtMs !== null) this.arm(step.resumeAtMs);
+        return;
+      case 'done':
+        this.clearTimer();
+        if (!this.done) {
+          this.done = true;
+          void this.deps.ended(this.org, this.id, this.deps.now()).catch(() => undefined);
+        }
+        return;
+    }
+  }
+}
