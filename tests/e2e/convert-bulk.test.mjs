@@ -118,14 +118,8 @@ test('100 conversions through throttling, a server fault and a page reload', { t
   const converted = new Set(mock.conversions.filter((c) => c.outcome === 'converted' || c.outcome === 'converting').map((c) => c.id));
   for (const item of job.items) {
     assert.ok(converted.has(item.id.toLowerCase()), `the mock converted ${item.name}`);
-    assert.ok(
-      job.steps(item.id).includes('planned'),
-      `${item.name} planned`,
-    );
-    assert.ok(
-      job.steps(item.id).includes('sent'),
-      `${item.name} sent`,
-    );
+    assert.ok(job.steps(item.id).includes('planned'), `${item.name} planned`);
+    assert.ok(job.steps(item.id).includes('sent'), `${item.name} sent`);
   }
   const mockIds = new Set(puts.map((q) => q.path.split('/').pop().toLowerCase()));
   const journalIds = new Set(sent.map((s) => s.endpointId.toLowerCase()));

@@ -122,15 +122,36 @@ test('403: says which role is needed', async () => {
   await page.close();
 });
 
-test('another operation in progress: waits, then converts', async () => {
+test('an operation started between the plan and the confirmation: skipped with the difference, nothing sent', async () => {
   const e = take();
   mock.setMeta(e.id, { convert: 'A' });
   const view = await planInPanel(browser, mock, { project, ids: [e.id] });
   const { page } = view;
   await waitState(view, ['plan']);
-  // Between the plan and the confirmation, something else starts on the connection.
+  // The confirmed plan is the contract: the job re-reads the connection before sending and
+  // finds it no longer as planned (issue 10).
   mock.state.endpoints.get(e.id).operationStatus = { state: 'InProgress', statusMessage: 'updating_endpoint' };
-  mock.setMeta(e.id, { busyPolls: 1 });
+  await view.panel.click(`${view.area} [data-action="confirm"]`);
+  await waitState(view, ['done'], 60_000);
+  const job = await storedJob(view, mock.org);
+  assert.equal(job.items[0].outcome, 'skipped', job.items[0].message ?? '');
+  assert.ok(
+    job.items[0].differences.some((d) => d.field === 'operationStatus.state' && d.now === 'InProgress'),
+    JSON.stringify(job.items[0].differences),
+  );
+  assert.equal(mock.conversions.filter((c) => c.id === e.id).length, 0, 'nothing sent');
+  mock.state.endpoints.get(e.id).operationStatus = { state: 'Ready', statusMessage: '' };
+  await page.close();
+});
+
+test('another operation in progress when the PUT arrives: waits, then converts', async () => {
+  const e = take();
+  mock.setMeta(e.id, { convert: 'A' });
+  const view = await planInPanel(browser, mock, { project, ids: [e.id] });
+  const { page } = view;
+  await waitState(view, ['plan']);
+  // Something else starts on the connection just as the scheme change arrives.
+  mock.setMeta(e.id, { busyOnPut: 1, busyPolls: 1 });
   await view.panel.click(`${view.area} [data-action="confirm"]`);
   await waitState(view, ['done'], 60_000);
   const job = await storedJob(view, mock.org);

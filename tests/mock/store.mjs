@@ -310,6 +310,12 @@ export class Store {
         'ArgumentNullException',
         'System.ArgumentNullException, mscorlib',
       );
+    const m = this.meta.get(e.id);
+    if (m?.busyOnPut > 0) {
+      // Another operation starts on it just as the scheme change arrives (after any read).
+      m.busyOnPut -= 1;
+      e.operationStatus = { state: 'InProgress', statusMessage: 'updating_endpoint' };
+    }
     const refs = body.serviceEndpointProjectReferences;
     if (!Array.isArray(refs) || refs.length === 0) {
       if (!projectRef) throw new AdoError(400, 'Project reference must be set in the endpoint.');

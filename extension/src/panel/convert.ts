@@ -327,6 +327,7 @@ function itemView(
     'li',
     { 'data-convert-item': item.id, 'data-status': item.status, 'data-outcome': item.outcome ?? '', 'data-detail': item.detail ?? '' },
     h('strong', {}, item.name ?? item.id),
+    ` · ${item.statusWord}`,
   );
   const message = item.message ? h('div', { class: 'convert-message' }, item.message) : null;
   if (item.outcome === 'manualRequired') {

@@ -50,6 +50,7 @@ export class JobRunner {
   private pumping = false;
   private again = false;
   private done = false;
+  private halted = false;
   /** The last body Azure DevOps answered for each connection (memory only, for the panel's refresh). */
   private readonly lastBody = new Map<string, string>();
 
@@ -95,8 +96,12 @@ export class JobRunner {
     return this.job.view();
   }
 
-  /** Stops the timer (the worker is going away, or a test ends). */
+  /**
+   * Stops driving: the timer is cleared and nothing more is applied or sent (the worker is
+   * going away, or a test ends). A new worker restores the job from storage.
+   */
   stop(): void {
+    this.halted = true;
     this.clearTimer();
   }
 
@@ -107,6 +112,7 @@ export class JobRunner {
 
   private arm(atMs: number): void {
     this.clearTimer();
+    if (this.halted) return;
     const ms = Math.max(0, atMs - this.deps.now());
     this.timer = setTimeout(() => {
       this.timer = null;
@@ -116,6 +122,7 @@ export class JobRunner {
 
   /** Applies an event and stores its records (in the order applied), then lets the machine go on. */
   private async event(event: JobEvent): Promise<void> {
+    if (this.halted) return;
     let records: JobRecord[];
     try {
       records = this.job.apply(event, this.deps.now());
@@ -159,6 +166,7 @@ export class JobRunner {
   }
 
   private kick(): void {
+    if (this.halted) return;
     if (this.pumping) {
       this.again = true;
       return;

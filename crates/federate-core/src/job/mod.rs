@@ -124,6 +124,20 @@ impl Final {
         }
     }
 
+    /// The outcome in words, as the panel shows it beside a connection.
+    pub fn label(self) -> &'static str {
+        match self {
+            Final::Converted => "Converted",
+            Final::Reverted => "Reverted",
+            Final::AlreadyFederated => "Already federated",
+            Final::ManualRequired => "Needs a federated credential",
+            Final::Forbidden => "No permission",
+            Final::Failed => "Failed",
+            Final::Skipped => "Skipped: changed since the plan",
+            Final::Cancelled => "Cancelled",
+        }
+    }
+
     /// Whether the item went as planned (counts toward exit code 0).
     pub fn is_success(self) -> bool {
         matches!(
@@ -1566,6 +1580,16 @@ impl Job {
                     project: p.project.clone(),
                     project_name: p.project_name.clone(),
                     status: status.to_owned(),
+                    status_word: outcome
+                        .map_or(
+                            if status == "pending" {
+                                "Waiting"
+                            } else {
+                                "Working…"
+                            },
+                            Final::label,
+                        )
+                        .to_owned(),
                     outcome,
                     detail: it.detail.clone(),
                     message: it.message.clone(),
@@ -1756,6 +1780,9 @@ pub struct ItemView {
     pub project_name: Option<String>,
     /// `pending`, `running` or `done`.
     pub status: String,
+    /// Where it stands, in words (`Waiting`, `Working…`, or the outcome's: `Converted`,
+    /// `Failed`, ...): what the panel shows beside its name.
+    pub status_word: String,
     /// How it ended, once done.
     pub outcome: Option<Final>,
     /// The engine's outcome behind it (`needsManual`, `revertUnavailable`, `changed`, ...).
