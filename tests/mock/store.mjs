@@ -310,12 +310,6 @@ export class Store {
         'ArgumentNullException',
         'System.ArgumentNullException, mscorlib',
       );
-    const m = this.meta.get(e.id);
-    if (m?.busyOnPut > 0) {
-      // Another operation starts on it just as the scheme change arrives (after any read).
-      m.busyOnPut -= 1;
-      e.operationStatus = { state: 'InProgress', statusMessage: 'updating_endpoint' };
-    }
     const refs = body.serviceEndpointProjectReferences;
     if (!Array.isArray(refs) || refs.length === 0) {
       if (!projectRef) throw new AdoError(400, 'Project reference must be set in the endpoint.');
@@ -559,6 +553,12 @@ export class Store {
       );
     if (!['azurerm', 'dockerregistry'].includes(lc(e.type)))
       throw seError(400, `Operation 'ConvertAuthenticationScheme' is not supported for service connection type '${e.type}'.`);
+    const busy = this.meta.get(e.id);
+    if (busy?.busyOnPut > 0) {
+      // Another operation starts on it just as the scheme change arrives (after any read).
+      busy.busyOnPut -= 1;
+      e.operationStatus = { state: 'InProgress', statusMessage: 'updating_endpoint' };
+    }
     const refs = body.serviceEndpointProjectReferences;
     if (!Array.isArray(refs) || refs.length === 0 || !refs.some((r) => r?.projectReference?.id || r?.projectReference?.name)) {
       throw seError(400, 'Project reference must be set in the updated endpoint.');
