@@ -151,7 +151,7 @@ test('another operation in progress when the PUT arrives: waits, then converts',
   const { page } = view;
   await waitState(view, ['plan']);
   // Something else starts on the connection just as the scheme change arrives.
-  mock.setMeta(e.id, { busyOnPut: 1, busyPolls: 1 });
+  mock.setMeta(e.id, { busyOnPut: 1 });
   await view.panel.click(`${view.area} [data-action="confirm"]`);
   await waitState(view, ['done'], 60_000);
   const job = await storedJob(view, mock.org);

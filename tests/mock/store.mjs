@@ -557,6 +557,7 @@ export class Store {
     if (busy?.busyOnPut > 0) {
       // Another operation starts on it just as the scheme change arrives (after any read).
       busy.busyOnPut -= 1;
+      busy.busyPolls = 1;
       e.operationStatus = { state: 'InProgress', statusMessage: 'updating_endpoint' };
     }
     const refs = body.serviceEndpointProjectReferences;
