@@ -63,9 +63,10 @@ test('100 conversions through throttling, a server fault and a page reload', { t
   await until(() => mock.requests.slice(firstRequest).filter((q) => q.route === 'throttled').length >= 3, 60_000);
   mock.control({ throttle: false });
 
-  // A server fault on the next request, once some are done: the job pauses with a message.
+  // A server fault on the next scheme change, once some are done: the job pauses with a
+  // message (a read that meets a 5xx is tried again by the engine, a PUT may have run).
   await done(20);
-  mock.control({ faults: { failNext: 1, failStatus: 503 } });
+  mock.control({ faults: { failNext: 1, failStatus: 503, method: 'PUT' } });
   const paused = await page.waitForSelector('#bulk-convert [data-convert-job-state="paused"]', { timeout: 60_000 });
   assert.match(await paused.textContent(), /Paused/);
   await screenshot(ado, 'e2e-convert-bulk-paused');

@@ -101,7 +101,17 @@ export async function startMock(options = {}) {
     conversion: { mode: 'auto', outcome: 'Ready', pollsToSettle: 2, settleMs: null, issuer: 'entra' },
     createdBy: createdBy(org),
     throttle: null,
-    faults: { failNext: 0, failStatus: 503, failRate: 0, hangNext: 0, hangRate: 0, expireSessionAfter: null, scope: '/_apis/' },
+    /** `method`: only requests of that method (`PUT`) meet the faults; null for all. */
+    faults: {
+      failNext: 0,
+      failStatus: 503,
+      failRate: 0,
+      hangNext: 0,
+      hangRate: 0,
+      expireSessionAfter: null,
+      scope: '/_apis/',
+      method: null,
+    },
   };
   const store = new Store(scenario, knobs, now);
   const token = randomBytes(16).toString('hex');
@@ -470,7 +480,7 @@ export async function startMock(options = {}) {
       : knobs.latencyMs;
     if (lat > 0) await sleep(lat);
     const f = knobs.faults;
-    if (new RegExp(f.scope, 'i').test(url.pathname)) {
+    if (new RegExp(f.scope, 'i').test(url.pathname) && (!f.method || f.method === req.method)) {
       if (f.hangNext > 0 || (f.hangRate > 0 && faultRng() < f.hangRate)) {
         if (f.hangNext > 0) f.hangNext -= 1;
         rec.status = 'hung';
