@@ -322,27 +322,29 @@ test('an organization the options turned off gets nothing relayed, even when ask
 test("the journal's CSV export goes through the engine's CSV rule: formulas neutralized, control characters escaped", async () => {
   const org = mock.org.toLowerCase();
   const message = '=HYPERLINK("https://evil.example","click")\u001b[2J\u202etxt.exe';
+  // A stored job as the worker's job store writes it: the header once, then record chunks.
   await browser.serviceWorker().evaluate(
     async ([o, apiBase, projectName, text]) => {
-      const index = `federate.convert.${o}.jobs`;
-      const ids = (await chrome.storage.local.get(index))[index] ?? [];
       const now = Date.now();
-      const job = {
+      const header = {
         id: 'journal-csv-check',
         direction: 'convert',
-        target: { organizationName: o, apiBase, projectName, tabId: 0 },
-        createdAt: now,
-        updatedAt: now,
-        state: 'done',
-        pause: null,
+        api: { base: apiBase, apiVersion: '7.1' },
         concurrency: 1,
-        items: [],
+        createdAtMs: now,
+        policy: null,
+        items: [{ id: '@x', name: '@x', project: projectName, projectName, action: 'convert', fingerprint: null }],
         skipped: [],
-        journal: [
-          { at: now, kind: 'answered', endpointId: '@x', method: 'PUT', url: '-1+1', status: 400, outcome: 'rejected', message: text },
-        ],
       };
-      await chrome.storage.local.set({ [index]: [...ids, job.id], [`federate.convert.${o}.job.${job.id}`]: job });
+      const target = { organizationName: o, apiBase, projectName, tabId: 0 };
+      await chrome.storage.local.set({
+        [`federate.job.${o}.journal-csv-check.h`]: { target, header, organizationId: null },
+        [`federate.job.${o}.journal-csv-check.r.0`]: [
+          { kind: 'sent', at: now, item: 0, attempt: 1, method: 'PUT', url: '-1+1' },
+          { kind: 'outcome', at: now, item: 0, outcome: 'failed', detail: 'rejected', message: text, status: 400, issuer: null, subject: null, revertDeadline: null },
+        ],
+        [`federate.job.${o}.journal-csv-check.e`]: { at: now },
+      });
     },
     [org, mock.orgUrl, project, message],
   );
@@ -351,10 +353,13 @@ test("the journal's CSV export goes through the engine's CSV rule: formulas neut
   await panel.waitForSelector('#view-history [data-job="journal-csv-check"]');
   const [download] = await Promise.all([page.waitForEvent('download'), panel.click('#view-history [data-action="export-csv"]')]);
   const csv = readFileSync(await download.path(), 'utf8');
-  const line = csv.split('\r\n').find((l) => l.startsWith('journal-csv-check,'));
-  assert.ok(line, csv);
+  const lines = csv.split('\r\n').filter((l) => l.startsWith('journal-csv-check,'));
+  const sent = lines.find((l) => l.includes(',sent,'));
+  const line = lines.find((l) => l.includes(',outcome,'));
+  assert.ok(sent && line, csv);
   assert.ok(line.includes(`"'=HYPERLINK(""https://evil.example"",""click"")\\x1b[2J\\u{202e}txt.exe"`), line);
-  assert.ok(line.includes(",'@x,PUT,'-1+1,400,rejected,"), line);
+  assert.ok(sent.includes(",'@x,PUT,'-1+1,"), sent);
+  assert.ok(line.includes(",'@x,,,400,failed,rejected,"), line);
   assert.ok(!csv.includes('\u001b') && !csv.includes('\u202e'), 'no raw ESC or bidi override');
   await page.close();
 });

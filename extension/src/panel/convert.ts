@@ -594,12 +594,25 @@ export function renderRevert(
 
 /** The journal as CSV: one row per record, the cells and quoting the engine's CSV rule. */
 function journalCsv(jobs: StoredJobData[]): string {
-  const rows: (string | number | null)[][] = [['job', 'direction', 'time', 'record', 'connection', 'detail']];
+  const rows: (string | number | null)[][] = [
+    ['job', 'direction', 'time', 'record', 'connection', 'method', 'url', 'status', 'outcome', 'detail', 'message'],
+  ];
   for (const j of jobs) {
     for (const r of j.records) {
-      const { kind, at, ...rest } = r;
       const item = 'item' in r ? j.header.items[r.item] : undefined;
-      rows.push([j.header.id, j.header.direction, new Date(at).toISOString(), kind, item?.id ?? '', JSON.stringify(rest)]);
+      rows.push([
+        j.header.id,
+        j.header.direction,
+        new Date(r.at).toISOString(),
+        r.kind,
+        item?.id ?? '',
+        r.kind === 'sent' ? r.method : '',
+        r.kind === 'sent' ? r.url : '',
+        r.kind === 'outcome' && r.status !== null ? String(r.status) : '',
+        r.kind === 'outcome' ? r.outcome : r.kind === 'paused' ? r.reason.kind : '',
+        r.kind === 'outcome' ? r.detail : '',
+        r.kind === 'outcome' ? (r.message ?? '') : r.kind === 'notRun' ? r.why : '',
+      ]);
     }
   }
   return csvTable(rows);
