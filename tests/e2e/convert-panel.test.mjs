@@ -140,3 +140,33 @@ test('panel: details → Convert… → plan → confirm → converted; History 
   assert.equal(mock.conversions.length, 1, 'a forgotten plan is not made again and sent');
   await cardPage.close();
 });
+
+// Seen failing with planInto clearing the other views without aborting them (the job view's
+// storage listener kept redrawing the finished job next to the new plan).
+test('a new plan stops the job view it clears: no redraw of the old job next to the plan', { timeout: 60_000 }, async () => {
+  const third = pool[2];
+  const { page, panel } = await openPanel(browser, mock, project);
+  await panel.click(`#inventory tbody button[data-open="${third.id}"]`);
+  const area = `[data-federate-convert="${third.id}"]`;
+  await panel.click('#details [data-action="convert"]');
+  await convertState(panel, area, ['plan']);
+  await panel.click(`${area} [data-action="confirm"]`);
+  await convertState(panel, area, ['done']);
+  const jobId = await panel.evaluate((sel) => document.querySelector(sel)?.dataset.convertJob, area);
+  assert.ok(jobId, 'the job view is drawn');
+
+  // Convert all convertible…: the bulk plan; the connection's job view is cleared.
+  await panel.click('#convert-all');
+  await convertState(panel, '#bulk-convert', ['plan']);
+  assert.equal(await panel.evaluate((sel) => document.querySelector(sel)?.childElementCount, area), 0, 'the job view was cleared');
+
+  // A write to the old job's keys (as a worker appending records would): nothing redraws it.
+  await panel.evaluate(
+    async ([org, id]) => chrome.storage.local.set({ [`federate.job.${org.toLowerCase()}.${id}.r.999`]: [] }),
+    [mock.org, jobId],
+  );
+  await new Promise((r) => setTimeout(r, 500));
+  assert.equal(await panel.evaluate((sel) => document.querySelector(sel)?.childElementCount, area), 0, 'the old job view stays cleared');
+  assert.equal(await panel.locator('#convert-confirm-title').count(), 1, 'one plan dialog, no duplicate ids');
+  await page.close();
+});
