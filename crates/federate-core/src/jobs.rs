@@ -960,7 +960,8 @@ fn incomplete_line(projects: &[ProjectScan], stopped: Option<&ApiError>) -> Stri
         line.push_str(&failed.join("; "));
     }
     if let Some(err) = stopped {
-        line.push_str(&format!(". The scan stopped: {err}"));
+        line.push_str(". The scan stopped: ");
+        line.push_str(&err.to_string());
     }
     line.push('.');
     line
