@@ -6,8 +6,6 @@ import { copyText, h } from './dom.js';
 import type { DecodedIssuer, DecodedSubject } from '../../../pkg/web/federate_wasm.js';
 import { allReasons, projectNames, REMEDY_FORMAT_NAMES, REMEDY_FORMATS, type RemedyFormat, type Verdict } from './model.js';
 
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
-
 /**
  * The engine's segments of a subject or an issuer, drawn as they are: one row a segment, in
  * the engine's order, with its label, the text as written, the decoded value, the meaning
@@ -60,7 +58,9 @@ function dl(pairs: [string, Node | string | null][]): HTMLElement {
 export function federationView(v: Verdict): HTMLElement | null {
   const f = v.federation;
   if (!f) return null;
-  const expected = isObject(f.expected) ? f.expected : null;
+  // The engine's expected issuer and subject in the connection's current format, and whether
+  // what it carries differs: drawn as they are, shown only where they differ.
+  const now = f.expectedNow;
   return h(
     'section',
     { class: 'federate-federation', 'aria-label': 'Workload identity federation' },
@@ -72,11 +72,8 @@ export function federationView(v: Verdict): HTMLElement | null {
       ['Audience', f.audience ? h('code', {}, f.audience) : null],
       ['Application (client) id', f.identity?.applicationId ? h('code', {}, f.identity.applicationId) : null],
       ['Tenant id', f.identity?.tenantId ? h('code', {}, f.identity.tenantId) : null],
-      ['Expected issuer', typeof expected?.issuer === 'string' && expected.issuer !== f.issuer ? h('code', {}, expected.issuer) : null],
-      [
-        'Expected subject',
-        typeof expected?.subject === 'string' && expected.subject !== f.subject ? h('code', {}, expected.subject) : null,
-      ],
+      ['Expected issuer', now?.issuerDiffers && now.issuer ? h('code', { 'data-federate-expected': 'issuer' }, now.issuer) : null],
+      ['Expected subject', now?.subjectDiffers && now.subject ? h('code', { 'data-federate-expected': 'subject' }, now.subject) : null],
     ]),
     segmentsView('issuer', f.issuerDecoded),
     segmentsView('subject', f.decoded),

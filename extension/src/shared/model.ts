@@ -1,7 +1,7 @@
 // The data the extension passes around: verdicts as the engine computes them, inventories,
 // errors. Pure helpers only (no chrome.*, no DOM, no wasm): the content script, the panel
 // and the service worker all import this module.
-import type { AzureDevOpsPat, DecodedIssuer, DecodedSubject, IssuerRetirement, Tone } from '../../../pkg/web/federate_wasm.js';
+import type { AzureDevOpsPat, DecodedIssuer, DecodedSubject, ExpectedNow, IssuerRetirement, Tone } from '../../../pkg/web/federate_wasm.js';
 import type { ErrorInfo } from './messages.js';
 
 /** A reason the engine gives for a verdict or a warning. */
@@ -33,6 +33,8 @@ export interface Federation {
   decoded: DecodedSubject | null;
   /** What the connection should carry for its organization, project and name. */
   expected: unknown;
+  /** The expected issuer and subject in the current format, and whether they differ (the engine's). */
+  expectedNow: ExpectedNow | null;
   warnings: Reason[];
 }
 
@@ -150,6 +152,7 @@ export function normalizeVerdict(raw: unknown, foundIn: ProjectRef | null = null
           issuerDecoded: (fed.issuerDecoded ?? null) as DecodedIssuer | null,
           decoded: (fed.decoded ?? null) as DecodedSubject | null,
           expected: fed.expected ?? null,
+          expectedNow: (fed.expectedNow ?? null) as ExpectedNow | null,
           warnings: reasons(fed.warnings),
         }
       : null,
