@@ -3,8 +3,8 @@
 // button. DOM only (no chrome.*, no wasm): drawn by the content script's card and by the
 // panel's details from data the engine computed.
 import { copyText, h } from './dom.js';
-import type { DecodedIssuer, DecodedSubject } from '../../../pkg/web/federate_wasm.js';
-import { allReasons, projectNames, REMEDY_FORMAT_NAMES, REMEDY_FORMATS, type RemedyFormat, type Verdict } from './model.js';
+import type { DecodedIssuer, DecodedSubject, Remedies } from '../../../pkg/web/federate_wasm.js';
+import { allReasons, projectNames, type Verdict } from './model.js';
 
 /**
  * The engine's segments of a subject or an issuer, drawn as they are: one row a segment, in
@@ -93,19 +93,18 @@ export function federationView(v: Verdict): HTMLElement | null {
 }
 
 /** The remedies: a labelled format switch, the text, and a copy button with a spoken result. */
-export function remediesView(remedies: Partial<Record<RemedyFormat, string>>, idPrefix: string): HTMLElement | null {
-  const formats = REMEDY_FORMATS.filter((f) => typeof remedies[f] === 'string');
-  if (formats.length === 0) return null;
+export function remediesView({ remedies }: Remedies, idPrefix: string): HTMLElement | null {
+  if (remedies.length === 0) return null;
   const selectId = `${idPrefix}-format`;
   const pre = h('pre', { class: 'federate-remedy', tabindex: 0, 'aria-label': 'Commands' });
   const status = h('span', { class: 'federate-copy-status', role: 'status' });
   const select = h(
     'select',
     { id: selectId },
-    formats.map((f) => h('option', { value: f }, REMEDY_FORMAT_NAMES[f])),
+    remedies.map((r) => h('option', { value: r.format }, r.title)),
   );
   const showFormat = () => {
-    pre.textContent = remedies[select.value as RemedyFormat] ?? '';
+    pre.textContent = remedies.find((r) => r.format === select.value)?.text ?? '';
     pre.dataset.format = select.value;
     status.textContent = '';
   };
@@ -138,7 +137,7 @@ export function verdictView(v: Verdict): HTMLElement {
       ['Type', v.type],
       ['Scheme', v.scheme],
       ['Credential', v.credentialWord],
-      ['State', v.state],
+      ['State', v.stateWord],
       ['Conversion', v.convertibleWord],
       ['Project(s)', projectNames(v).join(', ') || null],
       [
