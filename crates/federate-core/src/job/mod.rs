@@ -1580,16 +1580,7 @@ impl Job {
                     project: p.project.clone(),
                     project_name: p.project_name.clone(),
                     status: status.to_owned(),
-                    status_word: outcome
-                        .map_or(
-                            if status == "pending" {
-                                "Waiting"
-                            } else {
-                                "Working…"
-                            },
-                            Final::label,
-                        )
-                        .to_owned(),
+                    status_word: status_word(outcome, status).to_owned(),
                     outcome,
                     detail: it.detail.clone(),
                     message: it.message.clone(),
@@ -1668,6 +1659,15 @@ fn summary(counts: &BTreeMap<String, usize>, skipped: usize) -> String {
         parts.push(format!("{skipped} skipped by the plan"));
     }
     parts.join(", ")
+}
+
+/// An item's standing in words: its outcome's label once done, else `Waiting` or `Working…`.
+fn status_word(outcome: Option<Final>, status: &str) -> &'static str {
+    match outcome {
+        Some(o) => o.label(),
+        None if status == "pending" => "Waiting",
+        None => "Working…",
+    }
 }
 
 fn not_run(at: f64, item: usize, why: &str) -> Record {
