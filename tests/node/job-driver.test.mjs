@@ -187,6 +187,10 @@ test('a worker restarted mid-job restores it from storage and finishes it', asyn
   // The worker stops: its runners are dropped (their in-flight answers are lost with it).
   w.stop();
   w.runners.clear();
+  // The page's fetches that were out still land (the content script outlives the worker);
+  // the new worker starts after they did. (A settle read that overtakes a PUT still on the
+  // wire would see "unchanged" and send again: a window the engine's settle rule has.)
+  await sleep(400);
   const again = await startWorker(mock, project.name);
   again.storage.items = new Map(w.storage.items);
   await again.handlers['convert.jobs']({ organizationName: mock.org });
