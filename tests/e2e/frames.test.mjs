@@ -341,7 +341,18 @@ test("the journal's CSV export goes through the engine's CSV rule: formulas neut
         [`federate.job.${o}.journal-csv-check.h`]: { target, header, organizationId: null },
         [`federate.job.${o}.journal-csv-check.r.0`]: [
           { kind: 'sent', at: now, item: 0, attempt: 1, method: 'PUT', url: '-1+1' },
-          { kind: 'outcome', at: now, item: 0, outcome: 'failed', detail: 'rejected', message: text, status: 400, issuer: null, subject: null, revertDeadline: null },
+          {
+            kind: 'outcome',
+            at: now,
+            item: 0,
+            outcome: 'failed',
+            detail: 'rejected',
+            message: text,
+            status: 400,
+            issuer: null,
+            subject: null,
+            revertDeadline: null,
+          },
         ],
         [`federate.job.${o}.journal-csv-check.e`]: { at: now },
       });
