@@ -203,3 +203,31 @@ test('a worker restarted mid-job restores it from storage and finishes it', asyn
   assert.deepEqual(mock.convertedTwice(), []);
   again.stop();
 });
+
+// Seen failing with the worker handing back the answer's body as parsed JSON (the leaked
+// value reached the panel's reply); the engine's readEndpoint drops it.
+test('the connection handed to the panel after a job carries no secret value the service leaked', async () => {
+  const w = await startWorker(mock, project.name);
+  const [id] = take(1);
+  // A service bug: its answers carry the stored secret values instead of null. The conversion
+  // needs manual steps (400), so the last answer is the read before it, secret and all.
+  mock.control({ leakSecrets: [id] });
+  mock.setMeta(id, { convert: 'C' });
+  const secrets = Object.values(mock.store.secrets.get(id.toLowerCase()) ?? {}).filter((v) => typeof v === 'string' && v.length > 4);
+  assert.ok(secrets.length > 0, 'the mock holds a secret value for it');
+  try {
+    const { job } = await w.start([id]);
+    await until(() => w.view(job.jobId)?.state === 'done', 20_000, 'the job');
+    const endpoints = await w.handlers['convert.endpoints']({ organizationName: mock.org, jobId: job.jobId, ids: [id] });
+    assert.equal(endpoints.length, 1, 'the connection as last answered');
+    assert.equal(endpoints[0].authorization.scheme, 'ServicePrincipal');
+    const stored = JSON.stringify([...w.storage.items]);
+    for (const secret of secrets) {
+      assert.ok(!JSON.stringify(endpoints).includes(secret), 'no secret value handed to the panel');
+      assert.ok(!stored.includes(secret), 'none stored either');
+    }
+  } finally {
+    mock.control({ leakSecrets: null });
+    w.stop();
+  }
+});

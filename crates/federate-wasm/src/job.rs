@@ -199,3 +199,14 @@ pub fn job_conflicts(
     let active: Vec<ActiveJob> = decode(active, "active jobs")?;
     to_js(&job::conflicts(&ids, &active))
 }
+
+/// A connection as Azure DevOps answered it in a job (an answer's body), read as every read
+/// is: secret values dropped. The panel refreshes a converted connection's row from it.
+#[wasm_bindgen(js_name = readEndpoint, unchecked_return_type = "ServiceEndpoint")]
+pub fn read_endpoint(body: &str) -> Result<JsValue, JsError> {
+    init();
+    let value: serde_json::Value = serde_json::from_str(body)
+        .map_err(|e| JsError::new(&format!("service connection: {e}")))?;
+    let endpoint = federate_core::model::Endpoint::from_value(value).map_err(|e| js_err(&e))?;
+    to_js(&endpoint)
+}

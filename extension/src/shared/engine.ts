@@ -40,6 +40,7 @@ export {
   jobHeader,
   planOrganization,
   planReverts,
+  readEndpoint,
   commandFormats,
   csvTable,
   expectedFederation,

@@ -15,6 +15,7 @@ import {
   planOrganization,
   planReverts,
   type ProjectRead,
+  readEndpoint,
   readProject,
   type ServiceEndpoint,
 } from '../shared/engine.js';
@@ -268,8 +269,9 @@ export const convertHandlers: ConvertHandlers = {
       const body = runner?.body(id);
       if (!body) continue;
       try {
-        const ep = JSON.parse(body) as ServiceEndpoint;
-        if (typeof ep === 'object' && ep !== null && String(ep.id ?? '').toLowerCase() === id.toLowerCase()) out.push(ep);
+        // Read by the engine, as every read is: a secret value the service returned is dropped.
+        const ep = readEndpoint(body);
+        if (String(ep.id ?? '').toLowerCase() === id.toLowerCase()) out.push(ep);
       } catch {
         // Not an endpoint: nothing to refresh from.
       }
