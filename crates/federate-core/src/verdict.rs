@@ -1324,8 +1324,11 @@ pub fn classify(ep: &Endpoint, ctx: &Context) -> Verdict {
                 SkipReason::EnvironmentUnsupported => {
                     ("environmentUnsupported", block.explain().to_owned())
                 }
-                // Type, scheme and manual identities are the table's rows; no id and no
-                // project leave the status as the row says.
+                // No id or no project reference: no request can be sent for it, so the
+                // plan skips it and the verdict says so (the two never disagree).
+                SkipReason::NoId => ("noId", block.explain().to_owned()),
+                SkipReason::NoProject => ("noProject", block.explain().to_owned()),
+                // Type, scheme and manual identities are the table's rows.
                 _ => continue,
             };
             status = Status::No;
