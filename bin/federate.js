@@ -362,7 +362,16 @@ function subjectContext(values) {
 
 function decode(positionals, values) {
   if (positionals.length !== 1) throw usage('decode takes one SUBJECT');
-  const decoded = engineCall('subject', () => federate.decodeFederationSubject(positionals[0], subjectContext(values)));
+  const context = subjectContext(values);
+  // The engine refuses a context whose ids are not GUIDs (a bad --org-id, --connection-id or
+  // --tenant-id): an option's value, so a usage error. Explaining an issuer never fails on
+  // the issuer's text, so any error here is the context's.
+  try {
+    federate.decodeFederationIssuer('', context);
+  } catch (err) {
+    throw usage(messageOf(err));
+  }
+  const decoded = engineCall('subject', () => federate.decodeFederationSubject(positionals[0], context));
   if (values.json) {
     process.stdout.write(jsonOut(decoded));
   } else {

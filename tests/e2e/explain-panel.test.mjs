@@ -115,3 +115,45 @@ test('an Azure DevOps issuer connection: the sc:// segments (names, checked), th
   await screenshot(page, 'explain-panel-azure-devops-issuer');
   await page.close();
 });
+
+test("an organization named in another case: the subject still matches, and the expected subject keeps the subject's spelling", async () => {
+  // Organization names are case-insensitive; the page says `contoso-demo`, the subject `CONTOSO-DEMO`.
+  const id = mock
+    .endpointsFor('Web Platform')
+    .find((e) => e.name === 'web-prod-arm')
+    .id.toLowerCase();
+  const stored = mock.store.endpoints.get(id).authorization.parameters;
+  const recased = mock.org.toUpperCase();
+  assert.notEqual(recased, mock.org, 'the organization name has letters to re-case');
+  stored.workloadIdentityFederationSubject = `sc://${recased}/Web Platform/web-prod-arm`;
+  const expectedRows = (panel) =>
+    panel
+      .locator('#details dl.federate-facts dt')
+      .evaluateAll((dts) => Object.fromEntries(dts.map((dt) => [dt.textContent, dt.nextElementSibling?.textContent ?? ''])));
+  const warningCodes = (panel) => panel.locator('#details .federate-warnings li').evaluateAll((lis) => lis.map((li) => li.dataset.code));
+
+  let { page, panel } = await details('Web Platform', 'web-prod-arm');
+  const rows = await segmentRows(panel, 'subject');
+  assert.deepEqual(
+    rows.map((r) => [r.label, r.text, r.check]),
+    [
+      ['Format marker', 'sc://', 'matches'],
+      ['Organization name', recased, 'matches'],
+      ['Project name', 'Web Platform', 'matches'],
+      ['Connection name', 'web-prod-arm', 'matches'],
+    ],
+  );
+  assert.ok(!(await warningCodes(panel)).includes('subjectRenamed'), 'no rename warning for a re-cased organization');
+  let facts = await expectedRows(panel);
+  assert.ok(!('Expected subject' in facts) && !('Expected issuer' in facts), `nothing differs: ${JSON.stringify(facts)}`);
+  await page.close();
+
+  // A renamed connection: the engine's expected subject is drawn, in the subject's spelling.
+  stored.workloadIdentityFederationSubject = `sc://${recased}/Web Platform/web-prod-arm-old`;
+  ({ page, panel } = await details('Web Platform', 'web-prod-arm'));
+  facts = await expectedRows(panel);
+  assert.equal(facts['Expected subject'], `sc://${recased}/Web Platform/web-prod-arm`);
+  assert.ok(!('Expected issuer' in facts), 'the issuer is as expected');
+  assert.ok((await warningCodes(panel)).includes('subjectRenamed'));
+  await page.close();
+});

@@ -114,7 +114,9 @@ test('an organization of 200 projects: progress, results as projects finish, eve
   assert.equal(await panel.locator('#incomplete-notice').isHidden(), true, 'a full scan has no gaps to report');
   const unread = mock.state.projects[7];
   const esc = (t) => t.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-  mock.control({ faults: { scope: `/(${unread.id}|${esc(encodeURIComponent(unread.name))})/_apis/serviceendpoint`, failRate: 1, failStatus: 403 } });
+  mock.control({
+    faults: { scope: `/(${unread.id}|${esc(encodeURIComponent(unread.name))})/_apis/serviceendpoint`, failRate: 1, failStatus: 403 },
+  });
   try {
     await panel.click('#scan-org');
     await scanState(panel, ['done']);

@@ -153,6 +153,24 @@ test('decode: both subject formats, --json, and a malformed subject', () => {
   assert.equal(pkg.run(['decode']).code, 2);
 });
 
+test('decode: an id option that is not a GUID is refused (exit 2, naming it), never silently unchecked', () => {
+  for (const [option, field] of [
+    ['--org-id', 'organizationId'],
+    ['--connection-id', 'connectionId'],
+    ['--tenant-id', 'tenantId'],
+  ]) {
+    const r = pkg.run(['decode', ENTRA, option, 'not-a-guid']);
+    assert.equal(r.code, 2, `${option}: ${r.stdout}${r.stderr}`);
+    assert.equal(r.stdout, '', 'nothing decoded');
+    assert.match(r.stderr, new RegExp(`${field} "not-a-guid" is not a GUID`));
+    assert.doesNotMatch(r.stderr, /Not checked/);
+  }
+  // A GUID in any case still checks.
+  const ok = pkg.run(['decode', ENTRA, '--org-id', '0CA3DDD9-F0B0-4635-A98C-5866526961B6', '--json']);
+  assert.equal(ok.code, 0, ok.stderr);
+  assert.equal(JSON.parse(ok.stdout).segments.find((s) => s.label === 'Organization id').check, 'matches');
+});
+
 test('decode --json: the segments of the format in order, each with a meaning; --org-id checks the organization id', () => {
   const ORG_ID = '0ca3ddd9-f0b0-4635-a98c-5866526961b6';
   const segmentsOf = (args) => {

@@ -159,6 +159,8 @@ test("the worker's relay keeps every request on the organization's https origin"
   assert.equal(onOrigin('https://org.visualstudio.com/proj', base), false);
   assert.equal(onOrigin(undefined, base), false);
   assert.equal(onOrigin('', base), false);
+  // A tab on plain http is never the organization's origin, even against a plain-http base.
+  assert.equal(onOrigin('http://dev.azure.com/org/proj', 'http://dev.azure.com/org'), false);
 });
 
 test("the content script's relay: same origin, _apis paths, known methods, its own headers", () => {

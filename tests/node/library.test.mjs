@@ -257,6 +257,16 @@ test('federation: subject decoding, expected issuer and subject, GUID codec', ()
   );
   assert.equal(i.preview.format, 'preview');
   assert.equal(i.preview.segments.length, 1);
+  // Checked against another organization's id: it differs, and says what it should be.
+  const otherOrg = i.differs.segments.find((s) => s.label === 'Organization id');
+  assert.deepEqual([otherOrg.check, otherOrg.expected], ['differs', '11111111-2222-3333-4444-555555555555']);
+  assert.match(otherOrg.checkWord, /^Differs: expected 11111111-2222-3333-4444-555555555555/);
+  // A sovereign cloud: no retirement date, an exempt meaning.
+  assert.equal(i.sovereign.retires, null);
+  assert.match(i.sovereign.segments[0].meaning, /Exempt from the retirement: this connection is in AzureUSGovernment/);
+  assert.doesNotMatch(i.sovereign.segments[0].meaning, /switch to the Entra issuer/);
+  // A context id that is not a GUID is refused, naming it.
+  assert.match(i.badContext ?? 'no error', /organizationId "not-a-guid" is not a GUID/);
   const e = value('expectedFederation');
   assert.equal(e.audience, 'api://AzureADTokenExchange');
   assert.equal(e.azureDevOps.issuer, 'https://vstoken.dev.azure.com/0ca3ddd9-f0b0-4635-a98c-5866526961b6');

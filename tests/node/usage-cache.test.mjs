@@ -65,3 +65,36 @@ test('a restore that overlaps forgetUsage does not bring the dropped usage back'
     delete globalThis.chrome;
   }
 });
+
+test("a usage pre-flight runs only for a tab on the organization's https origin (the relay's check), else a 'tab' error", async () => {
+  let tabUrl = '';
+  globalThis.chrome = {
+    storage: { session: { get: async () => ({}), set: async () => undefined, remove: async () => undefined } },
+    runtime: { onConnect: { addListener() {} }, onMessage: { addListener() {} } },
+    tabs: { get: async (id) => ({ id, url: tabUrl, status: 'complete' }) },
+  };
+  const dir = mkdtempSync(join(tmpdir(), 'federate-usage-'));
+  try {
+    const out = join(dir, 'usage.mjs');
+    buildSync({
+      entryPoints: [join(root, 'extension', 'src', 'worker', 'usage.ts')],
+      bundle: true,
+      format: 'esm',
+      outfile: out,
+      logLevel: 'silent',
+    });
+    const usage = await import(pathToFileURL(out).href);
+    const message = { type: 'usage.preflight', apiBase: API, tabId: 4, targets: [{ id: 'a', project: 'p' }] };
+    for (const url of ['https://evil.example/contoso', 'http://dev.azure.com/contoso/p', 'https://fabrikam.visualstudio.com/p', '']) {
+      tabUrl = url;
+      await assert.rejects(usage.preflight(message), (err) => {
+        assert.equal(err.kind, 'tab', `${url}: ${err.message}`);
+        assert.match(err.message, /does not show this organization/);
+        return true;
+      });
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+    delete globalThis.chrome;
+  }
+});

@@ -160,6 +160,8 @@ fn run_one(text: &str, ctx: &Context) {
         connection_id: Some(text.to_owned()),
         connection_name: Some(text.to_owned()),
         tenant_id: Some(text.to_owned()),
+        issuer_tenant_id: Some(text.to_owned()),
+        environment: Some(text.to_owned()),
     };
     let _ = federation::explain_subject(text, &full);
     let _ = federation::explain_issuer(text, &full);

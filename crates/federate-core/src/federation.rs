@@ -209,21 +209,51 @@ pub struct SubjectContext {
     pub connection_name: Option<String>,
     /// The identity's tenant (`authorization.parameters.tenantid`).
     pub tenant_id: Option<String>,
+    /// The Entra issuer's tenant, when the connection has an Entra issuer: the tenant an
+    /// Entra subject's `t/` segment must name (ado-facts §8.3). Without it, that segment is
+    /// compared with `tenant_id`, and its check says so.
+    pub issuer_tenant_id: Option<String>,
+    /// The connection's `data.environment` (`AzureCloud`, `AzureUSGovernment`,
+    /// `AzureChinaCloud`...): in a sovereign cloud the Azure DevOps issuer does not retire.
+    pub environment: Option<String>,
 }
 
 impl SubjectContext {
-    /// Reads a context from JSON (`null` = empty); unknown fields are ignored.
+    /// Reads a context from JSON (`null` = empty); unknown fields are ignored. An id that is
+    /// given but not a GUID is an error naming it (it would otherwise be silently unchecked).
+    ///
+    /// ```
+    /// use federate_core::federation::SubjectContext;
+    /// let e = SubjectContext::from_value(serde_json::json!({"organizationId": "not-a-guid"})).unwrap_err();
+    /// assert!(e.to_string().contains("organizationId"));
+    /// ```
     pub fn from_value(value: serde_json::Value) -> Result<Self, Error> {
         if value.is_null() {
             return Ok(Self::default());
         }
         if !value.is_object() {
             return Err(Error::Shape(format!(
-                "context must be an object {{organizationName, organizationId, projectName, connectionId, connectionName, tenantId}}, found {}",
+                "context must be an object {{organizationName, organizationId, projectName, connectionId, connectionName, tenantId, issuerTenantId, environment}}, found {}",
                 crate::model::kind_of(&value)
             )));
         }
-        serde_json::from_value(value).map_err(|e| Error::Shape(format!("context: {e}")))
+        let ctx: Self =
+            serde_json::from_value(value).map_err(|e| Error::Shape(format!("context: {e}")))?;
+        for (field, v) in [
+            ("organizationId", &ctx.organization_id),
+            ("connectionId", &ctx.connection_id),
+            ("tenantId", &ctx.tenant_id),
+            ("issuerTenantId", &ctx.issuer_tenant_id),
+        ] {
+            if let Some(text) = given(v.as_ref()) {
+                if normalize_guid(text).is_none() {
+                    return Err(Error::Shape(format!(
+                        "context: {field} {text:?} is not a GUID (expected the form 0ca3ddd9-f0b0-4635-a98c-5866526961b6)"
+                    )));
+                }
+            }
+        }
+        Ok(ctx)
     }
 
     /// The context a connection's own federation is checked against: the organization from
@@ -240,8 +270,24 @@ impl SubjectContext {
             connection_id: ep.id().map(str::to_owned),
             connection_name: home_connection_name(ep),
             tenant_id: ep.param("tenantid").filter(|s| !s.is_empty()),
+            issuer_tenant_id: ep
+                .param("workloadIdentityFederationIssuer")
+                .and_then(|i| issuer_info(&i).tenant_id),
+            environment: ep.data("environment").filter(|s| !s.is_empty()),
         }
     }
+}
+
+/// Azure DevOps organization names are case-insensitive (`Contoso` and `contoso` are one
+/// organization; a `*.visualstudio.com` page names it in lowercase).
+fn same_name(a: &str, b: &str) -> bool {
+    a.trim().to_lowercase() == b.trim().to_lowercase()
+}
+
+/// The sovereign cloud an environment names (anything but `AzureCloud`), if any.
+fn sovereign_environment(env: Option<&str>) -> Option<&str> {
+    env.map(str::trim)
+        .filter(|e| !e.is_empty() && !e.eq_ignore_ascii_case("AzureCloud"))
 }
 
 fn given(v: Option<&String>) -> Option<&str> {
@@ -275,6 +321,26 @@ fn checked(
         expected,
         check_word,
     }
+}
+
+/// A name checked against the context's name ignoring case (organization names): when they
+/// differ only in case it matches, and nothing is expected in another spelling.
+fn name_checked(
+    label: &str,
+    text: &str,
+    value: &str,
+    meaning: String,
+    expected: Option<String>,
+    missing: &str,
+) -> Segment {
+    let expected = expected.map(|e| {
+        if same_name(&e, value) {
+            value.to_owned()
+        } else {
+            e
+        }
+    });
+    checked(label, text, value, meaning, expected, missing)
 }
 
 /// A fixed part of the format, present as it must be.
@@ -427,11 +493,11 @@ fn decode_classic(rest: &str, ctx: &SubjectContext) -> Result<DecodedSubject, Er
             "sc",
             "Format marker: a subject of the Azure DevOps issuer, sc://{organization}/{project}/{connection}, made of names (a rename breaks it).".into(),
         ),
-        checked(
+        name_checked(
             "Organization name",
             &org,
             &org,
-            "Organization name: must be this organization's current name; renaming the organization breaks this subject.".into(),
+            "Organization name: must be this organization's current name (in any case: organization names are case-insensitive); renaming the organization breaks this subject.".into(),
             given(ctx.organization_name.as_ref()).map(str::to_owned),
             "no organization name given",
         ),
@@ -549,16 +615,7 @@ fn decode_entra(s: &str, ctx: &SubjectContext) -> Result<DecodedSubject, Error> 
                 "only pub is known",
             )
         },
-        guid_checked(
-            "Tenant",
-            &format!("t/{tenant_text}"),
-            &tenant,
-            format!(
-                "Tenant that issues the token: {tenant} (the identity's tenant), base64url of its little-endian bytes; it must be the issuer's tenant."
-            ),
-            given(ctx.tenant_id.as_ref()),
-            "no tenant id given",
-        ),
+        tenant_segment(&format!("t/{tenant_text}"), &tenant, ctx),
         if app == AZURE_DEVOPS_APP_ID {
             marker(
                 "Application",
@@ -609,6 +666,37 @@ fn decode_entra(s: &str, ctx: &SubjectContext) -> Result<DecodedSubject, Error> 
     d.organization_id = Some(org_id);
     d.connection_id = Some(conn_id);
     Ok(d)
+}
+
+/// An Entra subject's tenant segment: it must be the Entra issuer's tenant (ado-facts §8.3);
+/// without an Entra issuer it is compared with the connection's `tenantid`, and says so.
+fn tenant_segment(text: &str, tenant: &str, ctx: &SubjectContext) -> Segment {
+    let head = format!(
+        "Tenant that issues the token: {tenant} (the identity's tenant), base64url of its little-endian bytes; it must be the issuer's tenant"
+    );
+    let (meaning, expected, missing) = match (
+        given(ctx.issuer_tenant_id.as_ref()),
+        given(ctx.tenant_id.as_ref()),
+    ) {
+        (Some(t), _) => (
+            format!("{head}: compared with the Entra issuer's tenant."),
+            Some(t),
+            "",
+        ),
+        (None, Some(t)) => (
+            format!(
+                "{head}; there is no Entra issuer to compare with, so it is compared with the connection's tenant id (tenantid)."
+            ),
+            Some(t),
+            "",
+        ),
+        (None, None) => (
+            format!("{head}."),
+            None,
+            "no issuer tenant or tenant id given",
+        ),
+    };
+    guid_checked("Tenant", text, tenant, meaning, expected, missing)
 }
 
 /// What an issuer says about itself.
@@ -673,7 +761,7 @@ pub struct DecodedIssuer {
     /// The Entra issuer's tenant id.
     pub tenant_id: Option<String>,
     /// When this issuer stops working (ISO 8601), if a date is announced: the Azure DevOps
-    /// issuer retires on 2027-07-01 (public cloud).
+    /// issuer retires on 2027-07-01 (public cloud; `None` in a sovereign cloud, exempt).
     pub retires: Option<String>,
     /// The issuer segment by segment, in order: only the segments of its format.
     pub segments: Vec<Segment>,
@@ -705,13 +793,24 @@ pub fn explain_issuer(issuer: &str, ctx: &SubjectContext) -> DecodedIssuer {
     let after = |prefix: &str| text.get(prefix.len()..).unwrap_or("");
     match (info.format, &info.organization_id, &info.tenant_id) {
         (Format::AzureDevOps, Some(org), _) => {
-            out.retires = ADO_ISSUER_RETIREMENT.get(..10).map(str::to_owned);
+            let sovereign = sovereign_environment(ctx.environment.as_deref());
+            out.retires = if sovereign.is_some() {
+                None
+            } else {
+                ADO_ISSUER_RETIREMENT.get(..10).map(str::to_owned)
+            };
+            let meaning = match sovereign {
+                Some(env) => format!(
+                    "The Azure DevOps issuer: Azure DevOps signs the token. Exempt from the retirement: this connection is in {env}, a sovereign cloud, outside the migration (the 2027-07-01 retirement is for public-cloud connections), and the Entra issuer is not available there, so it keeps this issuer."
+                ),
+                None => "The Azure DevOps issuer: Azure DevOps signs the token. Deprecated since 2026-07-01, it retires on 2027-07-01 for public-cloud single-tenant apps and managed identities: switch to the Entra issuer before then.".into(),
+            };
             out.segments = vec![
                 marker(
                     "Issuer",
                     text.get(..ADO_ISSUER_PREFIX.len() - 1).unwrap_or(text),
                     "Azure DevOps",
-                    "The Azure DevOps issuer: Azure DevOps signs the token. Deprecated since 2026-07-01, it retires on 2027-07-01 for public-cloud single-tenant apps and managed identities: switch to the Entra issuer before then.".into(),
+                    meaning,
                 ),
                 guid_checked(
                     "Organization id",
@@ -836,7 +935,20 @@ pub fn expected_federation(ep: &Endpoint, ctx: &Context) -> ExpectedFederation {
     if org_id.is_none() {
         missing.push("context.organizationId".to_owned());
     }
-    let org_name = ctx.organization_name.clone().filter(|s| !s.is_empty());
+    // Names are case-insensitive, but Entra compares subjects case-sensitively: when the
+    // stored subject names this organization in another case, keep its spelling.
+    let subject_org = ep
+        .param("workloadIdentityFederationSubject")
+        .and_then(|s| decode_subject(&s).ok())
+        .and_then(|d| d.organization_name);
+    let org_name =
+        ctx.organization_name
+            .clone()
+            .filter(|s| !s.is_empty())
+            .map(|o| match subject_org {
+                Some(s) if same_name(&s, &o) => s,
+                _ => o,
+            });
     if org_name.is_none() {
         missing.push("context.organizationName".to_owned());
     }
@@ -942,15 +1054,66 @@ pub struct Federation {
     /// malformed (then a warning says why). A subject of no known format is one segment.
     pub decoded: Option<DecodedSubject>,
     pub expected: Option<ExpectedFederation>,
+    /// The expected issuer and subject in the format the connection uses now (its issuer's,
+    /// else its subject's), and whether what it carries differs: what a details view shows as
+    /// "Expected issuer" / "Expected subject". `None` for the preview or an unknown format.
+    #[serde(default)]
+    pub expected_now: Option<ExpectedNow>,
     pub warnings: Vec<Warning>,
+}
+
+/// The expected issuer and subject in the connection's current format, compared with what it
+/// carries (an issuer ignoring case; a subject exactly, as Entra compares it).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[serde(rename_all = "camelCase")]
+pub struct ExpectedNow {
+    /// The format compared: `azureDevOps` or `entra`.
+    pub format: Format,
+    /// The issuer it should carry; `None` when inputs are missing (see `expected.missing`).
+    pub issuer: Option<String>,
+    /// The subject it should carry; `None` when inputs are missing.
+    pub subject: Option<String>,
+    /// True when an issuer is expected and the connection carries another (or none).
+    pub issuer_differs: bool,
+    /// True when a subject is expected and the connection carries another (or none).
+    pub subject_differs: bool,
+}
+
+impl ExpectedNow {
+    fn of(
+        format: Format,
+        expected: &ExpectedFederation,
+        issuer: Option<&str>,
+        subject: Option<&str>,
+    ) -> Option<Self> {
+        let pair = match format {
+            Format::AzureDevOps => expected.azure_dev_ops.clone(),
+            Format::Entra => expected.entra.clone()?,
+            Format::Preview | Format::Unknown => return None,
+        };
+        let issuer_differs = pair
+            .issuer
+            .as_deref()
+            .is_some_and(|e| issuer.is_none_or(|i| !i.trim().eq_ignore_ascii_case(e.trim())));
+        let subject_differs = pair
+            .subject
+            .as_deref()
+            .is_some_and(|e| subject.is_none_or(|s| s.trim() != e.trim()));
+        Some(Self {
+            format,
+            issuer: pair.issuer,
+            subject: pair.subject,
+            issuer_differs,
+            subject_differs,
+        })
+    }
 }
 
 /// The sovereign cloud a connection is in (`data.environment` other than `AzureCloud`), if any:
 /// outside the Azure DevOps issuer's retirement, and the Entra issuer fails there (ado-facts §8.6).
 pub(crate) fn is_sovereign(ep: &Endpoint) -> Option<String> {
-    ep.data("environment")
-        .map(|e| e.trim().to_owned())
-        .filter(|e| !e.is_empty() && !e.eq_ignore_ascii_case("AzureCloud"))
+    sovereign_environment(ep.data("environment").as_deref()).map(str::to_owned)
 }
 
 /// Explains a connection's federation and checks it against what it should be.
@@ -1151,6 +1314,7 @@ pub fn explain_federation(ep: &Endpoint, ctx: &Context) -> Federation {
             );
         }
     }
+    let expected_now = ExpectedNow::of(format, &expected, issuer.as_deref(), subject.as_deref());
     Federation {
         issuer,
         subject,
@@ -1166,6 +1330,7 @@ pub fn explain_federation(ep: &Endpoint, ctx: &Context) -> Federation {
         },
         issuer_decoded,
         decoded,
+        expected_now,
         expected: Some(expected),
         warnings,
     }
@@ -1249,7 +1414,12 @@ fn renamed_warning(
     ];
     for (what, had, now) in pairs {
         if let (Some(h), Some(n)) = (had, now) {
-            if h != n {
+            let same = if what == "organization" {
+                same_name(h, n)
+            } else {
+                h == n
+            };
+            if !same {
                 changed.push(format!("{what} {h:?} is now {n:?}"));
             }
         }

@@ -62,6 +62,7 @@ fn full_context() -> SubjectContext {
         connection_id: Some(CONN.into()),
         connection_name: Some("prod-arm".into()),
         tenant_id: Some(TENANT.into()),
+        ..SubjectContext::default()
     }
 }
 

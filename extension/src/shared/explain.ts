@@ -58,8 +58,9 @@ function dl(pairs: [string, Node | string | null][]): HTMLElement {
 export function federationView(v: Verdict): HTMLElement | null {
   const f = v.federation;
   if (!f) return null;
-  // The form the engine says the connection is in (the other form is a remedy, not a check).
-  const expected = f.expected ? (f.format === 'entra' ? f.expected.entra : f.expected.azureDevOps) : null;
+  // The engine's expected issuer and subject in the connection's current format, and whether
+  // what it carries differs: drawn as they are, shown only where they differ.
+  const now = f.expectedNow;
   return h(
     'section',
     { class: 'federate-federation', 'aria-label': 'Workload identity federation' },
@@ -71,8 +72,8 @@ export function federationView(v: Verdict): HTMLElement | null {
       ['Audience', f.audience ? h('code', {}, f.audience) : null],
       ['Application (client) id', f.identity?.applicationId ? h('code', {}, f.identity.applicationId) : null],
       ['Tenant id', f.identity?.tenantId ? h('code', {}, f.identity.tenantId) : null],
-      ['Expected issuer', expected?.issuer && expected.issuer !== f.issuer ? h('code', {}, expected.issuer) : null],
-      ['Expected subject', expected?.subject && expected.subject !== f.subject ? h('code', {}, expected.subject) : null],
+      ['Expected issuer', now?.issuerDiffers && now.issuer ? h('code', { 'data-federate-expected': 'issuer' }, now.issuer) : null],
+      ['Expected subject', now?.subjectDiffers && now.subject ? h('code', { 'data-federate-expected': 'subject' }, now.subject) : null],
     ]),
     segmentsView('issuer', f.issuerDecoded),
     segmentsView('subject', f.decoded),

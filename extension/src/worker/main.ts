@@ -63,9 +63,21 @@ async function projectScan(tabId: number, ctx: PageContext, fresh: boolean): Pro
   return scan;
 }
 
+/** A refusal of a message's sender: the reply's error kind is `forbidden`. */
+function forbidden(what: string): Error {
+  return Object.assign(new Error(what), errorOf('forbidden', what));
+}
+
 /** Throws unless the message comes from one of the extension's own pages (the panel, the popup). */
 function fromExtensionPage(sender: chrome.runtime.MessageSender, what: string): void {
-  if (!isExtensionPage(sender)) throw Object.assign(new Error(what), errorOf('forbidden', what));
+  if (!isExtensionPage(sender)) throw forbidden(what);
+}
+
+/** The sender's tab, when the message comes from the content script in a tab (not an extension page). */
+function fromTab(sender: chrome.runtime.MessageSender, what: string): number {
+  const tabId = sender.tab?.id;
+  if (tabId === undefined || isExtensionPage(sender)) throw forbidden(what);
+  return tabId;
 }
 
 type Handler<K extends Message['type']> = (message: MessageOf<K>, sender: chrome.runtime.MessageSender) => Promise<ReplyOf[K]>;
@@ -73,24 +85,22 @@ type Handler<K extends Message['type']> = (message: MessageOf<K>, sender: chrome
 /** A conversion command's handler: only from the extension's own pages. */
 function convert<K extends ConvertMessage['type']>(type: K): Handler<K> {
   const handle = convertHandlers[type] as (message: MessageOf<K>) => Promise<ReplyOf[K]>;
-  return (message, sender) => {
+  return async (message, sender) => {
     fromExtensionPage(sender, 'Conversions are started from the Federate panel only.');
     return handle(message);
   };
 }
 
-/** Every message type to its handler; each checks its sender. */
-const handlers: { [K in Message['type']]: Handler<K> } = {
+/** Every message type to its handler; each checks its sender (a refusal is a `forbidden` reply). */
+export const handlers: { [K in Message['type']]: Handler<K> } = {
   async scanProject(message, sender) {
-    const tabId = sender.tab?.id;
-    if (tabId === undefined) throw new Error('scans run for a tab');
+    const tabId = fromTab(sender, 'Scans run for an Azure DevOps tab.');
     await loadEngine();
     const { endpoints: _relayedAlready, ...inventory } = (await projectScan(tabId, message.context, true)).inventory;
     return { ...(await withUsage(inventory, message.context.apiBase)), summary: inventorySummary(inventory.verdicts) };
   },
   async connection(message, sender) {
-    const tabId = sender.tab?.id;
-    if (tabId === undefined) throw new Error('the card runs in a tab');
+    const tabId = fromTab(sender, 'The connection card runs in an Azure DevOps tab.');
     await loadEngine();
     const id = message.id.toLowerCase();
     let scan = await projectScan(tabId, message.context, false);
@@ -103,7 +113,8 @@ const handlers: { [K in Message['type']]: Handler<K> } = {
     return { verdict: withUse, remedies: endpoint ? remedies(endpoint, ctx) : { remedies: [], reason: null } };
   },
   async openPanel(message, sender) {
-    if (!isExtensionPage(sender) || message.tabId === null) throw new Error('openPanel comes from the popup');
+    fromExtensionPage(sender, 'openPanel comes from the popup.');
+    if (message.tabId === null) throw Object.assign(new Error('Open an Azure DevOps page first.'), { kind: 'notFound' });
     const tab = await chrome.tabs.get(message.tabId);
     if (!isAzureDevOpsUrl(tab.url)) throw Object.assign(new Error('Open an Azure DevOps page first.'), { kind: 'notFound' });
     await sendTab(message.tabId, { type: 'mountPanel' });
@@ -111,8 +122,8 @@ const handlers: { [K in Message['type']]: Handler<K> } = {
   },
   async panelOpening(message, sender) {
     // Only the content script of the tab's top frame frames the panel.
-    const tabId = sender.tab?.id;
-    if (tabId === undefined || sender.frameId !== 0 || isExtensionPage(sender)) throw new Error('panelOpening comes from the page');
+    const tabId = fromTab(sender, "panelOpening comes from the page's top frame.");
+    if (sender.frameId !== 0) throw forbidden("panelOpening comes from the page's top frame.");
     panelOpenings.set(tabId, {
       context: message.context,
       connection: message.connection,
@@ -124,8 +135,9 @@ const handlers: { [K in Message['type']]: Handler<K> } = {
   },
   async panelHello(message, sender) {
     // The panel is our own page; its tab is the sender's (or the one it read with tabs.getCurrent).
+    fromExtensionPage(sender, 'panelHello comes from the panel.');
     const tab = sender.tab?.id ?? message.tabId;
-    if (!isExtensionPage(sender) || tab === undefined || tab === null) throw new Error('panelHello comes from the panel');
+    if (tab === undefined || tab === null) throw new Error('panelHello needs the tab of the panel');
     // Only the frame the overlay gave the nonce to claims it; another frame (a page script's)
     // is refused and leaves the opening to its owner.
     const opening = panelOpenings.get(tab);
@@ -142,8 +154,9 @@ const handlers: { [K in Message['type']]: Handler<K> } = {
     return { context: opening.context, connection: opening.connection, theme: opening.theme };
   },
   async closePanel(_message, sender) {
+    fromExtensionPage(sender, 'closePanel comes from the panel.');
     const tabId = sender.tab?.id;
-    if (!isExtensionPage(sender) || tabId === undefined) throw new Error('closePanel comes from the panel');
+    if (tabId === undefined) throw new Error('closePanel needs the tab of the panel');
     await sendTab(tabId, { type: 'unmountPanel' });
     return null;
   },
@@ -163,8 +176,8 @@ const handlers: { [K in Message['type']]: Handler<K> } = {
   },
 };
 
-/** Routes a message to its handler. */
-function route<K extends Message['type']>(message: MessageOf<K>, sender: chrome.runtime.MessageSender): Promise<ReplyOf[K]> {
+/** Routes a message to its handler; a handler that throws before its first await still rejects (and is answered). */
+async function route<K extends Message['type']>(message: MessageOf<K>, sender: chrome.runtime.MessageSender): Promise<ReplyOf[K]> {
   return (handlers[message.type as K] as Handler<K>)(message, sender);
 }
 

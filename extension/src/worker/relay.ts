@@ -41,11 +41,12 @@ export function relayMessage(request: EngineRequest, apiBase: string): (TabMessa
   return { type: 'relay', request: out };
 }
 
-/** True when a tab URL is on the organization's origin. */
+/** True when a tab URL is on the organization's https origin (tokens only over https). */
 export function onOrigin(tabUrl: string | undefined, apiBase: string): boolean {
   if (!tabUrl) return false;
   try {
-    return new URL(tabUrl).origin === new URL(apiBase).origin;
+    const tab = new URL(tabUrl);
+    return tab.protocol === 'https:' && tab.origin === new URL(apiBase).origin;
   } catch {
     return false;
   }

@@ -3,11 +3,12 @@
 // scan, so the marks' tooltips can say "unused for N days". The engine decides what to read,
 // how fast, and what it means; this file relays, stores and reports progress.
 import * as wasm from '../../../pkg/web/federate_wasm.js';
-import { relayThrough } from './relay.js';
+import { onOrigin, relayThrough } from './relay.js';
 import { loadEngine } from '../shared/engine.js';
 import { warnFailure } from '../shared/log.js';
 import {
   type ConnectionUsage,
+  errorOf,
   isExtensionPage,
   isUsageRequest,
   type MessageOf,
@@ -105,9 +106,13 @@ export async function withUsage<T extends Pick<ProjectInventory, 'verdicts'>>(in
   };
 }
 
+/** Throws (kind `tab`) unless the tab shows the organization's https origin: the relay's own check. */
 async function tabOnOrigin(tabId: number, apiBase: string): Promise<void> {
   const tab = await chrome.tabs.get(tabId);
-  if (!tab.url || new URL(tab.url).origin !== new URL(apiBase).origin) throw new Error('The tab does not show this organization.');
+  if (!onOrigin(tab.url, apiBase)) {
+    const text = 'The tab does not show this organization.';
+    throw Object.assign(new Error(text), errorOf('tab', text));
+  }
 }
 
 // ---- loads, on the usage port (one running load per panel; closing the panel cancels it)
@@ -150,8 +155,8 @@ export function connectUsage(port: chrome.runtime.Port): void {
     lastApiBase = apiBase;
     lastLoad = loadId;
     const run = async () => {
-      await loadEngine();
       await tabOnOrigin(tabId, apiBase);
+      await loadEngine();
       const relay = relayThrough(tabId, apiBase);
       const load = await wasm.loadUsage(
         { orgUrl: apiBase },
@@ -195,8 +200,8 @@ export function connectUsage(port: chrome.runtime.Port): void {
 
 /** The pre-flight of a plan's connections (worker/main.ts checks the sender). */
 export async function preflight(message: MessageOf<'usage.preflight'>): Promise<Preflight> {
-  await loadEngine();
   await tabOnOrigin(message.tabId, message.apiBase);
+  await loadEngine();
   const relay = relayThrough(message.tabId, message.apiBase);
   return wasm.preflightConnections({ orgUrl: message.apiBase }, message.targets, relay as wasm.Relay, null, null);
 }
