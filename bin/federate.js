@@ -2,9 +2,13 @@
 // `federate`: the command-line tool of federate-ado. Audits service connection lists (a file, stdin,
 // or live from an organization), decodes federation subjects, explains error texts and prints the
 // commands that create a connection's federated credential. Node built-ins only.
+import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { createInterface } from 'node:readline/promises';
 import { parseArgs } from 'node:util';
 import * as federate from '../lib/node.js';
+import { JournalWriter, readJournal } from './journal.js';
 
 const version = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version;
 
@@ -241,7 +245,7 @@ async function liveVerdicts(values, context) {
     scan && (!scan.complete || failed.length > 0)
       ? `the scan is incomplete${scan.stopped ? ` (${scan.stopped.kind}: ${safe(scan.stopped.message ?? '')})` : ''}`
       : null;
-  return { verdicts, incomplete, dropped: result.secretValuesDropped ?? 0, endpoints, found, concurrency, signal: controller.signal };
+  return { verdicts, incomplete, dropped: result.secretValuesDropped ?? 0, endpoints, scan, found, concurrency, signal: controller.signal };
 }
 
 /**
@@ -425,7 +429,450 @@ function remedy(positionals, values) {
   return EXIT.ok;
 }
 
-const COMMANDS = { audit, decode, 'explain-error': explain, remedy };
+// ---------------------------------------------------------------------------------------
+// convert: the engine's job machine, driven from a terminal. This code stores (the journal),
+// schedules (timers) and relays (sendRequest); every decision is the engine's.
+
+/** Requests in flight at once when --concurrency is not given (the job allows 1 to 16). */
+const DEFAULT_JOB_CONCURRENCY = 4;
+
+/** Exit code after Ctrl-C: the job is paused, its journal consistent (128 + SIGINT). */
+const EXIT_INTERRUPTED = 130;
+
+/** The plan of this run, from the engine: {plan, endpoints} for the connections read live. */
+async function convertPlan(values, context, ids) {
+  const live = await liveVerdicts(values, context);
+  if (live.incomplete) throw new CliError(`${values.org}: ${live.incomplete}; nothing was planned or sent`, EXIT.service);
+  const endpoints = live.endpoints;
+  let plan;
+  if (values.revert) {
+    plan = engineCall('plan', () => federate.planReverts(endpoints, ids));
+  } else if (values.project) {
+    plan = engineCall('plan', () =>
+      federate.planConversions(endpoints, { project: values.project, selected: ids.length ? ids : null, allowManual: false }),
+    );
+  } else {
+    // Organization-wide: each owning project planned as from itself (the engine's rule); the
+    // connections grouped by the project the scan read each one from.
+    const scanned = live.scan?.connections ?? [];
+    const groups = new Map();
+    for (const c of scanned) {
+      if (!groups.has(c.readFrom))
+        groups.set(c.readFrom, { project: c.readFrom, selected: ids.length ? [] : null, also: [], endpoints: [] });
+      const g = groups.get(c.readFrom);
+      g.endpoints.push(c.endpoint);
+      if (ids.length && ids.some((id) => id.toLowerCase() === String(c.id).toLowerCase())) g.selected.push(c.id);
+    }
+    const list = [...groups.values()];
+    // Ids the scan did not find: the engine lists them as not found.
+    const found = new Set(scanned.map((c) => String(c.id).toLowerCase()));
+    const missing = ids.filter((id) => !found.has(id.toLowerCase()));
+    if (missing.length) {
+      if (!list.length) list.push({ project: values.org, selected: [], also: [], endpoints: [] });
+      list[0].selected.push(...missing);
+    }
+    plan = engineCall('plan', () => federate.planOrganization(list, false));
+  }
+  return { plan, endpoints, found: live.found, concurrency: live.concurrency };
+}
+
+/** The plan in words: what will be sent, what is skipped and why (names through the sanitizer). */
+function printPlan(header, format, out = process.stdout) {
+  if (format === 'json') {
+    process.stdout.write(
+      jsonOut({
+        direction: header.direction,
+        send: header.items.map((i) => ({ id: i.id, name: i.name, project: i.projectName ?? i.project, shared: i.fingerprint.isShared })),
+        skip: header.skipped.map((s) => ({
+          id: s.id,
+          name: s.name,
+          project: s.projectName ?? s.project,
+          reason: s.reason,
+          message: s.message,
+        })),
+      }),
+    );
+    return;
+  }
+  const verb = header.direction === 'revert' ? 'revert' : 'convert';
+  const lines = [`Will ${verb} ${plural(header.items.length, 'connection')}:`];
+  for (const i of header.items)
+    lines.push(
+      `  ${cell(i.name ?? i.id)}  (${cell(i.projectName ?? i.project)}${i.fingerprint.isShared ? ', shared' : ''})  ${cell(i.id)}`,
+    );
+  if (header.skipped.length) {
+    lines.push(`Skipped ${plural(header.skipped.length, 'connection')}:`);
+    for (const s of header.skipped) lines.push(`  ${cell(s.name ?? s.id)}  (${cell(s.projectName ?? s.project)}): ${cell(s.message)}`);
+  }
+  out.write(`${lines.join('\n')}\n`);
+}
+
+/** The final job: a table, or `{items, counts}` as JSON (the engine's view, its words). */
+function jobResult(views, format) {
+  const items = views.flatMap((v) => v.items);
+  const counts = {};
+  for (const v of views) for (const [k, n] of Object.entries(v.counts)) counts[k] = (counts[k] ?? 0) + n;
+  if (format === 'json') {
+    process.stdout.write(
+      jsonOut({
+        items: items.map((i) => ({
+          id: i.id,
+          name: i.name,
+          project: i.projectName ?? i.project,
+          outcome: i.outcome,
+          attempts: i.attempts,
+          issuer: i.issuer,
+          subject: i.subject,
+          revertDeadline: i.revertDeadline,
+          message: i.message,
+        })),
+        counts,
+        state: views.length ? views[views.length - 1].state : 'done',
+      }),
+    );
+    return;
+  }
+  const head = ['Name', 'Project', 'Outcome', 'Attempts', 'Message'];
+  const rows = items.map((i) =>
+    [i.name ?? i.id, i.projectName ?? i.project, i.outcome ?? i.status, String(i.attempts), i.message].map(cell),
+  );
+  const widths = head.map((h, k) => Math.max(h.length, ...rows.map((r) => [...r[k]].length)));
+  const line = (r) =>
+    r
+      .map((c, k) => c + ' '.repeat(widths[k] - [...c].length))
+      .join('  ')
+      .trimEnd();
+  const summary = views.map((v) => v.summary).filter(Boolean);
+  process.stdout.write(
+    `${[line(head), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n')}\n\n${cell(summary.join('; '))}\n`,
+  );
+}
+
+/**
+ * Runs a job until it is done or paused for the user: the driver loop of `federate_core::job`.
+ * Records are appended to the journal before the steps of their batch are performed; each
+ * request is relayed as it is (`sendRequest`: the token, the organization's origin only);
+ * timers are armed for `waitUntil` and for pauses that resume by themselves. Resolves with the
+ * job's view.
+ */
+async function driveJob(job, journal, { options, stop, progress }) {
+  const inFlight = new Set();
+  let wake = () => {};
+  let pauseShown = null;
+  let stopApplied = false;
+  const store = (records) => {
+    try {
+      journal.append(records);
+      return true;
+    } catch (err) {
+      process.stderr.write(`federate: error: cannot write the journal ${safe(journal.file)}: ${safe(messageOf(err))}\n`);
+      try {
+        job.apply({ type: 'storageFailed', jobs: 1, kilobytes: Math.ceil(journal.bytes / 1024) }, Date.now());
+      } catch {}
+      return false;
+    }
+  };
+  const applied = (event) => {
+    const records = job.apply(event, Date.now());
+    if (store(records)) progress(records);
+  };
+  const launch = (step) => {
+    inFlight.add(step.step);
+    federate
+      .sendRequest(options, step.request)
+      .then(
+        (response) => applied({ type: 'answer', step: step.step, response }),
+        (err) => applied({ type: 'lost', step: step.step, why: { kind: 'network', message: messageOf(err) } }),
+      )
+      .finally(() => {
+        inFlight.delete(step.step);
+        wake();
+      });
+  };
+  for (;;) {
+    if (stop.requested && !stopApplied) {
+      stopApplied = true;
+      try {
+        applied({ type: 'pause' });
+      } catch {}
+    }
+    const { records, steps } = job.next(Date.now());
+    if (!store(records)) continue;
+    progress(records);
+    let at = null;
+    let paused = null;
+    for (const step of steps) {
+      if (step.type === 'send' || step.type === 'read' || step.type === 'poll') launch(step);
+      else if (step.type === 'waitUntil') at = step.atMs;
+      else if (step.type === 'paused') {
+        paused = step;
+        at = step.resumeAtMs ?? null;
+      } else if (step.type === 'done') {
+        return job.view();
+      }
+    }
+    if (paused && paused.message !== pauseShown) {
+      pauseShown = paused.message;
+      process.stderr.write(`federate: ${safe(paused.message)}\n`);
+    }
+    if (paused && (at === null || stop.requested) && inFlight.size === 0) return job.view();
+    if (!inFlight.size && at === null && !steps.length) throw new Error('the job handed out no step while nothing was in flight');
+    await new Promise((resolve) => {
+      wake = resolve;
+      stop.wake = resolve;
+      if (at !== null) {
+        const timer = setTimeout(resolve, Math.max(0, at - Date.now()));
+        const clear = () => clearTimeout(timer);
+        wake = () => {
+          clear();
+          resolve();
+        };
+        stop.wake = wake;
+      }
+    });
+  }
+}
+
+/** Prints one line per finished connection, with a running count. */
+function progressPrinter(header, start) {
+  let done = start;
+  const total = header.items.length;
+  return (records) => {
+    for (const r of records) {
+      if (r.kind !== 'outcome') continue;
+      done += 1;
+      const item = header.items[r.item];
+      const where = item.projectName ?? item.project;
+      process.stderr.write(
+        `federate: [${done}/${total}] ${r.outcome}: ${safe(item.name ?? item.id)} (${safe(where)})${r.message ? `: ${safe(r.message)}` : ''}\n`,
+      );
+    }
+  };
+}
+
+/** Asks until the answer is one of the choices; an empty answer takes the default. */
+async function ask(rl, question, fallback) {
+  for (;;) {
+    const answer = (await rl.question(question)).trim().toLowerCase();
+    if (answer === '') return fallback;
+    for (const choice of ['convert', 'skip', 'exit']) if (choice.startsWith(answer)) return choice;
+  }
+}
+
+/** A new job id. */
+const newJobId = () => `cli-${randomUUID()}`;
+
+async function convert(positionals, values) {
+  if (positionals.length) throw usage('convert takes no positional argument');
+  if (!values.org) throw usage('convert needs --org URL');
+  const format = values.format ?? 'table';
+  if (!['table', 'json'].includes(format)) throw usage(`--format "${format}" is not one of table, json`);
+  if (values.yes && values.interactive) throw usage('give either --yes or --interactive, not both');
+  if (values.interactive && !(process.stdin.isTTY && process.stderr.isTTY))
+    throw usage('--interactive needs a terminal (stdin and stderr); in a pipeline, print the plan, then run it with --yes');
+  const ids = (values.ids ?? [])
+    .flatMap((v) => v.split(','))
+    .map((v) => v.trim())
+    .filter(Boolean);
+  if (values.revert && !ids.length) throw usage('--revert needs --ids ID[,ID] (the connections to revert)');
+  if (!values.revert && !ids.length && !values['all-convertible'])
+    throw usage('say what to convert: --ids ID[,ID], or --all-convertible for every convertible connection');
+  if (ids.length && values['all-convertible']) throw usage('give either --ids or --all-convertible, not both');
+  const concurrency = values.concurrency === undefined ? DEFAULT_JOB_CONCURRENCY : Number(values.concurrency);
+  if (!(Number.isInteger(concurrency) && concurrency > 0)) throw usage('--concurrency must be a positive whole number');
+  let location;
+  try {
+    location = federate.parseAdoUrl(values.org);
+  } catch (err) {
+    throw usage(`--org: ${messageOf(err)}`);
+  }
+  const found = federate.tokenFromEnv();
+  if (!found) throw usage('--org needs a token: set AZURE_DEVOPS_EXT_PAT (a personal access token) or SYSTEM_ACCESSTOKEN');
+  const options = { orgUrl: values.org, token: found.token, tokenKind: found.tokenKind, allowHttp: values['allow-http'] === true };
+  const direction = values.revert ? 'revert' : 'convert';
+  const file = resolve(values.journal ?? 'federate-journal.json');
+
+  // The journal: an unfinished job in it is resumed, never planned again.
+  let jobs;
+  try {
+    jobs = readJournal(file);
+  } catch (err) {
+    throw new CliError(`journal ${file}: ${messageOf(err)}`, EXIT.input);
+  }
+  const last = jobs[jobs.length - 1];
+  let restored = null;
+  if (last) {
+    if (String(last.header.api?.base).toLowerCase() !== location.apiBase.toLowerCase())
+      throw new CliError(
+        `journal ${file} holds a job of ${last.header.api?.base}, not ${location.apiBase}: use another --journal`,
+        EXIT.input,
+      );
+    try {
+      restored = federate.ConversionJob.restore(last.header, last.records);
+    } catch (err) {
+      throw new CliError(`journal ${file}: ${messageOf(err)}`, EXIT.input);
+    }
+    if (!['running', 'paused'].includes(restored.view().state)) {
+      restored.free();
+      restored = null;
+    }
+  }
+  const context = { now: new Date().toISOString(), organizationName: location.organization };
+  const stop = { requested: false, wake: () => {} };
+  const views = [];
+
+  if (restored) {
+    const header = last.header;
+    const planned = new Set(header.items.map((i) => i.id.toLowerCase()));
+    const sameIds = !ids.length || (ids.length === planned.size && ids.every((id) => planned.has(id.toLowerCase())));
+    if (header.direction !== direction || !sameIds)
+      throw new CliError(
+        `journal ${file} holds unfinished job ${header.id} (${header.direction} of ${plural(header.items.length, 'connection')}), not this plan: run it again with the same options to finish it, or use another --journal`,
+        EXIT.input,
+      );
+    const before = restored.view();
+    const finished = before.items.filter((i) => i.status === 'done').length;
+    process.stderr.write(
+      `federate: journal ${safe(file)}: job ${safe(header.id)} is unfinished: ${finished}/${header.items.length} done\n`,
+    );
+    if (!values.yes && !values.interactive) {
+      printPlan(header, format);
+      process.stderr.write('federate: nothing was sent. Run again with --yes to finish this job.\n');
+      restored.free();
+      return EXIT.ok;
+    }
+    const journal = new JournalWriter(file);
+    const onSigint = () => {
+      if (stop.requested) process.exit(EXIT_INTERRUPTED);
+      stop.requested = true;
+      process.stderr.write(
+        'federate: pausing: waiting for the requests in flight (Ctrl-C again to quit at once; the journal stays consistent)\n',
+      );
+      stop.wake();
+    };
+    process.on('SIGINT', onSigint);
+    try {
+      if (before.canResume) journal.append(restored.apply({ type: 'resume' }, Date.now()));
+      const view = await driveJob(restored, journal, { options, stop, progress: progressPrinter(header, finished) });
+      views.push(view);
+    } finally {
+      process.off('SIGINT', onSigint);
+      journal.close();
+      restored.free();
+    }
+    if (stop.requested || views[0].exitCode !== 0 || !values.interactive) {
+      jobResult(views, format);
+      return stop.requested ? EXIT_INTERRUPTED : views[0].exitCode;
+    }
+  }
+
+  // A new plan, from the engine, on connections read now.
+  const { plan, endpoints } = await convertPlan({ ...values, concurrency: String(concurrency) }, context, ids);
+  let header;
+  try {
+    header = federate.jobHeader(newJobId(), direction, values.org, plan, endpoints, values.interactive ? 1 : concurrency, Date.now());
+  } catch (err) {
+    throw usage(messageOf(err));
+  }
+  // Running it: the plan in words on stderr, stdout keeps the final job.
+  const running = values.yes || values.interactive;
+  printPlan(header, running ? 'table' : format, running ? process.stderr : process.stdout);
+  if (!header.items.length) {
+    process.stderr.write('federate: nothing to send.\n');
+    if (running) jobResult(views, format);
+    return views.length ? views[0].exitCode : EXIT.ok;
+  }
+  if (!values.yes && !values.interactive) {
+    process.stderr.write(
+      `federate: nothing was sent. Run again with --yes to ${direction} ${plural(header.items.length, 'connection')} (or --interactive to choose one by one).\n`,
+    );
+    return EXIT.ok;
+  }
+  const conflict = federate.jobConflicts(
+    header.items.map((i) => i.id),
+    jobs.map((j) => {
+      const job = federate.ConversionJob.restore(j.header, j.records);
+      const active = job.active();
+      job.free();
+      return active;
+    }),
+  );
+  if (conflict) throw new CliError(conflict.message, EXIT.input);
+
+  const journal = new JournalWriter(file);
+  const onSigint = () => {
+    if (stop.requested) process.exit(EXIT_INTERRUPTED);
+    stop.requested = true;
+    process.stderr.write(
+      'federate: pausing: waiting for the requests in flight (Ctrl-C again to quit at once; the journal stays consistent)\n',
+    );
+    stop.wake();
+  };
+  process.on('SIGINT', onSigint);
+  try {
+    if (values.yes) {
+      const job = federate.ConversionJob.start(header);
+      try {
+        journal.startJob(header);
+        process.stderr.write(`federate: job ${safe(header.id)}, journal ${safe(file)}\n`);
+        views.push(await driveJob(job, journal, { options, stop, progress: progressPrinter(header, 0) }));
+      } finally {
+        job.free();
+      }
+    } else {
+      // --interactive: one job of one connection per "convert", sent at once.
+      const rl = createInterface({ input: process.stdin, output: process.stderr });
+      try {
+        for (const [k, item] of header.items.entries()) {
+          if (stop.requested) break;
+          const shared = item.fingerprint.isShared;
+          const question = `${direction === 'revert' ? 'Revert' : 'Convert'} ${shared ? 'shared ' : ''}service connection '${safe(item.name ?? item.id)}' (${safe(item.projectName ?? item.project)})? [c]onvert, [s]kip, [e]xit (default ${shared ? 'skip' : 'convert'}): `;
+          const choice = await ask(rl, question, shared ? 'skip' : 'convert');
+          if (choice === 'exit') {
+            process.stderr.write('federate: stopped; what was converted stays converted (see the journal)\n');
+            break;
+          }
+          if (choice === 'skip') {
+            process.stderr.write(`federate: skipped ${safe(item.name ?? item.id)}\n`);
+            continue;
+          }
+          const one = federate.jobHeader(
+            newJobId(),
+            direction,
+            values.org,
+            { send: [plan.send.find((p) => p.id === item.id)], skip: [] },
+            endpoints,
+            1,
+            Date.now(),
+          );
+          const job = federate.ConversionJob.start(one);
+          try {
+            journal.startJob(one);
+            const view = await driveJob(job, journal, {
+              options,
+              stop,
+              progress: progressPrinter({ items: header.items.slice(k, k + 1) }, 0),
+            });
+            views.push(view);
+            if (view.exitCode === 4) break;
+          } finally {
+            job.free();
+          }
+        }
+      } finally {
+        rl.close();
+      }
+    }
+  } finally {
+    process.off('SIGINT', onSigint);
+    journal.close();
+  }
+  jobResult(views, format);
+  if (stop.requested) return EXIT_INTERRUPTED;
+  return views.reduce((code, v) => (v.exitCode === 4 || code === 4 ? 4 : Math.max(code, v.exitCode)), EXIT.ok);
+}
+
+const COMMANDS = { audit, convert, decode, 'explain-error': explain, remedy };
 
 async function run(argv) {
   let parsed;
@@ -450,6 +897,12 @@ async function run(argv) {
         id: { type: 'string' },
         json: { type: 'boolean' },
         usage: { type: 'boolean' },
+        ids: { type: 'string', multiple: true },
+        'all-convertible': { type: 'boolean' },
+        revert: { type: 'boolean' },
+        yes: { type: 'boolean', short: 'y' },
+        interactive: { type: 'boolean', short: 'i' },
+        journal: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
         version: { type: 'boolean', short: 'v' },
       },
