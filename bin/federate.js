@@ -15,6 +15,9 @@ const version = JSON.parse(readFileSync(new URL('../package.json', import.meta.u
 /** Exit codes, documented in `--help`. */
 const EXIT = { ok: 0, findings: 1, usage: 2, input: 3, service: 4, internal: 5 };
 
+/** convert: requests in flight at once when --concurrency is not given (the job allows 1 to 16). */
+const DEFAULT_JOB_CONCURRENCY = 4;
+
 const REPORT_FORMATS = ['table', 'json', 'csv', 'markdown', 'sarif'];
 const REMEDY_FORMATS = ['az', 'azIdentity', 'powershell', 'bicep', 'terraform', 'graph', 'portal'];
 /** The `--fail-on` gates, as the engine decides them. */
@@ -34,6 +37,24 @@ Usage:
       The token goes only over https. Progress goes to stderr. --usage also reads each
       connection's usage history: lastUsed, usedBy (the pipelines, with their last run and
       result) and jobs30d.
+  federate convert --org URL [--project NAME] (--ids ID[,ID] | --all-convertible) [--revert]
+                  [--yes | --interactive] [--journal FILE] [--concurrency N] [--format F]
+      Convert secret-based Azure Resource Manager connections to workload identity
+      federation (or, with --revert and --ids, revert them inside their revert window).
+      Reads the connections live (token as for audit --org), prints the engine's plan: what
+      will be sent and what is skipped and why, and sends nothing. --yes runs that plan;
+      --interactive asks for each connection: Convert (sent at once, its outcome shown),
+      Skip, or Exit (default Skip for a shared connection); it needs a terminal. Progress,
+      one line per connection with a running count, goes to stderr; --format json prints
+      the final job: {items: [{id, name, project, outcome, attempts, issuer, subject,
+      revertDeadline, message}], counts, state}, outcome one of converted, reverted,
+      alreadyFederated, manualRequired, forbidden, failed, skipped, cancelled.
+      The journal (--journal, default ./federate-journal.json) holds the confirmed plan and
+      the engine's records, written to disk before each request leaves. Run the same command
+      again with the same journal after a crash, a kill or Ctrl-C: the unfinished job
+      resumes and no connection is converted twice (a request sent without a known answer
+      is settled by reading the connection, never sent again blindly). Ctrl-C pauses the
+      job (requests in flight finish) and exits 130; a second Ctrl-C quits at once.
   federate decode SUBJECT [--json] [--org-name N] [--org-id G] [--project N]
                  [--connection-id G] [--connection-name N] [--tenant-id G]
       Explain a federation subject segment by segment (sc://org/project/connection, or
@@ -50,7 +71,7 @@ Usage:
       connection with that id (or name).
 
 Options:
-  --format F        audit: ${REPORT_FORMATS.join(', ')} (default table)
+  --format F        audit: ${REPORT_FORMATS.join(', ')} (default table); convert: table, json
   --fail-on G       audit: exit 1 when a connection matches: secret (holds a secret),
                     draft (a draft), azure-devops-issuer (uses the Azure DevOps issuer,
                     retired on 2027-07-01), pat (holds a PAT for Azure DevOps; global
@@ -61,24 +82,37 @@ Options:
   --usage           audit --org: read each connection's usage (json, csv, markdown, table)
   --org-name NAME   context: the organization's name (checks sc:// subjects)
   --org-id GUID     context: the organization's id (builds expected issuers and subjects)
-  --project NAME    audit --org: one project; decode: the connection's home project
+  --project NAME    audit --org, convert: one project; decode: the connection's home project
   --connection-id GUID, --connection-name NAME, --tenant-id GUID
                     decode: the connection's id, its name, its identity's tenant
   --now ISO         context: the time used for deadlines (default: now)
   --allow-http      audit --org: send the token over plain http, for an on-premises
                     server that has no TLS (anyone on the network can read it)
   --json            decode, explain-error: print JSON
+  --ids ID[,ID]     convert: these connections (ids; repeat it or separate with commas)
+  --all-convertible convert: every connection the engine finds convertible
+  --revert          convert: revert the --ids connections to their secret
+  -y, --yes         convert: run the plan (without it, the plan is only printed)
+  -i, --interactive convert: ask Convert / Skip / Exit for each connection
+  --journal FILE    convert: the job's journal (default ./federate-journal.json)
+  --concurrency N   audit --org: projects scanned at once; convert: also requests in
+                    flight at once (1 to 16, default ${DEFAULT_JOB_CONCURRENCY})
   -h, --help        this help
   -v, --version     the version
 
 Exit codes:
-  0  done; for audit --fail-on, no connection matched
-  1  audit --fail-on matched at least one connection; explain-error found no known error
+  0  done; for audit --fail-on, no connection matched; for convert, every planned
+     connection converted (or reverted, or already federated), or only a plan printed
+  1  audit --fail-on matched at least one connection; explain-error found no known error;
+     convert: some connections failed or need manual steps (see their messages)
   2  usage: unknown command or option, missing argument, no token for --org, an
-     http: --org without --allow-http
+     http: --org without --allow-http, convert --interactive without a terminal
   3  bad input: file not found, invalid JSON (with its line and column), not a service
-     connection list, malformed subject, unknown connection id
-  4  Azure DevOps or the network failed (signed out, no permission, throttled, unreachable)
+     connection list, malformed subject, unknown connection id; convert: a journal that
+     cannot be read, of another organization, or with an unfinished job of another plan
+  4  Azure DevOps or the network failed (signed out, no permission, throttled, unreachable);
+     convert: the job paused (its reason on stderr): run again with the same journal
+  130 convert: interrupted by Ctrl-C, the job paused; run again with the same journal
   5  an internal error (please report it)
 `;
 
@@ -433,9 +467,6 @@ function remedy(positionals, values) {
 // convert: the engine's job machine, driven from a terminal. This code stores (the journal),
 // schedules (timers) and relays (sendRequest); every decision is the engine's.
 
-/** Requests in flight at once when --concurrency is not given (the job allows 1 to 16). */
-const DEFAULT_JOB_CONCURRENCY = 4;
-
 /** Exit code after Ctrl-C: the job is paused, its journal consistent (128 + SIGINT). */
 const EXIT_INTERRUPTED = 130;
 
@@ -650,10 +681,16 @@ function progressPrinter(header, start) {
   };
 }
 
-/** Asks until the answer is one of the choices; an empty answer takes the default. */
-async function ask(rl, question, fallback) {
+/** Asks until the answer is one of the choices; an empty answer takes the default; Ctrl-C is Exit. */
+async function ask(rl, question, fallback, signal) {
   for (;;) {
-    const answer = (await rl.question(question)).trim().toLowerCase();
+    let answer;
+    try {
+      answer = (await rl.question(question, { signal })).trim().toLowerCase();
+    } catch (err) {
+      if (signal.aborted) return 'exit';
+      throw err;
+    }
     if (answer === '') return fallback;
     for (const choice of ['convert', 'skip', 'exit']) if (choice.startsWith(answer)) return choice;
   }
@@ -822,12 +859,20 @@ async function convert(positionals, values) {
     } else {
       // --interactive: one job of one connection per "convert", sent at once.
       const rl = createInterface({ input: process.stdin, output: process.stderr });
+      // Ctrl-C at a prompt (the terminal is in raw mode: readline sees it, not the process).
+      const interrupt = new AbortController();
+      rl.on('SIGINT', () => {
+        stop.requested = true;
+        interrupt.abort();
+      });
+      // The input ended (Ctrl-D): Exit, not a prompt that waits forever.
+      rl.on('close', () => interrupt.abort());
       try {
         for (const [k, item] of header.items.entries()) {
           if (stop.requested) break;
           const shared = item.fingerprint.isShared;
           const question = `${direction === 'revert' ? 'Revert' : 'Convert'} ${shared ? 'shared ' : ''}service connection '${safe(item.name ?? item.id)}' (${safe(item.projectName ?? item.project)})? [c]onvert, [s]kip, [e]xit (default ${shared ? 'skip' : 'convert'}): `;
-          const choice = await ask(rl, question, shared ? 'skip' : 'convert');
+          const choice = await ask(rl, question, shared ? 'skip' : 'convert', interrupt.signal);
           if (choice === 'exit') {
             process.stderr.write('federate: stopped; what was converted stays converted (see the journal)\n');
             break;

@@ -6,7 +6,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, existsSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startMock } from '../mock/server.mjs';
@@ -164,6 +164,49 @@ test('a run killed with SIGKILL half-way, run again with the same journal, conve
     );
     for (const s of plan.send) assert.equal(schemeOf(mock, s.id), 'WorkloadIdentityFederation');
     assert.equal(journalLines(journal).filter((l) => l.job).length, 1, 'the same job resumed, not a second one');
+  } finally {
+    await mock.close();
+  }
+});
+
+test('Ctrl-C pauses the job (exit 130, the journal says so); a last line cut short is dropped; run again it finishes', async () => {
+  const mock = await startMock({ seed: 11, projects: 4, connectionsPerProject: 12 });
+  try {
+    const plan = await planned(mock);
+    mock.control({ latencyMs: 250 });
+    const journal = journalPath();
+    const args = ['convert', '--org', mock.localOrgUrl, '--all-convertible', '--yes', '--concurrency', '1', '--journal', journal];
+    const child = spawn(pkg.bin, args, { cwd: pkg.dir, env: { ...process.env, ...envOf(mock) } });
+    let stderr = '';
+    child.stderr.setEncoding('utf8').on('data', (d) => {
+      stderr += d;
+    });
+    child.stdout.resume();
+    const exited = new Promise((resolve) => child.on('exit', (code) => resolve(code)));
+    // Interrupt once two PUTs were announced (a background conversion does not hold a slot, so
+    // the job moves on to the next connection while it polls the first).
+    for (let i = 0; i < 600 && journalLines(journal).filter((l) => l.kind === 'sent').length < 2; i++)
+      await new Promise((r) => setTimeout(r, 25));
+    child.kill('SIGINT');
+    assert.equal(await exited, 130, stderr);
+    assert.match(stderr, /pausing: waiting for the requests in flight/);
+    const lines = journalLines(journal);
+    assert.ok(
+      lines.some((l) => l.kind === 'paused' && l.reason.kind === 'user'),
+      'the pause is in the journal',
+    );
+    const sent = lines.filter((l) => l.kind === 'sent').length;
+    assert.ok(sent < plan.send.length, `stopped before the end: ${JSON.stringify(lines.map((l) => l.kind))}`);
+    assert.equal(puts(mock).length, sent, 'every sent record has its PUT, no PUT without one');
+    // A write cut short by a kill: the half line is left out, then dropped before appending.
+    appendFileSync(journal, '{"kind":"sent","at":1,"it');
+    mock.control({ latencyMs: 0 });
+    const r = await pkg.runLive([...args, '--format', 'json'], { env: envOf(mock) });
+    assert.equal(r.code, 0, r.stderr);
+    assert.ok(JSON.parse(r.stdout).items.every((i) => i.outcome === 'converted'));
+    assert.deepEqual(mock.convertedTwice(), []);
+    assert.equal(puts(mock).length, plan.send.length);
+    assert.ok(journalLines(journal).length > lines.length, 'the journal reads whole again');
   } finally {
     await mock.close();
   }
