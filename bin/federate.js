@@ -696,6 +696,22 @@ async function ask(rl, question, fallback, signal) {
   }
 }
 
+/**
+ * The SIGINT handler of a running job: the first Ctrl-C pauses it (the driver applies the
+ * engine's pause; requests in flight finish), a second one quits at once (the journal is
+ * consistent: a `sent` without its answer is settled by a read on the next run).
+ */
+function interrupter(stop) {
+  return () => {
+    if (stop.requested) process.exit(EXIT_INTERRUPTED);
+    stop.requested = true;
+    process.stderr.write(
+      'federate: pausing: waiting for the requests in flight (Ctrl-C again to quit at once; the journal stays consistent)\n',
+    );
+    stop.wake();
+  };
+}
+
 /** A new job id. */
 const newJobId = () => `cli-${randomUUID()}`;
 
@@ -761,7 +777,8 @@ async function convert(positionals, values) {
   if (restored) {
     const header = last.header;
     const planned = new Set(header.items.map((i) => i.id.toLowerCase()));
-    const sameIds = !ids.length || (ids.length === planned.size && ids.every((id) => planned.has(id.toLowerCase())));
+    // An --interactive run's jobs hold one connection each: its --ids are not theirs.
+    const sameIds = values.interactive || !ids.length || (ids.length === planned.size && ids.every((id) => planned.has(id.toLowerCase())));
     if (header.direction !== direction || !sameIds)
       throw new CliError(
         `journal ${file} holds unfinished job ${header.id} (${header.direction} of ${plural(header.items.length, 'connection')}), not this plan: run it again with the same options to finish it, or use another --journal`,
@@ -779,14 +796,7 @@ async function convert(positionals, values) {
       return EXIT.ok;
     }
     const journal = new JournalWriter(file);
-    const onSigint = () => {
-      if (stop.requested) process.exit(EXIT_INTERRUPTED);
-      stop.requested = true;
-      process.stderr.write(
-        'federate: pausing: waiting for the requests in flight (Ctrl-C again to quit at once; the journal stays consistent)\n',
-      );
-      stop.wake();
-    };
+    const onSigint = interrupter(stop);
     process.on('SIGINT', onSigint);
     try {
       if (before.canResume) journal.append(restored.apply({ type: 'resume' }, Date.now()));
@@ -799,6 +809,8 @@ async function convert(positionals, values) {
     }
     if (stop.requested || views[0].exitCode !== 0 || !values.interactive) {
       jobResult(views, format);
+      if (views[0].state === 'paused')
+        process.stderr.write(`federate: the job is paused: run the same command again (journal ${safe(file)}) to resume it\n`);
       return stop.requested ? EXIT_INTERRUPTED : views[0].exitCode;
     }
   }
@@ -837,14 +849,7 @@ async function convert(positionals, values) {
   if (conflict) throw new CliError(conflict.message, EXIT.input);
 
   const journal = new JournalWriter(file);
-  const onSigint = () => {
-    if (stop.requested) process.exit(EXIT_INTERRUPTED);
-    stop.requested = true;
-    process.stderr.write(
-      'federate: pausing: waiting for the requests in flight (Ctrl-C again to quit at once; the journal stays consistent)\n',
-    );
-    stop.wake();
-  };
+  const onSigint = interrupter(stop);
   process.on('SIGINT', onSigint);
   try {
     if (values.yes) {
@@ -913,6 +918,8 @@ async function convert(positionals, values) {
     journal.close();
   }
   jobResult(views, format);
+  if (stop.requested || views.some((v) => v.state === 'paused'))
+    process.stderr.write(`federate: the job is paused: run the same command again (journal ${safe(file)}) to resume it\n`);
   if (stop.requested) return EXIT_INTERRUPTED;
   return views.reduce((code, v) => (v.exitCode === 4 || code === 4 ? 4 : Math.max(code, v.exitCode)), EXIT.ok);
 }

@@ -212,6 +212,42 @@ test('Ctrl-C pauses the job (exit 130, the journal says so); a last line cut sho
   }
 });
 
+test('--project plans one project; signed out during the job: paused (exit 4), then run again it finishes', async () => {
+  const mock = await startMock({ seed: 11, projects: 4, connectionsPerProject: 12 });
+  try {
+    const env = envOf(mock);
+    const project = mock.state.projects[0].name;
+    const before = mock.requests.length;
+    const shown = await pkg.runLive(['convert', '--org', mock.localOrgUrl, '--project', project, '--all-convertible', '--format', 'json'], {
+      env,
+    });
+    assert.equal(shown.code, 0, shown.stderr);
+    const plan = JSON.parse(shown.stdout);
+    assert.ok(plan.send.length >= 1);
+    for (const s of plan.send) assert.equal(s.project, project, 'only that project, by name');
+    // The session ends right after the scan: the job's first request finds it signed out.
+    const scanRequests = mock.requests.length - before;
+    mock.control({ faults: { expireSessionAfter: scanRequests } });
+    const journal = journalPath();
+    const args = ['convert', '--org', mock.localOrgUrl, '--project', project, '--all-convertible', '--yes', '--journal', journal];
+    const paused = await pkg.runLive([...args, '--format', 'json'], { env });
+    assert.equal(paused.code, 4, paused.stderr);
+    assert.match(paused.stderr, /signed out of Azure DevOps/);
+    assert.equal(JSON.parse(paused.stdout).state, 'paused');
+    assert.equal(puts(mock).length, 0);
+    mock.control({ signIn: true });
+    const r = await pkg.runLive([...args, '--format', 'json'], { env });
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(
+      JSON.parse(r.stdout).items.map((i) => [i.id, i.outcome]),
+      plan.send.map((s) => [s.id, 'converted']),
+    );
+    assert.equal(puts(mock).length, plan.send.length);
+  } finally {
+    await mock.close();
+  }
+});
+
 test('--revert inside the window reverts; after the window it fails with the reason (exit 1)', async () => {
   const mock = await startMock({ seed: 11, projects: 4, connectionsPerProject: 12 });
   try {
