@@ -9,7 +9,8 @@ const stages = {
   fmt: () => run('cargo', ['fmt', '--all', '--check']),
   lint: () => run('biome', ['ci', '--error-on-warnings', '--reporter=summary']),
   clippy: () => {
-    run('cargo', ['clippy', '--workspace', '--all-targets', '--locked', '--', '-D', 'warnings']);
+    // With federate-core's `ts` feature, so the TypeScript generator and the derives are linted too.
+    run('cargo', ['clippy', '--workspace', '--all-targets', '--features', 'federate-core/ts', '--locked', '--', '-D', 'warnings']);
     run('cargo', [
       'clippy',
       '-p',

@@ -199,6 +199,7 @@ const verdict = (id, name, extra = {}) => ({
   credentialWord: 'Secret',
   usesSecret: true,
   state: 'ready',
+  stateWord: 'Ready',
   convertible: { status: 'yes', reasons: [] },
   convertibleWord: 'Can be converted now',
   federation: null,
@@ -240,7 +241,7 @@ test("the table's filter, search and sort", () => {
   const rows = [
     row(verdict('1', 'item10')),
     row(verdict('2', 'Item2', { credential: 'federated', credentialWord: 'Workload identity federation', usesSecret: false })),
-    row(verdict('3', 'item1', { state: 'draft', convertible: { status: 'manual', reasons: [] } }), ['Other project']),
+    row(verdict('3', 'item1', { state: 'draft', stateWord: 'Draft', convertible: { status: 'manual', reasons: [] } }), ['Other project']),
     row(verdict('4', null, { isShared: true, azureDevOpsPat: { host: 'dev.azure.com' } })),
   ];
   const ids = (out) => out.map((r) => r.verdict.id);

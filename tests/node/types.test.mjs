@@ -5,7 +5,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { root } from '../../scripts/lib.mjs';
 import { installPacked } from './packed.mjs';
@@ -61,4 +61,27 @@ test('misuse does not compile: a wrong credential literal, a wrong remedy format
   assert.match(r.out, /types-misuse\.ts\(5,/, 'the credential comparison is rejected');
   assert.match(r.out, /types-misuse\.ts\(6,/, 'the remedy format is rejected');
   assert.match(r.out, /types-misuse\.ts\(7,/, 'the unknown field is rejected');
+});
+
+test('extension misuse does not compile: engine calls through the adapter with wrong argument types', () => {
+  // With the extension's own compiler settings (extension/tsconfig.json): the file imports the
+  // extension's engine adapter, which passes on the types generated from the Rust types.
+  const out = join(root, 'tests', '.out');
+  mkdirSync(out, { recursive: true });
+  const config = join(out, 'tsconfig.extension-misuse.json');
+  writeFileSync(
+    config,
+    JSON.stringify({ extends: '../../extension/tsconfig.json', include: [], files: ['../node/types-misuse-extension.ts'] }),
+  );
+  const res = spawnSync(tsc, ['-p', config], { cwd: root, encoding: 'utf8' });
+  if (res.error) throw res.error;
+  const text = `${res.stdout}${res.stderr}`;
+  assert.notEqual(res.status, 0, 'the misuse compiled: the extension calls the engine untyped');
+  assert.match(text, /types-misuse-extension\.ts\(5,/, 'a number is not an endpoint');
+  assert.match(text, /types-misuse-extension\.ts\(6,/, 'the context has a string organization name');
+  assert.match(text, /types-misuse-extension\.ts\(7,/, 'the selection is a list of ids or null');
+  assert.match(text, /types-misuse-extension\.ts\(8,/, 'the remedy format is one the engine has');
+  assert.match(text, /types-misuse-extension\.ts\(9,/, 'the verdict field exists');
+  // Nothing else fails: the errors are the misuse's, not a broken adapter's.
+  assert.doesNotMatch(text, /extension\/src\//, text);
 });

@@ -6,11 +6,11 @@ import init, {
   decodeFederationSubject,
   engineVersion,
   explainError,
-  federatedCredentialCommands,
+  remedies,
   summaryLine,
   verdictRules,
 } from '../../pkg/web/federate_wasm.js';
-import type { CommandFormat, Context, DecodedIssuer, DecodedSubject, EndpointJson, Verdict } from '../../pkg/web/federate_wasm.js';
+import type { Context, DecodedIssuer, DecodedSubject, EndpointJson, Remedies, Verdict } from '../../pkg/web/federate_wasm.js';
 
 function $<T extends HTMLElement = HTMLElement>(id: string): T {
   const el = document.getElementById(id);
@@ -116,7 +116,7 @@ const results = $('results');
 const details = $('details');
 let endpoints: EndpointJson[] = [];
 let verdicts: Verdict[] = [];
-let current: { verdict: Verdict; endpoint: EndpointJson } | null = null;
+let current: { verdict: Verdict; endpoint: EndpointJson; remedies: Remedies } | null = null;
 /** The Details button that opened the details, to give focus back on close. */
 let opener: HTMLElement | null = null;
 
@@ -224,13 +224,15 @@ function classify(): void {
 // ---- Playground: details and remedies -----------------------------------------------------------
 
 function endpointOf(v: Verdict, index: number): EndpointJson {
-  const byId = v.id ? endpoints.find((e) => e?.id === v.id) : undefined;
+  // The engine gives ids in one form (lowercase); the pasted JSON may not.
+  const byId = v.id ? endpoints.find((e) => e?.id?.toLowerCase() === v.id) : undefined;
   return byId ?? endpoints[index];
 }
 
 function openDetails(index: number): void {
   const v = verdicts[index];
-  current = { verdict: v, endpoint: endpointOf(v, index) };
+  const endpoint = endpointOf(v, index);
+  current = { verdict: v, endpoint, remedies: remedies(endpoint, context()) };
   $('details-h').textContent = v.name ?? v.id ?? 'Connection';
   $('details-summary').textContent = v.summary ?? v.label ?? '';
   fillFacts($('details-facts'), [
@@ -277,24 +279,27 @@ function openDetails(index: number): void {
     warnings.replaceChildren();
     for (const w of fed.warnings) warnings.append(el('li', w.message));
   }
-  const wantsRemedy = !!fed || ['yes', 'manual', 'ownerProject'].includes(v.convertible.status);
-  $('remedies').hidden = !wantsRemedy;
-  if (wantsRemedy) renderRemedy();
+  // The engine says which remedies apply (every format at once, with its words), or none.
+  const rem = current.remedies.remedies;
+  $('remedies').hidden = rem.length === 0;
+  if (rem.length > 0) {
+    const select = $<HTMLSelectElement>('remedy-format');
+    const chosen = select.value;
+    select.replaceChildren(...rem.map((r) => Object.assign(document.createElement('option'), { value: r.format, textContent: r.title })));
+    select.value = rem.some((r) => r.format === chosen) ? chosen : rem[0].format;
+    renderRemedy();
+  }
   details.hidden = false;
   $('details-h').focus();
 }
 
 function renderRemedy(): void {
   if (!current) return;
-  const format = $<HTMLSelectElement>('remedy-format').value as CommandFormat;
+  const format = $<HTMLSelectElement>('remedy-format').value;
   const out = $('remedy-output');
-  try {
-    out.textContent = federatedCredentialCommands(current.endpoint, context(), format);
-    out.dataset.format = format;
-  } catch (err) {
-    out.textContent = `No ${format} remedy for this connection: ${message(err)}`;
-    out.dataset.format = 'error';
-  }
+  const remedy = current.remedies.remedies.find((r) => r.format === format);
+  out.textContent = remedy?.text ?? current.remedies.reason ?? '';
+  out.dataset.format = remedy ? format : 'error';
   $('copy-status').textContent = '';
 }
 

@@ -148,6 +148,21 @@ pub enum IssuerRetirement {
     Retired,
 }
 
+impl State {
+    /// In words, as a table's State column says it: `Ready`, `Draft`, `Converting`, `Failed`,
+    /// `Not ready`, `Disabled`.
+    pub fn word(self) -> &'static str {
+        match self {
+            State::Ready => "Ready",
+            State::Draft => "Draft",
+            State::Converting => "Converting",
+            State::Failed => "Failed",
+            State::NotReady => "Not ready",
+            State::Disabled => "Disabled",
+        }
+    }
+}
+
 impl Status {
     /// In words: `Can be converted now`, `Needs manual steps`, `Convert from its owning
     /// project`, `Cannot be converted`.
@@ -1072,6 +1087,9 @@ pub struct Verdict {
     /// The convertibility in words, as a table's Convertible column says it.
     #[serde(default)]
     pub convertible_word: String,
+    /// The state in words, as a table's State column says it (`Not ready`).
+    #[serde(default)]
+    pub state_word: String,
     /// The word of its conversion button when it can be converted now (status `yes`):
     /// `convert`, or `tryAgain` after a failed conversion; `null` otherwise. The plan made
     /// from the same project sends it with the same word.
@@ -1425,6 +1443,7 @@ pub fn classify(ep: &Endpoint, ctx: &Context) -> Verdict {
         federation,
         credential_word: kind.word().to_owned(),
         convertible_word: status.word().to_owned(),
+        state_word: state.word().to_owned(),
         action,
         issuer_retirement: kind.retiring_issuer,
         tone,

@@ -116,3 +116,15 @@ fn command_formats_name_every_format_once_in_order() {
     assert_eq!(titles.len(), names.len(), "distinct words for each format");
     assert_eq!(names[1].title, "az CLI (managed identity)");
 }
+
+#[test]
+fn the_state_has_words() {
+    let mut ep = secret_sp(json!([]));
+    ep = endpoint({
+        let mut v = serde_json::to_value(&ep).unwrap();
+        v["isReady"] = json!(false);
+        v
+    });
+    let v = classify(&ep, &Context::default());
+    assert_eq!(v.state_word, "Not ready");
+}

@@ -7,7 +7,17 @@ import { h } from '../shared/dom.js';
 import { remediesView } from '../shared/explain.js';
 import { armWhenSeen } from './guard.js';
 import { attachPreflight } from './preflight.js';
-import { csvTable, expectedFederation, loadEngine, remedies } from '../shared/convert-engine.js';
+import {
+  type Context,
+  csvTable,
+  type EngineContext,
+  type ExpectedFederation,
+  expectedFederation,
+  explainFederation,
+  loadEngine,
+  remedies,
+  type ServiceEndpoint,
+} from '../shared/engine.js';
 import { ask } from '../shared/messages.js';
 import {
   type Direction,
@@ -354,17 +364,9 @@ function itemView(job: Job, item: JobItem, tabId: () => number | null, organizat
   return li;
 }
 
-/** The engine context of a job item: its organization and owning project. */
-function itemContext(item: JobItem, organizationName: string, organizationId: string | null): Record<string, unknown> {
-  const ep = item.endpoint as { serviceEndpointProjectReferences?: { projectReference?: { id?: string; name?: string } }[] } | null;
-  const home = ep?.serviceEndpointProjectReferences?.[0]?.projectReference;
-  return {
-    organizationName,
-    organizationId,
-    projectName: home?.name ?? null,
-    projectId: home?.id ?? null,
-    now: new Date().toISOString(),
-  };
+/** The engine context of a job item: its organization (the engine reads the owning project from the endpoint). */
+function itemContext(organizationName: string, organizationId: string | null): EngineContext {
+  return { organizationName, organizationId, now: new Date().toISOString() };
 }
 
 /**
@@ -373,7 +375,8 @@ function itemContext(item: JobItem, organizationName: string, organizationId: st
  * DevOps form), and the commands (`federatedCredentialCommands`) with a format switch and copy.
  */
 function manualCredential(item: JobItem, organizationName: string, organizationId: string | null): HTMLElement | null {
-  return manualCredentialView(item.endpoint, itemContext(item, organizationName, organizationId), `manual-${item.id}`);
+  if (!item.endpoint) return null;
+  return manualCredentialView(item.endpoint, itemContext(organizationName, organizationId), `manual-${item.id}`);
 }
 
 /**
@@ -382,9 +385,13 @@ function manualCredential(item: JobItem, organizationName: string, organizationI
  * audience in both forms (`data-form`, `data-field` for tests) and the commands. `context` is
  * the engine's (organization name and id, owning project); null when the engine has nothing.
  */
-export function manualCredentialView(endpoint: unknown, context: Record<string, unknown>, idPrefix: string): HTMLElement | null {
-  const expected = expectedFederation(endpoint, context);
-  if (!expected) return null;
+export function manualCredentialView(endpoint: ServiceEndpoint, context: Context, idPrefix: string): HTMLElement | null {
+  let expected: ExpectedFederation;
+  try {
+    expected = expectedFederation(endpoint, context);
+  } catch {
+    return null;
+  }
   const forms = [
     expected.entra ? { label: 'Microsoft Entra issuer (the default for new connections)', form: 'entra', ...expected.entra } : null,
     { label: 'Azure DevOps issuer', form: 'azureDevOps', ...expected.azureDevOps },
@@ -411,9 +418,9 @@ export function manualCredentialView(endpoint: unknown, context: Record<string, 
 
 /** The manual path of a 400 "could not be upgraded": what to put on the identity, then retry. */
 function manualPath(item: JobItem, organizationName: string, organizationId: string | null): HTMLElement {
-  const ep = item.endpoint as { authorization?: { parameters?: Record<string, string | null> } } | null;
-  const params = ep?.authorization?.parameters ?? {};
-  const get = (k: string) => Object.entries(params).find(([key]) => key.toLowerCase() === k.toLowerCase())?.[1] ?? null;
+  // The identity as the engine reads it from the connection (application and tenant ids).
+  const identity = item.endpoint ? explainFederation(item.endpoint, itemContext(organizationName, organizationId)).identity : null;
+  const get = (k: 'applicationId' | 'tenantId') => identity?.[k] ?? null;
   const credential = manualCredential(item, organizationName, organizationId);
   if (credential) {
     return h(
@@ -422,7 +429,7 @@ function manualPath(item: JobItem, organizationName: string, organizationId: str
       h(
         'p',
         {},
-        `Azure DevOps could not configure the identity by itself, and the connection was not changed. Add this federated credential to the identity (application id ${get('serviceprincipalid') ?? 'unknown'}, tenant ${get('tenantid') ?? 'unknown'}), then choose "Try again".`,
+        `Azure DevOps could not configure the identity by itself, and the connection was not changed. Add this federated credential to the identity (application id ${get('applicationId') ?? 'unknown'}, tenant ${get('tenantId') ?? 'unknown'}), then choose "Try again".`,
       ),
       credential,
     );
@@ -434,16 +441,19 @@ function manualPath(item: JobItem, organizationName: string, organizationId: str
       'p',
       {},
       'Azure DevOps could not configure the identity by itself, and the connection was not changed. Add a federated credential to the identity (application id ' +
-        (get('serviceprincipalid') ?? 'unknown') +
+        (get('applicationId') ?? 'unknown') +
         ', tenant ' +
-        (get('tenantid') ?? 'unknown') +
+        (get('tenantId') ?? 'unknown') +
         ') with:',
     ),
     h(
       'ul',
       {},
-      h('li', {}, 'Issuer and subject: the ones Azure DevOps shows for this connection (its card lists them with ready-to-run commands).'),
-      h('li', {}, 'Audience: api://AzureADTokenExchange'),
+      h(
+        'li',
+        {},
+        'Issuer, subject and audience: the ones Azure DevOps shows for this connection (its card lists them with ready-to-run commands).',
+      ),
     ),
     h('p', {}, 'Then choose "Try again".'),
   );

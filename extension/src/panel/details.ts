@@ -1,12 +1,12 @@
 // A connection's details: the engine's verdict and federation explained, its usage, the
 // manual path or the remedies, and its Convert… / Revert… actions. After a job changed a
 // connection, its row and details show the engine's new verdict without a rescan.
-import { classify, remedies } from '../shared/engine.js';
+import { classifyEndpoints, type Remedies, remedies } from '../shared/engine.js';
 import { federationView, remediesView, verdictView } from '../shared/explain.js';
 import { h } from '../shared/dom.js';
 import type { Job } from '../shared/convert-types.js';
 import type { PageContext } from '../shared/messages.js';
-import type { Verdict } from '../shared/model.js';
+import type { Context, Verdict } from '../shared/model.js';
 import { manualCredentialView } from './convert.js';
 import type { PanelState, Row } from './state.js';
 import { usageDetails } from './usage.js';
@@ -14,16 +14,19 @@ import { usageDetails } from './usage.js';
 /** Outcomes that come back with the connection as the service now has it. */
 const CHANGED_OUTCOMES = new Set(['converted', 'reverted', 'failed']);
 
-/** The engine context of a row's connection, seen from `projectName` (its owner's id when known). */
-function rowContext(page: PageContext, row: Row, projectName: string | null) {
+/** The engine context of a row: its organization, and the project its verdict was read from. */
+function rowContext(page: PageContext, row: Row) {
   return {
     organizationName: page.organizationName,
     organizationId: row.organizationId,
-    projectName,
-    projectId: row.verdict.owner?.projectId ?? null,
+    projectName: row.verdict.foundIn?.projectName ?? null,
+    projectId: row.verdict.foundIn?.projectId ?? null,
     now: new Date().toISOString(),
   };
 }
+
+/** No remedy (a manual path or no endpoint to build one from). */
+const NO_REMEDIES: Remedies = { remedies: [], reason: null };
 
 /**
  * The manual path in a connection's details, for a `manual` connection and a draft: the
@@ -31,7 +34,7 @@ function rowContext(page: PageContext, row: Row, projectName: string | null) {
  * to put on the identity (the engine's `expectedFederation`, the same box as a job's 400
  * answer) with the commands; null for other connections.
  */
-function manualPathView(v: Verdict, row: Row, context: Record<string, unknown>): HTMLElement | null {
+function manualPathView(v: Verdict, row: Row, context: Context): HTMLElement | null {
   const draft = v.state === 'draft';
   if (!row.endpoint || (!draft && v.convertible.status !== 'manual')) return null;
   const box = manualCredentialView(row.endpoint, context, 'details-manual');
@@ -73,9 +76,9 @@ export function createDetails(state: PanelState, options: DetailsOptions) {
     if (!row || !ctx) return;
     const v = row.verdict;
     const project = v.owner?.projectName ?? row.seenIn[0] ?? ctx.projectName ?? '';
-    const context = rowContext(ctx, row, project);
+    const context = rowContext(ctx, row);
     const manual = manualPathView(v, row, context);
-    const rem = row.endpoint && !manual ? remedies(row.endpoint, context) : {};
+    const rem = row.endpoint && !manual ? remedies(row.endpoint, context) : NO_REMEDIES;
     const link = `${ctx.apiBase}/${encodeURIComponent(project)}/_settings/adminservices?resourceId=${encodeURIComponent(id)}`;
     usageSection = usageDetails(row);
     element.replaceChildren(
@@ -133,9 +136,7 @@ export function createDetails(state: PanelState, options: DetailsOptions) {
       applied.add(key);
       const row = state.rows.get(item.id.toLowerCase());
       if (!row) continue;
-      const v = row.verdict;
-      const context = rowContext(ctx, row, v.owner?.projectName ?? row.seenIn[0] ?? ctx.projectName);
-      const [fresh] = classify([item.endpoint], context, v.foundIn);
+      const [fresh] = classifyEndpoints([item.endpoint], rowContext(ctx, row));
       if (!fresh) continue;
       row.verdict = fresh;
       row.endpoint = item.endpoint;

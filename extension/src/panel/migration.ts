@@ -5,17 +5,24 @@
 // carry the Entra issuer with the expected subject. The engine decides everything
 // (issuerMigrationPlan, issuerMigrationCommands, verifyIssuerMigration) and words it; this
 // view only draws. It never sends an issuer update: nothing here writes.
-import type { MigrationItem, MigrationPlan, MigrationPlanGroup, VerifyRow } from '../../../pkg/web/federate_wasm.js';
+import type {
+  CommandFormat,
+  Context,
+  MigrationItem,
+  MigrationPlan,
+  MigrationPlanGroup,
+  ServiceEndpoint,
+  VerifyRow,
+} from '../../../pkg/web/federate_wasm.js';
 import { copyText, h } from '../shared/dom.js';
-import { exported } from '../shared/engine.js';
-import { REMEDY_FORMAT_NAMES, REMEDY_FORMATS, type RemedyFormat } from '../shared/model.js';
+import { commandFormats, issuerMigrationCommands, issuerMigrationPlan, verifyIssuerMigration } from '../shared/engine.js';
 
 /** What the panel gives the view. */
 export interface MigrationHost {
   /** The connections of the current inventory, as read (one per connection). */
-  endpoints(): unknown[];
+  endpoints(): ServiceEndpoint[];
   /** The engine context (organization name and id, now). */
-  context(): Record<string, unknown>;
+  context(): Context;
   /** The organization's URL base (`https://dev.azure.com/{org}`). */
   apiBase: string;
   /** What was scanned, in words ("project Payments", "the organization contoso"). */
@@ -55,7 +62,7 @@ export function createMigrationView(host: MigrationHost): MigrationView {
   let verified: VerifyRow[] | null = null;
   /** Verify's rescan did not finish (cancelled or failed): nothing was verified. */
   let stopped = false;
-  let format: RemedyFormat = 'az';
+  let format: CommandFormat = 'az';
   const selected = new Set<string>();
   /** Manual connections already offered (ticked once): a rescan ticks only new ones, never undoes the user's choice. */
   const offered = new Set<string>();
@@ -64,7 +71,7 @@ export function createMigrationView(host: MigrationHost): MigrationView {
   /** Re-renders the script after the selection changed. */
   let refillScript: (() => void) | null = null;
 
-  const plan = (): MigrationPlan => exported('issuerMigrationPlan')(host.endpoints(), host.context()) as MigrationPlan;
+  const plan = (): MigrationPlan => issuerMigrationPlan(host.endpoints(), host.context());
 
   function itemRow(item: MigrationItem, manual: boolean, onPick: () => void): HTMLElement {
     const id = item.id ?? '';
@@ -147,13 +154,11 @@ export function createMigrationView(host: MigrationHost): MigrationView {
     const status = h('span', { role: 'status', class: 'copy-status' });
     const fill = () => {
       try {
-        pre.textContent = String(
-          exported('issuerMigrationCommands')(
-            host.endpoints(),
-            host.context(),
-            manualNow.filter((id) => selected.has(id)),
-            format,
-          ),
+        pre.textContent = issuerMigrationCommands(
+          host.endpoints(),
+          host.context(),
+          manualNow.filter((id) => selected.has(id)),
+          format,
         );
       } catch (err) {
         pre.textContent = err instanceof Error ? err.message : String(err);
@@ -164,11 +169,11 @@ export function createMigrationView(host: MigrationHost): MigrationView {
       {
         id: 'migration-format',
         onchange: (e: Event) => {
-          format = (e.target as HTMLSelectElement).value as RemedyFormat;
+          format = (e.target as HTMLSelectElement).value as CommandFormat;
           fill();
         },
       },
-      REMEDY_FORMATS.map((f) => h('option', { value: f, selected: f === format }, REMEDY_FORMAT_NAMES[f] ?? f)),
+      commandFormats().map((f) => h('option', { value: f.format, selected: f.format === format }, f.title)),
     );
     const copy = h(
       'button',
@@ -324,7 +329,7 @@ export function createMigrationView(host: MigrationHost): MigrationView {
         return;
       }
       try {
-        verified = exported('verifyIssuerMigration')(host.endpoints(), host.context(), planIds) as VerifyRow[];
+        verified = verifyIssuerMigration(host.endpoints(), host.context(), planIds);
       } catch (err) {
         verified = [];
         element.append(h('p', { role: 'alert' }, err instanceof Error ? err.message : String(err)));

@@ -4,9 +4,9 @@ import type { PlanGroup } from '../shared/convert-types.js';
 import { h } from '../shared/dom.js';
 import type { PanelState, Row } from './state.js';
 
-/** The owning project (reference 0) of a row: its id, else its name, else where the scan saw it. */
+/** The project a row's scheme change goes to, as the engine decides it (owner, else where it was found). */
 export function owningProject(r: Row): string | null {
-  return r.verdict.owner?.projectId ?? r.verdict.owner?.projectName ?? r.seenIn[0] ?? null;
+  return r.verdict.owningProject;
 }
 
 /**

@@ -1,12 +1,12 @@
 // The panel's state: one small object, made once by main.ts and passed to every view. Views
 // read and change it; none keeps mutable state of the panel at module level.
 import type { ErrorInfo, PageContext } from '../shared/messages.js';
-import type { Verdict } from '../shared/model.js';
+import type { ServiceEndpoint, Verdict } from '../shared/model.js';
 
 /** One connection of the inventory. */
 export interface Row {
   verdict: Verdict;
-  endpoint: unknown;
+  endpoint: ServiceEndpoint | undefined;
   organizationId: string | null;
   /** Projects whose list showed it (a shared connection shows in several). */
   seenIn: string[];

@@ -24,7 +24,7 @@ export const BASE_COLUMNS: Record<string, Column> = {
   projects: { title: 'Project(s)', value: (r) => [...new Set([...projectNames(r.verdict), ...r.seenIn])].join(', ') },
   type: { title: 'Type', value: (r) => r.verdict.type ?? '' },
   credential: { title: 'Credential', value: (r) => r.verdict.credentialWord },
-  state: { title: 'State', value: (r) => r.verdict.state },
+  state: { title: 'State', value: (r) => r.verdict.stateWord },
   convertible: { title: 'Convertible', value: (r) => r.verdict.convertibleWord },
   issuer: { title: 'Issuer format', value: (r) => r.verdict.federation?.formatWord ?? '' },
 };
@@ -32,7 +32,7 @@ export const BASE_COLUMNS: Record<string, Column> = {
 /** The filters every inventory has (usage adds its own); each tests the engine's verdict. */
 export const BASE_FILTERS: Record<string, Filter> = {
   all: { title: 'All connections', test: () => true },
-  secrets: { title: 'Holds a secret', test: (v) => v.usesSecret },
+  secrets: { title: 'Holds a secret', test: (v) => v.usesSecret === true },
   convertible: { title: 'Can be converted now', test: (v) => v.convertible.status === 'yes' },
   manual: { title: 'Needs manual steps', test: (v) => v.convertible.status === 'manual' },
   drafts: { title: 'Drafts', test: (v) => v.state === 'draft' },

@@ -2,8 +2,17 @@
 // them (plan, confirm, progress, history) are in messages.ts, with every other message.
 // Pure types: no chrome.*, no DOM, no wasm.
 
-/** What a job changes: to workload identity federation, or back to the service principal. */
-export type Direction = 'convert' | 'revert';
+import type {
+  AdoRequest,
+  Direction,
+  PlannedConversion,
+  ServiceEndpoint,
+  SkippedConversion,
+  SkipReason,
+} from '../../../pkg/web/federate_wasm.js';
+
+/** What a job changes: to workload identity federation, or back to the service principal (the engine's type). */
+export type { Direction };
 
 /** Where a job sends its requests: the organization's API base and the tab whose page relays them. */
 export interface JobTarget {
@@ -50,7 +59,7 @@ export interface JobItem {
   /** Times a scheme change was sent for it (a 429 retry counts: the service never ran it). */
   attempts: number;
   /** The endpoint exactly as read when the job was planned: the body is built from it. */
-  endpoint: unknown;
+  endpoint: ServiceEndpoint | null;
 }
 
 /** The state of a job. */
@@ -77,10 +86,13 @@ export interface Job {
 
 /** A plan as the engine makes it (`planConversions`); in the organization view, one per owning project, merged. */
 export interface Plan {
-  /** `project`: the owning project (id, else name) the request goes to; `projectName` for display when known. */
-  send: { id: string; name: string | null; project: string; projectName?: string | null }[];
-  /** `project`/`projectName`: the owning project whose plan skipped it (organization view). */
-  skip: { id: string; name: string | null; reason: string; message: string; project?: string | null; projectName?: string | null }[];
+  /** The engine's planned conversions; `projectName` for display when known (organization view). */
+  send: (PlannedConversion & { projectName?: string | null })[];
+  /**
+   * The engine's skipped ones (`notFound`: not read in its owning project, organization view);
+   * `project`/`projectName`: the owning project whose plan skipped it.
+   */
+  skip: (Omit<SkippedConversion, 'reason'> & { reason: SkipReason | 'notFound'; project?: string | null; projectName?: string | null })[];
 }
 
 /**
@@ -96,14 +108,8 @@ export interface PlanGroup {
   also: string[];
 }
 
-/** A request as the engine builds it, for the dry run. */
-export interface PlannedRequest {
-  id: string;
-  name: string | null;
-  method: string;
-  url: string;
-  body: string | null;
-}
+/** A request as the engine builds it (`conversionRequest`), for the dry run, with the connection it is for. */
+export type PlannedRequest = Pick<AdoRequest, 'method' | 'url' | 'body'> & { id: string; name: string | null };
 
 /** The storage key of an organization's job index, and of one job. */
 export const storageKeys = {

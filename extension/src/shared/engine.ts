@@ -1,8 +1,59 @@
-// Loads the wasm engine once, in an extension context (service worker or extension page),
-// and gives the extension typed calls into it. Never imported by the content script: a
-// page's CSP may block wasm there.
+// The extension's one adapter to the wasm engine: loads it once, in an extension context
+// (service worker or extension page), and re-exports its typed functions and types. The
+// types are generated from the engine's Rust types (pkg/web/federate_types.d.ts), so a
+// renamed export or a changed shape fails `tsc` here and at every caller. Never imported by
+// the content script: a page's CSP may block wasm there.
 import init, * as wasm from '../../../pkg/web/federate_wasm.js';
-import { normalizeVerdict, type ProjectRef, type RemedyFormat, REMEDY_FORMATS, type Verdict } from './model.js';
+import type {
+  AdoRequest,
+  AdoResponse,
+  ClientOptions,
+  Context,
+  ConversionOutcome,
+  Direction,
+  JournalEntry,
+  Relay,
+  ServiceEndpoint,
+} from '../../../pkg/web/federate_wasm.js';
+
+export type {
+  AdoRequest,
+  AdoResponse,
+  ClientOptions,
+  CommandFormat,
+  CommandFormatName,
+  Context,
+  ConversionOutcome,
+  ConversionPlan,
+  Direction,
+  ExpectedFederation,
+  Federation,
+  InventorySummary,
+  JournalEntry,
+  Owner,
+  Reason,
+  Relay,
+  Remedies,
+  ServiceEndpoint,
+  Verdict,
+} from '../../../pkg/web/federate_wasm.js';
+
+// The engine's functions the extension calls, as they are: typed by the generated .d.ts.
+export {
+  classifyEndpoints,
+  commandFormats,
+  csvTable,
+  expectedFederation,
+  explainFederation,
+  federatedCredentialCommands,
+  inventorySummary,
+  issuerMigrationCommands,
+  issuerMigrationPlan,
+  owningProject,
+  remedies,
+  renderReport,
+  verifyIssuerMigration,
+} from '../../../pkg/web/federate_wasm.js';
 
 let ready: Promise<unknown> | undefined;
 
@@ -21,124 +72,93 @@ export function loadEngine(): Promise<unknown> {
   return ready;
 }
 
-/** The context every engine call takes (`now` is an ISO time: the engine has no clock). */
-export interface EngineContext {
-  organizationName: string;
-  organizationId: string | null;
-  projectName: string | null;
-  projectId: string | null;
-  now: string;
-}
-
-type Fn = (...args: unknown[]) => unknown;
 /**
- * An export of the engine by name: the extension passes data across untyped (the engine
- * checks it). Throws (kind `engine`) when the bundled engine lacks it.
+ * The context every engine call takes, as the extension always fills it: the organization's
+ * name and `now` (an ISO time: the engine has no clock); the rest may be null.
  */
-export function exported(name: string): Fn {
-  const f = (wasm as unknown as Record<string, unknown>)[name];
-  if (typeof f !== 'function') throw Object.assign(new Error(`The engine has no ${name}: rebuild the extension.`), { kind: 'engine' });
-  return f as Fn;
-}
+export type EngineContext = Context & { organizationName: string; now: string };
 
-/** Classifies a list of endpoints (`{count, value}` or an array) into normalized verdicts. */
-export function classify(list: unknown, context: EngineContext, foundIn: ProjectRef | null = null): Verdict[] {
-  const out = exported('classifyEndpoints')(list, context);
-  return Array.isArray(out) ? out.map((v) => normalizeVerdict(v, foundIn)) : [];
-}
-
-/** The federated-credential commands of one endpoint in one format, or null when the engine has none. */
-function remedyCommands(endpoint: unknown, context: EngineContext | Record<string, unknown>, format: RemedyFormat): string | null {
-  try {
-    const text = exported('federatedCredentialCommands')(endpoint, context, format);
-    return typeof text === 'string' && text.length > 0 ? text : null;
-  } catch {
-    // This format doesn't apply to this endpoint.
-    return null;
-  }
-}
-
-/** The remedy of one endpoint in every format the engine knows (formats it rejects are left out). */
-export function remedies(endpoint: unknown, context: EngineContext | Record<string, unknown>): Partial<Record<RemedyFormat, string>> {
-  const out: Partial<Record<RemedyFormat, string>> = {};
-  for (const format of REMEDY_FORMATS) {
-    const text = remedyCommands(endpoint, context, format);
-    if (text !== null) out[format] = text;
-  }
-  return out;
-}
-
-/** The engine's summary of an inventory: counted parts (the page's summary bar) and one line. */
-export function inventorySummary(verdicts: readonly Verdict[]): wasm.InventorySummary {
-  return exported('inventorySummary')(verdicts) as wasm.InventorySummary;
-}
-
-/** The inventory as a report document. */
-export function renderReport(verdicts: readonly Verdict[], format: 'json' | 'csv' | 'markdown'): string {
-  return String(exported('renderReport')(verdicts, format));
-}
-
-/** A request the engine wants made from the page's origin (headers as pairs or a record), and its answer. */
-export interface WireRequest {
-  method: string;
-  url: string;
-  headers: Record<string, string> | [string, string][];
-  body: string | null;
-}
-export interface WireResponse {
-  status: number;
-  headers: Record<string, string>;
-  body: string;
-  url?: string | null;
-}
-/** A relay: the engine's request, answered by the page's origin. */
-export type Relay = (request: WireRequest) => Promise<WireResponse>;
-
-/** Where the client sends: the organization's API base and, for project calls, the project. */
-export interface ClientOptions {
-  orgUrl: string;
-  project?: string | null;
-  concurrency?: number | null;
-}
+/** The relay's request and answer, under the names the extension's relay uses. */
+export type WireRequest = AdoRequest;
+export type WireResponse = AdoResponse;
 
 /** Endpoints as read, by lowercase id (those without an id are left out). */
-export function endpointsById(endpoints: readonly unknown[]): Map<string, unknown> {
-  const out = new Map<string, unknown>();
+export function endpointsById(endpoints: readonly ServiceEndpoint[]): Map<string, ServiceEndpoint> {
+  const out = new Map<string, ServiceEndpoint>();
   for (const ep of endpoints) {
-    const id = (ep as { id?: unknown }).id;
-    if (typeof id === 'string') out.set(id.toLowerCase(), ep);
+    if (typeof ep.id === 'string') out.set(ep.id.toLowerCase(), ep);
   }
   return out;
 }
 
-/** The client's `scanProject`: every endpoint of one project, failed ones included. */
-export async function clientScanProject(options: ClientOptions, relay: Relay, signal: AbortSignal | null): Promise<unknown[]> {
-  const out = await (exported('scanProject')(options, relay, signal) as Promise<unknown>);
-  return Array.isArray(out) ? out : [];
-}
-
-/**
- * The client's `scanProjectListing`: every endpoint of one project, and how many secret values
- * the service returned that the engine dropped while reading them (count only).
- */
-export async function clientScanProjectListing(
-  options: ClientOptions,
-  relay: Relay,
-  signal: AbortSignal | null,
-): Promise<{ connections: unknown[]; secretValuesDropped: number }> {
-  const out = (await (exported('scanProjectListing')(options, relay, signal) as Promise<unknown>)) as {
-    connections?: unknown;
-    secretValuesDropped?: unknown;
-  } | null;
-  const dropped = out?.secretValuesDropped;
-  return {
-    connections: Array.isArray(out?.connections) ? out.connections : [],
-    secretValuesDropped: typeof dropped === 'number' ? dropped : 0,
-  };
+/** The client's `scanProjectListing`: every endpoint of one project, and how many secret values the engine dropped. */
+export function clientScanProjectListing(options: ClientOptions, relay: Relay, signal: AbortSignal | null) {
+  return wasm.scanProjectListing(options, relay, signal);
 }
 
 /** The client's `organizationId` (connectionData `instanceId`). */
-export async function clientOrganizationId(options: ClientOptions, relay: Relay, signal: AbortSignal | null): Promise<string | null> {
-  const id = await (exported('organizationId')(options, relay, signal) as Promise<unknown>);
-  return typeof id === 'string' ? id : null;
+export function clientOrganizationId(options: ClientOptions, relay: Relay, signal: AbortSignal | null): Promise<string> {
+  return wasm.organizationId(options, relay, signal);
+}
+
+// ---- conversions: the engine decides what to send and what an answer means; these calls
+// only pass the job's target across.
+
+/** Where a conversion's requests go: the organization's API base and, for project calls, the project. */
+export interface EngineTarget {
+  apiBase: string;
+  projectName: string | null;
+}
+
+/** The options every client call of a job takes: where to send, and the job's knobs. */
+function clientOptions(target: EngineTarget, project: string | null = target.projectName, concurrency = 1): ClientOptions {
+  return { orgUrl: target.apiBase, project, concurrency };
+}
+
+/** Plans a conversion (`planConversions`): what will be sent, what skipped and why. */
+export function planConversions(endpoints: ServiceEndpoint[], target: EngineTarget, selected: string[] | null, allowManual: boolean) {
+  return wasm.planConversions(endpoints, { project: target.projectName, selected, allowManual });
+}
+
+/** The exact request a conversion (or revert) would send (`conversionRequest`), for the dry run. */
+export function conversionRequest(endpoint: ServiceEndpoint, target: EngineTarget, direction: Direction): AdoRequest {
+  return wasm.conversionRequest(endpoint, clientOptions(target), direction);
+}
+
+/** Sends one scheme change (`convertEndpoint` / `revertEndpoint`) through `relay`. */
+export function changeScheme(
+  direction: Direction,
+  target: EngineTarget,
+  endpoint: ServiceEndpoint,
+  relay: Relay,
+  onJournal: (entry: JournalEntry) => void,
+): Promise<ConversionOutcome> {
+  const send = direction === 'convert' ? wasm.convertEndpoint : wasm.revertEndpoint;
+  return send(clientOptions(target), endpoint, relay, onJournal);
+}
+
+/** Reads a connection (by id, in its owning `project`) until its operation settles (`pollEndpoint`). */
+export function pollEndpoint(
+  direction: Direction,
+  target: EngineTarget,
+  project: string,
+  endpointId: string,
+  relay: Relay,
+  onJournal: (entry: JournalEntry) => void,
+): Promise<ConversionOutcome> {
+  return wasm.pollEndpoint(clientOptions(target, project), endpointId, relay, onJournal, null, direction);
+}
+
+/** Every connection of `project` exactly as read (`scanProject`), by lowercase id. */
+export async function readProject(target: EngineTarget, project: string, relay: Relay): Promise<Map<string, ServiceEndpoint>> {
+  return endpointsById(await wasm.scanProject(clientOptions(target, project), relay, null));
+}
+
+/** The organization id (`organizationId`: connectionData `instanceId`), or null when it can't be read. */
+export async function organizationIdOf(target: EngineTarget, relay: Relay): Promise<string | null> {
+  try {
+    return await wasm.organizationId(clientOptions(target), relay, null);
+  } catch {
+    return null;
+  }
 }

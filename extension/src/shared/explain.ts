@@ -3,10 +3,8 @@
 // button. DOM only (no chrome.*, no wasm): drawn by the content script's card and by the
 // panel's details from data the engine computed.
 import { copyText, h } from './dom.js';
-import type { DecodedIssuer, DecodedSubject } from '../../../pkg/web/federate_wasm.js';
-import { allReasons, projectNames, REMEDY_FORMAT_NAMES, REMEDY_FORMATS, type RemedyFormat, type Verdict } from './model.js';
-
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+import type { DecodedIssuer, DecodedSubject, Remedies } from '../../../pkg/web/federate_wasm.js';
+import { allReasons, projectNames, type Verdict } from './model.js';
 
 /**
  * The engine's segments of a subject or an issuer, drawn as they are: one row a segment, in
@@ -60,7 +58,8 @@ function dl(pairs: [string, Node | string | null][]): HTMLElement {
 export function federationView(v: Verdict): HTMLElement | null {
   const f = v.federation;
   if (!f) return null;
-  const expected = isObject(f.expected) ? f.expected : null;
+  // The form the engine says the connection is in (the other form is a remedy, not a check).
+  const expected = f.expected ? (f.format === 'entra' ? f.expected.entra : f.expected.azureDevOps) : null;
   return h(
     'section',
     { class: 'federate-federation', 'aria-label': 'Workload identity federation' },
@@ -72,11 +71,8 @@ export function federationView(v: Verdict): HTMLElement | null {
       ['Audience', f.audience ? h('code', {}, f.audience) : null],
       ['Application (client) id', f.identity?.applicationId ? h('code', {}, f.identity.applicationId) : null],
       ['Tenant id', f.identity?.tenantId ? h('code', {}, f.identity.tenantId) : null],
-      ['Expected issuer', typeof expected?.issuer === 'string' && expected.issuer !== f.issuer ? h('code', {}, expected.issuer) : null],
-      [
-        'Expected subject',
-        typeof expected?.subject === 'string' && expected.subject !== f.subject ? h('code', {}, expected.subject) : null,
-      ],
+      ['Expected issuer', expected?.issuer && expected.issuer !== f.issuer ? h('code', {}, expected.issuer) : null],
+      ['Expected subject', expected?.subject && expected.subject !== f.subject ? h('code', {}, expected.subject) : null],
     ]),
     segmentsView('issuer', f.issuerDecoded),
     segmentsView('subject', f.decoded),
@@ -96,19 +92,18 @@ export function federationView(v: Verdict): HTMLElement | null {
 }
 
 /** The remedies: a labelled format switch, the text, and a copy button with a spoken result. */
-export function remediesView(remedies: Partial<Record<RemedyFormat, string>>, idPrefix: string): HTMLElement | null {
-  const formats = REMEDY_FORMATS.filter((f) => typeof remedies[f] === 'string');
-  if (formats.length === 0) return null;
+export function remediesView({ remedies }: Remedies, idPrefix: string): HTMLElement | null {
+  if (remedies.length === 0) return null;
   const selectId = `${idPrefix}-format`;
   const pre = h('pre', { class: 'federate-remedy', tabindex: 0, 'aria-label': 'Commands' });
   const status = h('span', { class: 'federate-copy-status', role: 'status' });
   const select = h(
     'select',
     { id: selectId },
-    formats.map((f) => h('option', { value: f }, REMEDY_FORMAT_NAMES[f])),
+    remedies.map((r) => h('option', { value: r.format }, r.title)),
   );
   const showFormat = () => {
-    pre.textContent = remedies[select.value as RemedyFormat] ?? '';
+    pre.textContent = remedies.find((r) => r.format === select.value)?.text ?? '';
     pre.dataset.format = select.value;
     status.textContent = '';
   };
@@ -141,7 +136,7 @@ export function verdictView(v: Verdict): HTMLElement {
       ['Type', v.type],
       ['Scheme', v.scheme],
       ['Credential', v.credentialWord],
-      ['State', v.state],
+      ['State', v.stateWord],
       ['Conversion', v.convertibleWord],
       ['Project(s)', projectNames(v).join(', ') || null],
       [

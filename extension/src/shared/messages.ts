@@ -2,9 +2,16 @@
 // and events, the one `Reply<T>` with its one error shape, and the guards every receiver
 // uses. Messages travel only through chrome.runtime channels; page scripts can't reach them.
 // Times are milliseconds everywhere (`retryAfterMs`, `waiting.ms`), as the engine counts them.
-import type { ConnectionUsage, InventorySummary, Preflight, UsageTarget, WaitReason } from '../../../pkg/web/federate_wasm.js';
+import type {
+  ConnectionUsage,
+  InventorySummary,
+  Preflight,
+  RateLimitWaitEvent,
+  Remedies,
+  UsageTarget,
+} from '../../../pkg/web/federate_wasm.js';
 import type { Direction, Job, JobTarget, Plan, PlanGroup, PlannedRequest } from './convert-types.js';
-import type { ProjectInventory, RemedyFormat, Verdict } from './model.js';
+import type { ProjectInventory, Verdict } from './model.js';
 
 export type { ConnectionUsage, Preflight, UsageTarget };
 
@@ -72,7 +79,7 @@ export interface RelayResponse {
 /** The single-connection card's data: computed in the service worker, drawn by the content script. */
 export interface ConnectionDetails {
   verdict: Verdict;
-  remedies: Partial<Record<RemedyFormat, string>>;
+  remedies: Remedies;
 }
 
 // ---- content script or extension page -> service worker (chrome.runtime.sendMessage)
@@ -170,11 +177,7 @@ export const PANEL_PORT = 'panel';
 export type PanelRequest = { type: 'scan'; scope: 'project' | 'organization'; context: PageContext } | { type: 'cancel' };
 
 /** The engine's client started waiting (rate limit or backoff) for `ms` milliseconds. */
-export interface Waiting {
-  ms: number;
-  reason: WaitReason;
-  status: number | null;
-}
+export type Waiting = RateLimitWaitEvent;
 
 export type PanelEvent =
   | { type: 'started'; scope: 'project' | 'organization' }

@@ -8,15 +8,17 @@ import type { ConvertMessage, MessageOf, PlanRequest, ReplyOf } from '../shared/
 import {
   changeScheme,
   conversionRequest,
-  type EngineJournalEntry,
+  type JournalEntry,
   loadEngine,
-  type Outcome,
+  type ConversionOutcome as Outcome,
   organizationIdOf,
+  owningProject,
   planConversions,
   pollEndpoint,
   readProject,
   type Relay,
-} from '../shared/convert-engine.js';
+  type ServiceEndpoint,
+} from '../shared/engine.js';
 import { addJob, loadJob, loadJobs, organizations, record, save } from './journal.js';
 import { relayThrough } from './relay.js';
 import {
@@ -45,13 +47,13 @@ const jobKey = (job: Job) => `${job.target.organizationName.toLowerCase()}/${job
 // Planning
 
 /** The project's connections as read now, by id (lowercase). */
-async function readEndpoints(target: JobTarget): Promise<Map<string, unknown>> {
+async function readEndpoints(target: JobTarget): Promise<Map<string, ServiceEndpoint>> {
   if (!target.projectName) throw new Error('Conversions are planned from a project page: open the project that owns the connections.');
   return readProject(target, target.projectName, relayThrough(target.tabId, target.apiBase));
 }
 
 /** Revert plans: the selected connections that are on workload identity federation. */
-function planReverts(endpoints: Map<string, unknown>, selected: string[] | null): Plan {
+function planReverts(endpoints: Map<string, ServiceEndpoint>, selected: string[] | null): Plan {
   // The revert is offered per connection from its card; the engine's answer decides the rest
   // (a passed window comes back as `revertUnavailable`), so this only picks the selection.
   const plan: Plan = { send: [], skip: [] };
@@ -64,11 +66,10 @@ function planReverts(endpoints: Map<string, unknown>, selected: string[] | null)
   return plan;
 }
 
-/** The home project (reference 0) of an endpoint as read: its id, else name, and its name. */
-function homeOf(ep: unknown): { project: string | null; name: string | null } {
-  const home = (ep as { serviceEndpointProjectReferences?: { projectReference?: { id?: string; name?: string } }[] } | undefined)
-    ?.serviceEndpointProjectReferences?.[0]?.projectReference;
-  return { project: home?.id ?? home?.name ?? null, name: home?.name ?? null };
+/** The project a scheme change of an endpoint goes to, and its name: the engine's `owningProject`. */
+function homeOf(ep: ServiceEndpoint | undefined): { project: string | null; name: string | null } {
+  const home = ep ? owningProject(ep) : null;
+  return { project: home?.project ?? null, name: home?.projectName ?? null };
 }
 
 /** Runs `f` over `items`, at most `limit` at a time, results in order. */
@@ -95,11 +96,11 @@ async function planGroups(
   target: JobTarget,
   groups: PlanGroup[],
   allowManual: boolean,
-): Promise<{ plan: Plan; endpoints: Map<string, unknown> }> {
+): Promise<{ plan: Plan; endpoints: Map<string, ServiceEndpoint> }> {
   const relay = relayThrough(target.tabId, target.apiBase);
   const reads = await mapLimit(groups, 4, async (g) => ({ g, read: await readProject(target, g.project, relay) }));
   const plan: Plan = { send: [], skip: [] };
-  const endpoints = new Map<string, unknown>();
+  const endpoints = new Map<string, ServiceEndpoint>();
   const planned = new Set<string>();
   for (const { g, read } of reads) {
     const from = { ...target, projectName: g.project };
@@ -121,8 +122,9 @@ async function planGroups(
         const id = p.id.toLowerCase();
         if (planned.has(id)) continue;
         planned.add(id);
-        endpoints.set(id, read.get(id));
-        plan.send.push({ ...p, projectName: homeOf(read.get(id)).name ?? projectName });
+        const ep = read.get(id);
+        if (ep) endpoints.set(id, ep);
+        plan.send.push({ ...p, projectName: homeOf(ep).name ?? projectName });
       }
       for (const s of part.skip) {
         const id = s.id.toLowerCase();
@@ -140,7 +142,7 @@ async function planGroups(
   return { plan, endpoints };
 }
 
-async function makePlan(message: PlanRequest): Promise<{ plan: Plan; endpoints: Map<string, unknown> }> {
+async function makePlan(message: PlanRequest): Promise<{ plan: Plan; endpoints: Map<string, ServiceEndpoint> }> {
   await loadEngine();
   if (message.groups) {
     if (message.direction !== 'convert') throw new Error('Reverts are made per connection, from its details.');
@@ -154,11 +156,16 @@ async function makePlan(message: PlanRequest): Promise<{ plan: Plan; endpoints: 
   return { plan, endpoints };
 }
 
-function dryRun(plan: Plan, endpoints: Map<string, unknown>, target: JobTarget, direction: Direction): PlannedRequest[] {
-  return plan.send.map((p) => conversionRequest(endpoints.get(p.id.toLowerCase()), target, direction));
+function dryRun(plan: Plan, endpoints: Map<string, ServiceEndpoint>, target: JobTarget, direction: Direction): PlannedRequest[] {
+  return plan.send.flatMap((p) => {
+    const ep = endpoints.get(p.id.toLowerCase());
+    if (!ep) return [];
+    const req = conversionRequest(ep, target, direction);
+    return [{ id: ep.id ?? p.id, name: ep.name ?? null, method: req.method, url: req.url, body: req.body }];
+  });
 }
 
-function newJob(target: JobTarget, direction: Direction, plan: Plan, endpoints: Map<string, unknown>, concurrency: number): Job {
+function newJob(target: JobTarget, direction: Direction, plan: Plan, endpoints: Map<string, ServiceEndpoint>, concurrency: number): Job {
   const now = Date.now();
   const job: Job = {
     id: `${now.toString(36)}-${crypto.randomUUID().slice(0, 8)}`,
@@ -213,7 +220,7 @@ function newJob(target: JobTarget, direction: Direction, plan: Plan, endpoints: 
 // ---------------------------------------------------------------------------------------
 // Running
 
-function journalSink(job: Job): (entry: EngineJournalEntry) => void {
+function journalSink(job: Job): (entry: JournalEntry) => void {
   return (entry) => {
     record(job, {
       at: entry.atMs || Date.now(),
@@ -257,8 +264,8 @@ function itemRelay(job: Job, item: JobItem, base: Relay): Relay {
 
 /** Whether the connection, as just read, shows the scheme change did not happen (nothing ran). */
 function unchanged(outcome: Outcome, direction: Direction): boolean {
-  const ep = outcome.endpoint as { authorization?: { scheme?: string }; operationStatus?: { state?: string } | null } | undefined;
-  if (outcome.outcome !== 'failed' || !ep) return false;
+  if (outcome.outcome !== 'failed' || !outcome.endpoint) return false;
+  const ep = outcome.endpoint;
   const scheme = (ep.authorization?.scheme ?? '').toLowerCase();
   const before = direction === 'convert' ? 'serviceprincipal' : 'workloadidentityfederation';
   return scheme === before && (ep.operationStatus?.state ?? 'Ready').toLowerCase() !== 'failed';
@@ -267,14 +274,15 @@ function unchanged(outcome: Outcome, direction: Direction): boolean {
 function finish(item: JobItem, out: Outcome): void {
   item.status = 'done';
   item.outcome = out.outcome;
-  item.message = out.message ?? out.error?.message ?? null;
+  item.message = 'message' in out ? out.message : out.outcome === 'paused' && 'message' in out.error ? out.error.message : null;
   if (out.outcome === 'forbidden') {
-    item.message = `${out.message ?? 'No permission.'} Needed: ${out.role ?? 'Administrator role on this service connection'}.`;
+    item.message = `${out.message || 'No permission.'} Needed: ${out.role || 'Administrator role on this service connection'}.`;
   }
-  item.issuer = out.issuer ?? null;
-  item.subject = out.subject ?? null;
-  item.revertDeadline = out.revertDeadline ?? null;
-  if (out.endpoint) item.endpoint = out.endpoint;
+  const converted = out.outcome === 'converted' ? out : null;
+  item.issuer = converted?.issuer ?? null;
+  item.subject = converted?.subject ?? null;
+  item.revertDeadline = converted?.revertDeadline ?? null;
+  if ('endpoint' in out && out.endpoint) item.endpoint = out.endpoint;
 }
 
 function pauseJob(job: Job, kind: string, message: string, resumeAt: number | null): void {
@@ -301,7 +309,7 @@ async function runItem(job: Job, item: JobItem, base: Relay): Promise<void> {
       kind: 'answered',
       endpointId: item.id,
       outcome: `resolved by reading: ${out.outcome}`,
-      message: out.message ?? null,
+      message: 'message' in out ? out.message : null,
       method: 'GET',
       url: null,
       status: null,
@@ -327,17 +335,20 @@ async function runItem(job: Job, item: JobItem, base: Relay): Promise<void> {
       item.status = 'pending';
       return;
     }
-    out = await changeScheme(direction, target, item.endpoint, relay, sink);
+    out = item.endpoint
+      ? await changeScheme(direction, target, item.endpoint, relay, sink)
+      : { outcome: 'notFound', message: 'The connection was not read when the job was planned.' };
   }
   if (out.outcome === 'converting') out = await pollEndpoint(direction, target, item.project, item.id, relay, sink);
   if (out.outcome === 'paused' || out.outcome === 'cancelled' || out.outcome === 'converting') {
     item.status = 'pending';
     if (out.outcome === 'paused') {
-      const kind = out.error?.kind ?? 'network';
-      const retry = out.error?.retryAfterMs ?? null;
+      const { error } = out;
+      const kind = error.kind;
+      const retry = error.kind === 'throttled' ? error.retryAfterMs : null;
       const resumeAt =
         kind === 'throttled' ? Date.now() + (retry ?? DEFAULT_THROTTLE_WAIT_MS) : kind === 'network' ? Date.now() + 1000 : null;
-      pauseJob(job, kind, pauseMessage(kind, out.error?.message ?? ''), resumeAt);
+      pauseJob(job, kind, pauseMessage(kind, 'message' in error ? error.message : ''), resumeAt);
     } else if (out.outcome === 'converting') {
       pauseJob(job, 'converting', 'Azure DevOps is still converting in the background. Resume later to check again.', null);
     }
@@ -433,7 +444,7 @@ async function resume(job: Job, tabId: number | null): Promise<Job> {
 // Messages
 
 /** Plans shown to the user, by id, so "Convert" sends exactly what was confirmed. */
-const plans = new Map<string, { plan: Plan; endpoints: Map<string, unknown>; key: string }>();
+const plans = new Map<string, { plan: Plan; endpoints: Map<string, ServiceEndpoint>; key: string }>();
 const planKey = (m: PlanRequest) =>
   JSON.stringify([m.target.apiBase, m.target.projectName, m.target.tabId, m.direction, m.selected, m.allowManual, m.groups ?? null]);
 

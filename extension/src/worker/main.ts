@@ -99,7 +99,8 @@ const handlers: { [K in Message['type']]: Handler<K> } = {
     if (!verdict) throw Object.assign(new Error('This service connection was not found in the project.'), { kind: 'notFound' });
     const ctx = await contextFor(message.context, scanRelay(tabId, message.context), scan.inventory.project);
     const [withUse = verdict] = (await withUsage({ verdicts: [verdict] }, message.context.apiBase)).verdicts;
-    return { verdict: withUse, remedies: remedies(scan.endpoints.get(id), ctx) };
+    const endpoint = scan.endpoints.get(id);
+    return { verdict: withUse, remedies: endpoint ? remedies(endpoint, ctx) : { remedies: [], reason: null } };
   },
   async openPanel(message, sender) {
     if (!isExtensionPage(sender) || message.tabId === null) throw new Error('openPanel comes from the popup');

@@ -4,12 +4,13 @@
 // the page's origin with the page's session.
 import * as wasm from '../../../pkg/web/federate_wasm.js';
 import {
-  classify,
+  classifyEndpoints,
   clientOrganizationId,
   clientScanProjectListing,
   type EngineContext,
   endpointsById,
   type Relay,
+  type ServiceEndpoint,
 } from '../shared/engine.js';
 import type { PageContext, Waiting } from '../shared/messages.js';
 import type { ProjectInventory, ProjectRef } from '../shared/model.js';
@@ -17,7 +18,7 @@ import type { ProjectInventory, ProjectRef } from '../shared/model.js';
 /** One project's raw endpoints (kept for remedies and conversions) and verdicts. */
 export interface ScannedProject {
   inventory: ProjectInventory;
-  endpoints: Map<string, unknown>;
+  endpoints: Map<string, ServiceEndpoint>;
   /** Secret values the service returned and the engine dropped while reading (count only). */
   secretValuesDropped: number;
 }
@@ -51,13 +52,14 @@ function engineContext(ctx: PageContext, orgId: string | null, project: ProjectR
 }
 
 function scanned(
-  endpoints: unknown[],
+  endpoints: ServiceEndpoint[],
   ctx: PageContext,
   orgId: string | null,
   project: ProjectRef,
   secretValuesDropped: number,
 ): ScannedProject {
-  const verdicts = classify(endpoints, engineContext(ctx, orgId, project), project);
+  // The engine tells each verdict the project it was found in (the context's project).
+  const verdicts = classifyEndpoints(endpoints, engineContext(ctx, orgId, project));
   return {
     inventory: { project, verdicts, endpoints, organizationId: orgId },
     endpoints: endpointsById(endpoints),
@@ -107,7 +109,7 @@ export async function scanOrganization(
     (e) => {
       if (signal.aborted) return;
       if (e.waiting) {
-        onWait({ ms: e.waiting.ms, reason: e.waiting.reason, status: e.waiting.status ?? null });
+        onWait(e.waiting);
         return;
       }
       const p = e.project;
