@@ -108,6 +108,24 @@ test('an organization of 200 projects: progress, results as projects finish, eve
   assert.ok(done < total, `cancelled before the end (${done}/${total})`);
   assert.match(await panel.textContent('#status'), /cancelled/i);
   mock.control({ latencyMs: 0 });
+
+  // A project that can't be read leaves the scan incomplete, and the panel says which (the
+  // engine's line), instead of "Scan finished" over rows that are not the whole organization.
+  assert.equal(await panel.locator('#incomplete-notice').isHidden(), true, 'a full scan has no gaps to report');
+  const unread = mock.state.projects[7];
+  const esc = (t) => t.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  mock.control({ faults: { scope: `/(${unread.id}|${esc(encodeURIComponent(unread.name))})/_apis/serviceendpoint`, failRate: 1, failStatus: 403 } });
+  try {
+    await panel.click('#scan-org');
+    await scanState(panel, ['done']);
+  } finally {
+    mock.control({ faults: { scope: '/_apis/', failRate: 0, failStatus: 503 } });
+  }
+  const notice = await panel.textContent('#incomplete-notice');
+  assert.equal(await panel.locator('#incomplete-notice').isVisible(), true, 'the gap is shown');
+  assert.match(notice, /^1 of 200 projects could not be read: /);
+  assert.ok(notice.includes(unread.name), notice);
+  assert.match(await panel.textContent('#status'), /incomplete/i);
   await page.close();
 });
 

@@ -823,6 +823,9 @@ pub struct OrgScan {
     pub connections: Vec<Connection>,
     /// Whether every project was scanned.
     pub complete: bool,
+    /// What is missing when not complete, in words ("2 of 5 projects could not be read:
+    /// …"), or `null` when complete.
+    pub incomplete: Option<String>,
     /// Why the scan stopped early (signed out, throttled beyond the wait, cancelled).
     pub stopped: Option<ApiError>,
     /// Secret values the service returned, dropped on reading (count only, each merged
@@ -917,6 +920,7 @@ pub async fn scan_organization<T: Transport>(
     let stopped = stopped.into_inner();
     let (project_scans, connections) = merge(&projects, results);
     let complete = stopped.is_none() && project_scans.iter().all(|p| p.scanned);
+    let incomplete = (!complete).then(|| incomplete_line(&project_scans, stopped.as_ref()));
     let secret_values_dropped = connections
         .iter()
         .map(|c| c.endpoint.dropped_secrets())
@@ -926,10 +930,41 @@ pub async fn scan_organization<T: Transport>(
         projects: project_scans,
         connections,
         complete,
+        incomplete,
         stopped,
         secret_values_dropped,
         stats: client.stats(),
     })
+}
+
+/// What an incomplete organization scan misses: the projects not read, each with why (the
+/// engine's words for its error), and what stopped the scan.
+fn incomplete_line(projects: &[ProjectScan], stopped: Option<&ApiError>) -> String {
+    let unread: Vec<&ProjectScan> = projects.iter().filter(|p| !p.scanned).collect();
+    let mut line = format!(
+        "{} of {} {} could not be read",
+        unread.len(),
+        projects.len(),
+        if projects.len() == 1 {
+            "project"
+        } else {
+            "projects"
+        }
+    );
+    let failed: Vec<String> = unread
+        .iter()
+        .filter_map(|p| p.error.as_ref().map(|e| format!("{} ({e})", p.name)))
+        .collect();
+    if !failed.is_empty() {
+        line.push_str(": ");
+        line.push_str(&failed.join("; "));
+    }
+    if let Some(err) = stopped {
+        line.push_str(". The scan stopped: ");
+        line.push_str(&err.to_string());
+    }
+    line.push('.');
+    line
 }
 
 /// One project's list of connections, or why it has none.

@@ -486,6 +486,7 @@ fn org_scan_merges_shared_connections_and_bounds_concurrency() {
     }))
     .unwrap();
     assert!(scan.complete);
+    assert_eq!(scan.incomplete, None);
     assert_eq!(scan.projects.len(), 40);
     assert_eq!(
         scan.connections.len(),
@@ -577,6 +578,12 @@ fn one_forbidden_project_does_not_fail_the_scan() {
             .all(|p| p.scanned && p.error.is_none())
     );
     assert_eq!(scan.connections.len(), 5);
+    // The user is told what is missing, in the engine's words.
+    let p4_name = p4.name.clone();
+    assert_eq!(
+        scan.incomplete.as_deref(),
+        Some(format!("1 of 5 projects could not be read: {p4_name} (forbidden: Access denied to Project 4.).").as_str())
+    );
 }
 
 #[test]
@@ -599,6 +606,12 @@ fn signed_out_mid_scan_stops_and_keeps_what_it_has() {
     let scan = block_on(jobs::scan_organization(&client, &|_| {})).unwrap();
     assert_eq!(scan.stopped.as_ref().map(ApiError::kind), Some("signedOut"));
     assert!(!scan.complete);
+    let line = scan.incomplete.as_deref().unwrap_or_default();
+    assert!(
+        line.starts_with("25 of 30 projects could not be read"),
+        "{line}"
+    );
+    assert!(line.contains("The scan stopped: signed out"), "{line}");
     let scanned = scan.projects.iter().filter(|p| p.scanned).count();
     assert_eq!(scanned, 5);
     assert!(

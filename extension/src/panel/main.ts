@@ -100,6 +100,7 @@ function scan(next: Scope): void {
   state.progress = { done: 0, total: 0, project: null };
   resetUsage();
   state.secretValuesDropped = 0;
+  state.incomplete = null;
   state.status = 'running';
   ROOT.dataset.federateScan = 'running';
   ROOT.dataset.federateScope = state.scope;
@@ -156,11 +157,12 @@ function onEvent(e: PanelEvent): void {
       break;
     case 'finished':
       state.secretValuesDropped = e.secretValuesDropped;
+      state.incomplete = e.incomplete;
       state.status = e.cancelled ? 'cancelled' : 'done';
       ROOT.dataset.federateScan = state.status;
       render();
       openFocus();
-      migration.afterScan({ complete: !e.cancelled });
+      migration.afterScan({ complete: !e.cancelled && e.incomplete === null });
       return;
     case 'failed':
       fail(e.error);
@@ -180,6 +182,8 @@ function onEvent(e: PanelEvent): void {
 const statusLine = h('p', { id: 'status', role: 'status', class: 'status' });
 const alertBox = h('div', { id: 'alert', role: 'alert', class: 'alert', hidden: true });
 const secretsNotice = h('p', { id: 'secrets-notice', role: 'note', class: 'notice', hidden: true });
+/** What an organization scan could not read (the engine's line): its rows are not the whole organization. */
+const incompleteNotice = h('p', { id: 'incomplete-notice', role: 'status', class: 'notice', hidden: true });
 const scanProjectButton = h('button', { type: 'button', id: 'scan-project' }, 'Scan this project');
 const scanOrgButton = h('button', { type: 'button', id: 'scan-org' }, 'Scan the whole organization');
 const cancelButton = h('button', { type: 'button', id: 'cancel' }, 'Cancel');
@@ -233,6 +237,7 @@ function build(): void {
       statusLine,
       alertBox,
       secretsNotice,
+      incompleteNotice,
       h(
         'div',
         { class: 'filters' },
@@ -278,7 +283,9 @@ function statusText(): string {
         ? scope === 'project'
           ? 'This project has no service connections.'
           : 'No service connections in this organization.'
-        : `Scan finished: ${rows.size} connections.`;
+        : state.incomplete !== null
+          ? `Scan incomplete: ${rows.size} connections found; not every project could be read.`
+          : `Scan finished: ${rows.size} connections.`;
   }
 }
 
@@ -317,6 +324,8 @@ function render(): void {
   statusLine.textContent = waiting ?? statusText();
   const dropped = state.secretValuesDropped;
   secretsNotice.hidden = dropped === 0;
+  incompleteNotice.hidden = state.incomplete === null;
+  incompleteNotice.textContent = state.incomplete ?? '';
   secretsNotice.textContent = dropped
     ? `Azure DevOps returned ${dropped} secret ${dropped === 1 ? 'value' : 'values'} (it should return none); Federate dropped ${dropped === 1 ? 'it' : 'them'} and shows, stores and exports none.`
     : '';

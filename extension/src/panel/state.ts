@@ -36,6 +36,8 @@ export interface PanelState {
   sort: { key: string; dir: 1 | -1 };
   /** Secret values the service returned in the last scan, dropped by the engine (count only). */
   secretValuesDropped: number;
+  /** The engine's line on what the last organization scan could not read, or null. */
+  incomplete: string | null;
   /** The client's current wait (rate limit or backoff) during a scan. */
   wait: { until: number; reason: string; status: number | null } | null;
   /** Whether the engine has loaded (the first render comes before). */
@@ -57,6 +59,7 @@ export function createState(): PanelState {
     picked: new Set(),
     sort: { key: 'name', dir: 1 },
     secretValuesDropped: 0,
+    incomplete: null,
     wait: null,
     engineLoaded: false,
   };

@@ -184,8 +184,11 @@ export type PanelEvent =
   | { type: 'progress'; done: number; total: number; project: string | null }
   | ({ type: 'waiting' } & Waiting)
   | { type: 'inventory'; inventory: ProjectInventory }
-  /** `secretValuesDropped`: secret values the service returned and the engine dropped (count only). */
-  | { type: 'finished'; scope: 'project' | 'organization'; cancelled: boolean; secretValuesDropped: number }
+  /**
+   * `secretValuesDropped`: secret values the service returned and the engine dropped (count
+   * only). `incomplete`: the engine's line on what an organization scan could not read, or null.
+   */
+  | { type: 'finished'; scope: 'project' | 'organization'; cancelled: boolean; secretValuesDropped: number; incomplete: string | null }
   | { type: 'failed'; error: ErrorInfo };
 
 /** The port a panel opens for usage loads (the scans have their own). */

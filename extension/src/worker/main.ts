@@ -210,15 +210,15 @@ chrome.runtime.onConnect.addListener((port) => {
     forgetUsage(context.apiBase);
     post({ type: 'started', scope });
     const relay = scanRelay(tabId, context);
-    const run = async (): Promise<number> => {
+    const run = async (): Promise<{ secretValuesDropped: number; incomplete: string | null }> => {
       await loadEngine();
       if (scope === 'project') {
         const scan = await scanProject(context, relay, controller.signal);
         recent.set(tabId, { key: keyOf(context), at: Date.now(), scan });
         post({ type: 'inventory', inventory: scan.inventory });
-        return scan.secretValuesDropped;
+        return { secretValuesDropped: scan.secretValuesDropped, incomplete: null };
       }
-      const { secretValuesDropped } = await scanOrganization(
+      return await scanOrganization(
         context,
         relay,
         (p) => {
@@ -232,18 +232,17 @@ chrome.runtime.onConnect.addListener((port) => {
         },
         controller.signal,
       );
-      return secretValuesDropped;
     };
     run().then(
-      (secretValuesDropped) => {
+      ({ secretValuesDropped, incomplete }) => {
         if (job === controller) job = null;
-        post({ type: 'finished', scope, cancelled: controller.signal.aborted, secretValuesDropped });
+        post({ type: 'finished', scope, cancelled: controller.signal.aborted, secretValuesDropped, incomplete });
       },
       (err: unknown) => {
         if (job === controller) job = null;
         const error = toErrorInfo(err);
         if (controller.signal.aborted || error.kind === 'cancelled')
-          post({ type: 'finished', scope, cancelled: true, secretValuesDropped: droppedBy(err) });
+          post({ type: 'finished', scope, cancelled: true, secretValuesDropped: droppedBy(err), incomplete: null });
         else post({ type: 'failed', error });
       },
     );

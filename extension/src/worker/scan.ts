@@ -88,10 +88,11 @@ export async function scanProject(ctx: PageContext, relay: Relay, signal: AbortS
  * Scans every project with the engine's `scanOrganization`: one concurrency limit and one
  * rate-limit pause for the whole scan, shared connections merged by the engine. `onProject`
  * gets each project as it finishes (so results appear as they come), `onProgress` the count,
- * `onWait` each wait as the client starts it. A project the user can't read is skipped;
- * anything that stops the scan (signed out, throttled past the client's wait, cancelled)
- * rejects with its kind. Resolves with the skipped projects and the engine's count of the secret
- * values the service returned (each merged connection once; count only).
+ * `onWait` each wait as the client starts it. A project that can't be read leaves the scan
+ * incomplete (the engine's `incomplete` line says which and why); anything that stops the scan
+ * (signed out, throttled past the client's wait, cancelled) rejects with its kind. Resolves
+ * with that line and the engine's count of the secret values the service returned (each
+ * merged connection once; count only).
  */
 export async function scanOrganization(
   ctx: PageContext,
@@ -100,9 +101,8 @@ export async function scanOrganization(
   onProgress: (done: number, total: number, project: string | null) => void,
   onWait: (wait: Waiting) => void,
   signal: AbortSignal,
-): Promise<{ skipped: { project: string; reason: string }[]; secretValuesDropped: number }> {
+): Promise<{ incomplete: string | null; secretValuesDropped: number }> {
   const orgId = await organizationId(ctx, relay, signal);
-  const skipped: { project: string; reason: string }[] = [];
   const result = await wasm.scanOrganization(
     { orgUrl: ctx.apiBase },
     relay as wasm.Relay,
@@ -114,9 +114,6 @@ export async function scanOrganization(
       }
       const p = e.project;
       if (p && !p.error) onProject(scanned(p.connections, ctx, orgId, { projectId: p.id, projectName: p.name }, p.secretValuesDropped));
-      else if (p?.error && (p.error.kind === 'forbidden' || p.error.kind === 'notFound')) {
-        skipped.push({ project: p.name, reason: p.error.message });
-      }
       onProgress(e.projectsDone, e.projectsTotal, p?.name ?? null);
     },
     signal,
@@ -132,5 +129,5 @@ export async function scanOrganization(
       secretValuesDropped: result.secretValuesDropped,
     });
   }
-  return { skipped, secretValuesDropped: result.secretValuesDropped };
+  return { incomplete: result.incomplete, secretValuesDropped: result.secretValuesDropped };
 }
