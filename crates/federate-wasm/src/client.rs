@@ -745,7 +745,7 @@ pub async fn poll_endpoint(
 /// only to the organization's origin. Resolves with the answer, whatever its status, in the
 /// shape `ConversionJob.apply`'s `answer` event takes; rejects (kind `network`) only when
 /// there was no HTTP answer, `insecure` or `argument` before anything is sent.
-#[wasm_bindgen(js_name = sendRequest, unchecked_return_type = "AdoAnswer")]
+#[wasm_bindgen(js_name = sendRequest, unchecked_return_type = "AdoResponse")]
 pub async fn send_request(
     #[wasm_bindgen(unchecked_param_type = "ClientOptions")] options: JsValue,
     #[wasm_bindgen(unchecked_param_type = "AdoRequest")] request: JsValue,

@@ -30,7 +30,6 @@ import type {
   ServiceEndpoint, TaskWarning, Tone, UsageLoad, UsageProgressEvent, UsageTarget, UsageVerdict,
   Verdict, VerdictRule, VerifyRow,
   ActiveJob, Conflict, JobEvent, JobHeader, JobNext, JobRecord, JobView, ProjectRead,
-  Response as AdoAnswer,
 } from "./federate_types.js";
 "#;
 
