@@ -20,7 +20,7 @@ use wasm_bindgen::prelude::*;
 const TYPES: &str = r#"
 export * from "./federate_types.js";
 import type {
-  AdoRequest, ApiErrorData, CommandFormat, CommandFormatName,
+  AdoRequest, AdoResponse, ApiErrorData, CommandFormat, CommandFormatName,
   AzureDevOpsPat, ClientStats, ConnectionPreflight, ConnectionState,
   ConnectionUsage, Context, ConversionOutcome, ConversionPlan, CredentialKind, DecodedIssuer,
   DecodedSubject, SubjectContext,
