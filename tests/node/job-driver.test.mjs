@@ -77,6 +77,10 @@ test('the tab closed mid-job: paused "The Azure DevOps tab was closed", no loop;
   const paused = await until(() => (w.view(job.jobId)?.state === 'paused' ? w.view(job.jobId) : null), 20_000, 'the pause');
   assert.equal(paused.pause.kind, 'tabGone');
   assert.match(paused.pause.message, /^The Azure DevOps tab was closed/);
+  // Requests relayed before the pause finish first (the mock logs a request when it answers).
+  const runner = w.runners.get(`${mock.org.toLowerCase()}/${job.jobId}`);
+  await until(() => runner.inFlight.size === 0, 10_000, 'the requests out');
+  await sleep(200);
   const before = mock.requests.length;
   const relayedBefore = w.relayed.count;
   await sleep(3000);

@@ -5,7 +5,15 @@
 // are stored in the order the machine produced them. A failed write becomes the machine's
 // StorageFailed event (a visible pause; nothing is sent after it). No rule about Azure
 // DevOps lives here: not what to send, not what an answer means, not when to resume.
-import type { ConversionJob, JobEvent, JobRecord, JobStep, JobView, LostAnswer, Response } from '../../../pkg/web/federate_wasm.js';
+import type {
+  AdoResponse as Response,
+  ConversionJob,
+  JobEvent,
+  JobRecord,
+  JobStep,
+  JobView,
+  LostAnswer,
+} from '../../../pkg/web/federate_wasm.js';
 import type { AdoRequest } from '../shared/engine.js';
 import type { JobTarget } from '../shared/convert-types.js';
 
