@@ -253,6 +253,14 @@ impl Fingerprint {
     /// are left out (a retried item: its own failed attempt changed them).
     pub fn differences(&self, now: &Self, operation: bool) -> Vec<Difference> {
         let text = |v: &Option<String>| v.clone().unwrap_or_else(|| "(none)".to_owned());
+        // No operation status is a settled connection: the same as `Ready` with no message
+        // (Azure DevOps answers either way for a connection nothing runs on).
+        let state = |v: &Option<String>| v.clone().unwrap_or_else(|| "Ready".to_owned());
+        let message = |v: &Option<String>| {
+            v.clone()
+                .filter(|m| !m.is_empty())
+                .unwrap_or_else(|| "(none)".to_owned())
+        };
         let flag = |b: bool| b.to_string();
         let mut out = Vec::new();
         let mut cmp = |field: &str, a: String, b: String, ci: bool| {
@@ -285,14 +293,14 @@ impl Fingerprint {
         if operation {
             cmp(
                 "operationStatus.state",
-                text(&self.operation_state),
-                text(&now.operation_state),
+                state(&self.operation_state),
+                state(&now.operation_state),
                 true,
             );
             cmp(
                 "operationStatus.statusMessage",
-                text(&self.operation_message),
-                text(&now.operation_message),
+                message(&self.operation_message),
+                message(&now.operation_message),
                 false,
             );
         } else if now
@@ -302,8 +310,8 @@ impl Fingerprint {
         {
             cmp(
                 "operationStatus.state",
-                text(&self.operation_state),
-                text(&now.operation_state),
+                state(&self.operation_state),
+                state(&now.operation_state),
                 true,
             );
         }
