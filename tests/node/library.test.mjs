@@ -134,6 +134,9 @@ test('the conversion job machine: plans, header, conflicts, and a job converted 
   assert.equal(conflicts.held.jobId, 'job-a');
   assert.match(conflicts.held.message, /job-a/);
   assert.equal(conflicts.free, null);
+  const read = value('readEndpoint');
+  assert.ok(read.id, 'the connection was read');
+  assert.equal(read.secret, null, 'the leaked secret value was dropped');
   const header = value('jobHeader');
   assert.equal(header.items.length, 1);
   assert.equal(header.items[0].fingerprint.scheme, 'ServicePrincipal');
