@@ -187,14 +187,14 @@ pub fn verdict_rules() -> Result<JsValue, JsError> {
 
 /// The sentence that tells a user how many secret values were dropped (`service`: Azure
 /// DevOps returned them; `input`: a file held them), or `null` for none.
-#[wasm_bindgen(js_name = secretValuesNotice)]
+#[wasm_bindgen(js_name = secretValuesNotice, unchecked_return_type = "string | null")]
 pub fn secret_values_notice(
     count: u32,
     #[wasm_bindgen(unchecked_param_type = "\"service\" | \"input\"")] source: &str,
-) -> Result<Option<String>, JsError> {
+) -> Result<JsValue, JsError> {
     init();
     let source: report::SecretSource = source.parse().map_err(|e| js_err(&e))?;
-    Ok(report::secret_values_notice(count as usize, source))
+    to_js(&report::secret_values_notice(count as usize, source))
 }
 
 /// Renders verdicts as JSON, CSV, Markdown or SARIF.

@@ -3,7 +3,7 @@
 import { h } from '../shared/dom.js';
 import { federationView, remediesView, verdictView } from '../shared/explain.js';
 import type { ConnectionDetails, ErrorInfo, Message, PageContext, ReplyOf } from '../shared/messages.js';
-import { describeError, type Verdict } from '../shared/model.js';
+import type { Verdict } from '../shared/model.js';
 import { firstMatch, LIST_CONTAINER, PAGE_MAIN } from './selectors.js';
 
 const ROOT = document.documentElement;
@@ -16,6 +16,14 @@ let bar: HTMLElement | null = null;
 type Summary = ReplyOf['scanProject']['summary'];
 
 /** What the summary bar shows. */
+/**
+ * The words of an error as the service worker filled them in (the engine's, `errorWords`):
+ * this script cannot run the engine. An error the worker never saw has its own message only.
+ */
+function words(error: ErrorInfo): { title: string; advice: string } {
+  return error.title !== undefined ? { title: error.title, advice: error.advice ?? '' } : { title: error.message, advice: '' };
+}
+
 export type BarState = { kind: 'loading' } | { kind: 'ready'; summary: Summary } | { kind: 'error'; error: ErrorInfo; signInUrl: string };
 
 const barKeys = new WeakMap<Summary, string>();
@@ -35,7 +43,7 @@ export function drawBar(state: BarState, actions: { openPanel: () => void; retry
       next.append(h('span', { role: 'status' }, 'Reading service connections…'));
       next.dataset.federateSummary = 'loading';
     } else if (state.kind === 'error') {
-      const d = describeError(state.error);
+      const d = words(state.error);
       next.dataset.federateSummary = 'error';
       next.dataset.federateErrorKind = state.error.kind;
       next.append(h('span', { role: 'alert' }, `${d.title}. ${d.advice}`));
@@ -138,7 +146,7 @@ export function drawCard(state: CardState, actions: CardActions): void {
     next.append(h('h2', { id: 'federate-card-title' }, 'Federate'));
     if (state.kind === 'loading') next.append(h('p', { role: 'status' }, 'Reading this service connection…'));
     else if (state.kind === 'error') {
-      const d = describeError(state.error);
+      const d = words(state.error);
       next.dataset.federateErrorKind = state.error.kind;
       next.append(h('p', { role: 'alert' }, `${d.title}. ${state.error.kind === 'notFound' ? state.error.message : d.advice}`));
       if (state.error.kind === 'signedOut') next.append(h('a', { class: 'federate-button', href: state.signInUrl }, 'Sign in'));
