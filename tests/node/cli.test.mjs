@@ -270,6 +270,10 @@ test('--help documents commands and exit codes; --version; unknown command and o
   assert.equal(help.code, 0);
   for (const word of [
     'audit',
+    'convert',
+    '--yes',
+    '--interactive',
+    '--journal',
     'decode',
     'explain-error',
     'remedy',
@@ -281,6 +285,7 @@ test('--help documents commands and exit codes; --version; unknown command and o
     assert.ok(help.stdout.includes(word), `help mentions ${word}`);
   }
   for (const code of [0, 1, 2, 3, 4, 5]) assert.match(help.stdout, new RegExp(`^  ${code}  `, 'm'));
+  assert.match(help.stdout, /^ {2}130 convert: interrupted by Ctrl-C/m);
   const version = pkg.run(['--version']);
   const manifest = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
   assert.equal(version.stdout.trim(), manifest.version);

@@ -113,6 +113,7 @@ test('every exported function has a call in the check (none untested)', () => {
     'planOrganization',
     'planReverts',
     'jobConflicts',
+    'sendRequest',
   ]) {
     assert.ok(report.exported.includes(name), `${name} is exported`);
   }
@@ -144,6 +145,14 @@ test('the conversion job machine: plans, header, conflicts, and a job converted 
   assert.equal(job.exitCode, 0);
   assert.deepEqual(job.active.ids, []);
   assert.equal(job.refused, 'This connection is not in the job.');
+});
+
+test('sendRequest: a job request answered with the token; refused outside the organization and over http', () => {
+  const r = value('sendRequest');
+  assert.deepEqual(r.answered, { status: 200, headers: true, body: true });
+  assert.equal(r.elsewhere.kind, 'network');
+  assert.match(r.elsewhere.message, /refused to send the token outside https:\/\/127\.0\.0\.1:/);
+  assert.equal(r.http.kind, 'insecure');
 });
 
 test('the sanitizer: control characters shown escaped, Markdown escaped, CSV neutralized', () => {

@@ -1295,16 +1295,19 @@ pub fn plan_conversions(endpoints: &[Endpoint], ctx: &PlanContext) -> Conversion
         }
         let name = ep.name().map(str::to_owned);
         let assessment = assess_for_plan(ep, ctx, selected == Some(true));
+        // The owning project's name, for display (a plan from one project lists ids otherwise).
+        let owner = owning_project_ref(ep);
+        let owner_name = owner.as_ref().and_then(|o| o.project_name.clone());
         match (
             assessment.blocks.first().copied(),
-            owning_project(ep),
+            owner.map(|o| o.project),
             assessment.action,
         ) {
             (None, Some(project), Some(action)) => plan.send.push(PlannedConversion {
                 id: id.to_owned(),
                 name,
                 project,
-                project_name: None,
+                project_name: owner_name,
                 action,
                 notes: assessment
                     .qualifiers
@@ -1320,7 +1323,7 @@ pub fn plan_conversions(endpoints: &[Endpoint], ctx: &PlanContext) -> Conversion
                     reason,
                     message: reason.explain().to_owned(),
                     project: None,
-                    project_name: None,
+                    project_name: owner_name,
                 });
             }
         }

@@ -1175,6 +1175,10 @@ fn plans_say_what_is_sent_and_why_the_rest_is_skipped() {
     let sent: Vec<_> = plan.send.iter().map(|p| p.id.as_str()).collect();
     assert_eq!(sent, ["ok", "AzureRM-case"]);
     assert_eq!(plan.send[0].project, "p-home");
+    // The owning project's name, for display (the CLI's --project plan shows it, not the id).
+    assert_eq!(plan.send[0].project_name.as_deref(), Some("Home"));
+    let foreign = plan.skip.iter().find(|s| s.id == "foreign").unwrap();
+    assert_eq!(foreign.project_name.as_deref(), Some("Other"));
     let skipped: Vec<_> = plan
         .skip
         .iter()

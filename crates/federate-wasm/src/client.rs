@@ -748,3 +748,29 @@ pub async fn poll_endpoint(
     let client = setup.client(&transport).with_journal(&journal);
     encode(&jobs::poll(&client, &project, &id, direction).await)
 }
+
+/// Performs one request the job machine handed out (`ConversionJob.next`'s `send`, `read`
+/// and `poll` steps) with the token of `options`, through the same fetch transport as the
+/// scans: `Authorization` built here, the token only over `https:` (unless `allowHttp`) and
+/// only to the organization's origin. Resolves with the answer, whatever its status, in the
+/// shape `ConversionJob.apply`'s `answer` event takes; rejects (kind `network`) only when
+/// there was no HTTP answer, `insecure` or `argument` before anything is sent.
+#[wasm_bindgen(js_name = sendRequest, unchecked_return_type = "AdoAnswer")]
+pub async fn send_request(
+    #[wasm_bindgen(unchecked_param_type = "ClientOptions")] options: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "AdoRequest")] request: JsValue,
+) -> Result<JsValue, JsValue> {
+    init();
+    let setup = setup(options)?;
+    if setup.authorization.is_none() {
+        return Err(argument_error("sendRequest needs options.token"));
+    }
+    let request: Request = serde_json::from_value(decode(request)?)
+        .map_err(|e| argument_error(format!("request: {e}")))?;
+    let transport = setup.transport(JsValue::NULL, None)?;
+    match transport.send(request).await {
+        Ok(response) => encode(&response),
+        Err(TransportError::Network(message)) => Err(kind_error("network", &message)),
+        Err(TransportError::Cancelled) => Err(kind_error("cancelled", "cancelled")),
+    }
+}

@@ -30,6 +30,7 @@ import type {
   ServiceEndpoint, TaskWarning, Tone, UsageLoad, UsageProgressEvent, UsageTarget, UsageVerdict,
   Verdict, VerdictRule, VerifyRow,
   ActiveJob, Conflict, JobEvent, JobHeader, JobNext, JobRecord, JobView, ProjectRead,
+  Response as AdoAnswer,
 } from "./federate_types.js";
 "#;
 
