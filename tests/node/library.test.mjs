@@ -145,6 +145,10 @@ test('the conversion job machine: plans, header, conflicts, and a job converted 
   assert.equal(job.exitCode, 0);
   assert.deepEqual(job.active.ids, []);
   assert.equal(job.refused, 'This connection is not in the job.');
+  // The relay's answer is applied as is; a torn last record is dropped, one inside is an
+  // error; a time that is not finite is refused.
+  assert.match(job.notFinite ?? '', /nowMs must be a finite number/);
+  assert.match(job.tornInside ?? '', /record 2 of .* cannot be read/);
 });
 
 test('sendRequest: a job request answered with the token; refused outside the organization and over http', () => {

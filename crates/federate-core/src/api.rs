@@ -239,26 +239,59 @@ pub struct Request {
     pub body: Option<String>,
 }
 
-/// One HTTP answer, as data.
+/// One HTTP answer, as data: also what a relay resolves with (TypeScript `AdoResponse`).
+/// Decoding is lenient as a relay answers: `headers` as a record of names to values or as
+/// pairs, `body`, `url` and `opaqueRedirect` may be left out.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(rename = "AdoResponse"))]
 #[serde(rename_all = "camelCase")]
 pub struct Response {
     /// The HTTP status (0 when the transport got none, e.g. an opaque redirect).
     pub status: u16,
-    /// Header names (any case) and values.
+    /// Header names (any case) and values; a record of names to values is accepted too.
+    #[serde(default, deserialize_with = "headers_lenient")]
+    #[cfg_attr(
+        feature = "ts",
+        ts(type = "Record<string, string> | [string, string][]")
+    )]
     pub headers: Vec<(String, String)>,
     /// The body as text.
+    #[serde(default)]
     pub body: String,
     /// The final URL after redirects, when the transport knows it (a redirect to the
     /// sign-in page shows up here).
     #[serde(default)]
+    #[cfg_attr(feature = "ts", ts(optional = nullable))]
     pub url: Option<String>,
     /// True when the transport did not follow a redirect and could not see it: a browser
     /// `fetch(url, { redirect: 'manual' })` answers a redirect with `type: 'opaqueredirect'`,
     /// status 0 and no headers. The relay reports the fact; [`check`] says what it means.
     #[serde(default)]
+    #[cfg_attr(feature = "ts", ts(as = "Option<bool>", optional = nullable))]
     pub opaque_redirect: bool,
+}
+
+/// Headers as pairs or as a record (the relay's `Record<string, string>`); names lowercased
+/// from a record as `Headers.entries()` gives them.
+fn headers_lenient<'de, D>(d: D) -> Result<Vec<(String, String)>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+{
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Headers {
+        Pairs(Vec<(String, String)>),
+        Record(std::collections::BTreeMap<String, String>),
+        Nothing(()),
+    }
+    Ok(match Headers::deserialize(d)? {
+        Headers::Pairs(p) => p,
+        Headers::Record(m) => m
+            .into_iter()
+            .map(|(k, v)| (k.to_ascii_lowercase(), v))
+            .collect(),
+        Headers::Nothing(()) => Vec::new(),
+    })
 }
 
 impl Response {

@@ -27,9 +27,13 @@ impl TypeVisitor for Collect<'_> {
     fn visit<T: TS + 'static + ?Sized>(&mut self) {
         // Only named types have a declaration (`output_path`); primitives, `Option`, `Vec`...
         // are inlined where they are used, their parameters visited as dependencies.
-        if T::output_path().is_none() || !self.seen.insert(TypeId::of::<T>()) {
+        if T::output_path().is_none() {
             T::visit_dependencies(self);
             T::visit_generics(self);
+            return;
+        }
+        // Declared already, with its dependencies: nothing more to visit.
+        if !self.seen.insert(TypeId::of::<T>()) {
             return;
         }
         let docs = T::docs().unwrap_or_default();

@@ -1156,13 +1156,15 @@ pub fn credential(ep: &Endpoint) -> Credential {
     matching_rule(ep).map_or(Credential::Unknown, |r| r.credential)
 }
 
-/// Classifies one connection. Never fails: unknown types and schemes give `unknown`.
+/// Classifies one connection. Never fails: unknown types and schemes give `unknown`. A
+/// connection without a project reference is not convertible (no project to send to).
 ///
 /// ```
 /// use federate_core::{model::Endpoint, verdict::{classify, Context, Credential, Status}};
 /// let ep = Endpoint::from_value(serde_json::json!({"id":"1","name":"prod","type":"azurerm",
 ///   "authorization":{"scheme":"ServicePrincipal","parameters":{"authenticationType":"spnKey"}},
-///   "data":{"creationMode":"Automatic"}})).unwrap();
+///   "data":{"creationMode":"Automatic"},
+///   "serviceEndpointProjectReferences":[{"projectReference":{"id":"p1","name":"Ops"}}]})).unwrap();
 /// let v = classify(&ep, &Context::default());
 /// assert_eq!(v.credential, Credential::Secret);
 /// assert_eq!(v.convertible.status, Status::Yes);
@@ -1324,8 +1326,11 @@ pub fn classify(ep: &Endpoint, ctx: &Context) -> Verdict {
                 SkipReason::EnvironmentUnsupported => {
                     ("environmentUnsupported", block.explain().to_owned())
                 }
-                // Type, scheme and manual identities are the table's rows; no id and no
-                // project leave the status as the row says.
+                // No id or no project reference: no request can be sent for it, so the
+                // plan skips it and the verdict says so (the two never disagree).
+                SkipReason::NoId => ("noId", block.explain().to_owned()),
+                SkipReason::NoProject => ("noProject", block.explain().to_owned()),
+                // Type, scheme and manual identities are the table's rows.
                 _ => continue,
             };
             status = Status::No;

@@ -482,9 +482,12 @@ fn aws_decided_by_use_oidc() {
 
 #[test]
 fn known_types_in_any_case() {
+    // With its project reference: one without is not convertible (no project to send the
+    // request to), whatever its type.
     let base = json!({"id": "5e47a0d8-c745-44f8-8f93-784f18ff31c4", "name": "prod",
         "authorization": {"scheme": "ServicePrincipal", "parameters": {"authenticationType": "spnKey"}},
-        "data": {"creationMode": "Automatic"}});
+        "data": {"creationMode": "Automatic"},
+        "serviceEndpointProjectReferences": [{"projectReference": {"id": "c7e5f0b3-71fa-4429-9fb3-3321963a7c06", "name": "Ops"}}]});
     for (ty, scheme) in [
         ("azurerm", "ServicePrincipal"),
         ("AzureRM", "serviceprincipal"),

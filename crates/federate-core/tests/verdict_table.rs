@@ -601,6 +601,8 @@ fn convertible_now_iff_planned() {
         json!({"isDisabled": true}),
         json!({"data": {"environment": "AzureStack", "creationMode": "Automatic"}}),
         json!({"isShared": true}),
+        // No project reference: nothing can be sent for it (no project to send it to).
+        json!({"serviceEndpointProjectReferences": []}),
     ];
     let home = "c7e5f0b3-71fa-4429-9fb3-3321963a7c06";
     let mut sent = 0;

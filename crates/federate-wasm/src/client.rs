@@ -42,17 +42,7 @@ export interface ClientOptions {
   apiVersion?: string | null;
 }
 
-/** What the relay resolves with. */
-export interface AdoResponse {
-  status: number;
-  /** Header names (lowercase) to values; an array of pairs is accepted too. */
-  headers: Record<string, string> | [string, string][];
-  body: string;
-  /** The final URL after redirects (`Response.url`), if known. */
-  url?: string | null;
-  /** True when `fetch(..., { redirect: 'manual' })` answered `type: 'opaqueredirect'` (status 0, no headers): the engine reads it as signed out on `_apis`. */
-  opaqueRedirect?: boolean | null;
-}
+/* What the relay resolves with: `AdoResponse`, generated from the engine's `api::Response`. */
 
 /** Performs one request from the page's origin. Reject (or throw) only when there was no HTTP answer at all. */
 export type Relay = (request: AdoRequest) => Promise<AdoResponse> | AdoResponse;
@@ -342,7 +332,7 @@ fn request_to_js(request: &Request) -> Result<JsValue, JsValue> {
     Ok(obj.into())
 }
 
-fn response_from_js(answer: &JsValue) -> Result<Response, String> {
+pub(crate) fn response_from_js(answer: &JsValue) -> Result<Response, String> {
     if !answer.is_object() {
         return Err("the relay answered something that is not a response object".to_owned());
     }
@@ -755,7 +745,7 @@ pub async fn poll_endpoint(
 /// only to the organization's origin. Resolves with the answer, whatever its status, in the
 /// shape `ConversionJob.apply`'s `answer` event takes; rejects (kind `network`) only when
 /// there was no HTTP answer, `insecure` or `argument` before anything is sent.
-#[wasm_bindgen(js_name = sendRequest, unchecked_return_type = "AdoAnswer")]
+#[wasm_bindgen(js_name = sendRequest, unchecked_return_type = "AdoResponse")]
 pub async fn send_request(
     #[wasm_bindgen(unchecked_param_type = "ClientOptions")] options: JsValue,
     #[wasm_bindgen(unchecked_param_type = "AdoRequest")] request: JsValue,

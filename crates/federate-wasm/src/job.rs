@@ -4,13 +4,14 @@
 //!
 //! The driver loop (see `federate_core::job`): `const { records, steps } = job.next(Date.now())`;
 //! store `records` (append) **before** performing any step, and on a storage failure apply
-//! `{ type: "storageFailed", jobs, kilobytes }` instead of performing them; relay each
-//! `send`/`read`/`poll` step's request and apply `{ type: "answer", step, response }` or
+//! `{ type: "storageFailed", jobs, kilobytes, batch }` (the `batch` of that `next`) instead of
+//! performing them; relay each `send`/`read`/`poll` step's request and apply
+//! `{ type: "answer", step, response }` (`response` the relay's `AdoResponse` as is) or
 //! `{ type: "lost", step, why: { kind: "network" | "tabGone" | "signedOut" } }`; arm a timer
 //! for `waitUntil.atMs` (or a pause's `resumeAtMs`) and call `next` again when it fires.
 
 use federate_core::api::{Api, OrgLocation};
-use federate_core::job::{self, ActiveJob, Event, Job, JobHeader, ProjectRead, Record};
+use federate_core::job::{self, ActiveJob, Event, Job, JobHeader, ProjectRead};
 use federate_core::jobs::{ConversionPlan, Direction};
 use federate_core::model::endpoints_from_value;
 use serde::de::DeserializeOwned;
@@ -79,15 +80,18 @@ impl ConversionJob {
     ) -> Result<ConversionJob, JsError> {
         init();
         let header: JobHeader = decode(header, "job header")?;
-        let records: Vec<Record> = decode(records, "job records")?;
+        // Each record decoded by the engine: an undecodable last one (a crash while it was
+        // appended) is dropped, one before it is an error.
+        let records: Vec<serde_json::Value> = decode(records, "job records")?;
         Ok(Self {
-            job: Job::restore(header, &records).map_err(|e| js_err(&e))?,
+            job: Job::restore_values(header, &records).map_err(|e| js_err(&e))?,
         })
     }
 
     /// The records to store first, then the steps to perform.
     #[wasm_bindgen(js_name = next, unchecked_return_type = "JobNext")]
     pub fn next(&mut self, now_ms: f64) -> Result<JsValue, JsError> {
+        finite(now_ms)?;
         to_js(&self.job.next(now_ms))
     }
 
@@ -99,7 +103,8 @@ impl ConversionJob {
         #[wasm_bindgen(unchecked_param_type = "JobEvent")] event: JsValue,
         now_ms: f64,
     ) -> Result<JsValue, JsError> {
-        let event: Event = decode(event, "job event")?;
+        finite(now_ms)?;
+        let event = decode_event(event)?;
         let records = self
             .job
             .apply(event, now_ms)
@@ -124,6 +129,32 @@ impl ConversionJob {
     pub fn active(&self) -> Result<JsValue, JsError> {
         to_js(&self.job.active())
     }
+}
+
+/// `nowMs` must be a finite number (`Date.now()`): `NaN` or an infinity would stop every
+/// timer of the job.
+fn finite(now_ms: f64) -> Result<(), JsError> {
+    if now_ms.is_finite() {
+        Ok(())
+    } else {
+        Err(JsError::new(&format!(
+            "nowMs must be a finite number of milliseconds (Date.now()), not {now_ms}"
+        )))
+    }
+}
+
+/// A job event; an answer's `response` decoded as the client decodes a relay's answer
+/// (`AdoResponse`: headers as a record or as pairs, `url` and `opaqueRedirect` optional),
+/// so a driver hands the relay's answer over as is.
+fn decode_event(event: JsValue) -> Result<Event, JsError> {
+    let field = |key: &str| js_sys::Reflect::get(&event, &key.into()).unwrap_or(JsValue::UNDEFINED);
+    if event.is_object() && field("type").as_string().as_deref() == Some("answer") {
+        let step: u64 = decode(field("step"), "job event step")?;
+        let response = crate::client::response_from_js(&field("response"))
+            .map_err(|e| JsError::new(&format!("job event response: {e}")))?;
+        return Ok(Event::Answer { step, response });
+    }
+    decode(event, "job event")
 }
 
 /// The header of a confirmed plan: the plan's connections, each with the fingerprint of the

@@ -20,7 +20,7 @@ use wasm_bindgen::prelude::*;
 const TYPES: &str = r#"
 export * from "./federate_types.js";
 import type {
-  AdoRequest, ApiErrorData, CommandFormat, CommandFormatName,
+  AdoRequest, AdoResponse, ApiErrorData, CommandFormat, CommandFormatName,
   AzureDevOpsPat, ClientStats, ConnectionPreflight, ConnectionState,
   ConnectionUsage, Context, ConversionOutcome, ConversionPlan, CredentialKind, DecodedIssuer,
   DecodedSubject, SubjectContext,
@@ -30,7 +30,6 @@ import type {
   ServiceEndpoint, TaskWarning, Tone, UsageLoad, UsageProgressEvent, UsageTarget, UsageVerdict,
   Verdict, VerdictRule, VerifyRow,
   ActiveJob, Conflict, JobEvent, JobHeader, JobNext, JobRecord, JobView, ProjectRead,
-  Response as AdoAnswer,
 } from "./federate_types.js";
 "#;
 

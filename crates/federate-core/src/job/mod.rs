@@ -8,29 +8,35 @@
 //! A job is made from a confirmed plan's [`JobHeader`] ([`Job::start`]) or from that header
 //! and the records stored so far ([`Job::restore`]). Then, until [`Step::Done`]:
 //!
-//! 1. `let Next { records, steps } = job.next(now_ms)`.
+//! 1. `let Next { records, steps, batch } = job.next(now_ms)`.
 //! 2. **Persist `records` first** (append them to the journal). If that fails, do not
-//!    perform any step of this batch: apply [`Event::StorageFailed`] (the job pauses with
-//!    "Browser storage is full: …" and nothing is sent). A [`Step::Send`]'s `sent` record is
-//!    in this batch: that is how "sent" is on disk before the request leaves.
+//!    perform any step of this batch: apply [`Event::StorageFailed`] naming `batch` (the
+//!    job undoes that batch, pauses with "Browser storage is full: …" and nothing is sent;
+//!    other events may be applied in between; without `batch`, the last batch `next`
+//!    handed out). A [`Step::Send`]'s `sent` record is in this batch: that is how "sent" is
+//!    on disk before the request leaves.
 //! 3. Perform the steps: [`Step::Send`], [`Step::Read`] and [`Step::Poll`] are requests to
 //!    relay as they are (never retried by the driver); [`Step::WaitUntil`] asks for a timer
 //!    at `at_ms`; [`Step::Paused`] means nothing new starts (arm a timer at `resume_at_ms`
 //!    when it has one); [`Step::Done`] ends the job.
 //! 4. For each request's outcome, `job.apply(event, now_ms)` and persist the records it
 //!    returns:
-//!    - an HTTP answer, whatever its status: [`Event::Answer`] (`Response` as the client
-//!      models it: status, headers, body, final URL);
+//!    - an HTTP answer, whatever its status: [`Event::Answer`] (the relay's answer as is,
+//!      TypeScript `AdoResponse`: status, headers as a record or as pairs, body, optional
+//!      final URL and `opaqueRedirect`);
 //!    - no answer: [`Event::Lost`] with [`Lost::Network`] (offline, reset, CORS),
 //!      [`Lost::TabGone`] (the relaying tab closed or navigated away) or
 //!      [`Lost::SignedOut`] (the relay saw the sign-in page);
 //!    - a timer that fired: [`Event::Timer`] (or just call `next` again);
 //!    - the user's commands: [`Event::Pause`], [`Event::Resume`], [`Event::Cancel`],
-//!      [`Event::Retry`].
+//!      [`Event::Retry`] (a paused job stays paused: the retried item runs on resume; after
+//!      a cancel, only the retried item runs, the others stay cancelled).
 //! 5. Call `next` again whenever an event was applied or a timer fired.
 //!
 //! Every request carries its step number; an answer for a step the job no longer waits
-//! for (a restored job, a duplicate) is ignored. Records are small and of bounded size (no
+//! for (a restored job, a duplicate) is ignored. A restored job numbers its steps in a new
+//! epoch (from `(records + 1) << 20`), so a late answer to a request made before the restore
+//! never matches a new step. `now_ms` must be finite. Records are small and of bounded size (no
 //! endpoint, no body); [`Job::restore`] replays them, so a job restored between any two
 //! steps continues correctly: a `sent` without an answer is settled by a read, never sent
 //! again blindly.
@@ -49,13 +55,13 @@
 //! let mut job = Job::start(header).unwrap();
 //! let mut journal = Vec::new();
 //! // First a read that checks the connection is still as planned...
-//! let Next { records, steps } = job.next(0.0);
+//! let Next { records, steps, .. } = job.next(0.0);
 //! journal.extend(records);
 //! let Step::Read { step, .. } = &steps[0] else { panic!() };
 //! let body = serde_json::to_string(&ep).unwrap();
 //! journal.extend(job.apply(Event::Answer { step: *step, response: Response::new(200, body) }, 10.0).unwrap());
 //! // ...then the PUT, whose `sent` record comes with it, to persist before sending.
-//! let Next { records, steps } = job.next(10.0);
+//! let Next { records, steps, .. } = job.next(10.0);
 //! assert!(records.iter().any(|r| r.is_sent()));
 //! journal.extend(records);
 //! let Step::Send { step, .. } = &steps[0] else { panic!() };
@@ -346,12 +352,16 @@ pub enum Event {
         /// Why.
         why: Lost,
     },
-    /// The records of the last `next` could not be stored: none of its steps was performed.
+    /// The records of a `next` batch could not be stored: none of its steps was performed.
     StorageFailed {
         /// Jobs kept in storage.
         jobs: u32,
         /// Storage used, in KB.
         kilobytes: u64,
+        /// The batch ([`Next::batch`]); absent, the last one `next` handed out.
+        #[serde(default)]
+        #[cfg_attr(feature = "ts", ts(optional = nullable))]
+        batch: Option<u64>,
     },
     /// A timer fired.
     Timer,
@@ -361,7 +371,8 @@ pub enum Event {
     Resume,
     /// The user cancelled the job.
     Cancel,
-    /// The user asked to try one connection again.
+    /// The user asked to try one connection again (a paused job stays paused: it runs on
+    /// resume; after a cancel only this one runs).
     Retry {
         /// The connection id.
         id: String,
@@ -585,6 +596,11 @@ struct Item {
     failures: u32,
     throttles: u32,
     retry_at: f64,
+    /// Answers to its sends that could not be read (each then settled by a read).
+    garbled: u32,
+    /// In flight when the user cancelled: cancelled when its answer comes back, even if
+    /// another item's retry set the job running again.
+    cancel_pending: bool,
 }
 
 impl Item {
@@ -605,6 +621,8 @@ impl Item {
             failures: 0,
             throttles: 0,
             retry_at: 0.0,
+            garbled: 0,
+            cancel_pending: false,
         }
     }
 
@@ -661,6 +679,9 @@ pub struct Next {
     pub records: Vec<Record>,
     /// Then do these.
     pub steps: Vec<Step>,
+    /// This batch's id: name it in [`Event::StorageFailed`] when its records could not be
+    /// stored.
+    pub batch: u64,
 }
 
 /// A conversion (or revert) job: the confirmed plan and where each item stands.
@@ -673,10 +694,26 @@ pub struct Job {
     auto_resumes: u32,
     finished: bool,
     next_step: u64,
-    /// The items of the last `next` batch as they were before it, to undo it when its
-    /// records could not be stored.
-    batch: Vec<(usize, Item)>,
+    /// The id the next `next` batch gets.
+    next_batch: u64,
+    /// The last few `next` batches: each item as it was before the batch and the step it
+    /// got, to undo the batch when its records could not be stored.
+    batches: std::collections::VecDeque<(u64, Undo)>,
 }
+
+/// The items of one `next` batch as they were before it, each with the step it got.
+type Undo = Vec<(usize, Item, u64)>;
+
+/// The batches of `next` kept to be undone by [`Event::StorageFailed`].
+const KEPT_BATCHES: usize = 8;
+
+/// Scheme changes sent for one item, in units of `retry.max_attempts`, after which a read
+/// that finds it unchanged ends it failed instead of sending again.
+const MAX_SENDS_PER_ATTEMPT: u32 = 4;
+
+/// Step numbers of a restored job start at `(records + 1) << STEP_EPOCH_BITS`, so an
+/// answer to a request made before the restore never matches a step made after it.
+const STEP_EPOCH_BITS: u32 = 20;
 
 // ---------------------------------------------------------------------------------------
 // The machine
@@ -699,7 +736,8 @@ impl Job {
             auto_resumes: 0,
             finished: false,
             next_step: 1,
-            batch: Vec::new(),
+            next_batch: 1,
+            batches: std::collections::VecDeque::new(),
         })
     }
 
@@ -723,7 +761,37 @@ impl Job {
                 item.phase = Phase::Verify;
             }
         }
+        // A new epoch of step numbers: a late answer to a request of the run before the
+        // restore carries a step number this run never hands out.
+        let epoch = u64::try_from(records.len()).unwrap_or(u64::MAX >> 12);
+        job.next_step = epoch.saturating_add(1).saturating_mul(1 << STEP_EPOCH_BITS);
         Ok(job)
+    }
+
+    /// [`Job::restore`] from the records as stored (JSON values): an undecodable **last**
+    /// record is dropped (a crash while appending it: its step never left, since a step is
+    /// performed only after its records are stored); an undecodable record before the last
+    /// is an error naming it.
+    pub fn restore_values(
+        header: JobHeader,
+        values: &[serde_json::Value],
+    ) -> Result<Self, crate::Error> {
+        let mut records = Vec::with_capacity(values.len());
+        for (n, v) in values.iter().enumerate() {
+            match Record::deserialize(v) {
+                Ok(r) => records.push(r),
+                Err(_) if n + 1 == values.len() => {}
+                Err(e) => {
+                    return Err(crate::Error::Argument(format!(
+                        "the journal's record {} of {} cannot be read ({}): the job cannot be restored",
+                        n + 1,
+                        values.len(),
+                        short(&e.to_string())
+                    )));
+                }
+            }
+        }
+        Self::restore(header, &records)
     }
 
     /// The confirmed plan.
@@ -745,17 +813,16 @@ impl Job {
     pub fn active(&self) -> ActiveJob {
         ActiveJob {
             id: self.header.id.clone(),
-            ids: if self.is_active() {
-                self.header
-                    .items
-                    .iter()
-                    .zip(&self.items)
-                    .filter(|(_, i)| !i.done() || i.in_flight.is_some())
-                    .map(|(p, _)| p.id.clone())
-                    .collect()
-            } else {
-                Vec::new()
-            },
+            // Whatever the state: a cancelled job still holds a connection whose request
+            // is in flight.
+            ids: self
+                .header
+                .items
+                .iter()
+                .zip(&self.items)
+                .filter(|(_, i)| !i.done() || i.in_flight.is_some())
+                .map(|(p, _)| p.id.clone())
+                .collect(),
         }
     }
 
@@ -789,7 +856,7 @@ impl Job {
                 if let Some(it) = self.items.get_mut(*item) {
                     it.round = *round;
                     it.phase = Phase::Recheck {
-                        due: at + ms(1000 * u64::from(*round)),
+                        due: at + ms(1000_u64.saturating_mul(u64::from(*round))),
                         round: *round,
                     };
                 }
@@ -834,7 +901,7 @@ impl Job {
                     self.state = JobState::Running;
                 }
                 if *auto {
-                    self.auto_resumes += 1;
+                    self.auto_resumes = self.auto_resumes.saturating_add(1);
                 } else {
                     self.auto_resumes = 0;
                 }
@@ -842,6 +909,9 @@ impl Job {
             Record::Cancelled { .. } => {
                 self.state = JobState::Cancelled;
                 for it in &mut self.items {
+                    if it.in_flight.is_some() {
+                        it.cancel_pending = true;
+                    }
                     if it.done() || it.in_flight.is_some() {
                         continue;
                     }
@@ -865,7 +935,10 @@ impl Job {
                         ..Item::new()
                     };
                 }
-                self.state = JobState::Running;
+                // A paused job stays paused: the retried item runs on resume.
+                if !matches!(self.state, JobState::Paused { .. }) {
+                    self.state = JobState::Running;
+                }
                 self.finished = false;
             }
             Record::Finished { .. } => {
@@ -884,7 +957,7 @@ impl Job {
 
     fn step_number(&mut self) -> u64 {
         let n = self.next_step;
-        self.next_step += 1;
+        self.next_step = self.next_step.saturating_add(1);
         n
     }
 
@@ -924,7 +997,9 @@ impl Job {
     pub fn next(&mut self, now: f64) -> Next {
         let mut records = Vec::new();
         let mut steps = Vec::new();
-        self.batch.clear();
+        let batch = self.next_batch;
+        self.next_batch = self.next_batch.saturating_add(1);
+        let mut undo = Vec::new();
         if let JobState::Paused {
             resume_at: Some(at),
             ..
@@ -946,13 +1021,21 @@ impl Job {
                     reason: reason.clone(),
                     resume_at_ms: *resume_at,
                 });
-                return Next { records, steps };
+                return Next {
+                    records,
+                    steps,
+                    batch,
+                };
             }
             JobState::Cancelled | JobState::Done => {
                 if self.in_flight() == 0 {
                     steps.push(Step::Done);
                 }
-                return Next { records, steps };
+                return Next {
+                    records,
+                    steps,
+                    batch,
+                };
             }
             JobState::Running => {}
         }
@@ -961,7 +1044,11 @@ impl Job {
                 self.push(&mut records, Record::Finished { at: now });
             }
             steps.push(Step::Done);
-            return Next { records, steps };
+            return Next {
+                records,
+                steps,
+                batch,
+            };
         }
         let mut earliest: Option<(f64, WaitFor)> = None;
         let mut wait = |at: f64, why: WaitFor| {
@@ -1014,7 +1101,9 @@ impl Job {
                 Phase::Done { .. } => None,
             };
             if let Some(step) = step {
-                self.batch.push((i, before));
+                if let Some((n, _)) = self.items[i].in_flight {
+                    undo.push((i, before, n));
+                }
                 steps.push(step);
             }
         }
@@ -1024,7 +1113,17 @@ impl Job {
         {
             steps.push(Step::WaitUntil { at_ms: at, reason });
         }
-        Next { records, steps }
+        if !undo.is_empty() {
+            if self.batches.len() >= KEPT_BATCHES {
+                self.batches.pop_front();
+            }
+            self.batches.push_back((batch, undo));
+        }
+        Next {
+            records,
+            steps,
+            batch,
+        }
     }
 
     fn get(&mut self, i: usize) -> (u64, usize, String, Request) {
@@ -1075,7 +1174,7 @@ impl Job {
             }
         };
         let id = plan.id.clone();
-        let attempt = self.items[i].attempts + 1;
+        let attempt = self.items[i].attempts.saturating_add(1);
         let sent = Record::Sent {
             at: now,
             item: i,
@@ -1097,9 +1196,10 @@ impl Job {
     /// Applies what happened; returns the records to persist. A user command the job
     /// cannot follow (retry of an item in flight or unknown) is refused, nothing changed.
     pub fn apply(&mut self, event: Event, now: f64) -> Result<Vec<Record>, Refused> {
+        if !now.is_finite() {
+            return refuse("The time given to the job is not a finite number of milliseconds.");
+        }
         let mut out = Vec::new();
-        // Only a storage failure right after `next` undoes its batch.
-        let batch = std::mem::take(&mut self.batch);
         match event {
             Event::Answer { step, response } => {
                 if let Some((i, kind)) = self.take(step) {
@@ -1113,13 +1213,12 @@ impl Job {
                     self.after_cancel(i, now, &mut out);
                 }
             }
-            Event::StorageFailed { jobs, kilobytes } => {
-                // Undo the batch whose records were not stored: none of it was performed.
-                for (i, before) in batch {
-                    if let Some(it) = self.items.get_mut(i) {
-                        *it = before;
-                    }
-                }
+            Event::StorageFailed {
+                jobs,
+                kilobytes,
+                batch,
+            } => {
+                self.undo_batch(batch);
                 if matches!(self.state, JobState::Paused { .. } | JobState::Running) {
                     self.pause(
                         &mut out,
@@ -1185,6 +1284,29 @@ impl Job {
         Ok(out)
     }
 
+    /// Undoes a `next` batch whose records were not stored (`None`: the last one handed
+    /// out): none of it was performed. Only its items still waiting for the step it gave
+    /// them (nothing else can have happened to a request that never left).
+    fn undo_batch(&mut self, batch: Option<u64>) {
+        let at = match batch {
+            Some(b) => self.batches.iter().position(|(n, _)| *n == b),
+            None => self
+                .batches
+                .back()
+                .filter(|(n, _)| n.saturating_add(1) == self.next_batch)
+                .map(|_| self.batches.len() - 1),
+        };
+        if let Some((_, undo)) = at.and_then(|k| self.batches.remove(k)) {
+            for (i, before, step) in undo {
+                if let Some(it) = self.items.get_mut(i)
+                    && it.in_flight.as_ref().is_some_and(|(s, _)| *s == step)
+                {
+                    *it = before;
+                }
+            }
+        }
+    }
+
     /// The item waiting for `step`, and what it waited for; `None` for a stale step.
     fn take(&mut self, step: u64) -> Option<(usize, InFlight)> {
         let i = self
@@ -1198,7 +1320,8 @@ impl Job {
     /// An item of a cancelled job whose request came back without finishing it is
     /// cancelled too (nothing more is sent).
     fn after_cancel(&mut self, i: usize, now: f64, out: &mut Vec<Record>) {
-        if self.state != JobState::Cancelled || self.items[i].done() {
+        let pending = std::mem::take(&mut self.items[i].cancel_pending);
+        if !(self.state == JobState::Cancelled || pending) || self.items[i].done() {
             return;
         }
         let text = if self.items[i].phase == Phase::Unsettled {
@@ -1219,7 +1342,11 @@ impl Job {
             Lost::TabGone => self.pause(out, now, PauseReason::TabGone, None),
             Lost::SignedOut => self.pause(out, now, PauseReason::SignedOut, None),
             Lost::Network { .. } => {
-                let wait = self.header.policy.retry.backoff_ms(self.auto_resumes + 1);
+                let wait = self
+                    .header
+                    .policy
+                    .retry
+                    .backoff_ms(self.auto_resumes.saturating_add(1));
                 self.pause(out, now, PauseReason::Network, Some(now + ms(wait)));
             }
         }
@@ -1241,7 +1368,7 @@ impl Job {
             ApiError::SignedOut { .. } => self.pause(out, now, PauseReason::SignedOut, None),
             ApiError::Server { status, .. } => {
                 let it = &mut self.items[i];
-                it.failures += 1;
+                it.failures = it.failures.saturating_add(1);
                 if it.failures >= policy.max_attempts {
                     it.failures = 0;
                     self.pause(out, now, PauseReason::Server { status: *status }, None);
@@ -1251,10 +1378,10 @@ impl Job {
             }
             ApiError::Network { .. } | ApiError::Malformed { .. } => {
                 let it = &mut self.items[i];
-                it.failures += 1;
+                it.failures = it.failures.saturating_add(1);
                 if it.failures >= policy.max_attempts {
                     it.failures = 0;
-                    let wait = policy.backoff_ms(self.auto_resumes + 1);
+                    let wait = policy.backoff_ms(self.auto_resumes.saturating_add(1));
                     self.pause(out, now, PauseReason::Network, Some(now + ms(wait)));
                 } else {
                     it.retry_at = now + ms(policy.backoff_ms(it.failures));
@@ -1293,7 +1420,7 @@ impl Job {
         let policy = self.header.policy.retry;
         let limit = RateLimit::from_response_at(resp, now);
         let it = &mut self.items[i];
-        it.throttles += 1;
+        it.throttles = it.throttles.saturating_add(1);
         let wait = limit
             .retry_after_ms
             .or_else(|| limit.pause_ms())
@@ -1359,7 +1486,7 @@ impl Job {
     fn poll_again(&mut self, i: usize, now: f64, out: &mut Vec<Record>) {
         let policy = self.header.policy.poll;
         if let Phase::Poll { delay, waited, .. } = self.items[i].phase {
-            let waited = waited + delay;
+            let waited = waited.saturating_add(delay);
             if waited >= policy.max_total_ms {
                 // Read again when the user resumes.
                 self.items[i].phase = Phase::Poll {
@@ -1369,7 +1496,7 @@ impl Job {
                 };
                 self.pause(out, now, PauseReason::StillConverting, None);
             } else {
-                let next = (delay + delay / 2).min(policy.max_delay_ms);
+                let next = delay.saturating_add(delay / 2).min(policy.max_delay_ms);
                 self.items[i].phase = Phase::Poll {
                     due: now + ms(next),
                     delay: next,
@@ -1388,7 +1515,7 @@ impl Job {
             }
             ConversionOutcome::InProgress { ref message } => {
                 // It did not run: another operation holds the connection.
-                let round = self.items[i].round + 1;
+                let round = self.items[i].round.saturating_add(1);
                 if round > self.header.policy.in_progress_rounds {
                     let text = format!(
                         "Another operation kept running on it ({message}): try again later."
@@ -1427,8 +1554,13 @@ impl Job {
                     // It may have run: stays unsettled, read after the resume.
                     self.pause(out, now, PauseReason::Server { status: *status }, None);
                 }
-                // Garbled or no answer: it may have run; read it now (unsettled).
-                _ => {}
+                // Garbled or no answer: it may have run; read it now (unsettled). Counted:
+                // the read that finds it unchanged sends again only a bounded number of
+                // times.
+                _ => {
+                    let it = &mut self.items[i];
+                    it.garbled = it.garbled.saturating_add(1);
+                }
             },
             ConversionOutcome::Cancelled => {}
             other => {
@@ -1465,32 +1597,14 @@ impl Job {
         let unchanged = ep.scheme().is_some_and(|s| s.eq_ignore_ascii_case(before)) && !busy;
         match purpose {
             ReadPurpose::Verify => {
-                let now_print = Fingerprint::of(&ep);
-                let it = &self.items[i];
-                let differences = plan.fingerprint.differences(&now_print, !it.relaxed);
+                let differences = plan
+                    .fingerprint
+                    .differences(&Fingerprint::of(&ep), !self.items[i].relaxed);
                 if differences.is_empty() && unchanged {
                     self.items[i].endpoint = Some(ep);
                     self.push(out, Record::Verified { at: now, item: i });
                 } else {
-                    let list: Vec<String> = differences
-                        .iter()
-                        .map(|d| format!("{}: {} → {}", d.field, d.planned, d.now))
-                        .collect();
-                    let text = if list.is_empty() {
-                        "It is no longer in the state the plan was made from: nothing was sent."
-                            .to_owned()
-                    } else {
-                        format!(
-                            "Changed since the plan was confirmed ({}): nothing was sent. Review a new plan.",
-                            list.join("; ")
-                        )
-                    };
-                    let mut r =
-                        outcome_record(now, i, Final::Skipped, "changed", Some(&text), None);
-                    if let Record::Outcome { differences: d, .. } = &mut r {
-                        *d = differences;
-                    }
-                    self.push(out, r);
+                    self.changed(i, differences, now, out);
                 }
             }
             ReadPurpose::Settle | ReadPurpose::Recheck => {
@@ -1499,7 +1613,7 @@ impl Job {
                         // Our scheme change runs in the background.
                         self.push(out, Record::Converting { at: now, item: i });
                     } else {
-                        let round = self.items[i].round + 1;
+                        let round = self.items[i].round.saturating_add(1);
                         if round > self.header.policy.in_progress_rounds {
                             let text = "Another operation kept running on it: try again later.";
                             let r = outcome_record(
@@ -1523,7 +1637,27 @@ impl Job {
                         }
                     }
                 } else if unchanged && !(failed && purpose == ReadPurpose::Settle) {
-                    // The scheme change did not run: send it (again) from this read.
+                    // The scheme change did not run: send it (again) from this read, if the
+                    // connection is still the one of the plan and the resends are bounded.
+                    let differences = plan
+                        .fingerprint
+                        .differences(&Fingerprint::of(&ep), !self.items[i].relaxed);
+                    if !differences.is_empty() {
+                        self.changed(i, differences, now, out);
+                        return;
+                    }
+                    let it = &self.items[i];
+                    let limit = self.header.policy.retry.max_attempts;
+                    if it.garbled >= limit
+                        || it.attempts >= limit.saturating_mul(MAX_SENDS_PER_ATTEMPT)
+                    {
+                        let text =
+                            "The answer could not be read: check the connection in Azure DevOps.";
+                        let r =
+                            outcome_record(now, i, Final::Failed, "malformed", Some(text), None);
+                        self.push(out, r);
+                        return;
+                    }
                     self.items[i].endpoint = Some(ep);
                     let why = if purpose == ReadPurpose::Settle {
                         "read: unchanged after a lost answer"
@@ -1538,6 +1672,27 @@ impl Job {
                 }
             }
         }
+    }
+
+    /// Item `i` changed since the plan was confirmed: it ends skipped, with the differences.
+    fn changed(&mut self, i: usize, differences: Vec<Difference>, now: f64, out: &mut Vec<Record>) {
+        let list: Vec<String> = differences
+            .iter()
+            .map(|d| format!("{}: {} → {}", d.field, d.planned, d.now))
+            .collect();
+        let text = if list.is_empty() {
+            "It is no longer in the state the plan was made from: nothing was sent.".to_owned()
+        } else {
+            format!(
+                "Changed since the plan was confirmed ({}): nothing was sent. Review a new plan.",
+                list.join("; ")
+            )
+        };
+        let mut r = outcome_record(now, i, Final::Skipped, "changed", Some(&text), None);
+        if let Record::Outcome { differences: d, .. } = &mut r {
+            *d = differences;
+        }
+        self.push(out, r);
     }
 
     /// The job for drawing: per item outcome and message, counts by outcome, the pause

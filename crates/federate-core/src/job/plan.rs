@@ -479,6 +479,24 @@ impl JobHeader {
                 self.concurrency
             ));
         }
+        let p = &self.policy;
+        let bounds: [(&str, u64, u64, u64); 8] = [
+            ("retry.maxAttempts", u64::from(p.retry.max_attempts), 1, 100),
+            ("retry.baseBackoffMs", p.retry.base_backoff_ms, 1, 3_600_000),
+            ("retry.maxBackoffMs", p.retry.max_backoff_ms, 1, 3_600_000),
+            ("poll.firstDelayMs", p.poll.first_delay_ms, 100, 3_600_000),
+            ("poll.maxDelayMs", p.poll.max_delay_ms, 100, 3_600_000),
+            ("poll.maxTotalMs", p.poll.max_total_ms, 1, 86_400_000),
+            ("inProgressRounds", u64::from(p.in_progress_rounds), 1, 100),
+            ("maxAutoResumes", u64::from(p.max_auto_resumes), 0, 100),
+        ];
+        for (name, value, low, high) in bounds {
+            if !(low..=high).contains(&value) {
+                return bad(format!(
+                    "the job's policy {name} must be {low} to {high}, not {value}"
+                ));
+            }
+        }
         let mut ids = HashSet::new();
         for item in &self.items {
             if item.id.trim().is_empty() || item.project.trim().is_empty() {

@@ -339,13 +339,18 @@ pub fn drive(mut job: Job, sim: &mut Sim, script: Script) -> Run {
             stored.extend(job.apply(Event::Cancel, now).unwrap_or_default());
             cancelled = true;
         }
-        let Next { records, steps } = job.next(now);
+        let Next {
+            records,
+            steps,
+            batch: batch_id,
+        } = job.next(now);
         if script.storage_fails_at == Some(batch) {
             stored.extend(
                 job.apply(
                     Event::StorageFailed {
                         jobs: 3,
                         kilobytes: 9_800,
+                        batch: Some(batch_id),
                     },
                     now,
                 )
