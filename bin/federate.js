@@ -213,7 +213,8 @@ function table(verdicts, usage = null) {
       v.credentialWord,
       v.state,
       v.convertible?.status,
-      v.federation?.format,
+      // The issuer format in the engine's words, as the other clients show it.
+      v.federation?.formatWord,
       projects(v),
       ...(usage ? [usage[i]?.label] : []),
     ].map(cell),
@@ -342,9 +343,7 @@ async function audit(positionals, values) {
     ({ verdicts, incomplete, dropped } = live);
     // Live endpoints come back already clean; the engine counted what it dropped while reading.
     if (dropped) {
-      process.stderr.write(
-        `federate: warning: Azure DevOps returned ${plural(dropped, 'secret value')} (it should return secrets as null); Federate dropped them and shows none\n`,
-      );
+      process.stderr.write(`federate: warning: ${federate.secretValuesNotice(dropped, 'service')}\n`);
     }
     if (wantsUsage) {
       try {
@@ -361,9 +360,7 @@ async function audit(positionals, values) {
     verdicts = engineCall(input.name, () => federate.classifyEndpoints(input.text, context));
     dropped = verdicts.reduce((n, v) => n + (v.secretValuesDropped ?? 0), 0);
     if (dropped) {
-      process.stderr.write(
-        `federate: warning: the input held ${plural(dropped, 'secret value')} (Azure DevOps returns secrets as null); Federate dropped them and shows none\n`,
-      );
+      process.stderr.write(`federate: warning: ${federate.secretValuesNotice(dropped, 'input')}\n`);
     }
   }
   const usageVerdicts = usageRead ? engineCall('usage', () => federate.usageVerdicts(verdicts, usageRead, context.now)) : null;

@@ -349,6 +349,13 @@ test('the {org}.visualstudio.com form works, and the connection page shows a car
   assert.notEqual(await remedy.textContent(), first, 'the format switch changes the text');
   assert.ok(await card.locator('[data-federate-slot="actions"]').count(), 'a slot for actions (convert) exists');
   await screenshot(page, 'extension-connection-card');
+
+  // An unknown connection's page: the card says so in the engine's words, which the service
+  // worker filled in (the content script cannot run the engine).
+  await page.goto(`https://${mock.org}.visualstudio.com${vsPath}?resourceId=00000000-0000-4000-8000-00000000dead`);
+  await page.waitForFunction(() => document.documentElement.dataset.federateCard === 'error', null, { timeout: 15_000 });
+  assert.equal(await page.locator('.federate-card').getAttribute('data-federate-error-kind'), 'notFound');
+  assert.match(await page.locator('.federate-card [role="alert"]').textContent(), /^Not found\. This service connection was not found/);
   await page.close();
 });
 

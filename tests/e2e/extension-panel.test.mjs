@@ -78,6 +78,20 @@ test('the project inventory: table, filter, search, sort, details with remedies,
   await page.close();
 });
 
+test("details of a connection no federated credential applies to say why, in the engine's words", async () => {
+  const types = ['github', 'generic', 'ssh', 'kubernetes', 'externaltfs'];
+  const home = mock.state.projects.find((p) => mock.endpointsFor(p.name).some((e) => types.includes(e.type)));
+  assert.ok(home, 'the organization has a connection no federated credential applies to');
+  const e = mock.endpointsFor(home.name).find((x) => types.includes(x.type));
+  const { page, panel } = await openPanel(browser, mock, home.name);
+  await panel.click(`#inventory tbody button[data-open="${String(e.id).toLowerCase()}"]`);
+  const reason = panel.locator('#details .federate-remedies [data-remedy-reason]');
+  await reason.waitFor();
+  assert.match(await reason.textContent(), /\S/, `${e.name} (${e.type}): the engine says why no remedy applies`);
+  assert.equal(await panel.locator('#details .federate-remedies select').count(), 0, 'no format switch without remedies');
+  await page.close();
+});
+
 test('an organization of 200 projects: progress, results as projects finish, every connection exactly once; cancel', async () => {
   const { page, panel } = await openPanel(browser, mock, mock.state.projects[0].name);
   await panel.click('#scan-org');

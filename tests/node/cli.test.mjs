@@ -43,6 +43,15 @@ test('npx federate audit sample.json prints a table and a summary, and exits 0',
   assert.match(prodArm, /azurerm\s+Secret\s+ready\s+yes/);
   const feed = lines.find((l) => l.startsWith('shared-feed (PAT) '));
   assert.match(feed, /externalnugetfeed\s+Azure DevOps PAT\s+ready\s+no/);
+  // The Issuer column: the engine's word for each connection's issuer format, never the format's key.
+  const verdicts = JSON.parse(pkg.run(['audit', 'sample.json', '--format', 'json']).stdout).verdicts;
+  const issuerAt = lines[0].indexOf('Issuer');
+  for (const name of ['prod-federated', 'data platform', 'aws-deploy (OIDC)']) {
+    const { format, formatWord } = verdicts.find((v) => v.name === name).federation;
+    const row = lines.find((l) => l.startsWith(`${name} `));
+    assert.ok(formatWord && formatWord !== format, `${name}: the engine has a word for ${format}`);
+    assert.ok(row.slice(issuerAt).startsWith(`${formatWord} `), `${name}: Issuer shows "${formatWord}": ${row}`);
+  }
 });
 
 test('audit reads the az CLI output (a bare array) from stdin with "-"', () => {

@@ -140,6 +140,9 @@ test('one error shape: anything thrown becomes an ErrorInfo in milliseconds', ()
   assert.deepEqual(toErrorInfo('boom'), { kind: 'engine', message: 'boom', retryAfterMs: null, status: null });
   assert.equal(toErrorInfo(Object.assign(new Error('x'), { name: 'AbortError' })).kind, 'cancelled');
   assert.deepEqual(errorOf('network', 'gone'), { kind: 'network', message: 'gone', retryAfterMs: null, status: null });
+  // The engine's words the worker filled into a reply survive the content script's ask() -> toErrorInfo.
+  const replied = { kind: 'signedOut', message: 'gone', retryAfterMs: null, status: 401, title: 'You are signed out', advice: 'Sign in.' };
+  assert.deepEqual(toErrorInfo(Object.assign(new Error(replied.message), replied)), replied);
 });
 
 test("the worker's relay keeps every request on the organization's https origin", () => {

@@ -195,6 +195,14 @@ test('the deadlines: PATs, the issuer retirement plan, its script and Verify, th
     { key: 'pat', count: 2, text: 'Azure DevOps PATs (global PATs end 2026-12-01)' },
   );
   assert.deepEqual(value('gateFailures'), ['shared-feed (PAT)', 'partner-repos (PAT)']);
+  // The error words and the secret-values sentence: the engine's, for every client.
+  assert.deepEqual(value('errorWords').throttled, {
+    title: 'Azure DevOps is rate-limiting requests',
+    advice: 'Wait 3 seconds, then retry.',
+  });
+  assert.equal(value('errorWords').unknown.title, 'Something went wrong');
+  assert.equal(value('secretValuesNotice').none, null);
+  assert.match(value('secretValuesNotice').two, /^The input held 2 secret values .*Federate dropped them/);
   assert.deepEqual(value('auditGates'), ['secret', 'draft', 'azure-devops-issuer', 'pat', 'unknown']);
   const by = Object.fromEntries(value('classifyEndpoints').map((v) => [v.name, v]));
   assert.equal(by['azdo-publish (draft)'].label, 'Draft · needs federated credential and organization user');

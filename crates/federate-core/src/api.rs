@@ -611,6 +611,92 @@ impl fmt::Display for ApiError {
 
 impl std::error::Error for ApiError {}
 
+/// What a user reads about an error: a title, and what to do about it (empty when nothing
+/// is to be done). The one place these words live; the extension and the CLI draw them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct ErrorWords {
+    /// A short title, e.g. "You are signed out of Azure DevOps".
+    pub title: String,
+    /// What to do next, e.g. "Sign in again, then retry.".
+    pub advice: String,
+}
+
+/// The words for an error kind: the kinds of [`ApiError::kind`], and the kinds the clients
+/// make themselves (`tab`: the page that relays is gone; `engine`: the engine failed;
+/// `insecure`: an `http:` organization; `off`: turned off for this organization; anything
+/// else reads as an unexpected failure). `retry_after_ms` is the wait of a `throttled` error.
+///
+/// ```
+/// use federate_core::api::error_words;
+/// assert_eq!(error_words("throttled", Some(2_500)).advice, "Wait 3 seconds, then retry.");
+/// ```
+pub fn error_words(kind: &str, retry_after_ms: Option<u64>) -> ErrorWords {
+    let retry_later = "Wait a moment, then retry.";
+    let (title, advice): (&str, String) = match kind {
+        "signedOut" => (
+            "You are signed out of Azure DevOps",
+            "Sign in again, then retry.".into(),
+        ),
+        "forbidden" => (
+            "No permission",
+            "Your account cannot read service connections here. Ask a project administrator for access.".into(),
+        ),
+        "throttled" => (
+            "Azure DevOps is rate-limiting requests",
+            retry_after_ms.map_or_else(
+                || retry_later.into(),
+                |ms| format!("Wait {} seconds, then retry.", ms.div_ceil(1000)),
+            ),
+        ),
+        "notFound" => (
+            "Not found",
+            "The project or organization does not exist, or you cannot see it.".into(),
+        ),
+        "inProgress" => (
+            "Azure DevOps is busy with another operation on this connection",
+            retry_later.into(),
+        ),
+        "badRequest" => (
+            "Azure DevOps refused the request",
+            "Read the service's message below; retry once it is resolved.".into(),
+        ),
+        "server" => (
+            "Azure DevOps answered with an error",
+            "Retry in a moment.".into(),
+        ),
+        "network" => (
+            "Azure DevOps could not be reached",
+            "Check the connection, then retry.".into(),
+        ),
+        "malformed" => (
+            "Azure DevOps sent an answer Federate cannot read",
+            "Retry; if it keeps failing, reload the page.".into(),
+        ),
+        "cancelled" => ("Cancelled", String::new()),
+        "tab" => (
+            "The Azure DevOps page is not available",
+            "Open the page again, then retry.".into(),
+        ),
+        "insecure" => (
+            "Not a secure connection",
+            "Federate sends tokens only over https: open the organization at an https address.".into(),
+        ),
+        "off" => (
+            "Federate is turned off for this organization",
+            "Turn it on in the extension's options.".into(),
+        ),
+        _ => (
+            "Something went wrong",
+            "Retry; if it keeps failing, reload the page.".into(),
+        ),
+    };
+    ErrorWords {
+        title: title.to_owned(),
+        advice,
+    }
+}
+
 /// What the user is told when the session is gone.
 pub const SIGNED_OUT_MESSAGE: &str = "Your Azure DevOps session has expired or you are signed out. Sign in again in this tab, then retry.";
 

@@ -62,6 +62,61 @@ fn counts<T: serde::Serialize>(items: impl Iterator<Item = T>) -> BTreeMap<Strin
     m
 }
 
+/// Where secret values that were dropped came from: the service's answer, or an input file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SecretSource {
+    /// Azure DevOps returned them (it should return secrets as `null`).
+    Service,
+    /// A file given to the tool held them.
+    Input,
+}
+
+impl std::str::FromStr for SecretSource {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self, Error> {
+        match s {
+            "service" => Ok(SecretSource::Service),
+            "input" => Ok(SecretSource::Input),
+            other => Err(Error::Argument(format!(
+                "unknown secret source {other:?}: expected \"service\" or \"input\""
+            ))),
+        }
+    }
+}
+
+/// The one sentence that tells a user secret values were dropped (count only, never a
+/// value), or `None` when none were.
+///
+/// ```
+/// use federate_core::report::{secret_values_notice, SecretSource};
+/// assert_eq!(
+///     secret_values_notice(2, SecretSource::Service).as_deref(),
+///     Some("Azure DevOps returned 2 secret values (it should return none); Federate dropped them and shows, stores and exports none.")
+/// );
+/// assert_eq!(secret_values_notice(0, SecretSource::Input), None);
+/// ```
+pub fn secret_values_notice(count: usize, source: SecretSource) -> Option<String> {
+    if count == 0 {
+        return None;
+    }
+    let (values, them) = if count == 1 {
+        ("secret value", "it")
+    } else {
+        ("secret values", "them")
+    };
+    let found = match source {
+        SecretSource::Service => {
+            format!("Azure DevOps returned {count} {values} (it should return none)")
+        }
+        SecretSource::Input => {
+            format!("The input held {count} {values} (Azure DevOps returns secrets as null)")
+        }
+    };
+    Some(format!(
+        "{found}; Federate dropped {them} and shows, stores and exports none."
+    ))
+}
+
 /// The JSON report: tool, totals by credential, state and convertibility, then the verdicts.
 fn json_report(verdicts: &[Verdict]) -> String {
     let mut doc = json!({

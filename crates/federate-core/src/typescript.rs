@@ -72,6 +72,7 @@ fn roots(v: &mut Collect<'_>) {
     v.visit::<api::Request>();
     v.visit::<api::Project>();
     v.visit::<api::WaitReason>();
+    v.visit::<api::ErrorWords>();
     v.visit::<jobs::JournalEntry>();
     v.visit::<jobs::ClientStats>();
     v.visit::<jobs::ProjectListing>();

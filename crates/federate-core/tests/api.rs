@@ -478,3 +478,45 @@ fn a_redirect_the_transport_could_not_see_into_on_apis_is_signed_out() {
         serde_json::from_value(json!({"status":200,"headers":[],"body":""})).unwrap();
     assert!(!old.opaque_redirect);
 }
+
+#[test]
+fn error_words_cover_every_kind_the_clients_show() {
+    use federate_core::api::error_words;
+    let fallback = error_words("no such kind", None);
+    assert_eq!(fallback.title, "Something went wrong");
+    for kind in [
+        "signedOut",
+        "throttled",
+        "forbidden",
+        "notFound",
+        "inProgress",
+        "badRequest",
+        "server",
+        "network",
+        "malformed",
+        "cancelled",
+        "tab",
+        "insecure",
+        "off",
+    ] {
+        let words = error_words(kind, None);
+        assert!(!words.title.is_empty(), "{kind}: a title");
+        assert_ne!(
+            words.title, fallback.title,
+            "{kind}: its own title, not the fallback"
+        );
+    }
+    assert_eq!(
+        error_words("signedOut", None).title,
+        "You are signed out of Azure DevOps"
+    );
+    assert_eq!(
+        error_words("throttled", Some(2_001)).advice,
+        "Wait 3 seconds, then retry."
+    );
+    assert_eq!(
+        error_words("throttled", None).advice,
+        "Wait a moment, then retry."
+    );
+    assert_eq!(error_words("cancelled", None).advice, "");
+}

@@ -3,137 +3,20 @@
 //! outcome.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::too_many_lines)]
 
-use std::cell::{Cell, RefCell};
-use std::future::Future;
-use std::pin::{Pin, pin};
-use std::sync::Arc;
-use std::task::{Context, Poll, Wake, Waker};
+use std::cell::RefCell;
 
 use federate_core::api::WaitReason;
-use federate_core::api::{Api, ApiError, OrgLocation, Request, Response};
+use federate_core::api::{ApiError, Request, Response};
 use federate_core::jobs::{
     self, Client, ClientOptions, ConversionOutcome, Direction, JournalEntry, JournalKind,
-    PlanContext, RateLimitWait, RetryPolicy, ScanProgress, SkipReason, Transport, TransportError,
+    PlanContext, RateLimitWait, RetryPolicy, ScanProgress, SkipReason, TransportError,
 };
 use federate_core::model::Endpoint;
 use serde_json::{Value, json};
 
-// ---------------------------------------------------------------------------------------
-// A tiny executor and a scripted transport
+mod common;
 
-fn block_on<F: Future>(f: F) -> F::Output {
-    struct ThreadWaker(std::thread::Thread);
-    impl Wake for ThreadWaker {
-        fn wake(self: Arc<Self>) {
-            self.0.unpark();
-        }
-    }
-    let waker = Waker::from(Arc::new(ThreadWaker(std::thread::current())));
-    let mut cx = Context::from_waker(&waker);
-    let mut f = pin!(f);
-    loop {
-        if let Poll::Ready(v) = f.as_mut().poll(&mut cx) {
-            return v;
-        }
-        std::thread::park_timeout(std::time::Duration::from_millis(50));
-    }
-}
-
-/// Returns `Pending` once, so other tasks get to run (as real I/O would).
-struct YieldNow(bool);
-impl Future for YieldNow {
-    type Output = ();
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        if self.0 {
-            Poll::Ready(())
-        } else {
-            self.0 = true;
-            cx.waker().wake_by_ref();
-            Poll::Pending
-        }
-    }
-}
-
-type Handler = Box<dyn FnMut(&Request, usize) -> Result<Response, TransportError>>;
-
-struct Fake {
-    clock: Cell<f64>,
-    handler: RefCell<Handler>,
-    log: RefCell<Vec<(f64, Request)>>,
-    sleeps: RefCell<Vec<u64>>,
-    in_flight: Cell<usize>,
-    peak: Cell<usize>,
-    cancel_after_sends: Cell<Option<usize>>,
-}
-
-impl Fake {
-    fn new(
-        handler: impl FnMut(&Request, usize) -> Result<Response, TransportError> + 'static,
-    ) -> Self {
-        Self {
-            clock: Cell::new(1_000_000.0),
-            handler: RefCell::new(Box::new(handler)),
-            log: RefCell::default(),
-            sleeps: RefCell::default(),
-            in_flight: Cell::new(0),
-            peak: Cell::new(0),
-            cancel_after_sends: Cell::new(None),
-        }
-    }
-    fn urls(&self) -> Vec<String> {
-        self.log
-            .borrow()
-            .iter()
-            .map(|(_, r)| r.url.clone())
-            .collect()
-    }
-    fn slept(&self) -> u64 {
-        self.sleeps.borrow().iter().sum()
-    }
-}
-
-impl Transport for Fake {
-    async fn send(&self, request: Request) -> Result<Response, TransportError> {
-        let n = self.in_flight.get() + 1;
-        self.in_flight.set(n);
-        self.peak.set(self.peak.get().max(n));
-        let index = {
-            let mut log = self.log.borrow_mut();
-            log.push((self.clock.get(), request.clone()));
-            log.len() - 1
-        };
-        // Latency: let the other tasks run while this one is "on the wire".
-        for _ in 0..3 {
-            YieldNow(false).await;
-        }
-        self.clock.set(self.clock.get() + 30.0);
-        let answer = (self.handler.borrow_mut())(&request, index);
-        self.in_flight.set(self.in_flight.get() - 1);
-        answer
-    }
-    async fn sleep(&self, ms: u64) {
-        self.sleeps.borrow_mut().push(ms);
-        #[allow(clippy::cast_precision_loss)]
-        self.clock.set(self.clock.get() + ms as f64);
-        YieldNow(false).await;
-    }
-    fn now_ms(&self) -> f64 {
-        self.clock.get()
-    }
-    fn cancelled(&self) -> bool {
-        self.cancel_after_sends
-            .get()
-            .is_some_and(|n| self.log.borrow().len() >= n)
-    }
-}
-
-fn api() -> Api {
-    Api::new(&OrgLocation::parse("https://dev.azure.com/fabrikam").unwrap())
-}
-
-fn ok_json(v: &Value) -> Response {
-    Response::new(200, v.to_string()).with_header("Content-Type", "application/json; charset=utf-8")
-}
+use common::fake::{Fake, api, block_on, ok_json};
 
 fn error_body(status: u16, message: &str) -> Response {
     Response::new(

@@ -96,3 +96,22 @@ fn hostile_names_reach_no_report_raw() {
     let v: Value = serde_json::from_str(&render_report(&verdicts, "json").unwrap()).unwrap();
     assert_eq!(v["verdicts"][0]["name"], evil);
 }
+
+#[test]
+fn secret_values_notice_counts_and_names_the_source() {
+    use federate_core::report::{SecretSource, secret_values_notice};
+    assert_eq!(secret_values_notice(0, SecretSource::Service), None);
+    assert_eq!(
+        secret_values_notice(1, SecretSource::Service).as_deref(),
+        Some(
+            "Azure DevOps returned 1 secret value (it should return none); Federate dropped it and shows, stores and exports none."
+        )
+    );
+    assert_eq!(
+        secret_values_notice(3, SecretSource::Input).as_deref(),
+        Some(
+            "The input held 3 secret values (Azure DevOps returns secrets as null); Federate dropped them and shows, stores and exports none."
+        )
+    );
+    assert!("elsewhere".parse::<SecretSource>().is_err());
+}

@@ -1,13 +1,9 @@
 //! Defence in depth: should the service ever return a secret parameter's value, it appears
 //! nowhere the engine writes: endpoints it returns (stored job state), verdicts, every report
 //! format, journal entries, the conversion request it sends; and the drop is counted.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::too_many_lines)] // common::sim has a long driver
 
 use std::cell::RefCell;
-use std::future::Future;
-use std::pin::pin;
-use std::sync::Arc;
-use std::task::{Context, Poll, Wake, Waker};
 
 use federate_core::api::{Api, OrgLocation, Request, Response};
 use federate_core::jobs::{
@@ -18,6 +14,10 @@ use federate_core::model::Endpoint;
 use federate_core::report::render_report;
 use federate_core::verdict::{self, Context as VerdictContext};
 use serde_json::{Value, json};
+
+mod common;
+
+use common::fake::block_on;
 
 const SECRETS: [&str; 5] = [
     "S3cr3t-Key-Value",
@@ -50,24 +50,6 @@ fn assert_clean(what: &str, text: &str) {
             !text.contains(s),
             "{what} holds the secret value {s}: {text}"
         );
-    }
-}
-
-fn block_on<F: Future>(f: F) -> F::Output {
-    struct ThreadWaker(std::thread::Thread);
-    impl Wake for ThreadWaker {
-        fn wake(self: Arc<Self>) {
-            self.0.unpark();
-        }
-    }
-    let waker = Waker::from(Arc::new(ThreadWaker(std::thread::current())));
-    let mut cx = Context::from_waker(&waker);
-    let mut f = pin!(f);
-    loop {
-        if let Poll::Ready(v) = f.as_mut().poll(&mut cx) {
-            return v;
-        }
-        std::thread::park_timeout(std::time::Duration::from_millis(10));
     }
 }
 

@@ -4,14 +4,10 @@
 //! the concurrency bound).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::too_many_lines)]
 
-use std::cell::{Cell, RefCell};
-use std::future::Future;
-use std::pin::{Pin, pin};
-use std::sync::Arc;
-use std::task::{Context, Poll, Wake, Waker};
+use std::cell::RefCell;
 
-use federate_core::api::{Api, ApiError, OrgLocation, Request, Response};
-use federate_core::jobs::{Client, ClientOptions, Transport, TransportError};
+use federate_core::api::{ApiError, Response};
+use federate_core::jobs::{Client, ClientOptions};
 use federate_core::model::Endpoint;
 use federate_core::usage::preflight::{self, parse_timeline, task_warnings};
 use federate_core::usage::{
@@ -21,114 +17,13 @@ use federate_core::usage::{
 use federate_core::verdict::{Context as VerdictContext, Verdict, classify};
 use serde_json::{Value, json};
 
-// ---------------------------------------------------------------------------------------
-// A tiny executor and a scripted transport (as in tests/jobs.rs)
+mod common;
 
-fn block_on<F: Future>(f: F) -> F::Output {
-    struct ThreadWaker(std::thread::Thread);
-    impl Wake for ThreadWaker {
-        fn wake(self: Arc<Self>) {
-            self.0.unpark();
-        }
-    }
-    let waker = Waker::from(Arc::new(ThreadWaker(std::thread::current())));
-    let mut cx = Context::from_waker(&waker);
-    let mut f = pin!(f);
-    loop {
-        if let Poll::Ready(v) = f.as_mut().poll(&mut cx) {
-            return v;
-        }
-        std::thread::park_timeout(std::time::Duration::from_millis(50));
-    }
-}
-
-struct YieldNow(bool);
-impl Future for YieldNow {
-    type Output = ();
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        if self.0 {
-            Poll::Ready(())
-        } else {
-            self.0 = true;
-            cx.waker().wake_by_ref();
-            Poll::Pending
-        }
-    }
-}
-
-type Handler = Box<dyn FnMut(&Request, usize) -> Result<Response, TransportError>>;
-
-struct Fake {
-    clock: Cell<f64>,
-    handler: RefCell<Handler>,
-    log: RefCell<Vec<Request>>,
-    sleeps: RefCell<Vec<u64>>,
-    in_flight: Cell<usize>,
-    peak: Cell<usize>,
-    cancel_after_sends: Cell<Option<usize>>,
-}
+use common::fake::{Fake, api, block_on, ok_json};
 
 /// 2026-11-30T00:00:00Z in ms.
 const NOW_MS: f64 = 1_795_996_800_000.0;
 const NOW: &str = "2026-11-30T00:00:00Z";
-
-impl Fake {
-    fn new(
-        handler: impl FnMut(&Request, usize) -> Result<Response, TransportError> + 'static,
-    ) -> Self {
-        Self {
-            clock: Cell::new(NOW_MS),
-            handler: RefCell::new(Box::new(handler)),
-            log: RefCell::default(),
-            sleeps: RefCell::default(),
-            in_flight: Cell::new(0),
-            peak: Cell::new(0),
-            cancel_after_sends: Cell::new(None),
-        }
-    }
-}
-
-impl Transport for Fake {
-    async fn send(&self, request: Request) -> Result<Response, TransportError> {
-        let n = self.in_flight.get() + 1;
-        self.in_flight.set(n);
-        self.peak.set(self.peak.get().max(n));
-        let index = {
-            let mut log = self.log.borrow_mut();
-            log.push(request.clone());
-            log.len() - 1
-        };
-        for _ in 0..3 {
-            YieldNow(false).await;
-        }
-        self.clock.set(self.clock.get() + 30.0);
-        let answer = (self.handler.borrow_mut())(&request, index);
-        self.in_flight.set(self.in_flight.get() - 1);
-        answer
-    }
-    async fn sleep(&self, ms: u64) {
-        self.sleeps.borrow_mut().push(ms);
-        #[allow(clippy::cast_precision_loss)]
-        self.clock.set(self.clock.get() + ms as f64);
-        YieldNow(false).await;
-    }
-    fn now_ms(&self) -> f64 {
-        self.clock.get()
-    }
-    fn cancelled(&self) -> bool {
-        self.cancel_after_sends
-            .get()
-            .is_some_and(|n| self.log.borrow().len() >= n)
-    }
-}
-
-fn api() -> Api {
-    Api::new(&OrgLocation::parse("https://dev.azure.com/fabrikam").unwrap())
-}
-
-fn ok_json(v: &Value) -> Response {
-    Response::new(200, v.to_string()).with_header("Content-Type", "application/json; charset=utf-8")
-}
 
 fn error_body(status: u16, message: &str) -> Response {
     Response::new(
@@ -487,7 +382,7 @@ fn request_shape() {
 
 #[test]
 fn unreadable_connections_are_unknown_and_the_others_go_on() {
-    let fake = Fake::new(|req, _| {
+    let fake = Fake::at(NOW_MS, |req, _| {
         if req.url.contains("/connectionData") {
             return Ok(ok_json(
                 &json!({"instanceId": "0ca3ddd9-f0b0-4635-a98c-5866526961b6"}),
@@ -546,7 +441,7 @@ fn unreadable_connections_are_unknown_and_the_others_go_on() {
         .log
         .borrow()
         .iter()
-        .filter(|r| r.url.contains("/connectionData"))
+        .filter(|(_, r)| r.url.contains("/connectionData"))
         .count();
     assert_eq!(checks, 1, "the session was asked once, at the 401");
 }
@@ -554,7 +449,7 @@ fn unreadable_connections_are_unknown_and_the_others_go_on() {
 #[test]
 fn a_401_while_signed_out_stops_even_with_an_error_body() {
     // The same 401 body as above, but the session check says signed out: the load stops.
-    let fake = Fake::new(|req, _| {
+    let fake = Fake::at(NOW_MS, |req, _| {
         Ok(if req.url.contains("/connectionData") {
             Response::new(401, "")
         } else if index_of(&req.url) == 1 {
@@ -582,7 +477,7 @@ fn a_401_while_signed_out_stops_even_with_an_error_body() {
 
 #[test]
 fn signed_out_stops_and_keeps_what_was_read() {
-    let fake = Fake::new(|req, _| {
+    let fake = Fake::at(NOW_MS, |req, _| {
         Ok(
             if !req.url.contains("/connectionData") && index_of(&req.url) < 3 {
                 history(&[])
@@ -612,7 +507,7 @@ fn signed_out_stops_and_keeps_what_was_read() {
 
 #[test]
 fn throttling_waits_and_cancel_keeps_what_was_read() {
-    let fake = Fake::new(|_, n| {
+    let fake = Fake::at(NOW_MS, |_, n| {
         Ok(if n == 2 {
             Response::new(429, "TF400733: The request has been canceled")
                 .with_header("Retry-After", "5")
@@ -637,7 +532,7 @@ fn throttling_waits_and_cancel_keeps_what_was_read() {
     );
     assert!(fake.peak.get() <= 2, "peak {}", fake.peak.get());
 
-    let fake = Fake::new(|_, _| Ok(history(&[])));
+    let fake = Fake::at(NOW_MS, |_, _| Ok(history(&[])));
     fake.cancel_after_sends.set(Some(4));
     let client = Client::new(
         &fake,
@@ -658,7 +553,7 @@ fn throttling_waits_and_cancel_keeps_what_was_read() {
 
 #[test]
 fn concurrency_is_bounded() {
-    let fake = Fake::new(|_, _| Ok(history(&[])));
+    let fake = Fake::at(NOW_MS, |_, _| Ok(history(&[])));
     let client = Client::new(
         &fake,
         api(),
@@ -678,7 +573,7 @@ fn concurrency_is_bounded() {
 
 #[test]
 fn preflight_reads_last_run_timelines_and_warns() {
-    let fake = Fake::new(|req, _| {
+    let fake = Fake::at(NOW_MS, |req, _| {
         let url = &req.url;
         Ok(if url.contains("/executionhistory") {
             if index_of(url) == 1 {
@@ -738,7 +633,7 @@ fn preflight_reads_last_run_timelines_and_warns() {
         .log
         .borrow()
         .iter()
-        .filter(|r| r.url.contains("/timeline"))
+        .filter(|(_, r)| r.url.contains("/timeline"))
         .count();
     assert_eq!(
         timelines, 1,
@@ -862,7 +757,7 @@ fn service_text_is_cleaned_of_control_characters() {
 
 #[test]
 fn preflight_is_bounded() {
-    let fake = Fake::new(|_, _| Ok(history(&[])));
+    let fake = Fake::at(NOW_MS, |_, _| Ok(history(&[])));
     let client = Client::new(&fake, api(), ClientOptions::default());
     let pf = block_on(preflight::preflight(&client, &targets(60), &|_, _| {}));
     assert_eq!(pf.connections.len(), preflight::MAX_CONNECTIONS);

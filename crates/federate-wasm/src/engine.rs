@@ -34,6 +34,19 @@ fn read_endpoint(value: JsValue) -> Result<Endpoint, JsError> {
     Endpoint::from_value(from_js(value)?).map_err(|e| js_err(&e))
 }
 
+/// What a user reads about an error kind (`signedOut`, `throttled`, `tab`, ...): a title and
+/// advice; `retryAfterMs` is a `throttled` error's wait.
+#[wasm_bindgen(js_name = errorWords, unchecked_return_type = "ErrorWords")]
+pub fn error_words(kind: &str, retry_after_ms: Option<f64>) -> Result<JsValue, JsError> {
+    init();
+    // A wait from JavaScript: a finite, non-negative number of milliseconds, else none.
+    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)] // checked just above
+    let wait = retry_after_ms
+        .filter(|ms| ms.is_finite() && *ms >= 0.0)
+        .map(|ms| ms.ceil().min(9.0e15) as u64);
+    to_js(&federate_core::api::error_words(kind, wait))
+}
+
 /// Classifies one service connection.
 #[wasm_bindgen(js_name = classifyEndpoint, unchecked_return_type = "Verdict")]
 pub fn classify_endpoint(
@@ -170,6 +183,18 @@ pub fn explain_errors(text: &str) -> Result<JsValue, JsError> {
 pub fn verdict_rules() -> Result<JsValue, JsError> {
     init();
     to_js(&verdict::verdict_rules())
+}
+
+/// The sentence that tells a user how many secret values were dropped (`service`: Azure
+/// DevOps returned them; `input`: a file held them), or `null` for none.
+#[wasm_bindgen(js_name = secretValuesNotice, unchecked_return_type = "string | null")]
+pub fn secret_values_notice(
+    count: u32,
+    #[wasm_bindgen(unchecked_param_type = "\"service\" | \"input\"")] source: &str,
+) -> Result<JsValue, JsError> {
+    init();
+    let source: report::SecretSource = source.parse().map_err(|e| js_err(&e))?;
+    to_js(&report::secret_values_notice(count as usize, source))
 }
 
 /// Renders verdicts as JSON, CSV, Markdown or SARIF.

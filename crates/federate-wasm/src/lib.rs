@@ -24,7 +24,7 @@ import type {
   AzureDevOpsPat, ClientStats, ConnectionPreflight, ConnectionState,
   ConnectionUsage, Context, ConversionOutcome, ConversionPlan, CredentialKind, DecodedIssuer,
   DecodedSubject, SubjectContext,
-  Diagnosis, Direction, ExpectedFederation, Federation, FederationFormat, InventorySummary,
+  Diagnosis, Direction, ErrorWords, ExpectedFederation, Federation, FederationFormat, InventorySummary,
   IssuerRetirement, JournalEntry, MigrationPlan, OrgLocation, OrgScan, OwningProject, Preflight, Project,
   ProjectDoneEvent, ProjectListing, PlanContext, RateLimitWaitEvent, Reason, Remedies, ScanProgressEvent,
   ServiceEndpoint, TaskWarning, Tone, UsageLoad, UsageProgressEvent, UsageTarget, UsageVerdict,

@@ -3,7 +3,7 @@
 import { h } from '../shared/dom.js';
 import { federationView, remediesView, verdictView } from '../shared/explain.js';
 import type { ConnectionDetails, ErrorInfo, Message, PageContext, ReplyOf } from '../shared/messages.js';
-import { describeError, type Verdict } from '../shared/model.js';
+import type { Verdict } from '../shared/model.js';
 import { firstMatch, LIST_CONTAINER, PAGE_MAIN } from './selectors.js';
 
 const ROOT = document.documentElement;
@@ -16,6 +16,15 @@ let bar: HTMLElement | null = null;
 type Summary = ReplyOf['scanProject']['summary'];
 
 /** What the summary bar shows. */
+/**
+ * An error in the words the service worker filled in (the engine's, `errorWords`): its title,
+ * then `detail` (its advice unless said otherwise). This script cannot run the engine: an
+ * error the worker never saw is shown by its own message.
+ */
+function errorText(error: ErrorInfo, detail = error.advice ?? ''): string {
+  return error.title !== undefined ? `${error.title}. ${detail}`.trimEnd() : error.message;
+}
+
 export type BarState = { kind: 'loading' } | { kind: 'ready'; summary: Summary } | { kind: 'error'; error: ErrorInfo; signInUrl: string };
 
 const barKeys = new WeakMap<Summary, string>();
@@ -35,10 +44,9 @@ export function drawBar(state: BarState, actions: { openPanel: () => void; retry
       next.append(h('span', { role: 'status' }, 'Reading service connections…'));
       next.dataset.federateSummary = 'loading';
     } else if (state.kind === 'error') {
-      const d = describeError(state.error);
       next.dataset.federateSummary = 'error';
       next.dataset.federateErrorKind = state.error.kind;
-      next.append(h('span', { role: 'alert' }, `${d.title}. ${d.advice}`));
+      next.append(h('span', { role: 'alert' }, errorText(state.error)));
       if (state.error.kind === 'signedOut') next.append(h('a', { class: 'federate-button', href: state.signInUrl }, 'Sign in'));
       next.append(h('button', { type: 'button', class: 'federate-button', onclick: actions.retry }, 'Retry'));
     } else {
@@ -138,9 +146,8 @@ export function drawCard(state: CardState, actions: CardActions): void {
     next.append(h('h2', { id: 'federate-card-title' }, 'Federate'));
     if (state.kind === 'loading') next.append(h('p', { role: 'status' }, 'Reading this service connection…'));
     else if (state.kind === 'error') {
-      const d = describeError(state.error);
       next.dataset.federateErrorKind = state.error.kind;
-      next.append(h('p', { role: 'alert' }, `${d.title}. ${state.error.kind === 'notFound' ? state.error.message : d.advice}`));
+      next.append(h('p', { role: 'alert' }, errorText(state.error, state.error.kind === 'notFound' ? state.error.message : undefined)));
       if (state.error.kind === 'signedOut') next.append(h('a', { class: 'federate-button', href: state.signInUrl }, 'Sign in'));
       next.append(h('button', { type: 'button', class: 'federate-button', onclick: actions.retry }, 'Retry'));
     } else {

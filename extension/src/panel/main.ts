@@ -6,9 +6,9 @@
 // history (history.ts), the organization view (organization.ts), the issuer migration
 // (migration.ts) and usage (usage.ts). It never reads the page's DOM.
 import { h } from '../shared/dom.js';
-import { endpointsById, inventorySummary, loadEngine, renderReport } from '../shared/engine.js';
+import { endpointsById, inventorySummary, loadEngine, renderReport, secretValuesNotice, withWords } from '../shared/engine.js';
 import { type ErrorInfo, errorOf, type Message, PANEL_PORT, type PanelEvent, type PanelRequest } from '../shared/messages.js';
-import { describeError, type ProjectInventory, type Verdict } from '../shared/model.js';
+import type { ProjectInventory, Verdict } from '../shared/model.js';
 import { createDetails } from './details.js';
 import { claimOpening } from './guard.js';
 import { createTabs, historyView } from './history.js';
@@ -293,7 +293,7 @@ function renderAlert(): void {
   alertBox.replaceChildren();
   alertBox.hidden = !error;
   if (!error) return;
-  const d = describeError(error);
+  const d = withWords(error);
   alertBox.dataset.kind = error.kind;
   alertBox.append(h('strong', {}, d.title), ' ', d.advice);
   if (error.message && error.kind !== 'cancelled') alertBox.append(h('p', { class: 'detail' }, error.message));
@@ -325,9 +325,8 @@ function render(): void {
   secretsNotice.hidden = dropped === 0;
   incompleteNotice.hidden = state.incomplete === null;
   incompleteNotice.textContent = state.incomplete ?? '';
-  secretsNotice.textContent = dropped
-    ? `Azure DevOps returned ${dropped} secret ${dropped === 1 ? 'value' : 'values'} (it should return none); Federate dropped ${dropped === 1 ? 'it' : 'them'} and shows, stores and exports none.`
-    : '';
+  // The engine's sentence (count only); a count comes only from a scan, after the engine loaded.
+  secretsNotice.textContent = dropped && state.engineLoaded ? (secretValuesNotice(dropped, 'service') ?? '') : '';
   statusLine.dataset.waiting = waiting ? 'true' : 'false';
   renderAlert();
 

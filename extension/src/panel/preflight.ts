@@ -4,7 +4,7 @@
 // never a block: the Convert button stays the user's choice. Self-contained: it takes the
 // engine's pre-flight and draws it, so it moves with the plan view wherever that goes.
 import { h } from '../shared/dom.js';
-import { describeError } from '../shared/model.js';
+import { withWords } from '../shared/engine.js';
 import { ask, errorOf, type MessageOf, type Preflight, toErrorInfo } from '../shared/messages.js';
 
 /** A planned connection, as the plan lists it: its id, name and the project its request goes to. */
@@ -40,7 +40,7 @@ export function renderPreflight(slot: HTMLElement, preflight: Preflight, planned
             'p',
             { role: 'alert' },
             // ApiErrorData is the engine's tagged union: only some kinds carry a message.
-            `The pre-flight stopped early${preflight.stopped ? ` (${describeError(errorOf(preflight.stopped.kind, 'message' in preflight.stopped ? preflight.stopped.message : '')).title})` : ''}: not every connection was checked.`,
+            `The pre-flight stopped early${preflight.stopped ? ` (${withWords(errorOf(preflight.stopped.kind, 'message' in preflight.stopped ? preflight.stopped.message : '')).title})` : ''}: not every connection was checked.`,
           ),
       preflight.unchecked.length
         ? h(
@@ -120,7 +120,7 @@ export async function attachPreflight(slot: HTMLElement, apiBase: string, tabId:
   try {
     preflight = await ask(message);
   } catch (err) {
-    const d = describeError(toErrorInfo(err, 'network'));
+    const d = withWords(toErrorInfo(err, 'network'));
     slot.replaceChildren(
       h('p', { role: 'status', class: 'preflight-failed' }, `Pre-flight unavailable: ${d.title}. The plan can still be confirmed.`),
     );

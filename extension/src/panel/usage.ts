@@ -6,7 +6,8 @@
 import * as wasm from '../../../pkg/web/federate_wasm.js';
 import { h } from '../shared/dom.js';
 import { warnFailure } from '../shared/log.js';
-import { describeError, type Verdict } from '../shared/model.js';
+import { withWords } from '../shared/engine.js';
+import type { Verdict } from '../shared/model.js';
 import {
   type ConnectionUsage,
   type ErrorInfo,
@@ -238,7 +239,7 @@ function statusWords(): string {
     case 'cancelled':
       return `Usage read cancelled: ${usage.size} connection${usage.size === 1 ? '' : 's'} read before it stopped (kept).`;
     case 'error': {
-      const d = error ? describeError(error) : { title: 'The usage read stopped', advice: '' };
+      const d = error ? withWords(error) : { title: 'The usage read stopped', advice: '' };
       return `Usage read stopped: ${d.title}. ${d.advice} ${usage.size} read before it stopped (kept).`.trim();
     }
   }

@@ -4,6 +4,7 @@
 // renamed export or a changed shape fails `tsc` here and at every caller. Never imported by
 // the content script: a page's CSP may block wasm there.
 import init, * as wasm from '../../../pkg/web/federate_wasm.js';
+import type { ErrorInfo } from './messages.js';
 import type { AdoRequest, AdoResponse, ClientOptions, Context, Direction, Relay, ServiceEndpoint } from '../../../pkg/web/federate_wasm.js';
 
 export type {
@@ -52,10 +53,24 @@ export {
   owningProject,
   remedies,
   renderReport,
+  secretValuesNotice,
   verifyIssuerMigration,
 } from '../../../pkg/web/federate_wasm.js';
 
 let ready: Promise<unknown> | undefined;
+
+/**
+ * An error with the engine's words for its kind (`errorWords`): its `title` and `advice`.
+ * Before the engine has loaded (or when it could not), there are no words: its own message is the title.
+ */
+export function withWords(error: ErrorInfo): ErrorInfo & { title: string; advice: string } {
+  try {
+    const { title, advice } = wasm.errorWords(error.kind, error.retryAfterMs);
+    return { ...error, title, advice };
+  } catch {
+    return { ...error, title: error.message, advice: '' };
+  }
+}
 
 /**
  * Instantiates the engine on first call; later calls share the same promise. The time it took

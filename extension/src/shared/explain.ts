@@ -92,9 +92,19 @@ export function federationView(v: Verdict): HTMLElement | null {
   );
 }
 
-/** The remedies: a labelled format switch, the text, and a copy button with a spoken result. */
-export function remediesView({ remedies }: Remedies, idPrefix: string): HTMLElement | null {
-  if (remedies.length === 0) return null;
+/** The remedies: a labelled format switch, the text, and a copy button with a spoken result; or the engine's reason when none applies. */
+export function remediesView({ remedies, reason }: Remedies, idPrefix: string): HTMLElement | null {
+  if (remedies.length === 0) {
+    // None applies: the engine's reason, as it says it.
+    return reason
+      ? h(
+          'section',
+          { class: 'federate-remedies', 'aria-label': 'Remedies' },
+          h('h3', {}, 'Create the federated credential'),
+          h('p', { class: 'federate-remedy-reason', 'data-remedy-reason': '' }, reason),
+        )
+      : null;
+  }
   const selectId = `${idPrefix}-format`;
   const pre = h('pre', { class: 'federate-remedy', tabindex: 0, 'aria-label': 'Commands' });
   const status = h('span', { class: 'federate-copy-status', role: 'status' });

@@ -25,6 +25,12 @@ export interface ErrorInfo {
   /** Milliseconds to wait, for `throttled` (the engine's `retryAfterMs`). */
   retryAfterMs: number | null;
   status: number | null;
+  /**
+   * What the user reads: the engine's words for `kind` (`errorWords`), filled in where the
+   * engine runs (the service worker's replies, the panel); absent where it does not.
+   */
+  title?: string;
+  advice?: string;
 }
 
 /** Every answer to a one-shot message: the value, or one error shape. */
@@ -41,6 +47,7 @@ export function toErrorInfo(err: unknown, fallbackKind = 'engine'): ErrorInfo {
       message: isStr(e.message) ? e.message : String(err),
       retryAfterMs: typeof e.retryAfterMs === 'number' ? e.retryAfterMs : null,
       status: typeof e.status === 'number' ? e.status : null,
+      ...(isStr(e.title) && isStr(e.advice) ? { title: e.title, advice: e.advice } : {}),
     };
   }
   return { kind: fallbackKind, message: String(err), retryAfterMs: null, status: null };

@@ -2,7 +2,6 @@
 // errors. Pure helpers only (no chrome.*, no DOM, no wasm): the content script, the panel
 // and the service worker all import this module.
 import type { Owner, Reason, ServiceEndpoint, Tone, Verdict } from '../../../pkg/web/federate_wasm.js';
-import type { ErrorInfo } from './messages.js';
 
 export type { Context, Reason, ServiceEndpoint, Verdict } from '../../../pkg/web/federate_wasm.js';
 
@@ -35,32 +34,4 @@ export function projectNames(v: Verdict): string[] {
     (n): n is string => typeof n === 'string' && n.length > 0,
   );
   return [...new Set(names)];
-}
-
-/** What a user should read for an error kind: a title and what to do. */
-export function describeError(e: ErrorInfo): { title: string; advice: string } {
-  switch (e.kind) {
-    case 'signedOut':
-      return { title: 'You are signed out of Azure DevOps', advice: 'Sign in again, then retry.' };
-    case 'forbidden':
-      return {
-        title: 'No permission',
-        advice: 'Your account cannot read service connections here. Ask a project administrator for access.',
-      };
-    case 'throttled':
-      return {
-        title: 'Azure DevOps is rate-limiting requests',
-        advice: e.retryAfterMs != null ? `Wait ${Math.ceil(e.retryAfterMs / 1000)} seconds, then retry.` : 'Wait a moment, then retry.',
-      };
-    case 'notFound':
-      return { title: 'Not found', advice: 'The project or organization does not exist, or you cannot see it.' };
-    case 'server':
-      return { title: 'Azure DevOps answered with an error', advice: 'Retry in a moment.' };
-    case 'network':
-      return { title: 'Azure DevOps could not be reached', advice: 'Check the connection, then retry.' };
-    case 'cancelled':
-      return { title: 'Cancelled', advice: '' };
-    default:
-      return { title: 'Something went wrong', advice: 'Retry; if it keeps failing, reload the page.' };
-  }
 }

@@ -3,7 +3,7 @@
 // messages go through one handler map (every type of the message union to its handler, each
 // handler checks its sender), the ports by name. Every HTTP request goes through the one
 // relay (relay.ts) to the tab's content script.
-import { inventorySummary, loadEngine, remedies } from '../shared/engine.js';
+import { inventorySummary, loadEngine, remedies, withWords } from '../shared/engine.js';
 import {
   errorOf,
   isAzureDevOpsUrl,
@@ -186,7 +186,11 @@ chrome.runtime.onMessage.addListener((message: unknown, sender, sendResponse) =>
   if (!isTrustedSender(sender) || !isMessage(message)) return false;
   route(message, sender).then(
     (value) => sendResponse({ ok: true, value }),
-    (err: unknown) => sendResponse({ ok: false, error: toErrorInfo(err) }),
+    // Every error reply carries the engine's words: the content script, which draws them, cannot run the engine.
+    (err: unknown) =>
+      loadEngine()
+        .catch(() => null)
+        .then(() => sendResponse({ ok: false, error: withWords(toErrorInfo(err)) })),
   );
   return true;
 });
