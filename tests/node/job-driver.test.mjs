@@ -235,3 +235,32 @@ test('the connection handed to the panel after a job carries no secret value the
     w.stop();
   }
 });
+
+// Fix 1. Seen failing: with storageFailed() naming no batch (the engine undid "the last batch
+// handed out", the other connection's PUT already on the wire), that connection was sent a
+// second PUT after Resume.
+test('a refused write of an answer undoes no request already sent: after Resume no connection gets a second PUT', async () => {
+  const w = await startWorker(mock, project.name);
+  const ids = take(6);
+  mock.control({ latencyMs: 150 });
+  const { job } = await w.start(ids, { concurrency: 2 });
+  const runner = w.runners.get(`${mock.org.toLowerCase()}/${job.jobId}`);
+  // Two PUTs on the wire: the next write is an answer's records, the other PUT still out.
+  await until(() => w.relayed.lastMethod === 'PUT' && runner.inFlight.size === 2, 20_000, 'two requests out');
+  w.storage.refuse = true;
+  await until(() => w.view(job.jobId)?.pause?.kind === 'storageFull', 20_000, 'the pause');
+  await until(() => runner.inFlight.size === 0, 10_000, 'the requests out');
+  w.storage.refuse = false;
+  mock.control({ latencyMs: 0 });
+  await w.handlers['convert.resume']({ organizationName: mock.org, jobId: job.jobId, tabId: null });
+  const done = await until(() => (w.view(job.jobId)?.state === 'done' ? w.view(job.jobId) : null), 30_000, 'the end');
+  assert.deepEqual(
+    done.items.map((i) => i.outcome),
+    ids.map(() => 'converted'),
+  );
+  for (const id of ids) {
+    const n = mock.requests.filter((q) => q.method === 'PUT' && q.path.toLowerCase().includes(id.toLowerCase())).length;
+    assert.equal(n, 1, `one PUT for ${id}`);
+  }
+  w.stop();
+});

@@ -99,7 +99,7 @@ export class JobRunner {
   async command(event: JobEvent & { type: 'pause' | 'resume' | 'cancel' | 'retry' }): Promise<JobView> {
     this.clearTimer();
     const records = this.job.apply(event, this.deps.now());
-    await this.persist(records);
+    await this.persist(records, 0);
     this.kick();
     return this.job.view();
   }
@@ -139,37 +139,56 @@ export class JobRunner {
       this.kick();
       return;
     }
-    await this.persist(records);
+    await this.persist(records, 0);
     this.kick();
   }
 
-  /** Stores records; on failure applies the machine's StorageFailed (it pauses). False if it failed. */
-  private async persist(records: JobRecord[]): Promise<boolean> {
+  /**
+   * Stores records; on failure applies the machine's StorageFailed (it pauses). False if it failed.
+   * `batch` names the `next` batch these records came from (its steps were not performed, so
+   * the machine undoes it); records of an answer, timer or command pass 0, a batch id that
+   * matches none, so nothing already sent is undone (and sent again).
+   */
+  private async persist(records: JobRecord[], batch: number): Promise<boolean> {
     if (records.length === 0) return true;
     try {
       await this.deps.append(this.org, this.id, records);
       return true;
     } catch {
-      await this.storageFailed();
+      await this.storageFailed(batch);
       return false;
     }
   }
 
-  private async storageFailed(): Promise<void> {
+  private async storageFailed(batch: number): Promise<void> {
     this.clearTimer();
+    // The pause is applied at once (nothing is sent while the usage numbers are fetched);
+    // its message is refreshed with the numbers after.
+    let records: JobRecord[] = [];
+    try {
+      records = this.job.apply({ type: 'storageFailed', jobs: 0, kilobytes: 0, batch }, this.deps.now());
+    } catch {
+      // Already paused or finished.
+    }
+    this.deps.changed?.(this);
     let u = { jobs: 0, kilobytes: 0 };
     try {
       u = await this.deps.usage();
     } catch {
       // The numbers stay 0: the pause is what matters.
     }
-    try {
-      const records = this.job.apply({ type: 'storageFailed', jobs: u.jobs, kilobytes: u.kilobytes }, this.deps.now());
-      // Tried once: the pause's own record may not fit either; the job is paused in memory.
-      await this.deps.append(this.org, this.id, records).catch(() => undefined);
-    } catch {
-      // Already paused or finished.
+    if (u.jobs !== 0 || u.kilobytes !== 0) {
+      try {
+        records = [
+          ...records,
+          ...this.job.apply({ type: 'storageFailed', jobs: u.jobs, kilobytes: u.kilobytes, batch: 0 }, this.deps.now()),
+        ];
+      } catch {
+        // Already paused with the first numbers.
+      }
     }
+    // Tried once: the pause's own record may not fit either; the job is paused in memory.
+    await this.deps.append(this.org, this.id, records).catch(() => undefined);
     this.deps.changed?.(this);
   }
 
@@ -187,9 +206,9 @@ export class JobRunner {
     try {
       for (let round = 0; round < MAX_ROUNDS; round++) {
         this.again = false;
-        const { records, steps } = this.job.next(this.deps.now());
+        const { records, steps, batch } = this.job.next(this.deps.now());
         // Records first: a send's "sent" is on disk before the request leaves.
-        if (!(await this.persist(records))) {
+        if (!(await this.persist(records, batch))) {
           this.again = true;
           continue;
         }
