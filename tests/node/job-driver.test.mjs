@@ -264,3 +264,54 @@ test('a refused write of an answer undoes no request already sent: after Resume 
   }
   w.stop();
 });
+
+// Fix 7. Seen failing: with command() clearing the timer before a refused apply, the job
+// waiting out a 429 never woke up (no timer, no kick) and never finished.
+test('a refused command during a 429 wait leaves the job running: it finishes', async () => {
+  const w = await startWorker(mock, project.name);
+  const ids = take(4);
+  mock.control({ throttle: { limit: 1, blockAt: 2, windowMs: 1_500, delayMs: 0 } });
+  const { job } = await w.start(ids, { concurrency: 2 });
+  const runner = w.runners.get(`${mock.org.toLowerCase()}/${job.jobId}`);
+  const stored = async () => (await w.handlers['convert.jobs']({ organizationName: mock.org })).find((j) => j.header.id === job.jobId);
+  await until(
+    async () => (await stored())?.records.some((r) => r.kind === 'throttled') && runner.inFlight.size === 0,
+    20_000,
+    'a 429 wait',
+  );
+  // Retry of a connection that is not waiting for one: the engine refuses it.
+  await assert.rejects(
+    w.handlers['convert.retry']({ organizationName: mock.org, jobId: job.jobId, endpointId: ids[0], tabId: null }),
+    /not waiting for a retry|not in the job/,
+  );
+  mock.control({ throttle: false });
+  const done = await until(() => (w.view(job.jobId)?.state === 'done' ? w.view(job.jobId) : null), 20_000, 'the end');
+  assert.deepEqual(
+    done.items.map((i) => i.outcome),
+    ids.map(() => 'converted'),
+  );
+  w.stop();
+});
+
+// Fix 5. Seen failing: with command() ignoring a failed write, Pause answered success
+// although its record was not stored (a restarted worker would have sent again).
+for (const command of ['pause', 'cancel']) {
+  test(`${command} whose record cannot be stored answers an error; the job sends nothing`, async () => {
+    const w = await startWorker(mock, project.name);
+    const ids = take(4);
+    mock.control({ latencyMs: 150 });
+    const { job } = await w.start(ids, { concurrency: 1 });
+    await until(() => w.relayed.count >= 2, 20_000, 'a first request');
+    w.storage.refuse = true;
+    await assert.rejects(w.handlers[`convert.${command}`]({ organizationName: mock.org, jobId: job.jobId }), /could not be stored/);
+    const runner = w.runners.get(`${mock.org.toLowerCase()}/${job.jobId}`);
+    await until(() => runner.inFlight.size === 0, 10_000, 'the requests out');
+    const relayed = w.relayed.count;
+    mock.control({ latencyMs: 0 });
+    await sleep(1000);
+    assert.equal(w.relayed.count, relayed, 'nothing relayed after it');
+    assert.equal(w.view(job.jobId).state, command === 'pause' ? 'paused' : 'cancelled');
+    w.storage.refuse = false;
+    w.stop();
+  });
+}

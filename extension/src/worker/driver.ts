@@ -92,15 +92,28 @@ export class JobRunner {
   }
 
   /**
-   * A user command (pause, resume, cancel, retry). Reaches the machine at once: a timer the
-   * driver armed is cleared first, so a wait (a 429's) sends nothing after a pause or cancel.
-   * Throws the machine's refusal, changing nothing.
+   * A user command (pause, resume, cancel, retry). Reaches the machine at once; a timer the
+   * driver armed is cleared only once the machine took the command (apply is synchronous, so
+   * a wait, a 429's, sends nothing after a pause or cancel). Throws the machine's refusal,
+   * changing nothing (the timer stays armed). Throws too when the command's record could not
+   * be stored: the machine holds it in memory (a pause or cancel stays in effect: nothing is
+   * sent) but a restarted worker would not know it, and the user must hear so.
    */
   async command(event: JobEvent & { type: 'pause' | 'resume' | 'cancel' | 'retry' }): Promise<JobView> {
-    this.clearTimer();
     const records = this.job.apply(event, this.deps.now());
-    await this.persist(records, 0);
-    this.kick();
+    this.clearTimer();
+    let stored = true;
+    try {
+      stored = await this.persist(records, 0);
+    } finally {
+      this.kick();
+    }
+    if (!stored) {
+      const pause = this.job.view().pause;
+      throw new Error(
+        `The ${event.type} is in effect in this browser session but could not be stored${pause ? `: ${pause.message}` : ''}.`,
+      );
+    }
     return this.job.view();
   }
 
