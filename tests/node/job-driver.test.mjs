@@ -315,3 +315,30 @@ for (const command of ['pause', 'cancel']) {
     w.stop();
   });
 }
+
+// Fix 9. Seen failing: with event() swallowing the engine's refusal of an answer it cannot
+// read, the step stayed in flight for ever and the job never ended.
+test('an answer the engine cannot read settles its step as lost (a read, no second PUT): the job finishes', async () => {
+  const w = await startWorker(mock, project.name);
+  const ids = take(2);
+  // The first PUT's answer arrives with a status no HTTP answer has: the engine cannot decode it.
+  let corrupted = 0;
+  w.relayed.corrupt = (r) => {
+    if (corrupted > 0 || w.relayed.lastMethod !== 'PUT' || !r.url.toLowerCase().includes(ids[0].toLowerCase())) return r;
+    corrupted += 1;
+    return { ...r, status: 70_000 };
+  };
+  const { job } = await w.start(ids, { concurrency: 1 });
+  const done = await until(() => (w.view(job.jobId)?.state === 'done' ? w.view(job.jobId) : null), 20_000, 'the end');
+  assert.equal(corrupted, 1, 'one answer was corrupted');
+  assert.deepEqual(
+    done.items.map((i) => i.outcome),
+    ids.map(() => 'converted'),
+  );
+  const runner = w.runners.get(`${mock.org.toLowerCase()}/${job.jobId}`);
+  assert.equal(runner.inFlight.size, 0);
+  const putsFor = mock.requests.filter((q) => q.method === 'PUT' && q.path.toLowerCase().includes(ids[0].toLowerCase())).length;
+  assert.equal(putsFor, 1, 'settled by a read, not sent again');
+  w.relayed.corrupt = null;
+  w.stop();
+});

@@ -99,7 +99,8 @@ function toMock(mock, req) {
 export async function startWorker(mock, project) {
   const storage = new FakeStorage();
   const tabs = new Map();
-  const relayed = { count: 0 };
+  /** `relayed.corrupt`, when set, rewrites each answer before the worker sees it (a broken page or relay). */
+  const relayed = { count: 0, corrupt: null };
   const pageUrl = (p) => `https://dev.azure.com/${mock.org}/${encodeURIComponent(p)}/_settings/adminservices`;
   tabs.set(1, { id: 1, url: pageUrl(project), status: 'complete' });
   const noop = { addListener() {}, removeListener() {} };
@@ -124,7 +125,8 @@ export async function startWorker(mock, project) {
         if (!tabs.has(id)) throw new Error('Could not establish connection. Receiving end does not exist.');
         relayed.count += 1;
         relayed.lastMethod = message.request.method;
-        return { ok: true, value: await toMock(mock, message.request) };
+        const value = await toMock(mock, message.request);
+        return { ok: true, value: relayed.corrupt ? relayed.corrupt(value) : value };
       },
       onUpdated: noop,
       onRemoved: noop,

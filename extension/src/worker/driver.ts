@@ -141,16 +141,25 @@ export class JobRunner {
     }, ms);
   }
 
-  /** Applies an event and stores its records (in the order applied), then lets the machine go on. */
+  /**
+   * Applies an event and stores its records (in the order applied), then lets the machine go
+   * on. An answer the machine refuses (it cannot decode it) is applied as that step's `lost`
+   * answer, so the machine settles it (with a read) instead of waiting for it for ever.
+   */
   private async event(event: JobEvent): Promise<void> {
     if (this.halted) return;
-    let records: JobRecord[];
+    let records: JobRecord[] = [];
     try {
       records = this.job.apply(event, this.deps.now());
-    } catch {
-      // An answer or timer the machine no longer waits for changes nothing.
-      this.kick();
-      return;
+    } catch (err) {
+      if (event.type === 'answer') {
+        const message = `The answer could not be read: ${err instanceof Error ? err.message : String(err)}`;
+        try {
+          records = this.job.apply({ type: 'lost', step: event.step, why: { kind: 'network', message } }, this.deps.now());
+        } catch {
+          // Refused too: nothing changed.
+        }
+      }
     }
     await this.persist(records, 0);
     this.kick();
