@@ -342,3 +342,32 @@ test('an answer the engine cannot read settles its step as lost (a read, no seco
   w.relayed.corrupt = null;
   w.stop();
 });
+
+// Fix 3. Seen failing: with the finished marker kept on Retry, History listed the revived job
+// as ended (pruning could delete it) and a restarted worker skipped it: it never finished.
+test('a finished job retried loses its finished marker: a restarted worker finishes it', async () => {
+  const w = await startWorker(mock, project.name);
+  const [id] = take(1);
+  mock.setMeta(id, { convert: 'C' });
+  const { job } = await w.start([id]);
+  const ended = await until(() => (w.view(job.jobId)?.state === 'done' ? w.view(job.jobId) : null), 20_000, 'the first end');
+  assert.equal(ended.items[0].outcome, 'manualRequired');
+  const listed = async (worker) =>
+    (await worker.handlers['convert.jobs']({ organizationName: mock.org })).find((j) => j.header.id === job.jobId);
+  await until(async () => (await listed(w))?.endedAt !== null, 5_000, 'the finished marker');
+  mock.setMeta(id, { convert: 'A' });
+  mock.control({ latencyMs: 300 });
+  await w.handlers['convert.retry']({ organizationName: mock.org, jobId: job.jobId, endpointId: id, tabId: null });
+  assert.equal((await listed(w)).endedAt, null, 'no longer marked finished');
+  w.stop();
+  w.runners.clear();
+  await sleep(700);
+  const again = await startWorker(mock, project.name);
+  again.storage.items = new Map(w.storage.items);
+  mock.control({ latencyMs: 0 });
+  await again.handlers['convert.jobs']({ organizationName: mock.org });
+  const done = await until(() => (again.view(job.jobId)?.state === 'done' ? again.view(job.jobId) : null), 20_000, 'the retried end');
+  assert.equal(done.items[0].outcome, 'converted');
+  assert.notEqual((await listed(again)).endedAt, null, 'marked finished again');
+  again.stop();
+});

@@ -21,7 +21,7 @@ import {
 } from '../shared/engine.js';
 import type { Direction, JobTarget, Plan, PlannedRequest } from '../shared/convert-types.js';
 import { JobRunner, LostError } from './driver.js';
-import { appendRecords, createJob, loadJobs, markEnded, prune, setTab, type StoredJob, usage } from './jobstore.js';
+import { appendRecords, clearEnded, createJob, loadJobs, markEnded, prune, setTab, type StoredJob, usage } from './jobstore.js';
 import { onOrigin, relayThrough } from './relay.js';
 
 // ---------------------------------------------------------------------------------------
@@ -249,7 +249,16 @@ export const convertHandlers: ConvertHandlers = {
   async 'convert.retry'(message) {
     const runner = await runnerOf(message.organizationName, message.jobId);
     await useTab(runner, message.tabId);
-    await runner.command({ type: 'retry', id: message.endpointId });
+    // A finished job revived by Retry is no longer finished: its mark goes first (else
+    // pruning may delete it and a restarted worker skips it); put back if the engine refuses.
+    const wasDone = runner.view().state === 'done';
+    if (wasDone) await clearEnded(runner.org, runner.id);
+    try {
+      await runner.command({ type: 'retry', id: message.endpointId });
+    } catch (err) {
+      if (wasDone && runner.view().state === 'done') await markEnded(runner.org, runner.id, Date.now()).catch(() => undefined);
+      throw err;
+    }
     return reply(runner);
   },
   async 'convert.jobs'(message) {

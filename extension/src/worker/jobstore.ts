@@ -118,6 +118,11 @@ export async function markEnded(org: string, id: string, at: number): Promise<vo
   await chrome.storage.local.set({ [jobKeys.end(org, id)]: { at } });
 }
 
+/** Clears a job's finished mark (a retry revives it: it must be restored and never pruned). */
+export async function clearEnded(org: string, id: string): Promise<void> {
+  await chrome.storage.local.remove(jobKeys.end(org, id));
+}
+
 /** Records the tab a resume picked (the head stays as first written). */
 export async function setTab(org: string, id: string, tabId: number): Promise<void> {
   await chrome.storage.local.set({ [jobKeys.tab(org, id)]: tabId });
