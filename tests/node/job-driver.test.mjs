@@ -371,3 +371,39 @@ test('a finished job retried loses its finished marker: a restarted worker finis
   assert.notEqual((await listed(again)).endedAt, null, 'marked finished again');
   again.stop();
 });
+
+// Fix 8. Seen failing: with ready() restoring every job in one cached promise, one stored job
+// the engine cannot restore made convert.jobs and convert.start reject for good.
+test('one unreadable stored job does not disable the others: listed, and a new job starts', async () => {
+  const w = await startWorker(mock, project.name);
+  const ids = take(3);
+  mock.control({ latencyMs: 300 });
+  const { job } = await w.start(ids.slice(0, 1));
+  await until(() => [...w.storage.items.keys()].some((k) => k.includes(job.jobId) && /\.r\.\d+$/.test(k)), 20_000, 'a record stored');
+  w.stop();
+  w.runners.clear();
+  await sleep(700);
+  const again = await startWorker(mock, project.name);
+  again.storage.items = new Map(w.storage.items);
+  // Its journal is damaged (a record no engine wrote).
+  const chunk = [...again.storage.items.keys()].find((k) => k.includes(job.jobId) && /\.r\.\d+$/.test(k));
+  assert.ok(chunk, 'a stored chunk');
+  again.storage.items.set(chunk, [{ kind: 'bogus', at: 'yesterday' }]);
+  mock.control({ latencyMs: 0 });
+  const listed = await again.handlers['convert.jobs']({ organizationName: mock.org });
+  assert.ok(
+    listed.some((j) => j.header.id === job.jobId),
+    'the damaged job is listed (History shows it unreadable)',
+  );
+  const second = await again.start(ids.slice(1));
+  const done = await until(
+    () => (again.view(second.job.jobId)?.state === 'done' ? again.view(second.job.jobId) : null),
+    20_000,
+    'the new job',
+  );
+  assert.deepEqual(
+    done.items.map((i) => i.outcome),
+    ['converted', 'converted'],
+  );
+  again.stop();
+});

@@ -116,16 +116,27 @@ const deps = {
 const runners = new Map<string, JobRunner>();
 const runnerKey = (org: string, id: string) => `${org.toLowerCase()}/${id}`;
 
-/** Restores every stored job that is not finished and continues it (once per worker). */
+/**
+ * Restores every stored job that is not finished and continues it (once per worker). A job
+ * the engine cannot restore is left alone (History shows it unreadable); it stops no other.
+ * A failure to read the store is not kept: the next command tries again.
+ */
 let restored: Promise<void> | null = null;
 function ready(): Promise<void> {
   restored ??= (async () => {
     await loadEngine();
     for (const stored of await loadJobs()) {
       if (stored.endedAt !== null) continue;
-      drive(stored).start();
+      try {
+        drive(stored).start();
+      } catch (err) {
+        warnFailure(`could not restore conversion job ${stored.header.id}`, err);
+      }
     }
-  })();
+  })().catch((err: unknown) => {
+    restored = null;
+    throw err;
+  });
   return restored;
 }
 
