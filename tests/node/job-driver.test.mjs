@@ -407,3 +407,32 @@ test('one unreadable stored job does not disable the others: listed, and a new j
   );
   again.stop();
 });
+
+// Fix 2. Seen failing: without the step's abort signal, the request the relay held while the
+// tab was loading was delivered after Pause/Cancel, once the page had loaded.
+for (const command of ['pause', 'cancel']) {
+  test(`${command} stops a request the relay holds for a loading tab: it is never delivered`, async () => {
+    const w = await startWorker(mock, project.name);
+    const ids = take(3);
+    mock.control({ latencyMs: 100 });
+    const { job } = await w.start(ids, { concurrency: 1 });
+    const runner = w.runners.get(`${mock.org.toLowerCase()}/${job.jobId}`);
+    await until(() => w.relayed.count >= 2, 20_000, 'some requests');
+    // The page reloads: the relay holds the next request until it has loaded.
+    w.tabs.get(1).status = 'loading';
+    await sleep(400);
+    assert.ok(runner.inFlight.size > 0, 'a request is held');
+    const relayed = w.relayed.count;
+    await w.handlers[`convert.${command}`]({ organizationName: mock.org, jobId: job.jobId });
+    await sleep(100);
+    w.tabs.get(1).status = 'complete';
+    mock.control({ latencyMs: 0 });
+    await until(() => runner.inFlight.size === 0, 10_000, 'the held request settled');
+    await sleep(1500);
+    assert.equal(w.relayed.count, relayed, `nothing delivered after ${command}`);
+    const view = w.view(job.jobId);
+    assert.equal(view.state, command === 'pause' ? 'paused' : 'cancelled');
+    if (command === 'pause') assert.equal(view.pause.kind, 'user', "still the user's pause (no auto-resume)");
+    w.stop();
+  });
+}

@@ -83,7 +83,7 @@ const planKey = (m: PlanRequest) =>
 // Relaying and storing for the driver
 
 /** The job's relay: through its tab, which must still show the organization; otherwise the tab is gone. */
-async function relayJob(target: JobTarget, request: Parameters<ReturnType<typeof relayThrough>>[0]) {
+async function relayJob(target: JobTarget, request: Parameters<ReturnType<typeof relayThrough>>[0], signal: AbortSignal) {
   let tab: chrome.tabs.Tab;
   try {
     tab = await chrome.tabs.get(target.tabId);
@@ -92,7 +92,7 @@ async function relayJob(target: JobTarget, request: Parameters<ReturnType<typeof
   }
   if (!onOrigin(tab.url, target.apiBase)) throw new LostError({ kind: 'tabGone' }, 'The Azure DevOps tab left the organization.');
   try {
-    const r = await relayThrough(target.tabId, target.apiBase)(request);
+    const r = await relayThrough(target.tabId, target.apiBase, { signal })(request);
     return { status: r.status, headers: Object.entries(r.headers), body: r.body, url: r.url, opaqueRedirect: r.opaqueRedirect };
   } catch (err) {
     const kind = (err as { kind?: unknown }).kind;

@@ -35,8 +35,12 @@ export interface DriverDeps {
   usage(): Promise<{ jobs: number; kilobytes: number }>;
   /** The job reached Done. */
   ended(org: string, id: string, at: number): Promise<void>;
-  /** Relays one request through the job's tab; throws LostError when no answer came back. */
-  send(target: JobTarget, request: AdoRequest): Promise<Response>;
+  /**
+   * Relays one request through the job's tab; throws LostError when no answer came back.
+   * `signal` aborts when the job is paused, cancelled or stopped: a request not yet delivered
+   * then is not delivered (the relay throws, and the machine settles the step with a read).
+   */
+  send(target: JobTarget, request: AdoRequest, signal: AbortSignal): Promise<Response>;
   /** Milliseconds since the epoch. */
   now(): number;
   /** Called after each change the machine made (the panel follows storage; a test counts). */
@@ -55,6 +59,8 @@ export class JobRunner {
   /** Requests relayed, for tests and benches. */
   sent = 0;
   private timer: ReturnType<typeof setTimeout> | null = null;
+  /** Aborted by pause, cancel and stop: the steps handed to the relay before it are not delivered. */
+  private abort = new AbortController();
   private pumping = false;
   private again = false;
   private done = false;
@@ -102,6 +108,7 @@ export class JobRunner {
   async command(event: JobEvent & { type: 'pause' | 'resume' | 'cancel' | 'retry' }): Promise<JobView> {
     const records = this.job.apply(event, this.deps.now());
     this.clearTimer();
+    if (event.type === 'pause' || event.type === 'cancel') this.abortInFlight();
     let stored = true;
     try {
       stored = await this.persist(records, 0);
@@ -124,6 +131,13 @@ export class JobRunner {
   stop(): void {
     this.halted = true;
     this.clearTimer();
+    this.abortInFlight();
+  }
+
+  /** Requests the relay still holds are not delivered; steps handed out after this are. */
+  private abortInFlight(): void {
+    this.abort.abort();
+    this.abort = new AbortController();
   }
 
   private clearTimer(): void {
@@ -252,7 +266,7 @@ export class JobRunner {
         this.inFlight.add(step.step);
         this.sent += 1;
         const id = step.id;
-        this.deps.send(this.target, step.request).then(
+        this.deps.send(this.target, step.request, this.abort.signal).then(
           (response) => {
             this.inFlight.delete(step.step);
             if (response.status >= 200 && response.status < 300) this.lastBody.set(id.toLowerCase(), response.body);

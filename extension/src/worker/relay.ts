@@ -77,6 +77,12 @@ export interface RelayOptions {
    * navigating away would lose the answer).
    */
   whileLoading?: boolean;
+  /**
+   * Checked before each delivery attempt: once aborted (a job's pause, cancel or stop), a
+   * request not yet handed to the page is not delivered; the relay throws a `network` error
+   * saying so (a job then settles it with a read, never a blind send).
+   */
+  signal?: AbortSignal;
 }
 
 /**
@@ -86,12 +92,13 @@ export interface RelayOptions {
  * `waitMs`) and tries again; when the page goes away while a request is out, the answer is lost
  * and the relay throws (`network`; a job then reads the connection before sending again).
  */
-export function relayThrough(tabId: number, apiBase: string, { waitMs = 30_000, whileLoading = false }: RelayOptions = {}): Relay {
+export function relayThrough(tabId: number, apiBase: string, { waitMs = 30_000, whileLoading = false, signal }: RelayOptions = {}): Relay {
   return async (request) => {
     const message = relayMessage(request, apiBase);
     if (!message) throw noAnswer('A request left the organization origin; refused.');
     const deadline = Date.now() + waitMs;
     for (;;) {
+      if (signal?.aborted) throw noAnswer('Not delivered: the job was paused or cancelled before the request reached the page.');
       let tab: chrome.tabs.Tab;
       try {
         tab = await chrome.tabs.get(tabId);
@@ -100,6 +107,7 @@ export function relayThrough(tabId: number, apiBase: string, { waitMs = 30_000, 
         throw Object.assign(new Error(text), errorOf('tab', text));
       }
       if (onOrigin(tab.url, apiBase) && (whileLoading || tab.status === 'complete')) {
+        if (signal?.aborted) throw noAnswer('Not delivered: the job was paused or cancelled before the request reached the page.');
         try {
           const reply = (await chrome.tabs.sendMessage(tabId, message, { frameId: 0 })) as Reply<RelayResponse> | undefined;
           if (!reply) throw noAnswer('The Azure DevOps page did not answer (it was reloaded or closed); reload it.');
