@@ -16,7 +16,7 @@ before(async () => {
   const scenario = generateScenario({ seed: 21, projects: 2, connectionsPerProject: 2 });
   project = scenario.projects[0];
   const r = rng(5);
-  for (let i = 0; i < 60; i++) {
+  for (let i = 0; i < 160; i++) {
     const id = randomUUID();
     scenario.endpoints.push(
       makeEndpoint('azurerm-sp-automatic', {
@@ -436,3 +436,24 @@ for (const command of ['pause', 'cancel']) {
     w.stop();
   });
 }
+
+// Fix 12. Seen failing: with runners never freed, every finished job kept its runner (and
+// its wasm ConversionJob) for the worker's life: 12 runners after 12 jobs.
+test('finished jobs free their runners (a bounded few are kept); a freed job is restored on demand', async () => {
+  const w = await startWorker(mock, project.name);
+  const ids = take(12);
+  const jobs = [];
+  for (const id of ids) {
+    const { job } = await w.start([id]);
+    await until(() => w.view(job.jobId)?.state === 'done', 20_000, 'a job');
+    jobs.push(job.jobId);
+  }
+  await sleep(100);
+  assert.ok(w.runners.size <= 8, `at most 8 finished runners kept (${w.runners.size})`);
+  assert.equal(w.view(jobs[0]), null, 'the oldest was freed');
+  // Still in History, and still answers a command (restored from storage).
+  const listed = await w.handlers['convert.jobs']({ organizationName: mock.org });
+  assert.equal(listed.length, 12);
+  await assert.rejects(w.handlers['convert.resume']({ organizationName: mock.org, jobId: jobs[0], tabId: null }), /has ended/);
+  w.stop();
+});

@@ -101,12 +101,40 @@ async function relayJob(target: JobTarget, request: Parameters<ReturnType<typeof
   }
 }
 
+/** Runners of finished jobs kept (for the panel's refresh right after a job); older ones are freed. */
+const KEPT_FINISHED = 8;
+
+/**
+ * Frees the runners of pruned jobs, and of finished jobs beyond the last KEPT_FINISHED (a
+ * freed job is restored from storage when a command names it). Never a busy runner.
+ */
+function release(pruned: string[]): void {
+  const gone = new Set(pruned);
+  const idle = [...runners].filter(([, r]) => r.idle);
+  idle.forEach(([key, r], n) => {
+    if (gone.has(`${r.org.toLowerCase()}.${r.id}`) || n < idle.length - KEPT_FINISHED) {
+      runners.delete(key);
+      r.free();
+    }
+  });
+}
+
+/** Prunes the history (failure logged, never thrown), then frees the runners it no longer needs. */
+async function pruneAndRelease(): Promise<void> {
+  const pruned = await prune().catch((err: unknown) => {
+    warnFailure('could not prune the job history', err);
+    return [] as string[];
+  });
+  // After the runner that just ended has left its pump.
+  setTimeout(() => release(pruned), 0);
+}
+
 const deps = {
   append: appendRecords,
   usage,
-  async ended(_org: string, _id: string, at: number) {
-    await markEnded(_org, _id, at);
-    await prune().catch((err: unknown) => warnFailure('could not prune the job history', err));
+  async ended(org: string, id: string, at: number) {
+    await markEnded(org, id, at);
+    await pruneAndRelease();
   },
   send: relayJob,
   now: () => Date.now(),
@@ -217,12 +245,12 @@ export const convertHandlers: ConvertHandlers = {
     const id = `${now.toString(36)}-${crypto.randomUUID().slice(0, 8)}`;
     const header = jobHeader(id, message.direction, target.apiBase, kept.plan, kept.endpoints, message.concurrency, now);
     const organizationId = await organizationIdOf(target, relayThrough(target.tabId, target.apiBase));
-    await prune().catch((err: unknown) => warnFailure('could not prune the job history', err));
+    await pruneAndRelease();
     // A connection is in at most one active job (the engine's rule); checked and registered
     // with no wait in between, so two starts at once cannot both take it.
     const conflict = jobConflicts(
       kept.plan.send.map((p) => p.id),
-      [...runners.values()].filter((r) => !r.finished).map((r) => r.job.active()),
+      [...runners.values()].map((r) => r.job.active()),
     );
     if (conflict) throw Object.assign(new Error(conflict.message), { kind: 'conflict' });
     const job = ConversionJob.start(header);

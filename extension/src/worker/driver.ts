@@ -87,6 +87,17 @@ export class JobRunner {
     return this.done;
   }
 
+  /** Done and quiet (no pump, no request out, no timer): it may be freed. */
+  get idle(): boolean {
+    return this.done && !this.pumping && this.inFlight.size === 0 && this.timer === null;
+  }
+
+  /** Stops driving and frees the engine's job (the runner is unusable after). */
+  free(): void {
+    this.stop();
+    this.job.free();
+  }
+
   /** The last answer's body for a connection, if one was seen by this worker. */
   body(id: string): string | null {
     return this.lastBody.get(id.toLowerCase()) ?? null;
