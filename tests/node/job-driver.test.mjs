@@ -457,3 +457,26 @@ test('finished jobs free their runners (a bounded few are kept); a freed job is 
   await assert.rejects(w.handlers['convert.resume']({ organizationName: mock.org, jobId: jobs[0], tabId: null }), /has ended/);
   w.stop();
 });
+
+// Fix 4. Seen failing: with the pause only in the worker's memory when its record could not
+// be stored, storage told the panel nothing (it drew "Running…" for a paused job).
+test('a storage-full pause whose record cannot be stored is still visible (the live view in session storage)', async () => {
+  const w = await startWorker(mock, project.name);
+  const ids = take(4);
+  mock.control({ latencyMs: 60 });
+  const { job } = await w.start(ids, { concurrency: 1 });
+  await until(() => w.relayed.count >= 2, 20_000, 'a first request');
+  w.storage.refuse = true;
+  await until(() => w.view(job.jobId)?.pause?.kind === 'storageFull', 20_000, 'the pause');
+  const key = `federate.live.${mock.org.toLowerCase()}.${job.jobId}`;
+  const live = await until(async () => (await w.session.get(key))[key], 5_000, 'the live view');
+  assert.equal(live.state, 'paused');
+  assert.equal(live.pause.kind, 'storageFull');
+  // Once a write succeeds again (Resume with room), the stored records say it all: the live view goes.
+  w.storage.refuse = false;
+  mock.control({ latencyMs: 0 });
+  await w.handlers['convert.resume']({ organizationName: mock.org, jobId: job.jobId, tabId: null });
+  await until(() => w.view(job.jobId)?.state === 'done', 20_000, 'the end');
+  await until(async () => (await w.session.get(key))[key] === undefined, 5_000, 'the live view cleared');
+  w.stop();
+});

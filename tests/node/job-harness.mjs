@@ -98,6 +98,8 @@ function toMock(mock, req) {
  */
 export async function startWorker(mock, project) {
   const storage = new FakeStorage();
+  /** chrome.storage.session (in memory, never full here). */
+  const session = new FakeStorage();
   const tabs = new Map();
   /** `relayed.corrupt`, when set, rewrites each answer before the worker sees it (a broken page or relay). */
   const relayed = { count: 0, corrupt: null };
@@ -107,6 +109,7 @@ export async function startWorker(mock, project) {
   globalThis.chrome = {
     storage: {
       local: storage,
+      session,
       onChanged: {
         addListener: (l) => storage.listeners.push(l),
         removeListener: (l) => {
@@ -153,6 +156,7 @@ export async function startWorker(mock, project) {
     handlers: mod.convertHandlers,
     runners: mod.testing.runners,
     storage,
+    session,
     tabs,
     relayed,
     target,

@@ -312,6 +312,19 @@ async function readStored(org: string, jobId: string): Promise<StoredJobData | n
   return jobsFrom(await chrome.storage.local.get(mine))[0] ?? null;
 }
 
+/**
+ * The engine's live view of a job whose latest records could not be stored (the worker keeps
+ * it in session storage while so), or null.
+ */
+async function readLive(org: string, jobId: string): Promise<JobView | null> {
+  const key = jobStorage.live(org, jobId);
+  try {
+    return ((await chrome.storage.session.get(key))[key] as JobView | undefined) ?? null;
+  } catch {
+    return null;
+  }
+}
+
 /** Where a job view finds a connection as last read (for the manual path's credential). */
 export type EndpointOf = (id: string) => ServiceEndpoint | null;
 
@@ -447,7 +460,7 @@ export function renderJob(container: HTMLElement, org: string, jobId: string, op
   const signal = resetView(container);
   const tabId = opts.tabId ?? (() => null);
   const endpointOf = opts.endpointOf ?? (() => null);
-  const draw = (stored: StoredJobData | null) => {
+  const draw = ([stored, live]: [StoredJobData | null, JobView | null]) => {
     if (signal.aborted) return;
     if (!stored) {
       showError(container, new Error('This job is no longer in the history.'));
@@ -455,7 +468,8 @@ export function renderJob(container: HTMLElement, org: string, jobId: string, op
     }
     let view: JobView;
     try {
-      view = viewOf(stored);
+      // The worker's live view while its latest records are not stored (a storage-full pause).
+      view = live ?? viewOf(stored);
     } catch (err) {
       showError(container, err);
       return;
@@ -534,18 +548,21 @@ export function renderJob(container: HTMLElement, org: string, jobId: string, op
     pending = true;
     setTimeout(() => {
       pending = false;
-      void readStored(org, jobId).then(draw);
+      void read().then(draw);
     }, 50);
   };
+  const read = () => Promise.all([readStored(org, jobId), readLive(org, jobId)]);
   const prefix = jobStorage.job(org, jobId);
+  const liveKey = jobStorage.live(org, jobId);
   const listener = (changes: Record<string, chrome.storage.StorageChange>, area: string) => {
     if (area === 'local' && Object.keys(changes).some((k) => k.startsWith(prefix))) redraw();
+    if (area === 'session' && liveKey in changes) redraw();
   };
   chrome.storage.onChanged.addListener(listener);
   signal.addEventListener('abort', () => chrome.storage.onChanged.removeListener(listener), { once: true });
   void loadEngine()
     .catch(() => undefined)
-    .then(() => readStored(org, jobId))
+    .then(read)
     .then(draw);
 }
 

@@ -56,4 +56,10 @@ export const jobStorage = {
   prefix: (org: string) => `federate.job.${org.toLowerCase()}.`,
   /** Every key of one job starts with this. */
   job: (org: string, id: string) => `federate.job.${org.toLowerCase()}.${id}.`,
+  /**
+   * chrome.storage.session: the engine's live view of a job whose latest records could not be
+   * stored (a storage-full pause); the panel draws it instead of the stored records. Cleared
+   * once a write succeeds again.
+   */
+  live: (org: string, id: string) => `federate.live.${org.toLowerCase()}.${id}`,
 };

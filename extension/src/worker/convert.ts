@@ -9,6 +9,7 @@ import {
   conversionRequest,
   jobConflicts,
   jobHeader,
+  type JobView,
   loadEngine,
   organizationIdOf,
   planConversions,
@@ -19,7 +20,7 @@ import {
   readProject,
   type ServiceEndpoint,
 } from '../shared/engine.js';
-import type { Direction, JobTarget, Plan, PlannedRequest } from '../shared/convert-types.js';
+import { type Direction, type JobTarget, jobStorage, type Plan, type PlannedRequest } from '../shared/convert-types.js';
 import { JobRunner, LostError } from './driver.js';
 import { appendRecords, clearEnded, createJob, loadJobs, markEnded, prune, setTab, type StoredJob, usage } from './jobstore.js';
 import { onOrigin, relayThrough } from './relay.js';
@@ -137,6 +138,11 @@ const deps = {
     await pruneAndRelease();
   },
   send: relayJob,
+  async live(org: string, id: string, view: JobView | null) {
+    const key = jobStorage.live(org, id);
+    if (view) await chrome.storage.session.set({ [key]: view });
+    else await chrome.storage.session.remove(key);
+  },
   now: () => Date.now(),
 };
 

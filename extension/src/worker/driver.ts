@@ -41,6 +41,11 @@ export interface DriverDeps {
    * then is not delivered (the relay throws, and the machine settles the step with a read).
    */
   send(target: JobTarget, request: AdoRequest, signal: AbortSignal): Promise<Response>;
+  /**
+   * Publishes the machine's live view while its latest records are not stored (null: they
+   * are again), so the panel never draws a stale state. Failures are the caller's to ignore.
+   */
+  live?(org: string, id: string, view: JobView | null): Promise<void>;
   /** Milliseconds since the epoch. */
   now(): number;
   /** Called after each change the machine made (the panel follows storage; a test counts). */
@@ -65,6 +70,8 @@ export class JobRunner {
   private again = false;
   private done = false;
   private halted = false;
+  /** A live view is published (the latest records were not stored). */
+  private liveShown = false;
   /** The last body Azure DevOps answered for each connection (memory only, for the panel's refresh). */
   private readonly lastBody = new Map<string, string>();
 
@@ -200,6 +207,10 @@ export class JobRunner {
     if (records.length === 0) return true;
     try {
       await this.deps.append(this.org, this.id, records);
+      if (this.liveShown) {
+        this.liveShown = false;
+        void this.deps.live?.(this.org, this.id, null).catch(() => undefined);
+      }
       return true;
     } catch {
       await this.storageFailed(batch);
@@ -234,8 +245,14 @@ export class JobRunner {
         // Already paused with the first numbers.
       }
     }
-    // Tried once: the pause's own record may not fit either; the job is paused in memory.
-    await this.deps.append(this.org, this.id, records).catch(() => undefined);
+    // Tried once: the pause's own record may not fit either; the job is paused in memory,
+    // and its live view is published so the panel shows the pause all the same.
+    try {
+      await this.deps.append(this.org, this.id, records);
+    } catch {
+      this.liveShown = true;
+      await this.deps.live?.(this.org, this.id, this.job.view()).catch(() => undefined);
+    }
     this.deps.changed?.(this);
   }
 
