@@ -135,8 +135,13 @@ export class JobRunner {
     }
     if (!stored) {
       const pause = this.job.view().pause;
+      const why = pause ? `: ${pause.message}` : '';
+      // A pause or cancel holds in memory (nothing is sent); a resume or retry did not go on:
+      // the failed write paused the job again.
       throw new Error(
-        `The ${event.type} is in effect in this browser session but could not be stored${pause ? `: ${pause.message}` : ''}.`,
+        event.type === 'pause' || event.type === 'cancel'
+          ? `The ${event.type} is in effect in this browser session but could not be stored${why}.`
+          : `The ${event.type} could not be stored; the job stays paused${why}.`,
       );
     }
     return this.job.view();
