@@ -112,18 +112,21 @@ fn concurrency_bounds_the_steps_in_flight() {
 
 #[test]
 fn every_outcome_has_its_word() {
+    // (fault on the PUT, outcome, whether the inventory's row must be read again)
     let cases = [
-        (Fault::Accepted, Final::Converted),
-        (Fault::Manual, Final::ManualRequired),
-        (Fault::Forbidden, Final::Forbidden),
+        (Fault::Accepted, Final::Converted, true),
+        (Fault::Manual, Final::ManualRequired, false),
+        (Fault::Forbidden, Final::Forbidden, false),
     ];
-    for (fault, want) in cases {
+    for (fault, want, refresh) in cases {
         let values = conns(1);
         // The verifying read answers normally; the PUT gets the fault.
         let mut sim = Sim::new(values.clone()).with_faults([Fault::Ok, fault]);
         let run = drive(job_for(&values, 1), &mut sim, Script::default());
         assert_eq!(outcomes(&run.job), vec![Some(want)], "{fault:?}");
         assert_eq!(sim.puts(&id(0)), 1, "{fault:?}");
+        // The engine, not the panel, says which rows are out of date after the job.
+        assert_eq!(run.job.view().items[0].refresh, refresh, "{fault:?}");
     }
     let view_forbidden = {
         let values = conns(1);

@@ -12,9 +12,6 @@ import { manualCredentialView } from './convert.js';
 import type { PanelState, Row } from './state.js';
 import { usageDetails } from './usage.js';
 
-/** Outcomes that come back with the connection as the service now has it. */
-const CHANGED_OUTCOMES = new Set(['converted', 'reverted', 'failed']);
-
 /** The engine context of a row: its organization, and the project its verdict was read from. */
 function rowContext(page: PageContext, row: Row) {
   return {
@@ -131,7 +128,7 @@ export function createDetails(state: PanelState, options: DetailsOptions) {
     const ids: string[] = [];
     for (const item of view.items) {
       const key = `${view.id}/${item.id}/${item.outcome}/${item.attempts}`;
-      if (item.status !== 'done' || !item.outcome || !CHANGED_OUTCOMES.has(item.outcome) || applied.has(key)) continue;
+      if (item.status !== 'done' || !item.refresh || applied.has(key)) continue;
       applied.add(key);
       if (state.rows.has(item.id.toLowerCase())) ids.push(item.id);
     }

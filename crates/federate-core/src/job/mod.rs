@@ -144,6 +144,21 @@ impl Final {
         }
     }
 
+    /// Whether the connection the inventory shows is out of date after this outcome: the
+    /// scheme changed (converted, reverted), a failed operation left its status changed,
+    /// it was found already federated, or it changed since the plan (skipped). A refusal
+    /// (forbidden, manual steps needed) or a cancel changed nothing.
+    pub fn changes_connection(self) -> bool {
+        matches!(
+            self,
+            Final::Converted
+                | Final::Reverted
+                | Final::Failed
+                | Final::AlreadyFederated
+                | Final::Skipped
+        )
+    }
+
     /// Whether the item went as planned (counts toward exit code 0).
     pub fn is_success(self) -> bool {
         matches!(
@@ -1744,6 +1759,7 @@ impl Job {
                     subject: it.subject.clone(),
                     revert_deadline: it.revert_deadline.clone(),
                     differences: it.differences.clone(),
+                    refresh: outcome.is_some_and(Final::changes_connection),
                     can_retry: it.in_flight.is_none()
                         && matches!(
                             outcome,
@@ -1954,6 +1970,9 @@ pub struct ItemView {
     pub revert_deadline: Option<String>,
     /// How it differs from the plan, when it changed since.
     pub differences: Vec<Difference>,
+    /// Whether the inventory's row should be read again: the connection changed, or is
+    /// not as the inventory last showed it (see [`Final::changes_connection`]).
+    pub refresh: bool,
     /// Whether "Try again" is offered.
     pub can_retry: bool,
 }
