@@ -144,18 +144,15 @@ impl Final {
         }
     }
 
-    /// Whether the connection the inventory shows is out of date after this outcome: the
-    /// scheme changed (converted, reverted), a failed operation left its status changed,
-    /// it was found already federated, or it changed since the plan (skipped). A refusal
-    /// (forbidden, manual steps needed) or a cancel changed nothing.
+    /// Whether the job changed the connection, so the inventory's row is out of date: the
+    /// scheme changed (converted, reverted), a failed operation left its status changed, or
+    /// it was found already federated. A refusal (forbidden, manual steps needed) or a
+    /// cancel changed nothing. A connection skipped because it changed since the plan was
+    /// not changed by the job: its view shows the differences, and the next scan reads it.
     pub fn changes_connection(self) -> bool {
         matches!(
             self,
-            Final::Converted
-                | Final::Reverted
-                | Final::Failed
-                | Final::AlreadyFederated
-                | Final::Skipped
+            Final::Converted | Final::Reverted | Final::Failed | Final::AlreadyFederated
         )
     }
 
