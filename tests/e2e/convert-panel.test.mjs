@@ -94,6 +94,14 @@ test('panel: details → Convert… → plan → confirm → converted; History 
   assert.equal(await jobs.count(), 1);
   assert.equal(await jobs.first().getAttribute('data-state'), 'done');
   assert.match(await jobs.first().textContent(), /convert · 1 connection/);
+  // Clear finished jobs (what the storage-full pause asks for): after the user confirms,
+  // History is empty; local history only, nothing is sent.
+  const sentBefore = mock.requests.length;
+  page.once('dialog', (d) => void d.accept());
+  await panel.click('#view-history [data-action="clear-finished"]');
+  await panel.waitForFunction(() => document.querySelectorAll('#view-history .convert-history > li').length === 0);
+  assert.equal(await panel.locator('#view-history [data-action="clear-finished"]').isDisabled(), true);
+  assert.equal(mock.requests.length, sentBefore, 'clearing History sends nothing');
 
   // Scanned again, the converted connection offers Revert… with the time left, not Convert….
   await panel.click('#tab-inventory');

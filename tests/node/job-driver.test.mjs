@@ -117,6 +117,28 @@ test('a second job on a connection another active job holds is refused, naming t
   w.stop();
 });
 
+// The storage-full pause asks the user to "export and clear History": History's Clear finished
+// jobs removes the organization's finished ones, never a running or paused job nor another
+// organization's. Seen failing with prune's organization filter removed.
+test('clear finished jobs removes the finished jobs from History, never a paused one', async () => {
+  const w = await startWorker(mock, project.name);
+  const ids = take(3);
+  const finished = await w.start(ids.slice(0, 2));
+  const jobs = () => w.handlers['convert.jobs']({ organizationName: mock.org });
+  await until(async () => (await jobs()).find((j) => j.header.id === finished.job.jobId)?.endedAt != null, 30_000, 'the first job ended');
+  mock.control({ latencyMs: 200 });
+  const held = await w.start(ids.slice(2), { concurrency: 1 });
+  await w.handlers['convert.pause']({ organizationName: mock.org, jobId: held.job.jobId });
+  mock.control({ latencyMs: 0 });
+  assert.deepEqual(await w.handlers['convert.clearFinished']({ organizationName: 'another-org' }), { removed: 0 });
+  assert.deepEqual(await w.handlers['convert.clearFinished']({ organizationName: mock.org }), { removed: 1 });
+  assert.deepEqual(
+    (await jobs()).map((j) => j.header.id),
+    [held.job.jobId],
+  );
+  w.stop();
+});
+
 // Seen failing: with the driver ignoring Pause (command() not applying it), requests went on
 // after the 429 wait.
 for (const command of ['pause', 'cancel']) {

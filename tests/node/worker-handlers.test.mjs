@@ -71,6 +71,7 @@ const MESSAGES = [
   { type: 'convert.cancel', organizationName: 'org', jobId: 'j' },
   { type: 'convert.retry', organizationName: 'org', jobId: 'j', endpointId: 'e', tabId: 2 },
   { type: 'convert.jobs', organizationName: 'org' },
+  { type: 'convert.clearFinished', organizationName: 'org' },
   { type: 'convert.endpoints', organizationName: 'org', jobId: 'j', ids: ['e'] },
   { type: 'usage.preflight', apiBase: 'https://dev.azure.com/org', tabId: 4, targets: [{ id: 'a', project: 'p' }] },
 ];
@@ -113,7 +114,7 @@ test('the test covers every message type the worker handles', () => {
 
 test('every extension-page-only message from a content script is answered forbidden', async () => {
   const pageOnly = MESSAGES.filter((m) => !FROM_PAGE.has(m.type));
-  assert.equal(pageOnly.length, 13);
+  assert.equal(pageOnly.length, 14);
   for (const message of pageOnly) {
     const reply = await send(message, contentScript);
     assert.equal(reply?.ok, false, `${message.type}: ${JSON.stringify(reply)}`);

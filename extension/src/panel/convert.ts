@@ -697,6 +697,27 @@ export async function renderHistory(container: HTMLElement, org: string, tabId: 
         },
         'Export CSV',
       ),
+      // Frees browser storage (the storage-full pause asks for it): finished jobs only; a running
+      // or paused job stays. Local history only: nothing is sent to Azure DevOps.
+      h(
+        'button',
+        {
+          type: 'button',
+          'data-action': 'clear-finished',
+          disabled: !jobs.some((j) => j.endedAt !== null),
+          onclick: async () => {
+            if (!window.confirm('Remove the finished jobs from History? Export it first to keep a copy.')) return;
+            try {
+              await send({ type: 'convert.clearFinished', organizationName: org });
+            } catch (err) {
+              showError(container, err, () => void renderHistory(container, org, tabId));
+              return;
+            }
+            void renderHistory(container, org, tabId);
+          },
+        },
+        'Clear finished jobs…',
+      ),
     ),
     jobs.length === 0
       ? h('p', {}, 'No conversions yet.')

@@ -134,6 +134,8 @@ export type Message =
   | { type: 'convert.cancel'; organizationName: string; jobId: string }
   | { type: 'convert.retry'; organizationName: string; jobId: string; endpointId: string; tabId: number | null }
   | { type: 'convert.jobs'; organizationName: string }
+  /** Removes the organization's finished jobs from History (never a running or paused one), to free browser storage. */
+  | { type: 'convert.clearFinished'; organizationName: string }
   /** The connections as Azure DevOps last answered them in a job (this worker's memory), for the panel's refresh. */
   | { type: 'convert.endpoints'; organizationName: string; jobId: string; ids: string[] }
   /** Extension page -> worker: the pre-flight of a plan's connections, read through the tab's page. */
@@ -164,6 +166,7 @@ export interface ReplyOf {
   'convert.cancel': JobReply;
   'convert.retry': JobReply;
   'convert.jobs': StoredJobData[];
+  'convert.clearFinished': { removed: number };
   'convert.endpoints': ServiceEndpoint[];
   'usage.preflight': Preflight;
 }
@@ -272,6 +275,7 @@ export function isMessage(v: unknown): v is Message {
     case 'convert.retry':
       return isStr(v.organizationName) && isStr(v.jobId) && isStr(v.endpointId) && (v.tabId === null || Number.isInteger(v.tabId));
     case 'convert.jobs':
+    case 'convert.clearFinished':
       return isStr(v.organizationName);
     case 'convert.endpoints':
       return isStr(v.organizationName) && isStr(v.jobId) && isIdList(v.ids) && v.ids !== null;

@@ -316,6 +316,13 @@ export const convertHandlers: ConvertHandlers = {
       endedAt: j.endedAt,
     }));
   },
+  async 'convert.clearFinished'(message) {
+    await ready();
+    const removed = await prune(0, message.organizationName);
+    // After any runner that just ended has left its pump.
+    setTimeout(() => release(removed), 0);
+    return { removed: removed.length };
+  },
   async 'convert.endpoints'(message) {
     const runner = runners.get(runnerKey(message.organizationName, message.jobId));
     const out: ServiceEndpoint[] = [];

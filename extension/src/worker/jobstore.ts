@@ -219,10 +219,11 @@ export async function usage(): Promise<{ jobs: number; kilobytes: number }> {
 }
 
 /**
- * Removes finished jobs, oldest first, until the store uses less than `budget` bytes. Jobs
- * that are not finished (running or paused) are never removed. Returns the ids removed.
+ * Removes finished jobs, oldest first, until the store uses less than `budget` bytes (0: every
+ * finished job), of one organization when `org` is given. Jobs that are not finished (running
+ * or paused) are never removed. Returns the ids removed.
  */
-export async function prune(budget = STORE_BUDGET_BYTES): Promise<string[]> {
+export async function prune(budget = STORE_BUDGET_BYTES, org: string | null = null): Promise<string[]> {
   let used = await chrome.storage.local.getBytesInUse(null);
   if (used < budget) return [];
   const keys = await allKeys();
@@ -231,7 +232,7 @@ export async function prune(budget = STORE_BUDGET_BYTES): Promise<string[]> {
   const endItems = ends.length ? await chrome.storage.local.get(ends) : {};
   for (const k of ends) {
     const p = parseKey(k);
-    if (!p) continue;
+    if (!p || (org !== null && p.org !== org.toLowerCase())) continue;
     const at = (endItems[k] as { at?: number } | undefined)?.at ?? 0;
     ended.set(`${p.org}.${p.id}`, { at, keys: [] });
   }

@@ -170,6 +170,7 @@ export const handlers: { [K in Message['type']]: Handler<K> } = {
   'convert.cancel': convert('convert.cancel'),
   'convert.retry': convert('convert.retry'),
   'convert.jobs': convert('convert.jobs'),
+  'convert.clearFinished': convert('convert.clearFinished'),
   'convert.endpoints': convert('convert.endpoints'),
   async 'usage.preflight'(message, sender) {
     fromExtensionPage(sender, 'The pre-flight runs from the Federate panel only.');
