@@ -11,7 +11,7 @@ import type {
   UsageTarget,
 } from '../../../pkg/web/federate_wasm.js';
 import type { Direction, JobReply, JobTarget, Plan, PlanGroup, PlannedRequest, StoredJobData } from './convert-types.js';
-import type { ServiceEndpoint } from '../../../pkg/web/federate_wasm.js';
+import type { AdoRequest, AdoResponse, ServiceEndpoint } from '../../../pkg/web/federate_wasm.js';
 
 export type { JobReply, StoredJobData };
 import type { ProjectInventory, Verdict } from './model.js';
@@ -65,26 +65,22 @@ export interface PageContext {
   apiBase: string;
 }
 
-/** One HTTP request the engine wants made from the page's origin. */
-export interface RelayRequest {
-  method: string;
-  url: string;
-  headers: Record<string, string>;
-  body: string | null;
-}
+/**
+ * One HTTP request the engine wants made from the page's origin: the engine's `AdoRequest`, its
+ * header pairs as a record for the message to the tab.
+ */
+export type RelayRequest = Omit<AdoRequest, 'headers'> & { headers: Record<string, string> };
 
 /**
  * The answer to a relayed request, as facts: header names lowercase, body as text, the final
  * URL, and whether `fetch` saw an opaque redirect (status 0, no headers). The engine says what
  * they mean (an opaque redirect on `_apis` is signed out).
  */
-export interface RelayResponse {
-  status: number;
+export type RelayResponse = Omit<AdoResponse, 'headers' | 'url' | 'opaqueRedirect'> & {
   headers: Record<string, string>;
-  body: string;
   url: string | null;
   opaqueRedirect: boolean;
-}
+};
 
 /** The single-connection card's data: computed in the service worker, drawn by the content script. */
 export interface ConnectionDetails {
